@@ -1,0 +1,105 @@
+package archive
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func testDoc(sha string) *Doc {
+	return &Doc{
+		Attrs: []Attr{
+			{"format", "gwwatchd-archive"},
+			{"format_version", int64(1)},
+			{"source_sha256", sha},
+			{"unit", "µm"},
+		},
+		Datasets: []Dataset{
+			{Path: "/raw/K1:X", Data: []int16{1, -2, 32767, -32768}, Attrs: []Attr{{"t0", 1300000000.5}, {"name", "K1:X"}}},
+			{Path: "/processed/K1:X/spectrogram", Data: []float64{1, 2, 3, 4, 5, 6}, Dims: []uint{2, 3}, Attrs: []Attr{{"f", []float64{1, 2}}}},
+			{Path: "/raw/u", Data: []uint32{4294967295, 0}},
+		},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, comp := range []Compression{{}, {Gzip: true, Level: 6}} {
+		dir := t.TempDir()
+		want := testDoc("abc")
+		p, err := WriteFile(dir, "a/b/x.h5", want, comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p != filepath.Join(dir, "a/b/x.h5") {
+			t.Errorf("got path %s", p)
+		}
+		got, err := Read(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Attrs, sortedAttrs(want.Attrs)) {
+			t.Errorf("root attrs: got %v, want %v", got.Attrs, want.Attrs)
+		}
+		for _, wd := range want.Datasets {
+			gd := got.Dataset(wd.Path)
+			if gd == nil {
+				t.Fatalf("no dataset %s in %v", wd.Path, got.Datasets)
+			}
+			if !reflect.DeepEqual(gd.Data, wd.Data) {
+				t.Errorf("%s: got %v, want %v", wd.Path, gd.Data, wd.Data)
+			}
+			if !reflect.DeepEqual(gd.Attrs, sortedAttrs(wd.Attrs)) && len(wd.Attrs) > 0 {
+				t.Errorf("%s attrs: got %v, want %v", wd.Path, gd.Attrs, wd.Attrs)
+			}
+		}
+		if d := got.Dataset("/processed/K1:X/spectrogram"); !reflect.DeepEqual(d.Dims, []uint{2, 3}) {
+			t.Errorf("dims: got %v, want [2 3]", d.Dims)
+		}
+	}
+}
+
+func sortedAttrs(a []Attr) []Attr {
+	out := append([]Attr(nil), a...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j].Name < out[i].Name {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestWriteNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	p1, err := WriteFile(dir, "x.h5", testDoc("one"), Compression{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := WriteFile(dir, "x.h5", testDoc("two"), Compression{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "x_2.h5"); p2 != want {
+		t.Errorf("second archive: got %s, want %s", p2, want)
+	}
+	_, err = WriteFile(dir, "x.h5", testDoc("two"), Compression{})
+	var de *DuplicateError
+	if !errors.As(err, &de) || de.Path != p2 || !errors.Is(err, ErrDuplicate) {
+		t.Errorf("same source again: got %v, want a DuplicateError naming %s", err, p2)
+	}
+	if sha, _ := SourceSHA256(p1); sha != "one" {
+		t.Errorf("first archive was changed: source_sha256 %q", sha)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) == ".tmp" {
+			t.Errorf("temp file left: %s", e.Name())
+		}
+	}
+	if _, err := WriteFile(dir, "../x.h5", testDoc("three"), Compression{}); err == nil {
+		t.Error("a path outside the root was accepted")
+	}
+}

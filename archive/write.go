@@ -1,0 +1,134 @@
+package archive
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TempPrefix and TempSuffix frame the names of archives being written, so
+// that leftovers of a crash can be recognised and removed.
+const (
+	TempPrefix = ".gwwatchd-"
+	TempSuffix = ".h5.tmp"
+)
+
+// DuplicateError reports that an archive of the same source content is
+// already at the destination.
+type DuplicateError struct {
+	Path string // the existing archive
+}
+
+func (e *DuplicateError) Error() string { return "already archived as " + e.Path }
+
+// ErrDuplicate matches every *DuplicateError with errors.Is.
+var ErrDuplicate = errors.New("already archived")
+
+// Is lets errors.Is(err, ErrDuplicate) find a DuplicateError.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// WriteFile writes doc atomically as root/rel: a temp file in the
+// destination directory, HDF5 close, fsync, a link to the final name that
+// never replaces an existing file, and an fsync of the directory. When a
+// file with another source is at rel, the archive gets a distinct name
+// (rel with _2, _3, ... before .h5); when the file there holds the same
+// source content (by the source_sha256 root attribute), nothing is written
+// and a *DuplicateError names it. It returns the path written.
+func WriteFile(root, rel string, doc *Doc, comp Compression) (string, error) {
+	if !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("archive path %q is outside the archive root", rel)
+	}
+	dest := filepath.Join(root, rel)
+	dir := filepath.Dir(dest)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := tempName(dir)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp)
+	if err := writeHDF5(tmp, doc, comp); err != nil {
+		return "", err
+	}
+	if err := syncFile(tmp); err != nil {
+		return "", err
+	}
+	sha, _ := doc.Attr("source_sha256").(string)
+	base := strings.TrimSuffix(dest, ".h5")
+	for i := 1; ; i++ {
+		name := dest
+		if i > 1 {
+			name = fmt.Sprintf("%s_%d.h5", base, i)
+		}
+		err := os.Link(tmp, name)
+		if err == nil {
+			if err := os.Remove(tmp); err != nil {
+				return "", err
+			}
+			return name, syncDir(dir)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+		if sha != "" {
+			if other, _ := SourceSHA256(name); other == sha {
+				return "", &DuplicateError{Path: name}
+			}
+		}
+		if i > 1000 {
+			return "", fmt.Errorf("%s: more than 1000 archives with this name", dest)
+		}
+	}
+}
+
+func tempName(dir string) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, TempPrefix+hex.EncodeToString(b[:])+TempSuffix), nil
+}
+
+// syncFile flushes a closed file to disk. HDF5's own flush does not fsync.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Read reads a whole archive (or any HDF5 file of the types it knows).
+func Read(path string) (*Doc, error) { return readHDF5(path) }
+
+// SourceSHA256 returns the source_sha256 root attribute of an archive.
+func SourceSHA256(path string) (string, error) {
+	attrs, err := readRootAttrs(path)
+	if err != nil {
+		return "", err
+	}
+	s, _ := findAttr(attrs, "source_sha256").(string)
+	return s, nil
+}

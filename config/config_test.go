@@ -1,0 +1,136 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExampleIsTheDefault(t *testing.T) {
+	c, err := Load("../config.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.File = ""
+	if want := Default(); !reflect.DeepEqual(c, want) {
+		t.Errorf("config.toml.example differs from the embedded default:\ngot  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestEmptyFileIsValid(t *testing.T) {
+	c, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Watch) != 0 {
+		t.Errorf("got %d watches from an empty file, want 0", len(c.Watch))
+	}
+	if c.Archive.Layout != DefaultLayout || c.Processing.ASD.FFTLength != 4 {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		key        string
+		line       int
+	}{
+		{"unknown top key", "bogus = 1\n", "bogus", 1},
+		{"unknown section key", "[archive]\nroot = \"x\"\nrooot = \"y\"\n", "archive.rooot", 3},
+		{"unknown watch key", "[[watch]]\ndir = \"a\"\n\n[[watch]]\ndir = \"b\"\nsetle = \"1s\"\n", "watch[1].setle", 6},
+		{"compression", "[archive]\ncompression = \"lz4\"\n", "archive.compression", 2},
+		{"gzip level", "[archive]\ngzip_level = 12\n", "archive.gzip_level", 2},
+		{"method", "[processing.asd]\n\nmethod = \"max\"\n", "processing.asd.method", 3},
+		{"window", "[processing.spectrogram]\nwindow = \"tukey\"\n", "processing.spectrogram.window", 2},
+		{"overlap", "[processing.asd]\nfftlength = 2.0\noverlap = 2.0\n", "processing.asd.overlap", 3},
+		{"fftlength", "[processing.asd]\nfftlength = -1.0\n", "processing.asd.fftlength", 2},
+		{"stride", "[processing.spectrogram]\nstride = 1.0\n", "processing.spectrogram.stride", 2},
+		{"workers", "[daemon]\nworkers = 0\n", "daemon.workers", 2},
+		{"after", "[[watch]]\ndir = \"a\"\nafter = \"copy\"\n", "watch[0].after", 3},
+		{"move needs done_dir", "[[watch]]\ndir = \"a\"\nafter = \"move\"\n", "watch[0].done_dir", 1},
+		{"sample rate", "[[watch]]\ndir = \"a\"\nsample_rate = 0.0\n", "watch[0].sample_rate", 3},
+		{"dtype", "[[watch]]\ndir = \"a\"\ndtype = \"float16\"\n", "watch[0].dtype", 3},
+		{"layout escape", "[archive]\nlayout = \"../{gps}.h5\"\n", "archive.layout", 2},
+		{"layout placeholder", "[archive]\nlayout = \"{ifo}/{gps}.h5\"\n", "archive.layout", 2},
+		{"duplicate dir", "[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"./a\"\n", "watch[1].dir", 4},
+		{"bad duration", "[daemon]\nrescan = \"soon\"\n", "", 2},
+		{"wrong type", "[daemon]\nworkers = \"two\"\n", "", 2},
+		{"syntax", "[daemon\nworkers = 1\n", "", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.toml))
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a *ValidationError", err)
+			}
+			if tt.key != "" && ve.Key != tt.key {
+				t.Errorf("got key %q, want %q (%v)", ve.Key, tt.key, err)
+			}
+			if tt.line < 0 && ve.Line <= 0 || tt.line >= 0 && ve.Line != tt.line {
+				t.Errorf("got line %d, want %d (%v)", ve.Line, tt.line, err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadNamesFile(t *testing.T) {
+	p := t.TempDir() + "/c.toml"
+	if err := os.WriteFile(p, []byte("[archive]\ncompression = \"zip\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.HasPrefix(err.Error(), p+":2: archive.compression:") {
+		t.Errorf("got %v, want it to start with %q", err, p+":2: archive.compression:")
+	}
+}
+
+func TestEffectiveRoundTrips(t *testing.T) {
+	c := Default()
+	b, err := c.Effective()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(b)
+	if err != nil {
+		t.Fatalf("effective config does not parse: %v\n%s", err, b)
+	}
+	if got.Processing.ASD.Overlap == nil || *got.Processing.ASD.Overlap != 2 {
+		t.Errorf("effective ASD overlap: got %v, want 2", got.Processing.ASD.Overlap)
+	}
+	if !strings.Contains(string(b), "[[watch]]") {
+		t.Errorf("effective config lacks the default watch:\n%s", b)
+	}
+}
+
+func TestRenderLayout(t *testing.T) {
+	tests := []struct {
+		values map[string]string
+		want   string
+	}{
+		{map[string]string{"obs": "K", "gps5": "13000", "desc": "K1_LSC_DARM", "gps": "1300000000", "dur": "64"},
+			"K/13000/K-K1_LSC_DARM-1300000000-64.h5"},
+		{map[string]string{"obs": "../..", "gps5": "/etc", "desc": "a/b", "gps": "..", "dur": ""},
+			"_../_etc/_..-a_b-_-_.h5"},
+	}
+	for _, tt := range tests {
+		got, err := RenderLayout(DefaultLayout, tt.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+		for _, part := range strings.Split(got, "/") {
+			if part == ".." || part == "." {
+				t.Errorf("%q has a %q element", got, part)
+			}
+		}
+	}
+}
