@@ -114,6 +114,12 @@ import (
 	"gonum.org/v1/hdf5"
 )
 
+func init() {
+	// Failures come back as errors; libhdf5's own printing of its error
+	// stack to stderr would only duplicate them, out of order.
+	hdf5.DisplayErrors(false)
+}
+
 // Attr is one HDF5 attribute: a scalar string, float64 or int64, or a
 // 1-D float64 array.
 type Attr struct {

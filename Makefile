@@ -1,0 +1,60 @@
+# gwwatchd — build, test, demo, benchmarks.
+# `make demo` and `make test` install what they need (Debian packages) first.
+
+GO      ?= go
+PYTHON  := /usr/bin/python3
+PKG     := github.com/gwwatchd/gwwatchd
+BIN     := bin/gwwatchd
+DEBS    := libhdf5-dev hdf5-tools python3-h5py python3-scipy python3-numpy pkg-config gcc
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Version from git; a build outside a checkout falls back to the Go build info.
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)
+DIRTY    := $(shell git rev-parse HEAD >/dev/null 2>&1 && { [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo true || echo false; })
+LDFLAGS  := $(if $(VERSION),-X $(PKG)/buildinfo.Version=$(VERSION)) \
+            $(if $(REVISION),-X $(PKG)/buildinfo.Revision=$(REVISION)) \
+            $(if $(DIRTY),-X $(PKG)/buildinfo.Dirty=$(DIRTY))
+
+.PHONY: all build deps test fmt-check vet unit interop demo bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gwwatchd
+
+# deps installs the Debian packages that are missing, and nothing else.
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# interop: archives read by h5py and h5dump, ASDs compared with scipy.
+interop: build
+	GWWATCHD_BIN=$(CURDIR)/$(BIN) GWWATCHD_PYTHON=$(PYTHON) GWWATCHD_REQUIRE_PYTHON=1 \
+	  $(GO) test -count=1 -tags interop -v -run 'Interop' ./interop/
+
+test: deps fmt-check vet unit interop
+
+demo: deps build
+	@bash scripts/demo.sh $(BIN)
+
+bench: deps build
+	@bash bench/run.sh $(BIN)
+
+clean:
+	rm -rf bin var bench/out

@@ -1,0 +1,355 @@
+package archive
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gwwatchd/gwwatchd/buildinfo"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/processor"
+)
+
+// Format and FormatVersion identify the archive layout written here.
+const (
+	Format        = "gwwatchd-archive"
+	FormatVersion = int64(1)
+)
+
+// Product names, as stored in each product's "product" attribute.
+const (
+	ProductASD         = "asd"
+	ProductFrequencies = "asd_frequencies"
+	ProductSpectrogram = "spectrogram"
+)
+
+// Content is everything that goes into one archive: the series read from
+// one source and the products derived from them.
+type Content struct {
+	Source   ingest.Source
+	Entries  []Entry
+	Created  time.Time // when the archive was made, UTC
+	Host     string
+	Software buildinfo.Info
+	HDF5     string // libhdf5 version
+
+	IngestStart, IngestEnd time.Time
+}
+
+// Entry is one series and its products. A product that could not be made
+// is nil, with the reason in its Skipped field.
+type Entry struct {
+	Series *ingest.Series
+
+	ASD        *processor.ASD
+	ASDParams  processor.Params
+	ASDSkipped string
+
+	Spectrogram        *processor.Spectrogram
+	SpectrogramParams  processor.Params
+	SpectrogramStride  float64
+	SpectrogramSkipped string
+
+	ProcessStart, ProcessEnd time.Time
+}
+
+// RawPath returns the path of a series' raw dataset.
+func RawPath(dataset string) string { return "/raw/" + dataset }
+
+// ProcessedPath returns the path of a product of a series.
+func ProcessedPath(dataset, product string) string {
+	return "/processed/" + dataset + "/" + product
+}
+
+// DatasetName makes a dataset name safe as one HDF5 path element.
+func DatasetName(s string) string {
+	s = strings.ReplaceAll(s, "/", "_")
+	if s == "" || s == "." || s == ".." {
+		return "_"
+	}
+	return s
+}
+
+// RelPath renders the archive layout for this content: the path of the
+// archive below the archive root.
+func (c *Content) RelPath(layout string) (string, error) {
+	if len(c.Entries) == 0 {
+		return "", fmt.Errorf("no series to archive")
+	}
+	s := c.Entries[0].Series
+	gps := int64(math.Floor(s.T0))
+	gpsStr := strconv.FormatInt(gps, 10)
+	gps5 := gpsStr
+	if len(gps5) > 5 {
+		gps5 = gps5[:5]
+	}
+	values := map[string]string{
+		"obs":     s.Obs,
+		"desc":    s.Desc,
+		"gps":     gpsStr,
+		"gps5":    gps5,
+		"dur":     strconv.FormatInt(int64(math.Ceil(s.T0+s.Duration()-float64(gps)-1e-9)), 10),
+		"channel": s.Channel,
+		"dataset": s.Dataset,
+		"sha8":    c.Source.SHA256[:min(8, len(c.Source.SHA256))],
+	}
+	return config.RenderLayout(layout, values)
+}
+
+// Doc lays the content out as an archive document.
+func (c *Content) Doc() (*Doc, error) {
+	prov, err := c.provJSON()
+	if err != nil {
+		return nil, err
+	}
+	doc := &Doc{Attrs: []Attr{
+		{"format", Format},
+		{"format_version", FormatVersion},
+		{"source_path", c.Source.Path},
+		{"source_sha256", c.Source.SHA256},
+		{"source_size", c.Source.Size},
+		{"source_mtime_utc", c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
+		{"prov_json", prov},
+	}}
+	if sc := c.Source.Sidecar; sc != nil {
+		doc.Attrs = append(doc.Attrs, Attr{"sidecar_path", sc.Path}, Attr{"sidecar_sha256", sc.SHA256})
+	}
+	doc.Attrs = append(doc.Attrs, c.provenanceAttrs()...)
+	seen := map[string]bool{}
+	for i := range c.Entries {
+		e := &c.Entries[i]
+		name := DatasetName(e.Series.Dataset)
+		if seen[name] {
+			return nil, fmt.Errorf("two series with dataset name %q", name)
+		}
+		seen[name] = true
+		ds, err := c.entryDatasets(e, name)
+		if err != nil {
+			return nil, err
+		}
+		doc.Datasets = append(doc.Datasets, ds...)
+	}
+	return doc, nil
+}
+
+// provenanceAttrs is the provenance set carried by every dataset: which
+// software, where and when.
+func (c *Content) provenanceAttrs() []Attr {
+	return []Attr{
+		{"gwwatchd_version", c.Software.Version},
+		{"pipeline_version", c.Software.PipelineVersion()},
+		{"go_version", c.Software.GoVersion},
+		{"hdf5_version", c.HDF5},
+		{"gonum_version", c.Software.Gonum},
+		{"hostname", c.Host},
+		{"created_utc", c.Created.UTC().Format(time.RFC3339Nano)},
+	}
+}
+
+func (c *Content) entryDatasets(e *Entry, name string) ([]Dataset, error) {
+	s := e.Series
+	raw := RawPath(name)
+	dt := 1 / s.SampleRate
+	params := map[string]any{
+		"channel":     s.Channel,
+		"dataset":     name,
+		"t0":          s.T0,
+		"sample_rate": s.SampleRate,
+		"unit":        s.Unit,
+		"dtype":       string(s.DType),
+		"description": s.Description,
+		"format":      s.Format,
+		"samples":     s.Len(),
+		"origin":      s.Origin,
+	}
+	if s.ByteOrder != "" {
+		params["byte_order"] = s.ByteOrder
+	}
+	pj, err := marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	rawAttrs := []Attr{
+		{"t0", s.T0},
+		{"dt", dt},
+		{"sample_rate", s.SampleRate},
+		{"unit", s.Unit},
+		{"name", name},
+		{"channel", s.Channel},
+		{"x0", s.T0},
+		{"dx", dt},
+		{"xunit", "s"},
+		{"description", s.Description},
+		{"data_sha256", DataSHA256(s.Values)},
+		{"params_json", pj},
+	}
+	if e.ASDSkipped != "" {
+		rawAttrs = append(rawAttrs, Attr{"asd_skipped", e.ASDSkipped})
+	}
+	if e.SpectrogramSkipped != "" {
+		rawAttrs = append(rawAttrs, Attr{"spectrogram_skipped", e.SpectrogramSkipped})
+	}
+	rawAttrs = append(rawAttrs, c.provenanceAttrs()...)
+	out := []Dataset{{Path: raw, Data: s.Values, Attrs: rawAttrs}}
+
+	asdUnit := DensityUnit(s.Unit)
+	if a := e.ASD; a != nil {
+		pj, err := marshal(WelchParamsJSON(e.ASDParams, s.SampleRate, a.NFFT, a.NOverlap, a.Segments, 0))
+		if err != nil {
+			return nil, err
+		}
+		step := "ASD via Welch/" + e.ASDParams.Method
+		common := func(product string) []Attr {
+			return append([]Attr{
+				{"product", product},
+				{"parent_dataset", raw},
+				{"processing_step", step},
+				{"params_json", pj},
+				{"f0", a.F0},
+				{"df", a.DF},
+			}, c.provenanceAttrs()...)
+		}
+		freqs := a.Frequencies()
+		out = append(out,
+			Dataset{Path: ProcessedPath(name, "asd_values"), Data: a.Values,
+				Attrs: append(common(ProductASD), Attr{"unit", asdUnit}, Attr{"data_sha256", DataSHA256(a.Values)})},
+			Dataset{Path: ProcessedPath(name, "asd_frequencies"), Data: freqs,
+				Attrs: append(common(ProductFrequencies), Attr{"unit", "Hz"}, Attr{"data_sha256", DataSHA256(freqs)})},
+		)
+	}
+	if sg := e.Spectrogram; sg != nil {
+		pj, err := marshal(WelchParamsJSON(e.SpectrogramParams, s.SampleRate, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride))
+		if err != nil {
+			return nil, err
+		}
+		attrs := append([]Attr{
+			{"product", ProductSpectrogram},
+			{"parent_dataset", raw},
+			{"processing_step", "Spectrogram of ASD via Welch/" + e.SpectrogramParams.Method},
+			{"params_json", pj},
+			{"unit", asdUnit},
+			{"t0", s.T0},
+			{"dt", sg.DT},
+			{"f0", sg.F0},
+			{"df", sg.DF},
+			{"data_sha256", DataSHA256(sg.Values)},
+		}, c.provenanceAttrs()...)
+		out = append(out, Dataset{Path: ProcessedPath(name, "spectrogram"), Data: sg.Values,
+			Dims: []uint{uint(sg.Times), uint(sg.Freqs)}, Attrs: attrs})
+	}
+	return out, nil
+}
+
+// WelchParamsJSON is the params_json object of a Welch product: every
+// parameter needed to recompute it from its parent.
+func WelchParamsJSON(p processor.Params, fs float64, nfft, noverlap, segments int, stride float64) map[string]any {
+	m := map[string]any{
+		"fftlength":   p.FFTLength,
+		"overlap":     p.Overlap,
+		"method":      p.Method,
+		"window":      p.Window,
+		"sample_rate": fs,
+		"nfft":        nfft,
+		"noverlap":    noverlap,
+		"n_segments":  segments,
+		"detrend":     "constant",
+		"scaling":     "density",
+		"onesided":    true,
+	}
+	if stride > 0 {
+		m["stride"] = stride
+	}
+	return m
+}
+
+// DensityUnit is the unit of an amplitude spectral density of data in unit.
+func DensityUnit(unit string) string {
+	switch unit {
+	case "", "dimensionless":
+		return "1 / Hz(1/2)"
+	}
+	return unit + " / Hz(1/2)"
+}
+
+func marshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// provJSON is a W3C PROV-JSON document of the whole lineage: the source
+// file, each raw and product entity, the activities that made them with
+// their times and parameters, and gwwatchd as the agent.
+func (c *Content) provJSON() (string, error) {
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	agent := "gw:gwwatchd"
+	srcID := "gw:source"
+	entity := map[string]any{
+		srcID: map[string]any{
+			"prov:type":    "gw:SourceFile",
+			"prov:label":   filepath.Base(c.Source.Path),
+			"gw:path":      c.Source.Path,
+			"gw:sha256":    c.Source.SHA256,
+			"gw:size":      c.Source.Size,
+			"gw:mtime_utc": ts(c.Source.ModTime),
+		},
+	}
+	activity := map[string]any{
+		"gw:ingest": map[string]any{
+			"prov:type":      "gw:Ingest",
+			"prov:startTime": ts(c.IngestStart),
+			"prov:endTime":   ts(c.IngestEnd),
+		},
+	}
+	used := map[string]any{"_:u_ingest_source": map[string]any{"prov:activity": "gw:ingest", "prov:entity": srcID}}
+	generated := map[string]any{}
+	derived := map[string]any{}
+	associated := map[string]any{"_:a_ingest": map[string]any{"prov:activity": "gw:ingest", "prov:agent": agent}}
+	if sc := c.Source.Sidecar; sc != nil {
+		entity["gw:sidecar"] = map[string]any{"prov:type": "gw:SidecarFile", "gw:path": sc.Path, "gw:sha256": sc.SHA256, "gw:size": sc.Size}
+		used["_:u_ingest_sidecar"] = map[string]any{"prov:activity": "gw:ingest", "prov:entity": "gw:sidecar"}
+	}
+	for i := range c.Entries {
+		e := &c.Entries[i]
+		name := DatasetName(e.Series.Dataset)
+		rawID := "gw:" + RawPath(name)
+		entity[rawID] = map[string]any{"prov:type": "gw:RawSeries", "gw:channel": e.Series.Channel, "gw:samples": e.Series.Len(), "gw:data_sha256": DataSHA256(e.Series.Values)}
+		generated["_:g_"+rawID] = map[string]any{"prov:entity": rawID, "prov:activity": "gw:ingest"}
+		derived["_:d_"+rawID] = map[string]any{"prov:generatedEntity": rawID, "prov:usedEntity": srcID}
+		add := func(product, path string, p processor.Params, nfft, nover, segs int, stride float64) {
+			actID := "gw:process" + path
+			id := "gw:" + path
+			params, _ := marshal(WelchParamsJSON(p, e.Series.SampleRate, nfft, nover, segs, stride))
+			activity[actID] = map[string]any{"prov:type": "gw:Welch", "prov:startTime": ts(e.ProcessStart), "prov:endTime": ts(e.ProcessEnd), "gw:params_json": params}
+			entity[id] = map[string]any{"prov:type": "gw:" + product}
+			used["_:u_"+id] = map[string]any{"prov:activity": actID, "prov:entity": rawID}
+			generated["_:g_"+id] = map[string]any{"prov:entity": id, "prov:activity": actID}
+			derived["_:d_"+id] = map[string]any{"prov:generatedEntity": id, "prov:usedEntity": rawID, "prov:activity": actID}
+			associated["_:a_"+id] = map[string]any{"prov:activity": actID, "prov:agent": agent}
+		}
+		if a := e.ASD; a != nil {
+			add(ProductASD, ProcessedPath(name, "asd_values"), e.ASDParams, a.NFFT, a.NOverlap, a.Segments, 0)
+		}
+		if sg := e.Spectrogram; sg != nil {
+			add(ProductSpectrogram, ProcessedPath(name, "spectrogram"), e.SpectrogramParams, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
+		}
+	}
+	doc := map[string]any{
+		"prefix": map[string]any{"gw": "https://github.com/gwwatchd/gwwatchd#"},
+		"entity": entity, "activity": activity,
+		"agent": map[string]any{agent: map[string]any{
+			"prov:type": "prov:SoftwareAgent", "gw:version": c.Software.Version,
+			"gw:revision": c.Software.PipelineVersion(), "gw:go_version": c.Software.GoVersion,
+			"gw:hdf5_version": c.HDF5, "gw:gonum_version": c.Software.Gonum, "gw:host": c.Host,
+		}},
+		"used": used, "wasGeneratedBy": generated, "wasDerivedFrom": derived, "wasAssociatedWith": associated,
+	}
+	return marshal(doc)
+}

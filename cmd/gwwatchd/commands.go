@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/buildinfo"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/pipeline"
+	"github.com/gwwatchd/gwwatchd/processor"
+)
+
+func (m *Main) ingest(ctx context.Context, args []string) error {
+	fs := newFlagSet("ingest", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
+	out := fs.String("out", "", "archive root (default: archive.root of the configuration)")
+	channel := stringFlag(fs, "channel", "channel name, e.g. K1:LSC-DARM_OUT_DQ")
+	dataset := stringFlag(fs, "dataset", "raw dataset name (default: the channel)")
+	t0 := floatFlag(fs, "t0", "GPS time of the first sample, seconds")
+	rate := floatFlag(fs, "sample-rate", "sample rate, Hz")
+	unit := stringFlag(fs, "unit", "unit of the samples, e.g. ct or strain")
+	dtype := stringFlag(fs, "dtype", "sample type of raw binary files, e.g. float64 or int16")
+	order := stringFlag(fs, "byte-order", `byte order of raw binary files: "little" or "big"`)
+	desc := stringFlag(fs, "description", "free text stored with the raw dataset")
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return &usageError{"ingest: no files given"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	flags := ingest.Meta{Channel: *channel, Dataset: *dataset, T0: *t0, SampleRate: *rate,
+		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}
+	lines := make([]chan outcome, len(files))
+	for i := range lines {
+		lines[i] = make(chan outcome, 1)
+	}
+	jobs := make(chan int)
+	var g errgroup.Group
+	for w := 0; w < min(cfg.Daemon.Workers, len(files)); w++ {
+		p := pipeline.New(cfg)
+		if *out != "" {
+			p.Root = *out
+		}
+		g.Go(func() error {
+			for i := range jobs {
+				lines[i] <- ingestOne(ctx, p, cfg, files[i], flags)
+			}
+			return nil
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for i := range files {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				for ; i < len(files); i++ {
+					lines[i] <- outcome{files[i] + ": " + ctx.Err().Error(), false}
+				}
+				return
+			}
+		}
+	}()
+	failed := 0
+	for _, ch := range lines {
+		o := <-ch
+		if !o.ok {
+			failed++
+		}
+		fmt.Fprintln(m.Stdout, o.line)
+	}
+	g.Wait()
+	if failed > 0 {
+		return &exitCodeError{exitProblems}
+	}
+	return nil
+}
+
+// outcome is the line ingest prints for one file.
+type outcome struct {
+	line string
+	ok   bool
+}
+
+// ingestOne archives one file.
+func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta) outcome {
+	opt := ingest.Options{Flags: flags, Defaults: pipeline.Defaults(pipeline.WatchFor(cfg, file))}
+	res, err := p.Process(ctx, file, opt)
+	if err != nil {
+		return outcome{oneLine(errorLine(file, err)), false}
+	}
+	if res.Duplicate {
+		return outcome{fmt.Sprintf("%s -> %s (already archived)", file, res.Archive), true}
+	}
+	return outcome{fmt.Sprintf("%s -> %s", file, res.Archive), true}
+}
+
+// errorLine makes "SOURCE: error" without naming the source twice.
+func errorLine(src string, err error) string {
+	msg := err.Error()
+	if ingest.IsInputError(err) {
+		return msg
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Path == src {
+		return msg
+	}
+	return src + ": " + msg
+}
+
+func oneLine(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+func (m *Main) inspect(args []string) error {
+	fs := newFlagSet("inspect", m.Stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return &usageError{"inspect: give one archive"}
+	}
+	s, err := archive.Summarize(files[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	return s.WriteText(m.Stdout)
+}
+
+func (m *Main) verify(args []string) error {
+	fs := newFlagSet("verify", m.Stderr)
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return &usageError{"verify: no archives given"}
+	}
+	proc := processor.New(runtime.NumCPU())
+	code := exitOK
+	for _, f := range files {
+		r, err := pipeline.Verify(f, proc)
+		if err != nil {
+			fmt.Fprintf(m.Stdout, "%s\n", oneLine(errorLine(f, err)))
+			code = exitError
+			continue
+		}
+		fmt.Fprintln(m.Stdout, oneLine(r.Summary()))
+		if !r.OK() && code == exitOK {
+			code = exitProblems
+		}
+	}
+	if code != exitOK {
+		return &exitCodeError{code}
+	}
+	return nil
+}
+
+func (m *Main) config(args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return &usageError{`config: the subcommand is "check"`}
+	}
+	fs := newFlagSet("config check", m.Stderr)
+	files, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(files) > 1 {
+		return &usageError{"config check: give at most one file"}
+	}
+	path := ""
+	if len(files) == 1 {
+		path = files[0]
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	b, err := cfg.Effective()
+	if err != nil {
+		return err
+	}
+	src := "embedded default"
+	if path != "" {
+		src = path
+	}
+	fmt.Fprintf(m.Stdout, "# %s: valid; effective configuration:\n%s", src, b)
+	return nil
+}
+
+func (m *Main) version(args []string) error {
+	if len(args) > 0 {
+		return &usageError{"version takes no arguments"}
+	}
+	in := buildinfo.Get()
+	fmt.Fprintf(m.Stdout, "gwwatchd %s\nrevision %s\ngo       %s\nlibhdf5  %s\ngonum    %s\n",
+		in.Version, in.PipelineVersion(), in.GoVersion, archive.LibVersion(), in.Gonum)
+	return nil
+}

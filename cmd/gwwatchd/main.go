@@ -1,0 +1,99 @@
+// Command gwwatchd archives gravitational-wave sample files as HDF5 with
+// provenance. See the README for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes shared by the commands.
+const (
+	exitOK       = 0
+	exitProblems = 1 // some file failed or did not verify
+	exitError    = 2 // usage, configuration, or unreadable input
+)
+
+// Main holds the command's outputs so that tests can run it in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
+
+// usageError is a mistake in the command line; Run prints it with a hint.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// exitCodeError carries a command's exit code without a further message.
+type exitCodeError struct{ code int }
+
+func (e *exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+const usage = `gwwatchd archives gravitational-wave sample files as HDF5 with provenance.
+
+Usage:
+  gwwatchd ingest [--config F] [--out DIR] [metadata flags] FILE...
+  gwwatchd inspect [--json] FILE.h5
+  gwwatchd verify FILE.h5...
+  gwwatchd config check [FILE]
+  gwwatchd version
+
+Run "gwwatchd COMMAND -h" for a command's flags.
+`
+
+// Run runs one command and returns the process exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return exitError
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "ingest":
+		err = m.ingest(ctx, rest)
+	case "inspect":
+		err = m.inspect(rest)
+	case "verify":
+		err = m.verify(rest)
+	case "config":
+		err = m.config(rest)
+	case "version":
+		err = m.version(rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return exitOK
+	default:
+		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	var ue *usageError
+	var ce *exitCodeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(m.Stderr, "gwwatchd: %v\n\n%s", err, usage)
+		return exitError
+	case errors.Is(err, errHelp):
+		return exitOK
+	default:
+		fmt.Fprintf(m.Stderr, "gwwatchd: %v\n", err)
+		return exitError
+	}
+}

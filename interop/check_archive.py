@@ -1,0 +1,99 @@
+"""Read a gwwatchd archive the way a collaborator would (h5py, numpy,
+scipy) and report, as JSON on stdout, how it compares with the source and
+with scipy's Welch estimate computed here from the archived samples.
+
+usage: check_archive.py ARCHIVE [SOURCE.npy]
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+from scipy import signal
+
+
+def from_hdf5(dset):
+    """The seed's reader: samples plus t0, dt, unit, name."""
+    a = dset.attrs
+    return {
+        "data": dset[()],
+        "t0": float(a["t0"]),
+        "dt": float(a["dt"]),
+        "unit": str(a["unit"]),
+        "name": str(a["name"]),
+    }
+
+
+def max_rel(got, want):
+    got = np.asarray(got, dtype=float)
+    want = np.asarray(want, dtype=float)
+    if got.shape != want.shape:
+        return float("inf")
+    den = np.maximum(np.abs(got), np.abs(want))
+    rel = np.where(den == 0, 0.0, np.abs(got - want) / np.where(den == 0, 1, den))
+    return float(rel.max()) if rel.size else 0.0
+
+
+def welch_asd(x, p):
+    fs = p["sample_rate"]
+    f, pxx = signal.welch(
+        x, fs, window="hann", nperseg=p["nfft"], noverlap=p["noverlap"],
+        average=p["method"], detrend="constant", scaling="density",
+        return_onesided=True)
+    return f, np.sqrt(pxx)
+
+
+def main():
+    path = sys.argv[1]
+    out = {"datasets": {}}
+    with h5py.File(path, "r") as f:
+        out["format"] = str(f.attrs["format"])
+        out["format_version"] = int(f.attrs["format_version"])
+        out["source_sha256"] = str(f.attrs["source_sha256"])
+        json.loads(f.attrs["prov_json"])
+        for name, dset in f["raw"].items():
+            ts = from_hdf5(dset)
+            x = ts["data"].astype(float)
+            rep = {
+                "t0": ts["t0"], "dt": ts["dt"], "unit": ts["unit"], "name": ts["name"],
+                "dtype": ts["data"].dtype.str, "n": int(ts["data"].size),
+                "params": json.loads(dset.attrs["params_json"]),
+            }
+            if len(sys.argv) > 2 and sys.argv[2].endswith(".npy"):
+                src = np.load(sys.argv[2])
+                rep["raw_equal"] = bool(
+                    src.dtype.newbyteorder("=") == ts["data"].dtype.newbyteorder("=")
+                    and np.array_equal(src.reshape(-1), ts["data"], equal_nan=src.dtype.kind == "f"))
+            grp = f.get("processed/" + name)
+            if grp is not None and "asd_values" in grp:
+                asd = grp["asd_values"]
+                p = json.loads(asd.attrs["params_json"])
+                fr, want = welch_asd(x, p)
+                rep["asd"] = {
+                    "parent": str(asd.attrs["parent_dataset"]),
+                    "parent_ok": asd.attrs["parent_dataset"] in f,
+                    "step": str(asd.attrs["processing_step"]),
+                    "unit": str(asd.attrs["unit"]),
+                    "nfft": p["nfft"], "noverlap": p["noverlap"], "method": p["method"],
+                    "max_rel": max_rel(asd[()], want),
+                    "freq_max_rel": max_rel(grp["asd_frequencies"][()], fr),
+                    "freq_parent": str(grp["asd_frequencies"].attrs["parent_dataset"]),
+                }
+            if grp is not None and "spectrogram" in grp:
+                sg = grp["spectrogram"]
+                p = json.loads(sg.attrs["params_json"])
+                nstride = int(round(p["stride"] * p["sample_rate"]))
+                rows = [welch_asd(x[i * nstride:(i + 1) * nstride], p)[1]
+                        for i in range(len(x) // nstride)]
+                rep["spectrogram"] = {
+                    "shape": list(sg.shape),
+                    "parent": str(sg.attrs["parent_dataset"]),
+                    "max_rel": max_rel(sg[()], np.array(rows)),
+                    "dt": float(sg.attrs["dt"]),
+                }
+            out["datasets"][name] = rep
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+//go:build interop
+
+// Package interop checks gwwatchd's archives with software nobody here
+// wrote: h5py and numpy read them, scipy recomputes the ASD, h5dump dumps
+// them. Run by `make test` (make interop), which installs what it needs.
+package interop
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+)
+
+// env returns the gwwatchd binary and the Python with h5py and scipy, or
+// skips when they are missing and not required.
+func env(t *testing.T) (bin, python string) {
+	t.Helper()
+	bin = os.Getenv("GWWATCHD_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "gwwatchd")
+		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/gwwatchd").CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
+	}
+	python = os.Getenv("GWWATCHD_PYTHON")
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	missing := ""
+	if err := exec.Command(python, "-c", "import h5py, scipy.signal, numpy").Run(); err != nil {
+		missing = python + " with h5py, scipy and numpy"
+	} else if _, err := exec.LookPath("h5dump"); err != nil {
+		missing = "h5dump"
+	}
+	if missing != "" {
+		if os.Getenv("GWWATCHD_REQUIRE_PYTHON") != "" {
+			t.Fatalf("%s is required (make deps installs it)", missing)
+		}
+		t.Skipf("%s not available", missing)
+	}
+	return bin, python
+}
+
+type checkReport struct {
+	Format        string `json:"format"`
+	FormatVersion int    `json:"format_version"`
+	Datasets      map[string]struct {
+		T0, DT   float64
+		Unit     string
+		Name     string
+		DType    string
+		N        int
+		RawEqual *bool `json:"raw_equal"`
+		Params   map[string]any
+		ASD      *struct {
+			Parent     string
+			ParentOK   bool `json:"parent_ok"`
+			Step       string
+			Unit       string
+			NFFT       int
+			NOverlap   int
+			Method     string
+			MaxRel     float64 `json:"max_rel"`
+			FreqMaxRel float64 `json:"freq_max_rel"`
+			FreqParent string  `json:"freq_parent"`
+		}
+		Spectrogram *struct {
+			Shape  []int
+			Parent string
+			MaxRel float64 `json:"max_rel"`
+			DT     float64
+		}
+	}
+}
+
+func check(t *testing.T, python, archivePath, source string) checkReport {
+	t.Helper()
+	cmd := exec.Command(python, "check_archive.py", archivePath, source)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("check_archive.py %s: %v", archivePath, err)
+	}
+	var r checkReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("check_archive.py output: %v\n%s", err, out)
+	}
+	return r
+}
+
+func run(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gwwatchd %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func archiveOf(t *testing.T, ingestOut string) string {
+	t.Helper()
+	line := strings.TrimSpace(ingestOut)
+	i := strings.Index(line, " -> ")
+	if i < 0 || strings.Contains(line, "\n") {
+		t.Fatalf("ingest printed %q, want one line SOURCE -> ARCHIVE", line)
+	}
+	return line[i+4:]
+}
+
+func h5dump(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("h5dump", "-A", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("h5dump %s: %v\n%s", path, err, out)
+	}
+	for _, want := range []string{`ATTRIBUTE "prov_json"`, `ATTRIBUTE "params_json"`, `ATTRIBUTE "parent_dataset"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("h5dump -A %s lacks %s", path, want)
+		}
+	}
+}
+
+// TestInteropWelch archives one synthetic series under many Welch settings
+// and compares every stored ASD and spectrogram bin with scipy's.
+func TestInteropWelch(t *testing.T) {
+	bin, python := env(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "K-K1_LSC_DARM_OUT_DQ-1300000000-64.npy")
+	if err := synth.WriteNPY(src, synth.Coloured(64*4096, 4096, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(src, ".npy")+".json", []byte(`{"channel": "K1:LSC-DARM_OUT_DQ", "unit": "ct"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		method             string
+		fftlength, overlap float64
+		stride, sfft       float64
+		nfft               int
+	}{
+		{"median", 4, 2, 8, 2, 16384},
+		{"mean", 4, 2, 8, 2, 16384},
+		{"median", 1, 0, 4, 1, 4096},
+		{"mean", 2, 1.5, 8, 4, 8192},
+		{"median", 4095.0 / 4096, 0.5, 4, 4095.0 / 4096, 4095},
+		{"mean", 1001.0 / 4096, 0.1, 2, 1001.0 / 4096, 1001},
+		{"median", 0.5, 0.25, 16, 0.5, 2048},
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("%s-nfft%d-overlap%g", c.method, c.nfft, c.overlap), func(t *testing.T) {
+			cfg := filepath.Join(dir, fmt.Sprintf("c%d.toml", i))
+			text := fmt.Sprintf(`[audit]
+path = %q
+[processing.asd]
+fftlength = %.17g
+overlap = %.17g
+method = %q
+[processing.spectrogram]
+stride = %.17g
+fftlength = %.17g
+method = %q
+`, filepath.Join(dir, "audit.log"), c.fftlength, c.overlap, c.method, c.stride, c.sfft, c.method)
+			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, fmt.Sprintf("archive%d", i))
+			a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, "--out", out, src))
+			r := check(t, python, a, src)
+			if r.Format != "gwwatchd-archive" || r.FormatVersion != 1 {
+				t.Errorf("format: got %q v%d", r.Format, r.FormatVersion)
+			}
+			d, ok := r.Datasets["K1:LSC-DARM_OUT_DQ"]
+			if !ok {
+				t.Fatalf("no /raw/K1:LSC-DARM_OUT_DQ in %v", r.Datasets)
+			}
+			if d.RawEqual == nil || !*d.RawEqual || d.DType != "<f8" || d.N != 64*4096 {
+				t.Errorf("raw samples: equal %v, dtype %s, n %d; want equal <f8 262144", d.RawEqual, d.DType, d.N)
+			}
+			if d.T0 != 1300000000 || d.DT != 1.0/4096 || d.Unit != "ct" || d.Name != "K1:LSC-DARM_OUT_DQ" {
+				t.Errorf("seed attributes: got t0 %v dt %v unit %q name %q", d.T0, d.DT, d.Unit, d.Name)
+			}
+			if d.ASD == nil {
+				t.Fatal("no ASD")
+			}
+			if d.ASD.NFFT != c.nfft || d.ASD.Method != c.method {
+				t.Errorf("ASD params: got nfft %d method %s, want %d %s", d.ASD.NFFT, d.ASD.Method, c.nfft, c.method)
+			}
+			if d.ASD.MaxRel > 1e-9 {
+				t.Errorf("ASD differs from scipy by %.3g (relative), want ≤ 1e-9", d.ASD.MaxRel)
+			}
+			if d.ASD.FreqMaxRel > 1e-12 {
+				t.Errorf("frequencies differ from scipy by %.3g", d.ASD.FreqMaxRel)
+			}
+			if d.ASD.Parent != "/raw/K1:LSC-DARM_OUT_DQ" || !d.ASD.ParentOK || d.ASD.FreqParent != d.ASD.Parent {
+				t.Errorf("parent link: got %q (resolves %v)", d.ASD.Parent, d.ASD.ParentOK)
+			}
+			if d.ASD.Unit != "ct / Hz(1/2)" || d.ASD.Step != "ASD via Welch/"+c.method {
+				t.Errorf("ASD unit %q step %q", d.ASD.Unit, d.ASD.Step)
+			}
+			if sg := d.Spectrogram; sg == nil {
+				t.Error("no spectrogram")
+			} else {
+				if rows := int(64 / c.stride); len(sg.Shape) != 2 || sg.Shape[0] != rows {
+					t.Errorf("spectrogram shape %v, want %d rows", sg.Shape, rows)
+				}
+				if sg.MaxRel > 1e-9 {
+					t.Errorf("spectrogram differs from scipy by %.3g (relative), want ≤ 1e-9", sg.MaxRel)
+				}
+				if sg.DT != c.stride {
+					t.Errorf("spectrogram dt %v, want %v", sg.DT, c.stride)
+				}
+			}
+			h5dump(t, a)
+			if out := run(t, bin, "verify", a); !strings.Contains(out, ": OK") {
+				t.Errorf("verify: %s", out)
+			}
+		})
+	}
+}
+
+// TestInteropFormats archives NumPy files that NumPy itself wrote, in
+// several dtypes and byte orders, and a text file, and reads them back
+// with h5py: the samples must come back bit for bit in their dtype.
+func TestInteropFormats(t *testing.T) {
+	bin, python := env(t)
+	dir := t.TempDir()
+	gen := `import numpy as np, sys
+d = sys.argv[1]
+rng = np.random.default_rng(7)
+x = rng.normal(size=8192) * 1000
+for dt in ["<i2", ">i2", "<i4", ">f4", "<f8", ">f8", "|u1", "<u4", "<i8", "|i1"]:
+    np.save(f"{d}/{dt[1:]}{'be' if dt[0] == '>' else ''}.npy", x.astype(dt))
+np.save(d + "/col.npy", x.reshape(-1, 1))
+np.savetxt(d + "/two.txt", np.column_stack([1300000000 + np.arange(4096) / 256.0, x[:4096]]), fmt="%.17g")
+`
+	if out, err := exec.Command(python, "-c", gen, dir).CombinedOutput(); err != nil {
+		t.Fatalf("numpy: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.npy"))
+	out := filepath.Join(dir, "archive")
+	for _, f := range files {
+		a := archiveOf(t, run(t, bin, "ingest", "--out", out, "--channel", "K1:TEST", "--t0", "1300000000", "--sample-rate", "1024", f))
+		r := check(t, python, a, f)
+		d := r.Datasets["K1:TEST"]
+		if d.RawEqual == nil || !*d.RawEqual {
+			t.Errorf("%s: samples differ after the round trip (dtype %s)", filepath.Base(f), d.DType)
+		}
+		if d.ASD == nil || d.ASD.MaxRel > 1e-9 {
+			t.Errorf("%s: ASD missing or off: %+v", filepath.Base(f), d.ASD)
+		}
+		h5dump(t, a)
+	}
+	a := archiveOf(t, run(t, bin, "ingest", "--out", out, "--channel", "K1:TXT", filepath.Join(dir, "two.txt")))
+	r := check(t, python, a, "")
+	d := r.Datasets["K1:TXT"]
+	if d.T0 != 1300000000 || d.DT != 1.0/256 || d.N != 4096 {
+		t.Errorf("text: got t0 %v dt %v n %d, want 1300000000 1/256 4096", d.T0, d.DT, d.N)
+	}
+	if d.ASD == nil || d.ASD.MaxRel > 1e-9 {
+		t.Errorf("text: ASD missing or off: %+v", d.ASD)
+	}
+}
