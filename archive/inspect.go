@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -50,6 +53,12 @@ func Summarize(path string) (*Summary, error) {
 		ds.Parent, _ = ds.Attrs["parent_dataset"].(string)
 		s.Datasets = append(s.Datasets, ds)
 	}
+	// Raw series first, then their products.
+	sort.SliceStable(s.Datasets, func(i, j int) bool {
+		ri := strings.HasPrefix(s.Datasets[i].Path, "/raw/")
+		rj := strings.HasPrefix(s.Datasets[j].Path, "/raw/")
+		return ri && !rj
+	})
 	return s, nil
 }
 
@@ -59,6 +68,18 @@ func attrMap(attrs []Attr) map[string]any {
 		m[a.Name] = a.Value
 	}
 	return m
+}
+
+// val prints an attribute value; floats in full, without exponents for
+// GPS times.
+func val(v any) string {
+	if f, ok := v.(float64); ok {
+		if math.Abs(f) >= 1e-3 && math.Abs(f) < 1e15 || f == 0 {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 func dtypeName(data any) string {
@@ -96,20 +117,26 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if p, ok := da["product"]; ok {
 			fmt.Fprintf(w, "  product          %v\n  parent_dataset   %v\n  processing_step  %v\n", p, da["parent_dataset"], da["processing_step"])
 		} else {
-			fmt.Fprintf(w, "  channel  %v\n  t0       %v\n  dt       %v\n  unit     %v\n", da["channel"], da["t0"], da["dt"], da["unit"])
+			fmt.Fprintf(w, "  channel          %s\n  t0               %s\n  dt               %s\n  sample_rate      %s\n  unit             %s\n",
+				val(da["channel"]), val(da["t0"]), val(da["dt"]), val(da["sample_rate"]), val(da["unit"]))
 			for _, k := range []string{"asd_skipped", "spectrogram_skipped"} {
 				if v, ok := da[k]; ok {
-					fmt.Fprintf(w, "  %s  %v\n", k, v)
+					fmt.Fprintf(w, "  %-16s %v\n", k, v)
 				}
 			}
 		}
-		if u, ok := da["unit"]; ok && da["product"] != nil {
-			fmt.Fprintf(w, "  unit             %v\n", u)
+		if da["product"] != nil {
+			fmt.Fprintf(w, "  unit             %s\n", val(da["unit"]))
+			for _, k := range []string{"t0", "dt", "f0", "df"} {
+				if v, ok := da[k]; ok {
+					fmt.Fprintf(w, "  %-16s %s\n", k, val(v))
+				}
+			}
 		}
 		fmt.Fprintf(w, "  data_sha256      %v\n", da["data_sha256"])
 		fmt.Fprint(w, "  provenance      ")
 		for _, k := range provenanceKeys {
-			fmt.Fprintf(w, " %s=%v", k, da[k])
+			fmt.Fprintf(w, " %s=%s", k, val(da[k]))
 		}
 		fmt.Fprintln(w)
 		if d.Params != nil {

@@ -1,0 +1,243 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/processor"
+)
+
+const channel = "K1:LSC-DARM_OUT_DQ"
+
+// fixture writes a T010150-named .npy with a JSON sidecar and returns its
+// path and a pipeline writing below a temp archive root.
+func fixture(t *testing.T, x []float64, seconds int) (string, *Pipeline) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "K-K1_LSC_DARM_OUT_DQ-1300000000-"+strconv.Itoa(seconds)+".npy")
+	if err := synth.WriteNPY(src, x); err != nil {
+		t.Fatal(err)
+	}
+	side := `{"channel": "` + channel + `", "unit": "ct"}`
+	if err := os.WriteFile(strings.TrimSuffix(src, ".npy")+".json", []byte(side), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Archive.Root = filepath.Join(dir, "archive")
+	return src, New(cfg)
+}
+
+
+func TestProcessThenVerify(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	before, _ := os.ReadFile(src)
+	st, _ := os.Stat(src)
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(p.Root, "K/13000/K-K1_LSC_DARM_OUT_DQ-1300000000-16.h5")
+	if res.Archive != want || res.Duplicate {
+		t.Errorf("got archive %s (duplicate %v), want %s", res.Archive, res.Duplicate, want)
+	}
+	if len(res.Products) != 3 || len(res.Skipped) != 0 {
+		t.Errorf("got products %v, skipped %v; want ASD, frequencies and spectrogram", res.Products, res.Skipped)
+	}
+	r, err := Verify(res.Archive, processor.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		t.Errorf("verify: %s", r.Summary())
+	}
+	after, _ := os.ReadFile(src)
+	st2, _ := os.Stat(src)
+	if string(after) != string(before) || !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("the source file was altered")
+	}
+
+	again, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Archive != res.Archive {
+		t.Errorf("same source twice: got %s (duplicate %v), want the first archive reported as duplicate", again.Archive, again.Duplicate)
+	}
+}
+
+func TestSkippedProductsAreExplained(t *testing.T) {
+	nan := synth.Coloured(16*1024, 1024, 50, 4)
+	nan[100] = math.NaN()
+	tests := []struct {
+		name    string
+		x       []float64
+		seconds int
+		asd     string // part of the reason
+	}{
+		{"non-finite", nan, 16, "not finite"},
+		{"shorter than a segment", synth.Coloured(2*1024, 1024, 50, 5), 2, "shorter than one FFT segment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, p := fixture(t, tt.x, tt.seconds)
+			res, err := p.Process(context.Background(), src, ingest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := archive.Read(res.Archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := doc.Dataset("/raw/" + channel)
+			if raw == nil || len(raw.Data.([]float64)) != len(tt.x) {
+				t.Fatal("raw samples not archived")
+			}
+			reason, _ := raw.Attr("asd_skipped").(string)
+			if !strings.Contains(reason, tt.asd) {
+				t.Errorf("asd_skipped = %q, want it to say %q", reason, tt.asd)
+			}
+			if s, _ := raw.Attr("spectrogram_skipped").(string); s == "" {
+				t.Error("spectrogram_skipped is not set")
+			}
+			if doc.Dataset("/processed/"+channel+"/asd_values") != nil {
+				t.Error("an ASD was written for data that cannot give one")
+			}
+			if r, err := Verify(res.Archive, processor.New(1)); err != nil || !r.OK() {
+				t.Errorf("verify: %v %v", err, r)
+			}
+		})
+	}
+}
+
+func TestBadInputIsRejectedWithReason(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "short.bin")
+	if err := os.WriteFile(bad, []byte{1, 2, 3}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Archive.Root = filepath.Join(dir, "archive")
+	p := New(cfg)
+	dt, rate, t0 := "float64", 16.0, 1e9
+	_, err := p.Process(context.Background(), bad, ingest.Options{Flags: ingest.Meta{DType: &dt, SampleRate: &rate, T0: &t0}})
+	if !ingest.IsInputError(err) {
+		t.Fatalf("got %v, want an input error", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "short.bin") || strings.Contains(msg, "\n") {
+		t.Errorf("got %q, want one line naming the file", msg)
+	}
+	if _, err := os.Stat(cfg.Archive.Root); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a rejected file left something in the archive root")
+	}
+}
+
+// rewrite writes a changed copy of an archive and returns its path.
+func rewrite(t *testing.T, path string, change func(*archive.Doc)) string {
+	t.Helper()
+	doc, err := archive.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(doc)
+	out, err := archive.WriteFile(t.TempDir(), "x.h5", doc, archive.Compression{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func setAttr(d *archive.Dataset, name string, v any) {
+	for i := range d.Attrs {
+		if d.Attrs[i].Name == name {
+			d.Attrs[i].Value = v
+		}
+	}
+}
+
+func TestVerifyFindsTampering(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 6), 16)
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asdPath := "/processed/" + channel + "/asd_values"
+	tests := []struct {
+		name   string
+		change func(*archive.Doc)
+		want   string
+	}{
+		{"raw sample changed", func(d *archive.Doc) {
+			d.Dataset("/raw/" + channel).Data.([]float64)[7] += 1e-3
+		}, "data_sha256"},
+		{"ASD changed with a matching hash", func(d *archive.Doc) {
+			a := d.Dataset(asdPath)
+			a.Data.([]float64)[10] *= 1.01
+			setAttr(a, "data_sha256", archive.DataSHA256(a.Data))
+		}, "recomputed"},
+		{"parameters changed", func(d *archive.Doc) {
+			setAttr(d.Dataset(asdPath), "params_json", `{"fftlength":2,"overlap":1,"method":"median","window":"hann","sample_rate":1024}`)
+		}, "values, recomputed"},
+		{"parent link broken", func(d *archive.Doc) {
+			setAttr(d.Dataset(asdPath), "parent_dataset", "/raw/nothing")
+		}, "not in the archive"},
+		{"source changed", func(d *archive.Doc) {
+			d.Attrs[indexOf(d.Attrs, "source_sha256")].Value = strings.Repeat("0", 64)
+		}, "sha256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Verify(rewrite(t, res.Archive, tt.change), processor.New(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK() || !strings.Contains(r.Summary(), tt.want) {
+				t.Errorf("got %q, want a failure mentioning %q", r.Summary(), tt.want)
+			}
+		})
+	}
+	if _, err := Verify(src, processor.New(1)); !errors.Is(err, ErrUnreadable) {
+		t.Errorf("verify of a non-archive: got %v, want ErrUnreadable", err)
+	}
+}
+
+func indexOf(attrs []archive.Attr, name string) int {
+	for i, a := range attrs {
+		if a.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestWatchFor(t *testing.T) {
+	cfg := config.Default()
+	cfg.Watch = append(cfg.Watch, config.Watch{Dir: "/data/drop", Recursive: true}, config.Watch{Dir: "/data/drop/k1"})
+	tests := []struct {
+		path, want string
+	}{
+		{"/data/drop/a.npy", "/data/drop"},
+		{"/data/drop/k1/a.npy", "/data/drop/k1"},
+		{"/data/drop/x/y/a.npy", "/data/drop"},
+		{"/data/other/a.npy", ""},
+	}
+	for _, tt := range tests {
+		w := WatchFor(cfg, tt.path)
+		got := ""
+		if w != nil {
+			got = w.Dir
+		}
+		if got != tt.want {
+			t.Errorf("WatchFor(%s) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
