@@ -103,7 +103,13 @@ func (c *Content) RelPath(layout string) (string, error) {
 
 // Doc lays the content out as an archive document.
 func (c *Content) Doc() (*Doc, error) {
-	prov, err := c.provJSON()
+	// The raw hashes go into both the datasets and the PROV document;
+	// hashing a long series is not free, so do it once.
+	rawSHA := make([]string, len(c.Entries))
+	for i := range c.Entries {
+		rawSHA[i] = DataSHA256(c.Entries[i].Series.Values)
+	}
+	prov, err := c.provJSON(rawSHA)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +134,7 @@ func (c *Content) Doc() (*Doc, error) {
 			return nil, fmt.Errorf("two series with dataset name %q", name)
 		}
 		seen[name] = true
-		ds, err := c.entryDatasets(e, name)
+		ds, err := c.entryDatasets(e, name, rawSHA[i])
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +157,7 @@ func (c *Content) provenanceAttrs() []Attr {
 	}
 }
 
-func (c *Content) entryDatasets(e *Entry, name string) ([]Dataset, error) {
+func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error) {
 	s := e.Series
 	raw := RawPath(name)
 	dt := 1 / s.SampleRate
@@ -185,7 +191,7 @@ func (c *Content) entryDatasets(e *Entry, name string) ([]Dataset, error) {
 		{"dx", dt},
 		{"xunit", "s"},
 		{"description", s.Description},
-		{"data_sha256", DataSHA256(s.Values)},
+		{"data_sha256", rawSHA},
 		{"params_json", pj},
 	}
 	if e.ASDSkipped != "" {
@@ -287,7 +293,7 @@ func marshal(v any) (string, error) {
 // provJSON is a W3C PROV-JSON document of the whole lineage: the source
 // file, each raw and product entity, the activities that made them with
 // their times and parameters, and gwwatchd as the agent.
-func (c *Content) provJSON() (string, error) {
+func (c *Content) provJSON(rawSHA []string) (string, error) {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 	agent := "gw:gwwatchd"
 	srcID := "gw:source"
@@ -320,7 +326,7 @@ func (c *Content) provJSON() (string, error) {
 		e := &c.Entries[i]
 		name := DatasetName(e.Series.Dataset)
 		rawID := "gw:" + RawPath(name)
-		entity[rawID] = map[string]any{"prov:type": "gw:RawSeries", "gw:channel": e.Series.Channel, "gw:samples": e.Series.Len(), "gw:data_sha256": DataSHA256(e.Series.Values)}
+		entity[rawID] = map[string]any{"prov:type": "gw:RawSeries", "gw:channel": e.Series.Channel, "gw:samples": e.Series.Len(), "gw:data_sha256": rawSHA[i]}
 		generated["_:g_"+rawID] = map[string]any{"prov:entity": rawID, "prov:activity": "gw:ingest"}
 		derived["_:d_"+rawID] = map[string]any{"prov:generatedEntity": rawID, "prov:usedEntity": srcID}
 		add := func(product, path string, p processor.Params, nfft, nover, segs int, stride float64) {
