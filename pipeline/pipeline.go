@@ -124,7 +124,12 @@ func (p *Pipeline) process(s *ingest.Series) archive.Entry {
 		e.ProcessEnd = e.ProcessStart
 		return e
 	}
-	x := ingest.Float64s(s.Values)
+	// The processor only reads its input, so float64 samples are used as
+	// they are instead of being copied: one series in memory, not two.
+	x, isFloat := s.Values.([]float64)
+	if !isFloat {
+		x = ingest.Float64s(s.Values)
+	}
 	if cfg.ASD.Enabled {
 		e.ASDParams = ASDParams(cfg.ASD)
 		a, err := p.proc.ASD(x, s.SampleRate, e.ASDParams)

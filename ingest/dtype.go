@@ -1,0 +1,354 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// DType is the NumPy name of a sample type, without byte order.
+type DType string
+
+// The supported sample types. uint64 is left out on purpose: HDF5 readers
+// and downstream float processing cannot hold all of its values.
+const (
+	Int8    DType = "int8"
+	Int16   DType = "int16"
+	Int32   DType = "int32"
+	Int64   DType = "int64"
+	Uint8   DType = "uint8"
+	Uint16  DType = "uint16"
+	Uint32  DType = "uint32"
+	Float32 DType = "float32"
+	Float64 DType = "float64"
+)
+
+// DTypes lists the supported sample types.
+var DTypes = []DType{Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Float32, Float64}
+
+// Size returns the size of one sample in bytes, or 0 if d is not a
+// supported type.
+func (d DType) Size() int {
+	switch d {
+	case Int8, Uint8:
+		return 1
+	case Int16, Uint16:
+		return 2
+	case Int32, Uint32, Float32:
+		return 4
+	case Int64, Float64:
+		return 8
+	}
+	return 0
+}
+
+// Valid reports whether d is a supported sample type.
+func (d DType) Valid() bool { return d.Size() > 0 }
+
+// unsupportedNames are NumPy type names that are recognised only to be
+// refused with a precise message.
+var unsupportedNames = map[string]bool{
+	"uint64": true, "float16": true, "float128": true, "longdouble": true,
+	"complex64": true, "complex128": true, "complex256": true,
+	"bool": true, "object": true, "str": true, "bytes": true, "void": true,
+}
+
+// ParseDType parses a sample type given either by name ("float64") or as a
+// NumPy type string ("<f8", ">i2", "f4", "|u1"). Any byte order in a type
+// string is discarded; use ParseNumPyDescr to keep it.
+func ParseDType(s string) (DType, error) {
+	d, _, err := parseDTypeSpec(s)
+	return d, err
+}
+
+// parseDTypeSpec is ParseDType keeping the byte order ("little", "big" or
+// "" when the spec has none or the type is one byte wide).
+func parseDTypeSpec(s string) (DType, string, error) {
+	name := strings.TrimSpace(s)
+	if d := DType(name); d.Valid() {
+		return d, "", nil
+	}
+	if unsupportedNames[name] {
+		return "", "", fmt.Errorf("unsupported dtype %s", name)
+	}
+	d, order, err := ParseNumPyDescr(name)
+	if err != nil && !isDescrLike(name) {
+		return "", "", fmt.Errorf("unknown dtype %q: want one of %s or a NumPy type string such as <f8", s, dtypeList())
+	}
+	return d, order, err
+}
+
+// isDescrLike reports whether s looks like a NumPy type string, so that
+// the error from ParseNumPyDescr is more useful than "unknown dtype".
+func isDescrLike(s string) bool {
+	if s != "" && strings.ContainsRune("<>|=", rune(s[0])) {
+		s = s[1:]
+	}
+	if s == "" || !strings.ContainsRune("iufcbUSaVOMm?", rune(s[0])) {
+		return false
+	}
+	rest := s[1:]
+	if i := strings.IndexByte(rest, '['); i >= 0 {
+		rest = rest[:i] // datetime units such as M8[ns]
+	}
+	return rest == "" || allDigits(rest)
+}
+
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func dtypeList() string {
+	names := make([]string, len(DTypes))
+	for i, d := range DTypes {
+		names[i] = string(d)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseNumPyDescr parses a NumPy array-protocol type string such as "<f8",
+// ">i2" or "|u1", as found in the descr field of a .npy header. byteOrder
+// is "little" or "big", or "" for one-byte types and for strings without
+// an order character. '=' means the byte order of this machine.
+func ParseNumPyDescr(descr string) (d DType, byteOrder string, err error) {
+	s := descr
+	var orderChar byte
+	if s != "" && strings.IndexByte("<>|=", s[0]) >= 0 {
+		orderChar, s = s[0], s[1:]
+	}
+	if s == "" {
+		return "", "", fmt.Errorf("unknown dtype %q", descr)
+	}
+	kind, digits := s[0], s[1:]
+	if kind == 'O' {
+		return "", "", fmt.Errorf("unsupported dtype %q: object arrays are not supported", descr)
+	}
+	size, perr := strconv.Atoi(digits)
+	if perr != nil || size <= 0 || !allDigits(digits) {
+		if !isDescrLike(descr) {
+			return "", "", fmt.Errorf("unknown dtype %q", descr)
+		}
+		return "", "", fmt.Errorf("unsupported dtype %q (%s)", descr, kindName(kind, 0))
+	}
+	switch {
+	case kind == 'i' && (size == 1 || size == 2 || size == 4 || size == 8):
+		d = DType("int" + strconv.Itoa(8*size))
+	case kind == 'u' && (size == 1 || size == 2 || size == 4):
+		d = DType("uint" + strconv.Itoa(8*size))
+	case kind == 'f' && (size == 4 || size == 8):
+		d = DType("float" + strconv.Itoa(8*size))
+	default:
+		return "", "", fmt.Errorf("unsupported dtype %q (%s)", descr, kindName(kind, size))
+	}
+	if d.Size() == 1 {
+		return d, "", nil
+	}
+	switch orderChar {
+	case '<':
+		byteOrder = "little"
+	case '>':
+		byteOrder = "big"
+	case '=':
+		byteOrder = nativeOrder()
+	case '|':
+		return "", "", fmt.Errorf("dtype %q: byte order '|' is not valid for a %d-byte type", descr, size)
+	}
+	return d, byteOrder, nil
+}
+
+func kindName(kind byte, size int) string {
+	bits := ""
+	if size > 0 && size <= math.MaxInt32/8 {
+		bits = strconv.Itoa(8 * size)
+	}
+	switch kind {
+	case 'i':
+		return "int" + bits
+	case 'u':
+		return "uint" + bits
+	case 'f':
+		return "float" + bits
+	case 'c':
+		return "complex" + bits
+	case 'b', '?':
+		return "bool"
+	case 'U':
+		return "str"
+	case 'S', 'a':
+		return "bytes"
+	case 'V':
+		return "void"
+	case 'M':
+		return "datetime64"
+	case 'm':
+		return "timedelta64"
+	}
+	return "unknown kind " + strconv.QuoteRune(rune(kind))
+}
+
+func nativeOrder() string {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return "little"
+	}
+	return "big"
+}
+
+// decodeSamples converts b, which must hold a whole number of samples, to
+// a slice of d in native byte order. Floats are rebuilt from their bits so
+// every NaN payload and signed zero survives.
+func decodeSamples(b []byte, d DType, byteOrder string) any {
+	var bo binary.ByteOrder = binary.LittleEndian
+	if byteOrder == "big" {
+		bo = binary.BigEndian
+	}
+	n := len(b) / d.Size()
+	switch d {
+	case Int8:
+		v := make([]int8, n)
+		for i := range v {
+			v[i] = int8(b[i])
+		}
+		return v
+	case Uint8:
+		v := make([]uint8, n)
+		copy(v, b)
+		return v
+	case Int16:
+		v := make([]int16, n)
+		for i := range v {
+			v[i] = int16(bo.Uint16(b[2*i:]))
+		}
+		return v
+	case Uint16:
+		v := make([]uint16, n)
+		for i := range v {
+			v[i] = bo.Uint16(b[2*i:])
+		}
+		return v
+	case Int32:
+		v := make([]int32, n)
+		for i := range v {
+			v[i] = int32(bo.Uint32(b[4*i:]))
+		}
+		return v
+	case Uint32:
+		v := make([]uint32, n)
+		for i := range v {
+			v[i] = bo.Uint32(b[4*i:])
+		}
+		return v
+	case Int64:
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(bo.Uint64(b[8*i:]))
+		}
+		return v
+	case Float32:
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = math.Float32frombits(bo.Uint32(b[4*i:]))
+		}
+		return v
+	case Float64:
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = math.Float64frombits(bo.Uint64(b[8*i:]))
+		}
+		return v
+	}
+	return nil
+}
+
+// lenValues returns the length of a sample slice, or 0 for anything else.
+func lenValues(values any) int {
+	switch v := values.(type) {
+	case []int8:
+		return len(v)
+	case []int16:
+		return len(v)
+	case []int32:
+		return len(v)
+	case []int64:
+		return len(v)
+	case []uint8:
+		return len(v)
+	case []uint16:
+		return len(v)
+	case []uint32:
+		return len(v)
+	case []float32:
+		return len(v)
+	case []float64:
+		return len(v)
+	}
+	return 0
+}
+
+// dtypeOf returns the DType of a sample slice, or "" for anything else.
+func dtypeOf(values any) DType {
+	switch values.(type) {
+	case []int8:
+		return Int8
+	case []int16:
+		return Int16
+	case []int32:
+		return Int32
+	case []int64:
+		return Int64
+	case []uint8:
+		return Uint8
+	case []uint16:
+		return Uint16
+	case []uint32:
+		return Uint32
+	case []float32:
+		return Float32
+	case []float64:
+		return Float64
+	}
+	return ""
+}
+
+// Float64s returns a new []float64 holding values, which must be one of the
+// slice types a Series can hold; it returns nil otherwise. int64 samples
+// beyond ±2^53 are rounded to the nearest float64.
+func Float64s(values any) []float64 {
+	switch v := values.(type) {
+	case []int8:
+		return convert(v)
+	case []int16:
+		return convert(v)
+	case []int32:
+		return convert(v)
+	case []int64:
+		return convert(v)
+	case []uint8:
+		return convert(v)
+	case []uint16:
+		return convert(v)
+	case []uint32:
+		return convert(v)
+	case []float32:
+		return convert(v)
+	case []float64:
+		out := make([]float64, len(v))
+		copy(out, v)
+		return out
+	}
+	return nil
+}
+
+func convert[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | float32](v []T) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}

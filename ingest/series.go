@@ -1,0 +1,65 @@
+package ingest
+
+import (
+	"time"
+)
+
+// Series is one channel of samples read from a source file, with the
+// metadata needed to archive it and a record of where each value came from.
+type Series struct {
+	Channel     string
+	Dataset     string // name of the /raw dataset; defaults to Channel
+	Unit        string
+	Description string
+	T0          float64 // GPS seconds of the first sample
+	SampleRate  float64 // Hz
+
+	// DType is the NumPy name of the source sample type without byte
+	// order ("int16", "float64", ...). Values holds the samples exactly as
+	// stored in the source, converted to native byte order only: one of
+	// []int8, []int16, []int32, []int64, []uint8, []uint16, []uint32,
+	// []float32 or []float64, matching DType.
+	DType  DType
+	Values any
+
+	// Format is the source format: "npy", "raw" or "text".
+	Format string
+	// ByteOrder is the byte order of the samples in the source: "little",
+	// "big", or "" where it does not apply (text, one-byte types).
+	ByteOrder string
+
+	// Obs and Desc are the observatory and description parts of a
+	// LIGO-T010150 name (OBS-DESC-GPSSTART-DURATION.ext): from the source
+	// file name when it has that form, otherwise derived from the channel.
+	Obs  string
+	Desc string
+
+	// Origin maps each metadata key (channel, dataset, t0, sample_rate,
+	// unit, dtype, byte_order, description) to where its value came from:
+	// "flag", "sidecar", "file", "filename", "config" or "default".
+	Origin map[string]string
+
+	Source Source
+}
+
+// Source describes the file a Series was read from.
+type Source struct {
+	Path    string // absolute path
+	Size    int64
+	ModTime time.Time
+	SHA256  string   // hex, of the whole file
+	Sidecar *Sidecar // nil when the file had none
+}
+
+// Sidecar describes the metadata file that travelled with a data file.
+type Sidecar struct {
+	Path   string // absolute path
+	Size   int64
+	SHA256 string // hex
+}
+
+// Len returns the number of samples.
+func (s *Series) Len() int { return lenValues(s.Values) }
+
+// Duration returns the span covered by the samples in seconds.
+func (s *Series) Duration() float64 { return float64(s.Len()) / s.SampleRate }
