@@ -355,6 +355,9 @@ func (c *Config) validate() error {
 		if w.T0 != nil && (math.IsNaN(*w.T0) || math.IsInf(*w.T0, 0)) {
 			return bad(key("t0"), "must be finite, got %g", *w.T0)
 		}
+		if w.Dataset == "." || w.Dataset == ".." || strings.Contains(w.Dataset, "/") {
+			return bad(key("dataset"), "%q is not a dataset name (no /, not . or ..)", w.Dataset)
+		}
 		switch w.ByteOrder {
 		case "", "little", "big":
 		default:

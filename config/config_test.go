@@ -55,6 +55,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"dtype", "[[watch]]\ndir = \"a\"\ndtype = \"float16\"\n", "watch[0].dtype", 3},
 		{"layout escape", "[archive]\nlayout = \"../{gps}.h5\"\n", "archive.layout", 2},
 		{"layout placeholder", "[archive]\nlayout = \"{ifo}/{gps}.h5\"\n", "archive.layout", 2},
+		{"dataset", "[[watch]]\ndir = \"a\"\ndataset = \"raw/x\"\n", "watch[0].dataset", 3},
 		{"duplicate dir", "[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"./a\"\n", "watch[1].dir", 4},
 		{"bad duration", "[daemon]\nrescan = \"soon\"\n", "", 2},
 		{"wrong type", "[daemon]\nworkers = \"two\"\n", "", 2},
