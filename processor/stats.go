@@ -1,0 +1,160 @@
+package processor
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// numpyBufSize is numpy's default ufunc buffer size. Reductions over long
+// rows are carried out buffer by buffer, so reproducing the chunking as well
+// as the pairwise scheme gives bit-identical sums.
+const numpyBufSize = 8192
+
+// numpySum returns the sum of a in the same order numpy's add.reduce uses
+// for a contiguous float64 row, so that segment means (constant detrend)
+// and window normalisations round exactly as in scipy. Matching numpy here
+// matters for series with a large DC offset, where a mean that differs in
+// the last bit leaks visibly into the lowest frequency bins.
+func numpySum(a []float64) float64 {
+	var s float64
+	for len(a) > numpyBufSize {
+		s += pairwiseSum(a[:numpyBufSize])
+		a = a[numpyBufSize:]
+	}
+	return s + pairwiseSum(a)
+}
+
+// pairwiseSum mirrors numpy's pairwise_sum: eight interleaved accumulators
+// for blocks of up to 128 values, recursive halving above that.
+func pairwiseSum(a []float64) float64 {
+	n := len(a)
+	switch {
+	case n < 8:
+		var s float64
+		for _, v := range a {
+			s += v
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], a[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			b := a[i : i+8 : i+8]
+			r[0] += b[0]
+			r[1] += b[1]
+			r[2] += b[2]
+			r[3] += b[3]
+			r[4] += b[4]
+			r[5] += b[5]
+			r[6] += b[6]
+			r[7] += b[7]
+		}
+		s := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			s += a[i]
+		}
+		return s
+	default:
+		n2 := n / 2
+		n2 -= n2 % 8
+		return pairwiseSum(a[:n2]) + pairwiseSum(a[n2:])
+	}
+}
+
+// medianBias returns the ratio of the median to the mean of n periodogram
+// values for Gaussian noise, as scipy.signal's _median_bias:
+// 1 + Σ_{i=1}^{(n−1)/2} (1/(2i+1) − 1/(2i)). buf is scratch space.
+func medianBias(n int, buf []float64) (float64, []float64) {
+	m := (n - 1) / 2
+	if cap(buf) < m {
+		buf = make([]float64, m)
+	}
+	terms := buf[:m]
+	for i := range terms {
+		ii2 := 2 * float64(i+1)
+		terms[i] = 1/(ii2+1) - 1/ii2
+	}
+	return 1 + numpySum(terms), buf
+}
+
+// median returns the median of a as numpy does (the mean of the two middle
+// values for an even count). It reorders a.
+func median(a []float64) float64 {
+	n := len(a)
+	k := n / 2
+	hi := selectKth(a, k)
+	if n%2 == 1 {
+		return hi
+	}
+	// selectKth leaves every element below index k ≤ a[k].
+	lo := a[0]
+	for _, v := range a[1:k] {
+		lo = max(lo, v)
+	}
+	return (lo + hi) / 2
+}
+
+// selectKth partially orders a so that a[k] is the k-th smallest value,
+// with a[:k] ≤ a[k] ≤ a[k+1:], and returns a[k]. a must not contain NaN.
+//
+// It is a quickselect with median-of-three pivots and a Lomuto partition
+// written without data-dependent branches: periodogram values are random,
+// so a branching partition mispredicts on most comparisons and runs about
+// three times slower. Lomuto degrades on runs of equal values (such as an
+// all-zero spectrum), so after more rounds than a balanced split needs the
+// remaining range is sorted instead.
+func selectKth(a []float64, k int) float64 {
+	lo, hi := 0, len(a) // half-open range containing k
+	budget := 2*bits.Len(uint(len(a))) + 4
+	for hi-lo > 8 {
+		if budget == 0 {
+			slices.Sort(a[lo:hi])
+			return a[k]
+		}
+		budget--
+		mid := lo + (hi-lo)/2
+		x, y, z := a[lo], a[mid], a[hi-1]
+		pivot := max(min(x, y), min(max(x, y), z))
+		// Park the pivot at hi−1.
+		switch pivot {
+		case x:
+			a[lo], a[hi-1] = z, x
+		case y:
+			a[mid], a[hi-1] = z, y
+		}
+		// Invariant: a[lo:j] < pivot ≤ a[j:i]. Swapping unconditionally
+		// and advancing j by the comparison result keeps it branch-free.
+		j := lo
+		s := a[lo : hi-1]
+		for i, v := range s {
+			s[i] = a[j]
+			a[j] = v
+			var less int
+			if v < pivot {
+				less = 1
+			}
+			j += less
+		}
+		a[hi-1] = a[j]
+		a[j] = pivot
+		switch {
+		case k < j:
+			hi = j
+		case k > j:
+			lo = j + 1
+		default:
+			return pivot
+		}
+	}
+	for i := lo + 1; i < hi; i++ {
+		v := a[i]
+		j := i
+		for j > lo && a[j-1] > v {
+			a[j] = a[j-1]
+			j--
+		}
+		a[j] = v
+	}
+	return a[k]
+}
