@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/config"
@@ -22,7 +23,7 @@ func BenchmarkProcess64s16384(b *testing.B) {
 	}
 	st, _ := os.Stat(src)
 	cfg := config.Default()
-	p := New(cfg)
+	p := New(cfg, runtime.NumCPU())
 	ch := "K1:LSC-DARM_OUT_DQ"
 	b.SetBytes(st.Size())
 	b.ReportAllocs()

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/archive"
@@ -30,14 +29,14 @@ type Pipeline struct {
 	proc *processor.Processor
 }
 
-// New returns a Pipeline for one of cfg.Daemon.Workers workers: its
-// processor splits each FFT batch over its share of the CPUs.
-func New(cfg *config.Config) *Pipeline {
+// New returns a Pipeline for one worker, whose processor spreads each
+// product over cpus goroutines (at least one).
+func New(cfg *config.Config, cpus int) *Pipeline {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "unknown"
 	}
-	return &Pipeline{Config: cfg, Root: cfg.Archive.Root, Host: host, Now: time.Now, proc: processor.New(max(1, runtime.NumCPU()/cfg.Daemon.Workers))}
+	return &Pipeline{Config: cfg, Root: cfg.Archive.Root, Host: host, Now: time.Now, proc: processor.New(max(1, cpus))}
 }
 
 // Result says what became of one source file.

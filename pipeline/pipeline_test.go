@@ -34,9 +34,8 @@ func fixture(t *testing.T, x []float64, seconds int) (string, *Pipeline) {
 	}
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(dir, "archive")
-	return src, New(cfg)
+	return src, New(cfg, 1)
 }
-
 
 func TestProcessThenVerify(t *testing.T) {
 	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
@@ -127,7 +126,7 @@ func TestBadInputIsRejectedWithReason(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(dir, "archive")
-	p := New(cfg)
+	p := New(cfg, 1)
 	dt, rate, t0 := "float64", 16.0, 1e9
 	_, err := p.Process(context.Background(), bad, ingest.Options{Flags: ingest.Meta{DType: &dt, SampleRate: &rate, T0: &t0}})
 	if !ingest.IsInputError(err) {

@@ -49,8 +49,9 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	jobs := make(chan int)
 	var g errgroup.Group
-	for w := 0; w < min(cfg.Daemon.Workers, len(files)); w++ {
-		p := pipeline.New(cfg)
+	workers := min(cfg.Daemon.Workers, len(files))
+	for range workers {
+		p := pipeline.New(cfg, runtime.NumCPU()/workers)
 		if *out != "" {
 			p.Root = *out
 		}
