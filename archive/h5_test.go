@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -101,5 +103,23 @@ func TestWriteNeverOverwrites(t *testing.T) {
 	}
 	if _, err := WriteFile(dir, "../x.h5", testDoc("three"), Compression{}); err == nil {
 		t.Error("a path outside the root was accepted")
+	}
+}
+
+func TestDataSHA256IsOfLittleEndianBytes(t *testing.T) {
+	// The hash is of the values' little-endian bytes, spelled out here.
+	for _, tt := range []struct {
+		values any
+		bytes  []byte
+	}{
+		{[]int16{1, -1}, []byte{1, 0, 0xff, 0xff}},
+		{[]float64{1}, []byte{0, 0, 0, 0, 0, 0, 0xf0, 0x3f}},
+		{[]uint32{0x01020304}, []byte{4, 3, 2, 1}},
+		{[]int8{-1, 2}, []byte{0xff, 2}},
+	} {
+		sum := sha256.Sum256(tt.bytes)
+		if got, want := DataSHA256(tt.values), hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("DataSHA256(%v) = %s, want %s", tt.values, got, want)
+		}
 	}
 }

@@ -5,7 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"unsafe"
 )
+
+// littleEndian reports whether this machine stores values little-endian,
+// the order data_sha256 is defined in.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // DataSHA256 returns the hex SHA-256 of values as stored: each sample in
 // little-endian byte order, one after another.
@@ -38,9 +43,18 @@ func DataSHA256(values any) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// hashChunks feeds a slice to h in little-endian order, a bounded chunk at
-// a time so large series do not need a second full-size buffer.
+// hashChunks feeds a slice to h in little-endian order. On a
+// little-endian machine that is the slice's own memory; elsewhere the
+// values are converted a bounded chunk at a time, so large series never
+// need a second full-size buffer.
 func hashChunks[T int8 | int16 | int32 | int64 | uint16 | uint32 | uint64 | float32 | float64](h hash.Hash, v []T) {
+	if len(v) == 0 {
+		return
+	}
+	if littleEndian {
+		h.Write(unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0]))))
+		return
+	}
 	const chunk = 8192
 	buf := make([]byte, 0, chunk*8)
 	for len(v) > 0 {

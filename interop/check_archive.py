@@ -4,6 +4,7 @@ with scipy's Welch estimate computed here from the archived samples.
 
 usage: check_archive.py ARCHIVE [SOURCE.npy]
 """
+import hashlib
 import json
 import sys
 
@@ -34,6 +35,13 @@ def max_rel(got, want):
     return float(rel.max()) if rel.size else 0.0
 
 
+def sha_ok(dset):
+    """data_sha256 is the SHA-256 of the values in little-endian order."""
+    d = dset[()]
+    le = d.astype(d.dtype.newbyteorder("<")).tobytes()
+    return hashlib.sha256(le).hexdigest() == dset.attrs["data_sha256"]
+
+
 def welch_asd(x, p):
     fs = p["sample_rate"]
     f, pxx = signal.welch(
@@ -58,6 +66,7 @@ def main():
                 "t0": ts["t0"], "dt": ts["dt"], "unit": ts["unit"], "name": ts["name"],
                 "dtype": ts["data"].dtype.str, "n": int(ts["data"].size),
                 "params": json.loads(dset.attrs["params_json"]),
+                "sha_ok": sha_ok(dset),
             }
             if len(sys.argv) > 2 and sys.argv[2].endswith(".npy"):
                 src = np.load(sys.argv[2])
@@ -78,6 +87,7 @@ def main():
                     "max_rel": max_rel(asd[()], want),
                     "freq_max_rel": max_rel(grp["asd_frequencies"][()], fr),
                     "freq_parent": str(grp["asd_frequencies"].attrs["parent_dataset"]),
+                    "sha_ok": sha_ok(asd) and sha_ok(grp["asd_frequencies"]),
                 }
             if grp is not None and "spectrogram" in grp:
                 sg = grp["spectrogram"]
@@ -90,6 +100,7 @@ def main():
                     "parent": str(sg.attrs["parent_dataset"]),
                     "max_rel": max_rel(sg[()], np.array(rows)),
                     "dt": float(sg.attrs["dt"]),
+                    "sha_ok": sha_ok(sg),
                 }
             out["datasets"][name] = rep
     json.dump(out, sys.stdout)

@@ -57,6 +57,7 @@ type checkReport struct {
 		DType    string
 		N        int
 		RawEqual *bool `json:"raw_equal"`
+		SHAOK    bool  `json:"sha_ok"`
 		Params   map[string]any
 		ASD      *struct {
 			Parent     string
@@ -69,12 +70,14 @@ type checkReport struct {
 			MaxRel     float64 `json:"max_rel"`
 			FreqMaxRel float64 `json:"freq_max_rel"`
 			FreqParent string  `json:"freq_parent"`
+			SHAOK      bool    `json:"sha_ok"`
 		}
 		Spectrogram *struct {
 			Shape  []int
 			Parent string
 			MaxRel float64 `json:"max_rel"`
 			DT     float64
+			SHAOK  bool `json:"sha_ok"`
 		}
 	}
 }
@@ -185,8 +188,14 @@ method = %q
 			if d.T0 != 1300000000 || d.DT != 1.0/4096 || d.Unit != "ct" || d.Name != "K1:LSC-DARM_OUT_DQ" {
 				t.Errorf("seed attributes: got t0 %v dt %v unit %q name %q", d.T0, d.DT, d.Unit, d.Name)
 			}
+			if !d.SHAOK {
+				t.Error("raw data_sha256 differs from hashlib's")
+			}
 			if d.ASD == nil {
 				t.Fatal("no ASD")
+			}
+			if !d.ASD.SHAOK {
+				t.Error("ASD or frequencies data_sha256 differs from hashlib's")
 			}
 			if d.ASD.NFFT != c.nfft || d.ASD.Method != c.method {
 				t.Errorf("ASD params: got nfft %d method %s, want %d %s", d.ASD.NFFT, d.ASD.Method, c.nfft, c.method)
@@ -211,6 +220,9 @@ method = %q
 				}
 				if sg.MaxRel > 1e-9 {
 					t.Errorf("spectrogram differs from scipy by %.3g (relative), want ≤ 1e-9", sg.MaxRel)
+				}
+				if !sg.SHAOK {
+					t.Error("spectrogram data_sha256 differs from hashlib's")
 				}
 				if sg.DT != c.stride {
 					t.Errorf("spectrogram dt %v, want %v", sg.DT, c.stride)
@@ -250,6 +262,9 @@ np.savetxt(d + "/two.txt", np.column_stack([1300000000 + np.arange(4096) / 256.0
 		d := r.Datasets["K1:TEST"]
 		if d.RawEqual == nil || !*d.RawEqual {
 			t.Errorf("%s: samples differ after the round trip (dtype %s)", filepath.Base(f), d.DType)
+		}
+		if !d.SHAOK {
+			t.Errorf("%s: data_sha256 differs from hashlib's (dtype %s)", filepath.Base(f), d.DType)
 		}
 		if d.ASD == nil || d.ASD.MaxRel > 1e-9 {
 			t.Errorf("%s: ASD missing or off: %+v", filepath.Base(f), d.ASD)
