@@ -146,19 +146,22 @@ func TestInteropWelch(t *testing.T) {
 		fftlength, overlap float64
 		stride, sfft       float64
 		nfft               int
+		compression        string
 	}{
-		{"median", 4, 2, 8, 2, 16384},
-		{"mean", 4, 2, 8, 2, 16384},
-		{"median", 1, 0, 4, 1, 4096},
-		{"mean", 2, 1.5, 8, 4, 8192},
-		{"median", 4095.0 / 4096, 0.5, 4, 4095.0 / 4096, 4095},
-		{"mean", 1001.0 / 4096, 0.1, 2, 1001.0 / 4096, 1001},
-		{"median", 0.5, 0.25, 16, 0.5, 2048},
+		{"median", 4, 2, 8, 2, 16384, "none"},
+		{"mean", 4, 2, 8, 2, 16384, "gzip"},
+		{"median", 1, 0, 4, 1, 4096, "none"},
+		{"mean", 2, 1.5, 8, 4, 8192, "none"},
+		{"median", 4095.0 / 4096, 0.5, 4, 4095.0 / 4096, 4095, "gzip"},
+		{"mean", 1001.0 / 4096, 0.1, 2, 1001.0 / 4096, 1001, "none"},
+		{"median", 0.5, 0.25, 16, 0.5, 2048, "none"},
 	}
 	for i, c := range cases {
-		t.Run(fmt.Sprintf("%s-nfft%d-overlap%g", c.method, c.nfft, c.overlap), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-nfft%d-overlap%g-%s", c.method, c.nfft, c.overlap, c.compression), func(t *testing.T) {
 			cfg := filepath.Join(dir, fmt.Sprintf("c%d.toml", i))
-			text := fmt.Sprintf(`[audit]
+			text := fmt.Sprintf(`[archive]
+compression = %q
+[audit]
 path = %q
 [processing.asd]
 fftlength = %.17g
@@ -168,7 +171,7 @@ method = %q
 stride = %.17g
 fftlength = %.17g
 method = %q
-`, filepath.Join(dir, "audit.log"), c.fftlength, c.overlap, c.method, c.stride, c.sfft, c.method)
+`, c.compression, filepath.Join(dir, "audit.log"), c.fftlength, c.overlap, c.method, c.stride, c.sfft, c.method)
 			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
