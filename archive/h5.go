@@ -313,28 +313,16 @@ func ensureParent(f *hdf5.File, path string) (*hdf5.Group, string, error) {
 	return g, parts[len(parts)-1], nil
 }
 
+// sliceInfo returns a zero element and the length of a numeric slice.
 func sliceInfo(data any) (elem any, n int, err error) {
-	switch v := data.(type) {
-	case []int8:
-		return int8(0), len(v), nil
-	case []int16:
-		return int16(0), len(v), nil
-	case []int32:
-		return int32(0), len(v), nil
-	case []int64:
-		return int64(0), len(v), nil
-	case []uint8:
-		return uint8(0), len(v), nil
-	case []uint16:
-		return uint16(0), len(v), nil
-	case []uint32:
-		return uint32(0), len(v), nil
-	case []uint64:
-		return uint64(0), len(v), nil
-	case []float32:
-		return float32(0), len(v), nil
-	case []float64:
-		return float64(0), len(v), nil
+	rv := reflect.ValueOf(data)
+	if rv.Kind() == reflect.Slice {
+		switch et := rv.Type().Elem(); et.Kind() {
+		case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64:
+			return reflect.Zero(et).Interface(), rv.Len(), nil
+		}
 	}
 	return nil, 0, fmt.Errorf("unsupported data type %T", data)
 }
@@ -501,12 +489,15 @@ func readDataset(g *hdf5.Group, name, path string) (*Dataset, error) {
 	if C.gw_dset_type_info(C.hid_t(ds.ID()), &cls, &size, &sign, &vlen) < 0 {
 		return nil, errors.New("cannot read its type")
 	}
-	data, err := makeSlice(int(cls), int(size), sign != 0, n)
+	if cls == C.H5T_FLOAT {
+		sign = 0 // the sign flag only describes integers
+	}
+	data, err := makeSlice(storedType{cls, int(size), sign != 0}, n)
 	if err != nil {
 		return nil, err
 	}
 	if n > 0 {
-		if err := ds.Read(data.ptr); err != nil {
+		if err := ds.Read(data.Interface()); err != nil {
 			return nil, err
 		}
 	}
@@ -514,49 +505,39 @@ func readDataset(g *hdf5.Group, name, path string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dataset{Path: path, Data: data.slice(), Dims: dims, Attrs: attrs}, nil
+	return &Dataset{Path: path, Data: data.Elem().Interface(), Dims: dims, Attrs: attrs}, nil
 }
 
-type typedSlice struct {
-	ptr   any // pointer to the slice, for Read
-	slice func() any
+// storedTypes maps a stored numeric type (class, size, signed) to the Go
+// slice type that reads it.
+type storedType struct {
+	cls    C.int
+	size   int
+	signed bool
 }
 
-func makeSlice(cls, size int, signed bool, n int) (typedSlice, error) {
-	mk := func(p any, get func() any) (typedSlice, error) { return typedSlice{p, get}, nil }
-	switch {
-	case cls == C.H5T_FLOAT && size == 8:
-		s := make([]float64, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_FLOAT && size == 4:
-		s := make([]float32, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && signed && size == 1:
-		s := make([]int8, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && signed && size == 2:
-		s := make([]int16, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && signed && size == 4:
-		s := make([]int32, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && signed && size == 8:
-		s := make([]int64, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && !signed && size == 1:
-		s := make([]uint8, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && !signed && size == 2:
-		s := make([]uint16, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && !signed && size == 4:
-		s := make([]uint32, n)
-		return mk(&s, func() any { return s })
-	case cls == C.H5T_INTEGER && !signed && size == 8:
-		s := make([]uint64, n)
-		return mk(&s, func() any { return s })
+var storedTypes = map[storedType]reflect.Type{
+	{C.H5T_FLOAT, 8, false}:   reflect.TypeFor[[]float64](),
+	{C.H5T_FLOAT, 4, false}:   reflect.TypeFor[[]float32](),
+	{C.H5T_INTEGER, 1, true}:  reflect.TypeFor[[]int8](),
+	{C.H5T_INTEGER, 2, true}:  reflect.TypeFor[[]int16](),
+	{C.H5T_INTEGER, 4, true}:  reflect.TypeFor[[]int32](),
+	{C.H5T_INTEGER, 8, true}:  reflect.TypeFor[[]int64](),
+	{C.H5T_INTEGER, 1, false}: reflect.TypeFor[[]uint8](),
+	{C.H5T_INTEGER, 2, false}: reflect.TypeFor[[]uint16](),
+	{C.H5T_INTEGER, 4, false}: reflect.TypeFor[[]uint32](),
+	{C.H5T_INTEGER, 8, false}: reflect.TypeFor[[]uint64](),
+}
+
+// makeSlice returns a pointer to a new slice of n values of a stored type.
+func makeSlice(st storedType, n int) (reflect.Value, error) {
+	t, ok := storedTypes[st]
+	if !ok {
+		return reflect.Value{}, fmt.Errorf("unsupported stored type (class %d, %d bytes)", st.cls, st.size)
 	}
-	return typedSlice{}, fmt.Errorf("unsupported stored type (class %d, %d bytes)", cls, size)
+	p := reflect.New(t)
+	p.Elem().Set(reflect.MakeSlice(t, n, n))
+	return p, nil
 }
 
 type attrOpener func(name string) (*hdf5.Attribute, error)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -200,6 +201,19 @@ func nativeOrder() string {
 	return "big"
 }
 
+// sliceTypes maps each DType to the Go slice type that holds its samples.
+var sliceTypes = map[DType]reflect.Type{
+	Int8:    reflect.TypeFor[[]int8](),
+	Int16:   reflect.TypeFor[[]int16](),
+	Int32:   reflect.TypeFor[[]int32](),
+	Int64:   reflect.TypeFor[[]int64](),
+	Uint8:   reflect.TypeFor[[]uint8](),
+	Uint16:  reflect.TypeFor[[]uint16](),
+	Uint32:  reflect.TypeFor[[]uint32](),
+	Float32: reflect.TypeFor[[]float32](),
+	Float64: reflect.TypeFor[[]float64](),
+}
+
 // decodeSamples converts b, which must hold a whole number of samples, to
 // a slice of d in native byte order. Floats are rebuilt from their bits so
 // every NaN payload and signed zero survives.
@@ -208,110 +222,32 @@ func decodeSamples(b []byte, d DType, byteOrder string) any {
 	if byteOrder == "big" {
 		bo = binary.BigEndian
 	}
-	n := len(b) / d.Size()
-	switch d {
-	case Int8:
-		v := make([]int8, n)
-		for i := range v {
-			v[i] = int8(b[i])
-		}
-		return v
-	case Uint8:
-		v := make([]uint8, n)
-		copy(v, b)
-		return v
-	case Int16:
-		v := make([]int16, n)
-		for i := range v {
-			v[i] = int16(bo.Uint16(b[2*i:]))
-		}
-		return v
-	case Uint16:
-		v := make([]uint16, n)
-		for i := range v {
-			v[i] = bo.Uint16(b[2*i:])
-		}
-		return v
-	case Int32:
-		v := make([]int32, n)
-		for i := range v {
-			v[i] = int32(bo.Uint32(b[4*i:]))
-		}
-		return v
-	case Uint32:
-		v := make([]uint32, n)
-		for i := range v {
-			v[i] = bo.Uint32(b[4*i:])
-		}
-		return v
-	case Int64:
-		v := make([]int64, n)
-		for i := range v {
-			v[i] = int64(bo.Uint64(b[8*i:]))
-		}
-		return v
-	case Float32:
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = math.Float32frombits(bo.Uint32(b[4*i:]))
-		}
-		return v
-	case Float64:
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = math.Float64frombits(bo.Uint64(b[8*i:]))
-		}
-		return v
+	t, ok := sliceTypes[d]
+	if !ok {
+		return nil
 	}
-	return nil
+	v := reflect.MakeSlice(t, len(b)/d.Size(), len(b)/d.Size()).Interface()
+	if _, err := binary.Decode(b, bo, v); err != nil {
+		return nil
+	}
+	return v
 }
 
 // lenValues returns the length of a sample slice, or 0 for anything else.
 func lenValues(values any) int {
-	switch v := values.(type) {
-	case []int8:
-		return len(v)
-	case []int16:
-		return len(v)
-	case []int32:
-		return len(v)
-	case []int64:
-		return len(v)
-	case []uint8:
-		return len(v)
-	case []uint16:
-		return len(v)
-	case []uint32:
-		return len(v)
-	case []float32:
-		return len(v)
-	case []float64:
-		return len(v)
+	if dtypeOf(values) == "" {
+		return 0
 	}
-	return 0
+	return reflect.ValueOf(values).Len()
 }
 
 // dtypeOf returns the DType of a sample slice, or "" for anything else.
 func dtypeOf(values any) DType {
-	switch values.(type) {
-	case []int8:
-		return Int8
-	case []int16:
-		return Int16
-	case []int32:
-		return Int32
-	case []int64:
-		return Int64
-	case []uint8:
-		return Uint8
-	case []uint16:
-		return Uint16
-	case []uint32:
-		return Uint32
-	case []float32:
-		return Float32
-	case []float64:
-		return Float64
+	t := reflect.TypeOf(values)
+	for d, st := range sliceTypes {
+		if st == t {
+			return d
+		}
 	}
 	return ""
 }
