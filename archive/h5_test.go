@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -30,9 +31,13 @@ func TestRoundTrip(t *testing.T) {
 	for _, comp := range []Compression{{}, {Gzip: true, Level: 6}} {
 		dir := t.TempDir()
 		want := testDoc("abc")
-		p, err := WriteFile(dir, "a/b/x.h5", want, comp)
+		w, err := WriteFile(dir, "a/b/x.h5", want, comp)
 		if err != nil {
 			t.Fatal(err)
+		}
+		p := w.Path
+		if b, _ := os.ReadFile(p); fmt.Sprintf("%x", sha256.Sum256(b)) != w.SHA256 || int64(len(b)) != w.Size {
+			t.Errorf("Written %+v does not describe the file", w)
 		}
 		if p != filepath.Join(dir, "a/b/x.h5") {
 			t.Errorf("got path %s", p)
@@ -76,14 +81,15 @@ func sortedAttrs(a []Attr) []Attr {
 
 func TestWriteNeverOverwrites(t *testing.T) {
 	dir := t.TempDir()
-	p1, err := WriteFile(dir, "x.h5", testDoc("one"), Compression{})
+	w1, err := WriteFile(dir, "x.h5", testDoc("one"), Compression{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := WriteFile(dir, "x.h5", testDoc("two"), Compression{})
+	w2, err := WriteFile(dir, "x.h5", testDoc("two"), Compression{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p1, p2 := w1.Path, w2.Path
 	if want := filepath.Join(dir, "x_2.h5"); p2 != want {
 		t.Errorf("second archive: got %s, want %s", p2, want)
 	}

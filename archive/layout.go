@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -31,6 +33,7 @@ const (
 // Content is everything that goes into one archive: the series read from
 // one source and the products derived from them.
 type Content struct {
+	ID       string // archive_id: names this archive in the audit log
 	Source   ingest.Source
 	Entries  []Entry
 	Created  time.Time // when the archive was made, UTC
@@ -56,6 +59,15 @@ type Entry struct {
 	SpectrogramSkipped string
 
 	ProcessStart, ProcessEnd time.Time
+}
+
+// NewID returns a new random archive_id: 32 hex digits.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // RawPath returns the path of a series' raw dataset.
@@ -116,6 +128,7 @@ func (c *Content) Doc() (*Doc, error) {
 	doc := &Doc{Attrs: []Attr{
 		{"format", Format},
 		{"format_version", FormatVersion},
+		{"archive_id", c.ID},
 		{"source_path", c.Source.Path},
 		{"source_sha256", c.Source.SHA256},
 		{"source_size", c.Source.Size},

@@ -2,9 +2,11 @@ package archive
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,26 +40,27 @@ func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 // file with another source is at rel, the archive gets a distinct name
 // (rel with _2, _3, ... before .h5); when the file there holds the same
 // source content (by the source_sha256 root attribute), nothing is written
-// and a *DuplicateError names it. It returns the path written.
-func WriteFile(root, rel string, doc *Doc, comp Compression) (string, error) {
+// and a *DuplicateError names it.
+func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 	if !filepath.IsLocal(rel) {
-		return "", fmt.Errorf("archive path %q is outside the archive root", rel)
+		return nil, fmt.Errorf("archive path %q is outside the archive root", rel)
 	}
 	dest := filepath.Join(root, rel)
 	dir := filepath.Dir(dest)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return nil, err
 	}
 	tmp, err := tempName(dir)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer os.Remove(tmp)
 	if err := writeHDF5(tmp, doc, comp); err != nil {
-		return "", err
+		return nil, err
 	}
-	if err := syncFile(tmp); err != nil {
-		return "", err
+	w, err := hashAndSync(tmp)
+	if err != nil {
+		return nil, err
 	}
 	sha, _ := doc.Attr("source_sha256").(string)
 	base := strings.TrimSuffix(dest, ".h5")
@@ -69,20 +72,21 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (string, error) {
 		err := os.Link(tmp, name)
 		if err == nil {
 			if err := os.Remove(tmp); err != nil {
-				return "", err
+				return nil, err
 			}
-			return name, syncDir(dir)
+			w.Path = name
+			return w, syncDir(dir)
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			return "", err
+			return nil, err
 		}
 		if sha != "" {
 			if other, _ := SourceSHA256(name); other == sha {
-				return "", &DuplicateError{Path: name}
+				return nil, &DuplicateError{Path: name}
 			}
 		}
 		if i > 1000 {
-			return "", fmt.Errorf("%s: more than 1000 archives with this name", dest)
+			return nil, fmt.Errorf("%s: more than 1000 archives with this name", dest)
 		}
 	}
 }
@@ -95,17 +99,30 @@ func tempName(dir string) (string, error) {
 	return filepath.Join(dir, TempPrefix+hex.EncodeToString(b[:])+TempSuffix), nil
 }
 
-// syncFile flushes a closed file to disk. HDF5's own flush does not fsync.
-func syncFile(path string) error {
+// Written describes an archive file on disk.
+type Written struct {
+	Path   string
+	Size   int64
+	SHA256 string // hex, of the whole file
+}
+
+// hashAndSync reads a closed HDF5 file back to hash it and flushes it to
+// disk (HDF5's own flush does not fsync).
+func hashAndSync(path string) (*Written, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, fmt.Errorf("read back %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
+		return nil, fmt.Errorf("fsync %s: %w", path, err)
 	}
-	return f.Close()
+	return &Written{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
 }
 
 func syncDir(dir string) error {

@@ -49,7 +49,19 @@ type Archive struct {
 
 // Audit configures the audit log.
 type Audit struct {
-	Path string `toml:"path"`
+	Path               string   `toml:"path"`
+	Key                string   `toml:"key"` // "": audit.key in daemon.state_dir
+	MaxSize            int64    `toml:"max_size"`
+	CheckpointEvery    int      `toml:"checkpoint_every"`
+	CheckpointInterval Duration `toml:"checkpoint_interval"`
+}
+
+// KeyFile returns the checkpoint signing key's path.
+func (c *Config) KeyFile() string {
+	if c.Audit.Key != "" {
+		return c.Audit.Key
+	}
+	return filepath.Join(c.Daemon.StateDir, "audit.key")
 }
 
 // Processing configures the derived products.
@@ -222,6 +234,15 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if !set("audit", "path") {
 		c.Audit.Path = "./var/audit/audit.log"
 	}
+	if !set("audit", "max_size") {
+		c.Audit.MaxSize = 64 << 20
+	}
+	if !set("audit", "checkpoint_every") {
+		c.Audit.CheckpointEvery = 1000
+	}
+	if !set("audit", "checkpoint_interval") {
+		c.Audit.CheckpointInterval.Duration = 5 * time.Minute
+	}
 	a := &c.Processing.ASD
 	if !set("processing", "asd", "enabled") {
 		a.Enabled = true
@@ -306,6 +327,15 @@ func (c *Config) validate() error {
 	}
 	if c.Audit.Path == "" {
 		return bad("audit.path", "must not be empty")
+	}
+	if c.Audit.MaxSize < 0 {
+		return bad("audit.max_size", "must be 0 (no rotation) or a size in bytes, got %d", c.Audit.MaxSize)
+	}
+	if c.Audit.CheckpointEvery < 1 {
+		return bad("audit.checkpoint_every", "must be at least 1, got %d", c.Audit.CheckpointEvery)
+	}
+	if c.Audit.CheckpointInterval.Duration <= 0 {
+		return bad("audit.checkpoint_interval", "must be positive, got %s", c.Audit.CheckpointInterval)
 	}
 	a := c.Processing.ASD
 	if err := checkWelch("processing.asd", a.FFTLength, a.Overlap, a.Method, a.Window); err != nil {

@@ -48,6 +48,8 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"overlap", "[processing.asd]\nfftlength = 2.0\noverlap = 2.0\n", "processing.asd.overlap", 3},
 		{"fftlength", "[processing.asd]\nfftlength = -1.0\n", "processing.asd.fftlength", 2},
 		{"stride", "[processing.spectrogram]\nstride = 1.0\n", "processing.spectrogram.stride", 2},
+		{"audit size", "[audit]\nmax_size = -1\n", "audit.max_size", 2},
+		{"checkpoint every", "[audit]\ncheckpoint_every = 0\n", "audit.checkpoint_every", 2},
 		{"workers", "[daemon]\nworkers = 0\n", "daemon.workers", 2},
 		{"after", "[[watch]]\ndir = \"a\"\nafter = \"copy\"\n", "watch[0].after", 3},
 		{"move needs done_dir", "[[watch]]\ndir = \"a\"\nafter = \"move\"\n", "watch[0].done_dir", 1},

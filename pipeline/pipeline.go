@@ -26,6 +26,11 @@ type Pipeline struct {
 	Host   string
 	Now    func() time.Time
 
+	// Audit, when set, records every outcome in the audit log; the record
+	// is on disk before Process returns. It must be safe for concurrent
+	// use when several pipelines share it.
+	Audit func(event string, fields map[string]any) error
+
 	proc *processor.Processor
 }
 
@@ -41,20 +46,99 @@ func New(cfg *config.Config, cpus int) *Pipeline {
 
 // Result says what became of one source file.
 type Result struct {
-	Source    ingest.Source
-	Archive   string // the archive written, or the existing one for a duplicate
-	Duplicate bool   // the same content was already archived at Archive
-	Datasets  []string
-	Products  []string
-	Skipped   map[string]string // product path -> why it was not made
-	Duration  time.Duration
+	Source        ingest.Source
+	Archive       string // the archive written, or the existing one for a duplicate
+	ArchiveSHA256 string // of the archive file written; "" for a duplicate
+	ArchiveSize   int64
+	ArchiveID     string
+	Duplicate     bool // the same content was already archived at Archive
+	Datasets      []string
+	Products      []string
+	Skipped       map[string]string // product path -> why it was not made
+	Duration      time.Duration
 }
 
+// Audit event names written by the pipeline.
+const (
+	EventArchived  = "archived"
+	EventDuplicate = "duplicate"
+	EventRejected  = "rejected"
+)
+
 // Process reads path with the metadata in opt, computes the configured
-// products and writes one archive. The source file is never altered. Bad
-// input gives an error for which ingest.IsInputError is true.
+// products, writes one archive and records the outcome in the audit log.
+// The source file is never altered. Bad input gives an error for which
+// ingest.IsInputError is true, after a "rejected" record.
 func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options) (*Result, error) {
 	start := p.Now()
+	res, err := p.archive(ctx, path, opt, start)
+	if err != nil {
+		if ingest.IsInputError(err) {
+			abs, _ := filepath.Abs(path)
+			if aerr := p.audit(EventRejected, map[string]any{"source_path": abs, "reason": err.Error()}); aerr != nil {
+				return nil, errors.Join(err, aerr)
+			}
+		}
+		return nil, err
+	}
+	if res.Duplicate {
+		err = p.audit(EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive}))
+	} else {
+		err = p.audit(EventArchived, sourceFields(res.Source, map[string]any{
+			"archive_path":   res.Archive,
+			"archive_sha256": res.ArchiveSHA256,
+			"archive_size":   res.ArchiveSize,
+			"archive_id":     res.ArchiveID,
+			"datasets":       res.Datasets,
+			"products":       res.Products,
+			"skipped":        res.Skipped,
+			"params":         p.params(),
+			"duration_ns":    res.Duration.Nanoseconds(),
+		}))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: archived as %s, but: %w", path, res.Archive, err)
+	}
+	return res, nil
+}
+
+func (p *Pipeline) audit(event string, fields map[string]any) error {
+	if p.Audit == nil {
+		return nil
+	}
+	if err := p.Audit(event, fields); err != nil {
+		return fmt.Errorf("audit %s: %w", event, err)
+	}
+	return nil
+}
+
+// sourceFields adds what identifies a source to an audit record.
+func sourceFields(src ingest.Source, fields map[string]any) map[string]any {
+	fields["source_path"] = src.Path
+	fields["source_size"] = src.Size
+	fields["source_mtime"] = src.ModTime.UTC().Format(time.RFC3339Nano)
+	fields["source_sha256"] = src.SHA256
+	if sc := src.Sidecar; sc != nil {
+		fields["sidecar_path"] = sc.Path
+		fields["sidecar_sha256"] = sc.SHA256
+	}
+	return fields
+}
+
+// params are the processing parameters in effect, as recorded in the log.
+func (p *Pipeline) params() map[string]any {
+	c := p.Config.Processing
+	return map[string]any{
+		"asd": map[string]any{"enabled": c.ASD.Enabled, "fftlength": c.ASD.FFTLength,
+			"overlap": config.EffectiveOverlap(c.ASD.FFTLength, c.ASD.Overlap), "method": c.ASD.Method, "window": c.ASD.Window},
+		"spectrogram": map[string]any{"enabled": c.Spectrogram.Enabled, "stride": c.Spectrogram.Stride, "fftlength": c.Spectrogram.FFTLength,
+			"overlap": config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap), "method": c.Spectrogram.Method, "window": c.Spectrogram.Window},
+		"layout": p.Config.Archive.Layout, "compression": p.Config.Archive.Compression,
+	}
+}
+
+// archive does the work of Process, short of the audit record.
+func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options, start time.Time) (*Result, error) {
 	series, err := ingest.Read(path, opt)
 	if err != nil {
 		return nil, err
@@ -64,6 +148,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		return nil, err
 	}
 	content := &archive.Content{
+		ID:          archive.NewID(),
 		Source:      series.Source,
 		Created:     start.UTC(),
 		Host:        p.Host,
@@ -96,7 +181,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	comp := archive.Compression{Gzip: p.Config.Archive.Compression == "gzip", Level: p.Config.Archive.GzipLevel}
-	out, err := archive.WriteFile(p.Root, rel, doc, comp)
+	w, err := archive.WriteFile(p.Root, rel, doc, comp)
 	var dup *archive.DuplicateError
 	switch {
 	case errors.As(err, &dup):
@@ -104,7 +189,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 	case err != nil:
 		return nil, fmt.Errorf("%s: write archive: %w", path, err)
 	default:
-		res.Archive = out
+		res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID = w.Path, w.SHA256, w.Size, content.ID
 	}
 	if abs, err := filepath.Abs(res.Archive); err == nil {
 		res.Archive = abs

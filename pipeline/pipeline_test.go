@@ -148,11 +148,11 @@ func rewrite(t *testing.T, path string, change func(*archive.Doc)) string {
 		t.Fatal(err)
 	}
 	change(doc)
-	out, err := archive.WriteFile(t.TempDir(), "x.h5", doc, archive.Compression{})
+	w, err := archive.WriteFile(t.TempDir(), "x.h5", doc, archive.Compression{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return w.Path
 }
 
 func setAttr(d *archive.Dataset, name string, v any) {
@@ -238,5 +238,61 @@ func TestWatchFor(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("WatchFor(%s) = %q, want %q", tt.path, got, tt.want)
 		}
+	}
+}
+
+func TestAuditRecords(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
+	type rec struct {
+		event  string
+		fields map[string]any
+	}
+	var got []rec
+	p.Audit = func(event string, fields map[string]any) error {
+		got = append(got, rec{event, fields})
+		return nil
+	}
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Process(context.Background(), src, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(filepath.Dir(src), "bad.npy")
+	os.WriteFile(bad, []byte("not numpy"), 0o644)
+	if _, err := p.Process(context.Background(), bad, ingest.Options{}); err == nil {
+		t.Fatal("bad input accepted")
+	}
+	if len(got) != 3 || got[0].event != EventArchived || got[1].event != EventDuplicate || got[2].event != EventRejected {
+		t.Fatalf("got events %v, want archived, duplicate, rejected", got)
+	}
+	a := got[0].fields
+	for k, want := range map[string]any{
+		"source_path": src, "source_sha256": res.Source.SHA256, "archive_path": res.Archive,
+		"archive_sha256": res.ArchiveSHA256, "archive_id": res.ArchiveID,
+		"sidecar_path": strings.TrimSuffix(src, ".npy") + ".json",
+	} {
+		if a[k] != want {
+			t.Errorf("archived %s = %v, want %v", k, a[k], want)
+		}
+	}
+	if len(res.ArchiveSHA256) != 64 || len(res.ArchiveID) != 32 {
+		t.Errorf("archive sha256 %q, id %q", res.ArchiveSHA256, res.ArchiveID)
+	}
+	doc, _ := archive.Read(res.Archive)
+	if doc.Attr("archive_id") != res.ArchiveID {
+		t.Errorf("archive_id attribute %v, want %s", doc.Attr("archive_id"), res.ArchiveID)
+	}
+	if got[1].fields["archive_path"] != res.Archive {
+		t.Errorf("duplicate names %v, want %s", got[1].fields["archive_path"], res.Archive)
+	}
+	if r, _ := got[2].fields["reason"].(string); !strings.Contains(r, "bad.npy") {
+		t.Errorf("rejected reason %q does not name the file", r)
+	}
+	p.Audit = func(string, map[string]any) error { return errors.New("disk full") }
+	src2, _ := fixture(t, synth.Coloured(16*1024, 1024, 50, 8), 16)
+	if _, err := p.Process(context.Background(), src2, ingest.Options{}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("a failed audit append: got %v, want the error", err)
 	}
 }
