@@ -1,0 +1,149 @@
+package audit
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// writeBulkLog writes n realistic "archived" records to a log in dir and
+// returns its options and size in bytes.
+func writeBulkLog(b *testing.B, dir string, n int) (Options, int64) {
+	b.Helper()
+	opts := Options{
+		Path:     filepath.Join(dir, "audit.log"),
+		StateDir: filepath.Join(dir, "state"),
+		KeyFile:  filepath.Join(dir, "state", "audit.key"),
+		Host:     "bench-host",
+	}
+	w, err := newBulkWriter(opts.Path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		if err := w.add(EventArchived, t0.Add(time.Duration(i)*time.Second), archivedRecord(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.close(); err != nil {
+		b.Fatal(err)
+	}
+	return opts, w.size
+}
+
+// BenchmarkReplay1M replays, verifies and opens a log of one million
+// archived records (about 1 GB), written once for all sub-benchmarks.
+func BenchmarkReplay1M(b *testing.B) {
+	const n = 1_000_000
+	opts, size := writeBulkLog(b, b.TempDir(), n)
+	b.Logf("log: %d records, %d bytes", n, size)
+
+	b.Run("Replay", func(b *testing.B) {
+		b.SetBytes(size)
+		var ix *Index
+		for b.Loop() {
+			var err error
+			if ix, err = Replay(opts.Path); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if ix.Len() != n {
+			b.Fatalf("Replay: got %d archives, want %d", ix.Len(), n)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/n, "heapB/archive")
+		runtime.KeepAlive(ix)
+	})
+	b.Run("Verify", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !rep.OK() || rep.Records != n {
+				b.Fatalf("Verify: got %d records, %v", rep.Records, rep.Issues)
+			}
+		}
+	})
+	b.Run("OpenScan", func(b *testing.B) {
+		// Open without a saved state reads every record once.
+		b.SetBytes(size)
+		for b.Loop() {
+			l, err := Open(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if err := l.Close(); err != nil {
+				b.Fatal(err)
+			}
+			removeState(b, opts)
+			b.StartTimer()
+		}
+	})
+	b.Run("OpenSaved", func(b *testing.B) {
+		l, err := Open(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Close()
+		for b.Loop() {
+			l, err := Open(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l.Close()
+		}
+	})
+}
+
+func removeState(b *testing.B, opts Options) {
+	b.Helper()
+	if err := removeIfExists(filepath.Join(opts.StateDir, stateFile)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkAppend measures one durable append: encode, write, fsync.
+func BenchmarkAppend(b *testing.B) {
+	opts := testOptions(b)
+	l, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	f := archivedRecord(1)
+	for b.Loop() {
+		if _, err := l.Append(EventArchived, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeRecord measures the canonical encoding and hash of one
+// realistic record.
+func BenchmarkEncodeRecord(b *testing.B) {
+	f := archivedRecord(1)
+	keys, _ := checkFields(EventArchived, f)
+	h := header{seq: 1, time: "2024-03-01T12:00:00.000000000Z", event: EventArchived, host: "h"}
+	for b.Loop() {
+		if _, _, err := encodeRecord(&h, keys, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func removeIfExists(name string) error {
+	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,479 @@
+package audit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// canonicalForm is the text CanonicalForm returns; doc.go repeats it.
+const canonicalForm = `A record is one line: a JSON object followed by "\n". Its hash is the
+lowercase hex SHA-256 of the canonical form of the record without its "hash"
+member, and the line is the canonical form of the record with it. The
+canonical form is what Python's
+json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+produces:
+  - object keys sorted; keys are non-empty printable ASCII (0x20-0x7e)
+    without '"' or '\', so byte, code point and UTF-16 order agree;
+  - no whitespace between tokens;
+  - strings: '"' and '\' as \" and \\; U+0008, U+000C, U+000A, U+000D,
+    U+0009 as \b \f \n \r \t; other characters below U+0020, U+007F and
+    every non-ASCII character as \uXXXX with lowercase hex, characters
+    above U+FFFF as a UTF-16 surrogate pair (\ud83d\ude00); bytes that are
+    not valid UTF-8 as \ufffd; all else (0x20-0x7e) as itself;
+  - integers in decimal, without a plus sign or leading zeros (-0 is 0);
+  - floats as Python's repr(float): the shortest digits that read back to
+    the same float64; fixed notation when the decimal exponent is in
+    [-4, 16), with ".0" when integral (4.0, 0.0001, 1300000000.5), else
+    one digit, an optional fraction, "e", a sign and at least two exponent
+    digits (1e-05, 1.5e+16); -0.0 stays -0.0; NaN and infinities are
+    rejected;
+  - true, false, null.`
+
+// CanonicalForm returns the rules of the canonical serialization that
+// record hashes are computed over, as the text the package documentation
+// gives.
+func CanonicalForm() string { return canonicalForm }
+
+// Canonical returns the canonical serialization of obj (see CanonicalForm).
+// Values may be nil, strings, bools, integers of any Go integer type,
+// float64, json.Number, and slices, arrays and string-keyed maps of these,
+// including named types of those kinds. Other types, []byte, NaN, infinities
+// and keys outside the key rule are errors naming the field.
+func Canonical(obj map[string]any) ([]byte, error) {
+	var e encoder
+	if err := e.value(obj, ""); err != nil {
+		return nil, err
+	}
+	return e.buf, nil
+}
+
+// ErrInvalidField is wrapped by the errors for event names and fields the
+// log cannot hold, so that callers can tell them from I/O failures.
+var ErrInvalidField = errors.New("invalid audit field")
+
+type encoder struct {
+	buf []byte
+}
+
+func fieldErr(path string, format string, args ...any) error {
+	if path == "" {
+		path = "(top level)"
+	}
+	return fmt.Errorf("field %s: %s: %w", path, fmt.Sprintf(format, args...), ErrInvalidField)
+}
+
+func keyPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func elemPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// validKey reports whether k may be an object key. Keeping keys to
+// printable ASCII without escapes makes Go's byte order equal Python's code
+// point order and lets the line parser compare raw keys.
+func validKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *encoder) value(v any, path string) error {
+	switch x := v.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case string:
+		e.buf = appendString(e.buf, x)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, x)
+	case int:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, x, 10)
+	case int32:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case uint64:
+		e.buf = strconv.AppendUint(e.buf, x, 10)
+	case uint:
+		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
+	case uint32:
+		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
+	case float64:
+		b, err := appendFloat(e.buf, x)
+		if err != nil {
+			return fieldErr(path, "%v", err)
+		}
+		e.buf = b
+	case json.Number:
+		b, err := appendNumber(e.buf, string(x))
+		if err != nil {
+			return fieldErr(path, "%v", err)
+		}
+		e.buf = b
+	case []string:
+		e.buf = append(e.buf, '[')
+		for i, s := range x {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendString(e.buf, s)
+		}
+		e.buf = append(e.buf, ']')
+	case []any:
+		e.buf = append(e.buf, '[')
+		for i, el := range x {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.value(el, elemPath(path, i)); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+	case map[string]any:
+		keys, err := sortedKeys(x, path)
+		if err != nil {
+			return err
+		}
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendString(e.buf, k)
+			e.buf = append(e.buf, ':')
+			if err := e.value(x[k], keyPath(path, k)); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, '}')
+	case map[string]string:
+		keys, err := sortedKeys(x, path)
+		if err != nil {
+			return err
+		}
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendString(e.buf, k)
+			e.buf = append(e.buf, ':')
+			e.buf = appendString(e.buf, x[k])
+		}
+		e.buf = append(e.buf, '}')
+	case []byte:
+		// encoding/json would write base64 and Python would see a string;
+		// a caller should choose hex or base64 and say so in the field name.
+		return fieldErr(path, "[]byte is ambiguous; encode it as a string")
+	case float32:
+		return fieldErr(path, "float32 does not round-trip; convert to float64")
+	default:
+		return e.reflectValue(reflect.ValueOf(v), path)
+	}
+	return nil
+}
+
+// reflectValue handles named types and containers the fast paths in value
+// do not list, such as []int64, map[string]int or a named string type.
+func (e *encoder) reflectValue(rv reflect.Value, path string) error {
+	switch rv.Kind() {
+	case reflect.String:
+		e.buf = appendString(e.buf, rv.String())
+	case reflect.Bool:
+		e.buf = strconv.AppendBool(e.buf, rv.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		e.buf = strconv.AppendInt(e.buf, rv.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		e.buf = strconv.AppendUint(e.buf, rv.Uint(), 10)
+	case reflect.Float64:
+		b, err := appendFloat(e.buf, rv.Float())
+		if err != nil {
+			return fieldErr(path, "%v", err)
+		}
+		e.buf = b
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.value(rv.Elem().Interface(), path)
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return fieldErr(path, "%s is ambiguous; encode it as a string", rv.Type())
+		}
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			e.buf = append(e.buf, "[]"...)
+			return nil
+		}
+		e.buf = append(e.buf, '[')
+		for i := 0; i < rv.Len(); i++ {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.value(rv.Index(i).Interface(), elemPath(path, i)); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return fieldErr(path, "map key type %s is not a string", rv.Type().Key())
+		}
+		keys := make([]string, 0, rv.Len())
+		for _, k := range rv.MapKeys() {
+			if !validKey(k.String()) {
+				return fieldErr(keyPath(path, k.String()), "key must be non-empty printable ASCII without quote or backslash")
+			}
+			keys = append(keys, k.String())
+		}
+		slices.Sort(keys)
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendString(e.buf, k)
+			e.buf = append(e.buf, ':')
+			kv := reflect.ValueOf(k).Convert(rv.Type().Key())
+			if err := e.value(rv.MapIndex(kv).Interface(), keyPath(path, k)); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, '}')
+	default:
+		if !rv.IsValid() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return fieldErr(path, "unsupported type %s", rv.Type())
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V, path string) ([]string, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !validKey(k) {
+			return nil, fieldErr(keyPath(path, k), "key must be non-empty printable ASCII without quote or backslash")
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a canonical JSON string. It escapes exactly as
+// Python's json.dumps with ensure_ascii=True does, which differs from
+// encoding/json for \b, \f, U+007F, U+2028, U+2029, <, > and &.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			if c < utf8.RuneSelf {
+				b = appendU(b, rune(c))
+				break
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			// An invalid byte decodes as RuneError of size 1; writing
+			// U+FFFD for it is what a reader that decodes UTF-8 leniently
+			// would hold, and it keeps the line ASCII.
+			if r >= 0x10000 {
+				r1, r2 := utf16.EncodeRune(r)
+				b = appendU(b, r1)
+				b = appendU(b, r2)
+			} else {
+				b = appendU(b, r)
+			}
+			i += size
+			start = i
+			continue
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// appendFloat appends f as Python's repr(float) writes it.
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, fmt.Errorf("%v is not allowed", f)
+	}
+	if f == 0 {
+		if math.Signbit(f) {
+			return append(b, "-0.0"...), nil
+		}
+		return append(b, "0.0"...), nil
+	}
+	// 'e' with precision -1 gives the shortest digits that round-trip,
+	// the same digits Python's repr chooses; only the layout differs.
+	var tmp [32]byte
+	s := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
+	if s[0] == '-' {
+		b = append(b, '-')
+		s = s[1:]
+	}
+	e := 0
+	for s[e] != 'e' {
+		e++
+	}
+	exp, _ := strconv.Atoi(string(s[e+1:]))
+	var digits [24]byte
+	nd := 0
+	for _, c := range s[:e] {
+		if c != '.' {
+			digits[nd] = c
+			nd++
+		}
+	}
+	d := digits[:nd]
+	if exp >= -4 && exp < 16 {
+		if exp < 0 {
+			b = append(b, '0', '.')
+			for i := 0; i < -exp-1; i++ {
+				b = append(b, '0')
+			}
+			return append(b, d...), nil
+		}
+		if nd <= exp+1 {
+			b = append(b, d...)
+			for i := nd; i < exp+1; i++ {
+				b = append(b, '0')
+			}
+			return append(b, '.', '0'), nil
+		}
+		b = append(b, d[:exp+1]...)
+		b = append(b, '.')
+		return append(b, d[exp+1:]...), nil
+	}
+	b = append(b, d[0])
+	if nd > 1 {
+		b = append(b, '.')
+		b = append(b, d[1:]...)
+	}
+	b = append(b, 'e')
+	if exp < 0 {
+		b = append(b, '-')
+		exp = -exp
+	} else {
+		b = append(b, '+')
+	}
+	if exp < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, int64(exp), 10), nil
+}
+
+// appendNumber appends a JSON number literal in canonical form: an integer
+// as written (Python's int has no size limit), anything with a fraction or
+// exponent as the float64 Python would read it as.
+func appendNumber(b []byte, s string) ([]byte, error) {
+	isFloat, ok := scanNumber(s)
+	if !ok {
+		return b, fmt.Errorf("%q is not a JSON number", s)
+	}
+	if !isFloat {
+		if s == "-0" {
+			return append(b, '0'), nil
+		}
+		return append(b, s...), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return b, err
+	}
+	return appendFloat(b, f)
+}
+
+// scanNumber reports whether s is a JSON number and whether it has a
+// fraction or exponent.
+func scanNumber[T string | []byte](s T) (isFloat, ok bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false, false
+	}
+	if i < len(s) && s[i] == '.' {
+		isFloat = true
+		i++
+		n := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == n {
+			return false, false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		isFloat = true
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		n := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == n {
+			return false, false
+		}
+	}
+	return isFloat, i == len(s)
+}

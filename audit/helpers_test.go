@@ -1,0 +1,203 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testClock returns a clock that advances one millisecond per call, so
+// that records and checkpoints have distinct, increasing times.
+func testClock() func() time.Time {
+	var mu sync.Mutex
+	t := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(time.Millisecond)
+		return t
+	}
+}
+
+// testOptions returns Options for a log in a fresh temporary directory.
+func testOptions(t testing.TB) Options {
+	t.Helper()
+	dir := t.TempDir()
+	return Options{
+		Path:     filepath.Join(dir, "log", "audit.log"),
+		StateDir: filepath.Join(dir, "state"),
+		KeyFile:  filepath.Join(dir, "keys", "audit.key"),
+		Host:     "test-host",
+		Now:      testClock(),
+	}
+}
+
+func mustOpen(t testing.TB, opts Options) *Log {
+	t.Helper()
+	l, err := Open(opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return l
+}
+
+func mustAppend(t testing.TB, l *Log, event string, fields map[string]any) Record {
+	t.Helper()
+	rec, err := l.Append(event, fields)
+	if err != nil {
+		t.Fatalf("Append(%s): %v", event, err)
+	}
+	return rec
+}
+
+func mustClose(t testing.TB, l *Log) {
+	t.Helper()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+func mustVerify(t testing.TB, opts Options) *Report {
+	t.Helper()
+	rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, KeyFile: opts.KeyFile})
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return rep
+}
+
+// requireOK fails the test with the report's problems unless it is clean.
+func requireOK(t testing.TB, rep *Report) {
+	t.Helper()
+	if !rep.OK() {
+		t.Fatalf("Verify: got %d problems (first at %s): %v, want none", rep.Problems, rep.FirstBad, rep.Issues)
+	}
+}
+
+// archivedFields returns realistic fields of an "archived" record for the
+// i-th file.
+func archivedRecord(i int) map[string]any {
+	gps := 1300000000 + 64*i
+	name := fmt.Sprintf("K-K1_DARM-%d-64", gps)
+	return map[string]any{
+		FieldSourcePath:    "/data/raw/K1/" + name + ".gwf",
+		FieldSourceSize:    int64(8_388_608 + i%1000),
+		FieldSourceMtime:   time.Unix(int64(gps)-315964782, 0).UTC().Format(time.RFC3339Nano),
+		FieldSourceSHA256:  fmt.Sprintf("%064x", uint64(i)*0x9e3779b97f4a7c15),
+		FieldSidecarPath:   "/data/raw/K1/" + name + ".json",
+		FieldSidecarSHA256: fmt.Sprintf("%064x", uint64(i)*0xbf58476d1ce4e5b9+1),
+		FieldArchivePath:   fmt.Sprintf("/archive/K1/%d/%s.h5", gps/100000, name),
+		FieldArchiveSHA256: fmt.Sprintf("%064x", uint64(i)*0x94d049bb133111eb+2),
+		FieldArchiveID:     fmt.Sprintf("%08x-0000-4000-8000-%012x", i, gps),
+		"archive_size":     int64(9_100_000 + i%777),
+		FieldDatasets:      []string{"/K1:LSC-DARM_OUT_DQ"},
+		FieldProducts:      []string{"/K1:LSC-DARM_OUT_DQ/asd", "/K1:LSC-DARM_OUT_DQ/spectrogram"},
+		"params": map[string]any{
+			"asd":         map[string]any{"enabled": true, "fftlength": 4.0, "overlap": 2.0, "method": "median", "window": "hann"},
+			"compression": "gzip",
+		},
+		FieldDurationNS: int64(812_345_678 + i),
+	}
+}
+
+// appendHalfRecord writes the first half of what would be the next record
+// of the log at path, without a newline: what a process killed in the
+// middle of an append leaves behind.
+func appendHalfRecord(t testing.TB, path string) int {
+	t.Helper()
+	var last Record
+	if err := Scan(path, func(rec Record, _ []byte) error { last = rec; return nil }); err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: EventArchived, host: "killed"}
+	fields := archivedRecord(99)
+	keys, _ := checkFields(EventArchived, fields)
+	line, _, err := encodeRecord(&h, keys, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := line[:len(line)/2]
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(half); err != nil {
+		t.Fatal(err)
+	}
+	return len(half)
+}
+
+// readLinesOf returns the lines of a file, each with its newline.
+func readLinesOf(t testing.TB, name string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.SplitAfter(b, []byte("\n"))
+}
+
+func writeLines(t testing.TB, name string, lines [][]byte) {
+	t.Helper()
+	if err := os.WriteFile(name, bytes.Join(lines, nil), 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bulkWriter writes a valid log quickly, without the lock or a sync per
+// record, for benchmarks that need a large log.
+type bulkWriter struct {
+	f    *os.File
+	w    *bufio.Writer
+	h    header
+	n    int64
+	size int64
+}
+
+func newBulkWriter(path string) (*bulkWriter, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &bulkWriter{f: f, w: bufio.NewWriterSize(f, 1<<20), h: header{host: "bench-host"}}, nil
+}
+
+func (b *bulkWriter) add(event string, t time.Time, fields map[string]any) error {
+	keys, err := checkFields(event, fields)
+	if err != nil {
+		return err
+	}
+	b.h.seq++
+	b.h.event = event
+	b.h.time = t.UTC().Format(TimeLayout)
+	line, sum, err := encodeRecord(&b.h, keys, fields)
+	if err != nil {
+		return err
+	}
+	b.h.prev = sum
+	b.n++
+	b.size += int64(len(line))
+	_, err = b.w.Write(line)
+	return err
+}
+
+func (b *bulkWriter) close() error {
+	if err := b.w.Flush(); err != nil {
+		b.f.Close()
+		return err
+	}
+	if err := b.f.Sync(); err != nil {
+		b.f.Close()
+		return err
+	}
+	return b.f.Close()
+}

@@ -1,0 +1,648 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = 10 * time.Minute
+)
+
+// ErrClosed is returned by the methods of a Log after Close, and by Append
+// after a failed sync made the log's state on disk unknown.
+var ErrClosed = errors.New("audit log closed")
+
+// Options configures Open.
+type Options struct {
+	// Path is the active segment. Rotated segments are Path.1, Path.2, …
+	// and writers serialise on the lock file Path.lock.
+	Path string
+
+	// MaxSize rotates the active segment once an append takes it past
+	// this many bytes; 0 never rotates.
+	MaxSize int64
+
+	// KeyFile holds the Ed25519 signer key for checkpoints, created with
+	// mode 0600 if it does not exist. It defaults to StateDir/audit.key;
+	// keep it away from the log's directory where possible, since whoever
+	// can read it can sign checkpoints.
+	KeyFile string
+
+	// StateDir holds the checkpoints file, the latest checkpoint and the
+	// writer's saved Merkle frontier. It defaults to the directory of Path
+	// and must not be shared with another log.
+	StateDir string
+
+	// CheckpointEvery writes a checkpoint once this many records follow the
+	// last one; 0 means DefaultCheckpointEvery, negative never.
+	CheckpointEvery int
+
+	// CheckpointInterval writes a checkpoint at the first append (or
+	// MaybeCheckpoint) this long after the last one; 0 means
+	// DefaultCheckpointInterval, negative never.
+	CheckpointInterval time.Duration
+
+	// Host is the "host" of every record; it defaults to os.Hostname.
+	Host string
+
+	// Logger receives checkpoints and repairs, so that the journal keeps a
+	// copy outside the log; nil discards them.
+	Logger *zap.Logger
+
+	// Now is the clock; it defaults to time.Now.
+	Now func() time.Time
+}
+
+// Log appends records to an audit log. It is safe for concurrent use by
+// goroutines, and by processes that open the same Path: every append takes
+// an exclusive lock on Path.lock and first reads what other writers
+// appended since, so that all of them extend one chain.
+type Log struct {
+	mu     sync.Mutex
+	opts   Options
+	logger *zap.Logger
+	lockf  *os.File
+
+	f    *os.File // active segment, opened for appending
+	fSeg int      // the segment number f was opened as
+	pos  position // end of the last record known
+
+	seq  uint64
+	last [32]byte // hash of the last record
+	tree frontier
+
+	signer note.Signer
+	ckSize int64 // size of the last checkpoint known
+	ckTime time.Time
+
+	err    error // set when the state on disk is unknown
+	closed bool
+}
+
+// position is a place in the log: a segment, named by the number it has
+// or will have once rotated, and an offset in it.
+type position struct {
+	seg int
+	off int64
+}
+
+// Open opens the audit log at opts.Path for appending, creating it and its
+// directories (mode 0750) if needed. Under the lock it loads or creates the
+// signing key, rebuilds the Merkle frontier (from the saved state if it
+// still matches the log, else by reading every segment), and repairs a torn
+// tail of the active segment: the bytes after the last good record are cut
+// off and a "repaired" record says how many.
+//
+// Open fails if a record before the tail does not parse; Verify tells what
+// is wrong. The caller must Close the Log.
+func Open(opts Options) (*Log, error) {
+	if opts.Path == "" {
+		return nil, errors.New("open audit log: no path")
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = filepath.Dir(opts.Path)
+	}
+	if opts.KeyFile == "" {
+		opts.KeyFile = filepath.Join(opts.StateDir, defaultKeyFile)
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if opts.CheckpointInterval == 0 {
+		opts.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if opts.Host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			h = "unknown"
+		}
+		opts.Host = h
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	for _, dir := range []string{filepath.Dir(opts.Path), opts.StateDir} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open audit log: %w", err)
+		}
+	}
+	lockf, err := os.OpenFile(opts.Path+".lock", os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	l := &Log{opts: opts, logger: opts.Logger.With(zap.String("audit_log", opts.Path)), lockf: lockf}
+	if err := l.locked(l.open); err != nil {
+		l.closeFiles()
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return l, nil
+}
+
+func (l *Log) open() error {
+	s, err := loadSigner(l.opts.KeyFile, l.opts.Host)
+	if err != nil {
+		return err
+	}
+	l.signer = s
+	if last, err := readLastCheckpoint(l.opts.StateDir); err != nil {
+		l.logger.Warn("audit: cannot read the last checkpoint", zap.Error(err))
+	} else if last != nil {
+		l.ckSize = last.Size
+		l.ckTime, _ = time.Parse(time.RFC3339Nano, last.Time)
+	}
+	if !l.loadState() {
+		if err := l.scanRotated(); err != nil {
+			return err
+		}
+	}
+	return l.catchUp()
+}
+
+// locked runs fn holding the exclusive lock that serialises writers.
+func (l *Log) locked(fn func() error) error {
+	if err := flock(l.lockf, lockExclusive); err != nil {
+		return err
+	}
+	err := fn()
+	if uerr := flock(l.lockf, lockRelease); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// Append writes one record with the given event fields and returns it as
+// Scan would read it back. The record is on disk (written and fsynced)
+// before Append returns. fields may not use the common names (seq, time,
+// event, host, prev, hash); Append does not keep fields.
+//
+// A rotation or checkpoint that fails after the record is durable is
+// logged and retried on the next append rather than returned.
+func (l *Log) Append(event string, fields map[string]any) (Record, error) {
+	keys, err := checkFields(event, fields)
+	if err != nil {
+		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
+	}
+	l.mu.Lock()
+	var line []byte
+	err = l.usable()
+	if err == nil {
+		err = l.locked(func() error {
+			if err := l.catchUp(); err != nil {
+				return err
+			}
+			var err error
+			if line, err = l.appendLocked(event, keys, fields); err != nil {
+				return err
+			}
+			l.afterAppend()
+			return nil
+		})
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
+	}
+	rec, err := decodeRecord(line[:len(line)-1])
+	if err != nil {
+		return Record{}, fmt.Errorf("audit append %s: read back: %w", event, err)
+	}
+	return rec, nil
+}
+
+func (l *Log) usable() error {
+	if l.closed {
+		return ErrClosed
+	}
+	return l.err
+}
+
+// MaybeCheckpoint writes a checkpoint if one is due by CheckpointEvery or
+// CheckpointInterval; a daemon calls it from a ticker so that a quiet log
+// still gets checkpoints.
+func (l *Log) MaybeCheckpoint() error {
+	return l.checkpointIf(func() bool { return l.checkpointDue() })
+}
+
+// Checkpoint writes a checkpoint now, unless the last one already covers
+// every record.
+func (l *Log) Checkpoint() error {
+	return l.checkpointIf(func() bool { return true })
+}
+
+func (l *Log) checkpointIf(due func() bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.usable(); err != nil {
+		return fmt.Errorf("audit checkpoint: %w", err)
+	}
+	err := l.locked(func() error {
+		if err := l.catchUp(); err != nil {
+			return err
+		}
+		if !due() {
+			return nil
+		}
+		return l.checkpoint()
+	})
+	if err != nil {
+		return fmt.Errorf("audit checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Close writes a final checkpoint covering every record, saves the
+// Merkle frontier for the next Open and releases the files.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var err error
+	if l.err == nil {
+		err = l.locked(func() error {
+			if err := l.catchUp(); err != nil {
+				return err
+			}
+			if l.tree.n > l.ckSize {
+				if err := l.checkpoint(); err != nil {
+					return err
+				}
+			}
+			return l.saveState()
+		})
+	}
+	if cerr := l.closeFiles(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("close audit log: %w", err)
+	}
+	return nil
+}
+
+func (l *Log) closeFiles() error {
+	var err error
+	if l.f != nil {
+		err = l.f.Close()
+		l.f = nil
+	}
+	if cerr := l.lockf.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// scanRotated reads every rotated segment from the start and positions the
+// log at the start of the active segment.
+func (l *Log) scanRotated() error {
+	l.seq, l.last, l.tree = 0, [32]byte{}, frontier{}
+	ns, err := rotatedSegments(l.opts.Path)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := l.readRotated(rotatedName(l.opts.Path, n), 0); err != nil {
+			return err
+		}
+	}
+	l.pos = position{seg: 1}
+	if len(ns) > 0 {
+		l.pos.seg = ns[len(ns)-1] + 1
+	}
+	return nil
+}
+
+// readRotated absorbs the records of a rotated segment from off on. A
+// rotated segment always ends with a whole record: rotation happens under
+// the lock, after a complete append.
+func (l *Log) readRotated(name string, off int64) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	seg := filepath.Base(name)
+	return readLines(io.NewSectionReader(f, off, 1<<62), seg, func(_ string, _ int, o int64, line []byte, complete bool) error {
+		if !complete {
+			return fmt.Errorf("%s at offset %d: rotated segment ends in a torn line", seg, off+o)
+		}
+		return l.absorb(seg, off+o, line)
+	})
+}
+
+// absorb takes one record written earlier, by this or another writer, into
+// the writer's state. A record that parses but whose hash or chain is wrong
+// is logged and taken as it is: the chain must go on from what is on disk,
+// and Verify reports the damage. One that does not parse stops the writer.
+func (l *Log) absorb(seg string, off int64, line []byte) error {
+	var lr lineRecord
+	if err := parseRecordLine(line, &lr); err != nil {
+		return fmt.Errorf("%s at offset %d: %w (see verify)", seg, off, err)
+	}
+	if lr.bodyHash(line) != lr.hash {
+		l.logger.Warn("audit log: record hash does not match", zap.String("segment", seg), zap.Int64("offset", off), zap.Uint64("seq", lr.seq))
+	}
+	if lr.prev != l.last || (l.tree.n > 0 && lr.seq != l.seq+1) {
+		l.logger.Warn("audit log: chain broken", zap.String("segment", seg), zap.Int64("offset", off), zap.Uint64("seq", lr.seq))
+	}
+	l.seq, l.last = lr.seq, lr.hash
+	l.tree.add(leafHash(lr.hash))
+	return nil
+}
+
+// catchUp reads what other writers appended since this one last held the
+// lock, following rotations, and repairs a torn tail of the active segment.
+func (l *Log) catchUp() error {
+	for {
+		name := rotatedName(l.opts.Path, l.pos.seg)
+		if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+			break
+		} else if err != nil {
+			return err
+		}
+		// Another writer rotated the segment this one knew as active.
+		if err := l.readRotated(name, l.pos.off); err != nil {
+			return err
+		}
+		l.pos = position{seg: l.pos.seg + 1}
+	}
+	if err := l.openActive(); err != nil {
+		return err
+	}
+	fi, err := l.f.Stat()
+	if err != nil {
+		return err
+	}
+	switch size := fi.Size(); {
+	case size < l.pos.off:
+		return fmt.Errorf("%s shrank from %d to %d bytes", l.opts.Path, l.pos.off, size)
+	case size > l.pos.off:
+		return l.readActive(size)
+	}
+	return nil
+}
+
+// openActive makes l.f the active segment, creating it if needed.
+func (l *Log) openActive() error {
+	if l.f != nil && l.fSeg == l.pos.seg {
+		fi, err := os.Stat(l.opts.Path)
+		if err != nil {
+			return fmt.Errorf("active segment: %w", err)
+		}
+		ffi, err := l.f.Stat()
+		if err != nil {
+			return err
+		}
+		if !os.SameFile(fi, ffi) {
+			return fmt.Errorf("%s was moved or replaced behind the writer", l.opts.Path)
+		}
+		return nil
+	}
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+	_, statErr := os.Stat(l.opts.Path)
+	f, err := os.OpenFile(l.opts.Path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if err := syncDir(filepath.Dir(l.opts.Path)); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	l.f, l.fSeg = f, l.pos.seg
+	return nil
+}
+
+// readActive absorbs the active segment from l.pos.off to size. The last
+// line is held back until it is known to be last: if it has no newline,
+// does not parse or fails its hash, it is a torn append and is cut off.
+func (l *Log) readActive(size int64) error {
+	base := l.pos.off
+	seg := filepath.Base(l.opts.Path)
+	var pending []byte
+	pendingOff, cut := int64(-1), int64(-1)
+	err := readLines(io.NewSectionReader(l.f, base, size-base), seg, func(_ string, _ int, off int64, line []byte, complete bool) error {
+		if !complete {
+			cut = base + off
+			return nil
+		}
+		if pendingOff >= 0 {
+			if err := l.absorb(seg, pendingOff, pending); err != nil {
+				return err
+			}
+			l.pos.off = pendingOff + int64(len(pending)) + 1
+		}
+		pending = append(pending[:0], line...)
+		pendingOff = base + off
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if pendingOff >= 0 {
+		var lr lineRecord
+		if parseRecordLine(pending, &lr) == nil && lr.bodyHash(pending) == lr.hash {
+			if err := l.absorb(seg, pendingOff, pending); err != nil {
+				return err
+			}
+			l.pos.off = pendingOff + int64(len(pending)) + 1
+		} else {
+			cut = pendingOff
+		}
+	}
+	if cut >= 0 {
+		return l.repair(cut, size)
+	}
+	return nil
+}
+
+// repair cuts the active segment back to cut, the end of its last good
+// record, and records that it did.
+func (l *Log) repair(cut, size int64) error {
+	dropped := make([]byte, size-cut)
+	if _, err := l.f.ReadAt(dropped, cut); err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	if err := l.f.Truncate(cut); err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	l.pos.off = cut
+	seg := filepath.Base(l.opts.Path)
+	sum := sha256.Sum256(dropped)
+	l.logger.Warn("audit log: cut off a torn tail", zap.String("segment", seg), zap.Int64("offset", cut), zap.Int("bytes", len(dropped)))
+	fields := map[string]any{
+		FieldSegment:       seg,
+		FieldBytesDropped:  int64(len(dropped)),
+		FieldDroppedSHA256: hex.EncodeToString(sum[:]),
+	}
+	keys, err := checkFields(EventRepaired, fields)
+	if err != nil {
+		return err
+	}
+	if _, err := l.appendLocked(EventRepaired, keys, fields); err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	l.afterAppend()
+	return nil
+}
+
+// appendLocked writes and syncs one record. The caller holds the lock and
+// has caught up.
+func (l *Log) appendLocked(event string, keys []string, fields map[string]any) ([]byte, error) {
+	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
+		if err := l.rotate(); err != nil {
+			return nil, err
+		}
+	}
+	h := header{
+		seq:   l.seq + 1,
+		time:  l.opts.Now().UTC().Format(TimeLayout),
+		event: event,
+		host:  l.opts.Host,
+		prev:  l.last,
+	}
+	line, sum, err := encodeRecord(&h, keys, fields)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.f.Write(line); err != nil {
+		// A short write followed by the next record would tear the log in
+		// the middle; cut it off while the lock is still held.
+		if terr := l.f.Truncate(l.pos.off); terr != nil {
+			l.err = fmt.Errorf("%w: unusable after a failed write: %w", ErrClosed, terr)
+		}
+		return nil, err
+	}
+	if err := l.f.Sync(); err != nil {
+		// After a failed fsync the kernel may have dropped the dirty pages;
+		// retrying would report success for data that is not on disk.
+		l.err = fmt.Errorf("%w: unusable after a failed sync: %w", ErrClosed, err)
+		return nil, err
+	}
+	l.pos.off += int64(len(line))
+	l.seq, l.last = h.seq, sum
+	l.tree.add(leafHash(sum))
+	return line, nil
+}
+
+// afterAppend rotates and checkpoints when due. The record is already
+// durable, so failures are logged and retried on the next append.
+func (l *Log) afterAppend() {
+	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
+		if err := l.rotate(); err != nil {
+			l.logger.Error("audit log rotation failed", zap.Error(err))
+		}
+	}
+	if l.checkpointDue() {
+		if err := l.checkpoint(); err != nil {
+			l.logger.Error("audit checkpoint failed", zap.Error(err))
+		}
+	}
+}
+
+// rotate renames the active segment to Path.<n> and starts an empty one.
+func (l *Log) rotate() error {
+	name := rotatedName(l.opts.Path, l.pos.seg)
+	if _, err := os.Lstat(name); err == nil {
+		return fmt.Errorf("rotate: %s already exists", name)
+	}
+	if err := os.Rename(l.opts.Path, name); err != nil {
+		return fmt.Errorf("rotate: %w", err)
+	}
+	l.pos = position{seg: l.pos.seg + 1}
+	if err := syncDir(filepath.Dir(l.opts.Path)); err != nil {
+		return fmt.Errorf("rotate: %w", err)
+	}
+	if err := l.openActive(); err != nil {
+		return fmt.Errorf("rotate: %w", err)
+	}
+	return nil
+}
+
+func (l *Log) checkpointDue() bool {
+	if l.tree.n <= l.ckSize {
+		return false
+	}
+	if every := l.opts.CheckpointEvery; every > 0 && l.tree.n-l.ckSize >= int64(every) {
+		return true
+	}
+	if iv := l.opts.CheckpointInterval; iv > 0 && l.opts.Now().Sub(l.ckTime) >= iv {
+		return true
+	}
+	return false
+}
+
+// checkpoint signs the current tree head, appends it to the checkpoints
+// file, replaces the checkpoint file and logs it. A checkpoint never goes
+// back: if the last one on file (perhaps another writer's) already covers
+// as many records, nothing is written, and the time is never earlier than
+// the last one's even if the clock stepped back.
+func (l *Log) checkpoint() error {
+	if l.tree.n == 0 {
+		return nil
+	}
+	t := l.opts.Now().UTC()
+	last, err := readLastCheckpoint(l.opts.StateDir)
+	if err != nil {
+		l.logger.Warn("audit: cannot read the last checkpoint", zap.Error(err))
+	} else if last != nil {
+		lt, _ := time.Parse(time.RFC3339Nano, last.Time)
+		if last.Size >= l.tree.n {
+			l.ckSize, l.ckTime = last.Size, lt
+			return nil
+		}
+		if t.Before(lt) {
+			t = lt
+		}
+	}
+	cp := Checkpoint{Name: l.signer.Name(), Size: l.tree.n, Root: l.tree.root(), Time: t}
+	msg, err := note.Sign(&note.Note{Text: cp.Text()}, l.signer)
+	if err != nil {
+		return fmt.Errorf("sign checkpoint: %w", err)
+	}
+	root := base64.StdEncoding.EncodeToString(cp.Root[:])
+	entry, err := json.Marshal(checkpointEntry{Size: cp.Size, Root: root, Time: t.Format(TimeLayout), Note: string(msg)})
+	if err != nil {
+		return err
+	}
+	if err := appendCheckpointLine(l.opts.StateDir, append(entry, '\n')); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(l.opts.StateDir, latestFile), msg, 0o644); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	l.ckSize, l.ckTime = cp.Size, t
+	l.logger.Info("audit checkpoint", zap.Uint64("size", uint64(cp.Size)), zap.String("root", root), zap.String("note", string(msg)))
+	if err := l.saveState(); err != nil {
+		l.logger.Warn("audit: cannot save the tree state", zap.Error(err))
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Event names. The caller of Append supplies the event-specific fields;
+// the log adds the common ones.
+const (
+	EventStartup        = "startup"         // version, revision, config_sha256, pid
+	EventShutdown       = "shutdown"        // version, revision, config_sha256, pid
+	EventArchived       = "archived"        // source_*, sidecar_*, archive_*, datasets, products, duration_ns
+	EventDuplicate      = "duplicate"       // source_*, archive_path of the existing archive
+	EventRejected       = "rejected"        // source_path, reason
+	EventQuarantined    = "quarantined"     // source_path, reason
+	EventSourceMoved    = "source_moved"    // source_path and where it went
+	EventSourceDeleted  = "source_deleted"  // source_path
+	EventConfigReloaded = "config_reloaded" // config_sha256
+	EventRepaired       = "repaired"        // segment, bytes_dropped, dropped_sha256; written by the log itself
+)
+
+// Field names of event records. Replay reads the source and archive fields
+// of "archived" records; the others are listed so that writers agree.
+const (
+	FieldSourcePath    = "source_path"
+	FieldSourceSize    = "source_size"
+	FieldSourceMtime   = "source_mtime"
+	FieldSourceSHA256  = "source_sha256"
+	FieldSidecarPath   = "sidecar_path"
+	FieldSidecarSHA256 = "sidecar_sha256"
+	FieldArchivePath   = "archive_path"
+	FieldArchiveSHA256 = "archive_sha256"
+	FieldArchiveID     = "archive_id"
+	FieldDatasets      = "datasets"
+	FieldProducts      = "products"
+	FieldDurationNS    = "duration_ns"
+	FieldReason        = "reason"
+	FieldVersion       = "version"
+	FieldRevision      = "revision"
+	FieldConfigSHA256  = "config_sha256"
+	FieldPID           = "pid"
+	FieldSegment       = "segment"
+	FieldBytesDropped  = "bytes_dropped"
+	FieldDroppedSHA256 = "dropped_sha256"
+)
+
+// Names of the common fields, set by the log on every record.
+const (
+	keySeq   = "seq"
+	keyTime  = "time"
+	keyEvent = "event"
+	keyHost  = "host"
+	keyPrev  = "prev"
+	keyHash  = "hash"
+)
+
+// TimeLayout is the layout of the "time" field and of checkpoint times:
+// RFC 3339 in UTC with all nine fraction digits, so times sort as text.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// zeroHash is the "prev" of record 1.
+const zeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Record is one audit record as read back from the log.
+type Record struct {
+	Seq   uint64
+	Time  time.Time
+	Event string
+	Host  string
+	Prev  string // lowercase hex SHA-256 of the previous record
+	Hash  string // lowercase hex SHA-256 of this record's canonical form without "hash"
+
+	// Fields holds the event fields, decoded by encoding/json with
+	// UseNumber: numbers are json.Number, keeping the digits as written, so
+	// a large integer is never rounded through float64. Objects are
+	// map[string]any and arrays []any.
+	Fields map[string]any
+}
+
+// String returns the event field key if it is a string, else "".
+func (r *Record) String(key string) string {
+	s, _ := r.Fields[key].(string)
+	return s
+}
+
+// Int64 returns the event field key if it is an integer that fits
+// int64.
+func (r *Record) Int64(key string) (int64, bool) {
+	switch v := r.Fields[key].(type) {
+	case json.Number:
+		n, err := v.Int64()
+		return n, err == nil
+	case int64:
+		return v, true
+	case int:
+		return int64(v), true
+	}
+	return 0, false
+}
+
+// isCommon reports whether key is set by the log rather than the caller.
+func isCommon(key string) bool {
+	switch key {
+	case keySeq, keyTime, keyEvent, keyHost, keyPrev, keyHash:
+		return true
+	}
+	return false
+}
+
+// commonKeys are the common members other than "hash", sorted.
+var commonKeys = []string{keyEvent, keyHost, keyPrev, keySeq, keyTime}
+
+// header holds the common fields of a record being written.
+type header struct {
+	seq   uint64
+	time  string
+	event string
+	host  string
+	prev  [32]byte
+}
+
+// checkFields checks the event name and field keys before the log is
+// locked and returns the keys sorted; values are checked as they are
+// encoded.
+func checkFields(event string, fields map[string]any) ([]string, error) {
+	if event == "" {
+		return nil, fmt.Errorf("empty event name: %w", ErrInvalidField)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		if isCommon(k) {
+			return nil, fmt.Errorf("field %s: reserved for the log: %w", k, ErrInvalidField)
+		}
+		if !validKey(k) {
+			return nil, fieldErr(k, "key must be non-empty printable ASCII without quote or backslash")
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// encodeRecord returns the line for a record (ending in "\n") and its hash.
+// keys are the sorted keys of fields, from checkFields. The canonical form
+// without "hash" is built first and hashed; the hash member is then spliced
+// in where its key sorts, which gives the canonical form with it.
+func encodeRecord(h *header, keys []string, fields map[string]any) (line []byte, sum [32]byte, err error) {
+	e := encoder{buf: make([]byte, 0, 512)}
+	e.buf = append(e.buf, '{')
+	hashAt := -1
+	ci, fi := 0, 0
+	first := true
+	for ci < len(commonKeys) || fi < len(keys) {
+		var k string
+		common := false
+		if fi == len(keys) || (ci < len(commonKeys) && commonKeys[ci] < keys[fi]) {
+			k, common = commonKeys[ci], true
+		} else {
+			k = keys[fi]
+		}
+		if hashAt < 0 && k > keyHash {
+			hashAt = len(e.buf)
+		}
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		e.buf = appendString(e.buf, k)
+		e.buf = append(e.buf, ':')
+		if common {
+			ci++
+			switch k {
+			case keyEvent:
+				e.buf = appendString(e.buf, h.event)
+			case keyHost:
+				e.buf = appendString(e.buf, h.host)
+			case keyPrev:
+				e.buf = appendHexString(e.buf, h.prev[:])
+			case keySeq:
+				e.buf = strconv.AppendUint(e.buf, h.seq, 10)
+			case keyTime:
+				e.buf = appendString(e.buf, h.time)
+			}
+			continue
+		}
+		fi++
+		if err := e.value(fields[k], k); err != nil {
+			return nil, sum, err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	sum = sha256.Sum256(e.buf)
+	// "event" always sorts before "hash" and "host" after it, so the hash
+	// member, with its leading comma, goes right after the last member whose
+	// key sorts before "hash".
+	const member = `,"hash":"`
+	line = make([]byte, 0, len(e.buf)+len(member)+64+2)
+	line = append(line, e.buf[:hashAt]...)
+	line = append(line, member...)
+	line = hex.AppendEncode(line, sum[:])
+	line = append(line, '"')
+	line = append(line, e.buf[hashAt:]...)
+	line = append(line, '\n')
+	return line, sum, nil
+}
+
+func appendHexString(b, h []byte) []byte {
+	b = append(b, '"')
+	b = hex.AppendEncode(b, h)
+	return append(b, '"')
+}
+
+// decodeRecord parses one line (without its newline) into a Record. It
+// checks the canonical form and the common fields but not the hash.
+func decodeRecord(line []byte) (Record, error) {
+	var lr lineRecord
+	if err := parseRecordLine(line, &lr); err != nil {
+		return Record{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(lr.time))
+	if err != nil {
+		return Record{}, fmt.Errorf("time %q: %w", lr.time, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return Record{}, err
+	}
+	for _, k := range commonKeys {
+		delete(m, k)
+	}
+	delete(m, keyHash)
+	return Record{
+		Seq:    lr.seq,
+		Time:   t,
+		Event:  unquote(lr.event),
+		Host:   unquote(lr.host),
+		Prev:   hex.EncodeToString(lr.prev[:]),
+		Hash:   hex.EncodeToString(lr.hash[:]),
+		Fields: m,
+	}, nil
+}

@@ -1,0 +1,162 @@
+package audit
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestReplay(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxSize = 4000
+	l := mustOpen(t, opts)
+	mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1"})
+	for i := range 10 {
+		mustAppend(t, l, EventArchived, archivedRecord(i))
+	}
+	// The same source path archived again with new content.
+	again := archivedRecord(3)
+	again[FieldSourceSHA256] = strings.Repeat("ab", 32)
+	again[FieldArchivePath] = "/archive/K1/again.h5"
+	mustAppend(t, l, EventArchived, again)
+	mustAppend(t, l, EventDuplicate, map[string]any{FieldSourcePath: "/elsewhere.gwf", FieldArchivePath: archivedRecord(2)[FieldArchivePath]})
+	mustAppend(t, l, EventRejected, map[string]any{FieldSourcePath: "/bad.gwf", FieldReason: "not a frame file"})
+	mustClose(t, l)
+
+	ix, err := Replay(opts.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Records != 14 || ix.LastSeq != 14 || ix.Len() != 11 {
+		t.Errorf("Replay: got %d records, last seq %d, %d archives, want 14, 14, 11", ix.Records, ix.LastSeq, ix.Len())
+	}
+	if ix.Events[EventArchived] != 11 || ix.Events[EventStartup] != 1 || ix.Events[EventDuplicate] != 1 {
+		t.Errorf("Events: got %v", ix.Events)
+	}
+	recs := recordsOf(t, opts.Path)
+	if ix.LastHash != recs[len(recs)-1].Hash {
+		t.Errorf("LastHash: got %s, want %s", ix.LastHash, recs[len(recs)-1].Hash)
+	}
+
+	rec5 := archivedRecord(5)
+	want5 := Archive{
+		Seq:           7,
+		SourcePath:    rec5[FieldSourcePath].(string),
+		SourceSize:    rec5[FieldSourceSize].(int64),
+		SourceSHA256:  rec5[FieldSourceSHA256].(string),
+		ArchivePath:   rec5[FieldArchivePath].(string),
+		ArchiveSHA256: rec5[FieldArchiveSHA256].(string),
+	}
+	if got, ok := ix.BySourceSHA256(want5.SourceSHA256); !ok || got != want5 {
+		t.Errorf("BySourceSHA256: got %+v, %v, want %+v", got, ok, want5)
+	}
+	if got, ok := ix.BySourceSHA256(strings.ToUpper(want5.SourceSHA256)); !ok || got != want5 {
+		t.Errorf("BySourceSHA256 in upper case: got %+v, %v", got, ok)
+	}
+	if _, ok := ix.BySourceSHA256(strings.Repeat("cd", 32)); ok {
+		t.Errorf("BySourceSHA256 of unknown content: got a hit")
+	}
+	if got, ok := ix.ByArchivePath(want5.ArchivePath); !ok || got != want5 {
+		t.Errorf("ByArchivePath: got %+v, %v, want %+v", got, ok, want5)
+	}
+	hist := ix.BySourcePath(archivedRecord(3)[FieldSourcePath].(string))
+	if len(hist) != 2 || hist[0].Seq != 5 || hist[1].Seq != 12 || hist[1].ArchivePath != "/archive/K1/again.h5" {
+		t.Errorf("BySourcePath: got %+v, want seq 5 then 12", hist)
+	}
+
+	tests := []struct {
+		prefix string
+		seqs   []uint64
+		err    error
+	}{
+		{want5.SourceSHA256[:64], []uint64{7}, nil},
+		{want5.ArchiveSHA256[:64], []uint64{7}, nil},
+		{"abababab", []uint64{12}, nil},
+		{"ABABA", []uint64{12}, nil},
+		{"0000000000000000000000000000000000000000000000009e3779b97f4a7c15", []uint64{3}, nil},
+		{"ffff", nil, nil},
+		{"xyz", nil, ErrBadPrefix},
+		{"", nil, ErrBadPrefix},
+		{"abx", nil, ErrBadPrefix},
+	}
+	for _, tt := range tests {
+		got, err := ix.ByHashPrefix(tt.prefix)
+		if !errors.Is(err, tt.err) {
+			t.Errorf("ByHashPrefix(%q): got error %v, want %v", tt.prefix, err, tt.err)
+			continue
+		}
+		var seqs []uint64
+		for _, a := range got {
+			seqs = append(seqs, a.Seq)
+		}
+		if len(seqs) != len(tt.seqs) || (len(seqs) > 0 && seqs[0] != tt.seqs[0]) {
+			t.Errorf("ByHashPrefix(%q): got seqs %v, want %v", tt.prefix, seqs, tt.seqs)
+		}
+	}
+	// Every archive here has a source or archive hash starting with zeros.
+	if got, _ := ix.ByHashPrefix("000000"); len(got) != 11 {
+		t.Errorf("ByHashPrefix(000000): got %d archives, want 11", len(got))
+	}
+
+	// Index.Add keeps a replayed index current.
+	ix2 := &Index{}
+	if _, ok := ix2.ByArchivePath("/x"); ok || ix2.BySourcePath("/x") != nil {
+		t.Errorf("empty Index: got a hit")
+	}
+	for _, r := range recs {
+		ix2.Add(r)
+	}
+	if ix2.Records != ix.Records || ix2.Len() != ix.Len() || ix2.LastHash != ix.LastHash {
+		t.Errorf("Add: got %d records, %d archives, want %d, %d", ix2.Records, ix2.Len(), ix.Records, ix.Len())
+	}
+	if got, ok := ix2.BySourceSHA256(want5.SourceSHA256); !ok || got != want5 {
+		t.Errorf("Add then BySourceSHA256: got %+v, %v, want %+v", got, ok, want5)
+	}
+}
+
+func TestReplaySkipsTornTail(t *testing.T) {
+	opts := testOptions(t)
+	l := mustOpen(t, opts)
+	mustAppend(t, l, EventArchived, archivedRecord(1))
+	mustClose(t, l)
+	appendHalfRecord(t, opts.Path)
+	ix, err := Replay(opts.Path)
+	if err != nil || ix.Records != 1 {
+		t.Errorf("Replay with a torn tail: got %v, %v, want 1 record", ix, err)
+	}
+	if n := len(recordsOf(t, opts.Path)); n != 1 {
+		t.Errorf("Scan with a torn tail: got %d records, want 1", n)
+	}
+	appendBytes(t, opts.Path, "\n{\"not\":\"a record\"}\n")
+	if _, err := Replay(opts.Path); err == nil || !strings.Contains(err.Error(), "audit.log:2") {
+		t.Errorf("Replay with a bad line: got %v, want an error naming audit.log:2", err)
+	}
+	if err := Scan(opts.Path, func(Record, []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "audit.log:2") {
+		t.Errorf("Scan with a bad line: got %v, want an error naming audit.log:2", err)
+	}
+}
+
+func TestSavedStateUsed(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxSize = 1 // the state names the end of a rotated segment
+	l := mustOpen(t, opts)
+	for range 3 {
+		mustAppend(t, l, EventStartup, nil)
+	}
+	mustClose(t, l)
+	probe := &Log{opts: opts}
+	if !probe.loadState() || probe.seq != 3 || probe.tree.n != 3 {
+		t.Fatalf("loadState: got seq %d size %d, want the saved state of 3 records", probe.seq, probe.tree.n)
+	}
+	// A damaged old segment is not read again when the state matches.
+	os.WriteFile(opts.Path+".1", []byte("damaged\n"), 0o640)
+	l = mustOpen(t, opts)
+	if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 4 {
+		t.Errorf("after Open from the saved state: got seq %d, want 4", rec.Seq)
+	}
+	mustClose(t, l)
+	if rep := mustVerify(t, opts); rep.OK() || rep.FirstBad != "audit.log.1:1" {
+		t.Errorf("Verify: got first problem at %q, want audit.log.1:1", rep.FirstBad)
+	}
+}

@@ -1,0 +1,114 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// stateFile, in the state directory, saves the writer's position and Merkle
+// frontier so that Open need not read the whole log. It is only a cache:
+// Open uses it when the record it names is still where it says, and a
+// wrong frontier could only make checkpoints that Verify rejects.
+const stateFile = "tree-state"
+
+type treeState struct {
+	Segment  int      `json:"segment"`
+	Offset   int64    `json:"offset"`
+	Size     int64    `json:"size"`
+	Seq      uint64   `json:"seq"`
+	Hash     string   `json:"hash"`
+	Frontier []string `json:"frontier"` // hex, smallest subtree first
+}
+
+func (l *Log) saveState() error {
+	if l.tree.n == 0 {
+		return nil
+	}
+	st := treeState{Segment: l.pos.seg, Offset: l.pos.off, Size: l.tree.n, Seq: l.seq, Hash: hex.EncodeToString(l.last[:])}
+	if st.Offset == 0 {
+		// Just after a rotation the last record ends the previous segment;
+		// name that place, since an empty segment has no record to check.
+		fi, err := os.Stat(rotatedName(l.opts.Path, l.pos.seg-1))
+		if err != nil {
+			return err
+		}
+		st.Segment, st.Offset = l.pos.seg-1, fi.Size()
+	}
+	for _, h := range l.tree.hashes() {
+		st.Frontier = append(st.Frontier, hex.EncodeToString(h[:]))
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(l.opts.StateDir, stateFile), append(b, '\n'), 0o640)
+}
+
+// loadState restores the saved state if the record it ends with is still
+// the one just before its offset, and reports whether it did.
+func (l *Log) loadState() bool {
+	b, err := os.ReadFile(filepath.Join(l.opts.StateDir, stateFile))
+	if err != nil {
+		return false
+	}
+	var st treeState
+	if json.Unmarshal(b, &st) != nil || st.Offset <= 0 || st.Size <= 0 || st.Segment <= 0 {
+		return false
+	}
+	var last [32]byte
+	if n, err := hex.Decode(last[:], []byte(st.Hash)); err != nil || n != 32 {
+		return false
+	}
+	hs := make([]tlog.Hash, len(st.Frontier))
+	for i, s := range st.Frontier {
+		h, err := hex.DecodeString(s)
+		if err != nil || len(h) != tlog.HashSize {
+			return false
+		}
+		copy(hs[i][:], h)
+	}
+	var fr frontier
+	if !fr.setHashes(st.Size, hs) {
+		return false
+	}
+	name := rotatedName(l.opts.Path, st.Segment)
+	if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+		name = l.opts.Path
+	}
+	if !endsWithRecord(name, st.Offset, st.Seq, last) {
+		return false
+	}
+	l.pos = position{seg: st.Segment, off: st.Offset}
+	l.seq, l.last, l.tree = st.Seq, last, fr
+	return true
+}
+
+// endsWithRecord reports whether the line ending at off in the file name
+// is a valid record with the given seq and hash.
+func endsWithRecord(name string, off int64, seq uint64, hash [32]byte) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	start := max(0, off-64<<10)
+	b := make([]byte, off-start)
+	if _, err := f.ReadAt(b, start); err != nil || b[len(b)-1] != '\n' {
+		return false
+	}
+	b = b[:len(b)-1]
+	i := bytes.LastIndexByte(b, '\n')
+	if i < 0 && start > 0 {
+		return false
+	}
+	line := b[i+1:]
+	var lr lineRecord
+	return parseRecordLine(line, &lr) == nil && lr.seq == seq && lr.hash == hash && lr.bodyHash(line) == hash
+}
