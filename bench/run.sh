@@ -13,6 +13,8 @@ files=("$out"/in/*.npy)
 bytes=$(cat "${files[@]}" | wc -c)
 one=$(wc -c <"${files[0]}")
 cat >"$out/bench.toml" <<TOML
+[daemon]
+state_dir = "$out/state"
 [archive]
 root = "$out/go"
 [audit]

@@ -159,7 +159,9 @@ func TestInteropWelch(t *testing.T) {
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%s-nfft%d-overlap%g-%s", c.method, c.nfft, c.overlap, c.compression), func(t *testing.T) {
 			cfg := filepath.Join(dir, fmt.Sprintf("c%d.toml", i))
-			text := fmt.Sprintf(`[archive]
+			text := fmt.Sprintf(`[daemon]
+state_dir = %q
+[archive]
 compression = %q
 [audit]
 path = %q
@@ -171,7 +173,7 @@ method = %q
 stride = %.17g
 fftlength = %.17g
 method = %q
-`, c.compression, filepath.Join(dir, "audit.log"), c.fftlength, c.overlap, c.method, c.stride, c.sfft, c.method)
+`, filepath.Join(dir, "state"), c.compression, filepath.Join(dir, "audit.log"), c.fftlength, c.overlap, c.method, c.stride, c.sfft, c.method)
 			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -259,8 +261,13 @@ np.savetxt(d + "/two.txt", np.column_stack([1300000000 + np.arange(4096) / 256.0
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.npy"))
 	out := filepath.Join(dir, "archive")
+	cfg := filepath.Join(dir, "gwwatchd.toml")
+	text := fmt.Sprintf("[daemon]\nstate_dir = %q\n[audit]\npath = %q\n", filepath.Join(dir, "state"), filepath.Join(dir, "audit.log"))
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
-		a := archiveOf(t, run(t, bin, "ingest", "--out", out, "--channel", "K1:TEST", "--t0", "1300000000", "--sample-rate", "1024", f))
+		a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, "--out", out, "--channel", "K1:TEST", "--t0", "1300000000", "--sample-rate", "1024", f))
 		r := check(t, python, a, f)
 		d := r.Datasets["K1:TEST"]
 		if d.RawEqual == nil || !*d.RawEqual {
@@ -274,7 +281,7 @@ np.savetxt(d + "/two.txt", np.column_stack([1300000000 + np.arange(4096) / 256.0
 		}
 		h5dump(t, a)
 	}
-	a := archiveOf(t, run(t, bin, "ingest", "--out", out, "--channel", "K1:TXT", filepath.Join(dir, "two.txt")))
+	a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, "--out", out, "--channel", "K1:TXT", filepath.Join(dir, "two.txt")))
 	r := check(t, python, a, "")
 	d := r.Datasets["K1:TXT"]
 	if d.T0 != 1300000000 || d.DT != 1.0/256 || d.N != 4096 {

@@ -84,17 +84,22 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 	if res.Duplicate {
 		err = p.audit(EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive}))
 	} else {
-		err = p.audit(EventArchived, sourceFields(res.Source, map[string]any{
+		fields := sourceFields(res.Source, map[string]any{
 			"archive_path":   res.Archive,
 			"archive_sha256": res.ArchiveSHA256,
 			"archive_size":   res.ArchiveSize,
 			"archive_id":     res.ArchiveID,
 			"datasets":       res.Datasets,
 			"products":       res.Products,
-			"skipped":        res.Skipped,
 			"params":         p.params(),
+			"version":        buildinfo.Get().Version,
+			"revision":       buildinfo.Get().PipelineVersion(),
 			"duration_ns":    res.Duration.Nanoseconds(),
-		}))
+		})
+		if len(res.Skipped) > 0 {
+			fields["skipped"] = res.Skipped
+		}
+		err = p.audit(EventArchived, fields)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: archived as %s, but: %w", path, res.Archive, err)

@@ -18,3 +18,9 @@ echo "== gwwatchd inspect $archive"
 echo
 echo "== gwwatchd verify $archive"
 "$bin" verify "$archive"
+echo
+echo "== gwwatchd audit verify --archives"
+"$bin" audit verify --archives
+echo
+echo "== gwwatchd trace $archive"
+"$bin" trace "$archive"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 
+	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gwwatchd/gwwatchd/archive"
@@ -41,6 +42,15 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	logger, err := newLogger(m.Stderr, zapcore.WarnLevel)
+	if err != nil {
+		return err
+	}
+	defer logger.Sync()
+	alog, err := openAudit(cfg, logger, "ingest")
+	if err != nil {
+		return err
+	}
 	flags := ingest.Meta{Channel: *channel, Dataset: *dataset, T0: *t0, SampleRate: *rate,
 		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}
 	lines := make([]chan outcome, len(files))
@@ -55,6 +65,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		if *out != "" {
 			p.Root = *out
 		}
+		p.Audit = appendFunc(alog)
 		g.Go(func() error {
 			for i := range jobs {
 				lines[i] <- ingestOne(ctx, p, cfg, files[i], flags)
@@ -84,6 +95,9 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, o.line)
 	}
 	g.Wait()
+	if err := closeAudit(alog, "ingest", map[string]any{"files": len(files), "failed": failed}); err != nil {
+		return err
+	}
 	if failed > 0 {
 		return &exitCodeError{exitProblems}
 	}
@@ -134,6 +148,7 @@ func oneLine(s string) string {
 
 func (m *Main) inspect(args []string) error {
 	fs := newFlagSet("inspect", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file, for the audit log")
 	asJSON := fs.Bool("json", false, "print JSON")
 	files, err := parse(fs, args)
 	if err != nil {
@@ -144,6 +159,13 @@ func (m *Main) inspect(args []string) error {
 	}
 	s, err := archive.Summarize(files[0])
 	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if s.Audit, err = findRecord(cfg.Audit.Path, files[0]); err != nil {
 		return err
 	}
 	if *asJSON {

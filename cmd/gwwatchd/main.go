@@ -55,8 +55,13 @@ const usage = `gwwatchd archives gravitational-wave sample files as HDF5 with pr
 
 Usage:
   gwwatchd ingest [--config F] [--out DIR] [metadata flags] FILE...
-  gwwatchd inspect [--json] FILE.h5
+  gwwatchd inspect [--config F] [--json] FILE.h5
   gwwatchd verify FILE.h5...
+  gwwatchd trace [--config F] [--json] ARCHIVE|SOURCE|SHA256-PREFIX
+  gwwatchd audit verify [--config F] [--archives] [--pubkey K]
+  gwwatchd audit prove [--config F] ARCHIVE > PROOF
+  gwwatchd audit check-proof --pubkey K PROOF
+  gwwatchd audit pubkey [--config F]
   gwwatchd config check [FILE]
   gwwatchd version
 
@@ -79,6 +84,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.verify(rest)
 	case "config":
 		err = m.config(rest)
+	case "audit":
+		err = m.audit(rest)
+	case "trace":
+		err = m.trace(rest)
 	case "version":
 		err = m.version(rest)
 	case "help", "-h", "-help", "--help":

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,8 +20,23 @@ func runMain(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// tempConfig writes a configuration that keeps the audit log and state in
+// dir, and returns its path.
+func tempConfig(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "gwwatchd.toml")
+	text := "[daemon]\nstate_dir = " + strconv.Quote(filepath.Join(dir, "state")) +
+		"\n[archive]\nroot = " + strconv.Quote(filepath.Join(dir, "archive")) +
+		"\n[audit]\npath = " + strconv.Quote(filepath.Join(dir, "audit", "audit.log")) + "\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestIngestInspectVerify(t *testing.T) {
 	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
 	good := filepath.Join(dir, "K-K1_TEST-1300000000-8.npy")
 	if err := synth.WriteNPY(good, synth.Coloured(8*512, 512, 50, 1)); err != nil {
 		t.Fatal(err)
@@ -30,7 +46,7 @@ func TestIngestInspectVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "archive")
-	code, stdout, _ := runMain(t, "ingest", "--out", out, good, bad, "--channel", "K1:TEST", "--unit", "strain")
+	code, stdout, _ := runMain(t, "ingest", "--config", cfg, "--out", out, good, bad, "--channel", "K1:TEST", "--unit", "strain")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if code != exitProblems || len(lines) != 2 {
 		t.Fatalf("got exit %d and %q, want 1 and two lines", code, stdout)
@@ -43,7 +59,7 @@ func TestIngestInspectVerify(t *testing.T) {
 	}
 	archivePath := strings.TrimPrefix(lines[0], good+" -> ")
 
-	code, stdout, _ = runMain(t, "ingest", "--out", out, "--channel", "K1:TEST", good)
+	code, stdout, _ = runMain(t, "ingest", "--config", cfg, "--out", out, "--channel", "K1:TEST", good)
 	if code != exitOK || !strings.HasSuffix(strings.TrimSpace(stdout), archivePath+" (already archived)") {
 		t.Errorf("second ingest: exit %d, %q", code, stdout)
 	}
@@ -101,5 +117,71 @@ func TestUsage(t *testing.T) {
 	code, stdout, _ := runMain(t, "version")
 	if code != exitOK || !strings.Contains(stdout, "libhdf5  1.") {
 		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+}
+
+func TestAuditCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	src := filepath.Join(dir, "K-K1_TEST-1300000000-8.npy")
+	if err := synth.WriteNPY(src, synth.Coloured(8*512, 512, 50, 2)); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src)
+	if code != exitOK {
+		t.Fatalf("ingest: exit %d %s %s", code, stdout, stderr)
+	}
+	arch := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+
+	code, stdout, _ = runMain(t, "audit", "verify", "--config", cfg, "--archives")
+	if code != exitOK || !strings.Contains(stdout, "3 records") || !strings.HasSuffix(stdout, "OK\n") {
+		t.Errorf("audit verify: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runMain(t, "inspect", "--config", cfg, arch)
+	if code != exitOK || !strings.Contains(stdout, "audit    record 2 in ") {
+		t.Errorf("inspect does not show the audit record: exit %d\n%s", code, stdout)
+	}
+
+	sum, _ := fileSHA256(src)
+	for _, target := range []string{arch, src, sum[:10]} {
+		code, stdout, _ = runMain(t, "trace", "--config", cfg, target)
+		if code != exitOK || !strings.Contains(stdout, "audit record 2") || !strings.Contains(stdout, "sha256 "+sum) {
+			t.Errorf("trace %s: exit %d\n%s", target, code, stdout)
+		}
+	}
+	if code, _, _ = runMain(t, "trace", "--config", cfg, "abcdef0123"); code != exitProblems {
+		t.Errorf("trace of an unknown prefix: exit %d, want %d", code, exitProblems)
+	}
+
+	code, proof, _ := runMain(t, "audit", "prove", "--config", cfg, arch)
+	if code != exitOK {
+		t.Fatalf("audit prove: exit %d", code)
+	}
+	proofFile := filepath.Join(dir, "proof")
+	os.WriteFile(proofFile, []byte(proof), 0o644)
+	code, pub, _ := runMain(t, "audit", "pubkey", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("audit pubkey: exit %d", code)
+	}
+	code, stdout, _ = runMain(t, "audit", "check-proof", "--pubkey", strings.TrimSpace(pub), proofFile)
+	if code != exitOK || !strings.Contains(stdout, "OK: record 2") {
+		t.Errorf("check-proof: exit %d\n%s", code, stdout)
+	}
+	other := tempConfig(t, t.TempDir())
+	runMain(t, "ingest", "--config", other, "--channel", "K1:TEST", src)
+	_, otherPub, _ := runMain(t, "audit", "pubkey", "--config", other)
+	if code, _, _ = runMain(t, "audit", "check-proof", "--pubkey", strings.TrimSpace(otherPub), proofFile); code != exitProblems {
+		t.Errorf("check-proof with another key: exit %d, want %d", code, exitProblems)
+	}
+
+	// An archive changed on disk, and one the log does not know.
+	f, _ := os.OpenFile(arch, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write([]byte("x"))
+	f.Close()
+	stray := filepath.Join(dir, "archive", "stray.h5")
+	os.WriteFile(stray, []byte("x"), 0o644)
+	code, stdout, _ = runMain(t, "audit", "verify", "--config", cfg, "--archives")
+	if code != exitProblems || !strings.Contains(stdout, arch+": sha256 is") || !strings.Contains(stdout, stray+": an archive the log does not name") {
+		t.Errorf("audit verify --archives after tampering: exit %d\n%s", code, stdout)
 	}
 }

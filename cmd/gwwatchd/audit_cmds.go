@@ -1,0 +1,292 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/config"
+)
+
+func (m *Main) audit(args []string) error {
+	if len(args) == 0 {
+		return &usageError{"audit: give verify, prove, check-proof or pubkey"}
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "verify":
+		return m.auditVerify(rest)
+	case "prove":
+		return m.auditProve(rest)
+	case "check-proof":
+		return m.auditCheckProof(rest)
+	case "pubkey":
+		return m.auditPubkey(rest)
+	default:
+		return &usageError{fmt.Sprintf("audit: unknown subcommand %q", cmd)}
+	}
+}
+
+func (m *Main) auditVerify(args []string) error {
+	fs := newFlagSet("audit verify", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file")
+	archives := fs.Bool("archives", false, "also check every archive against the log, and the log against archive.root")
+	pubkey := fs.String("pubkey", "", "verifier key (or a file holding it) the checkpoints must be signed with; default: derived from the configured key")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{"audit verify takes no arguments"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	key, err := readPubkey(*pubkey)
+	if err != nil {
+		return err
+	}
+	r, err := audit.Verify(audit.VerifyOptions{Path: cfg.Audit.Path, StateDir: cfg.Daemon.StateDir, KeyFile: cfg.KeyFile(), PublicKey: key})
+	if err != nil {
+		return err
+	}
+	problems := r.Problems
+	first := r.FirstBad
+	for _, p := range r.Issues {
+		fmt.Fprintf(m.Stdout, "%s\n", oneLine(p.String()))
+	}
+	if *archives {
+		issues, err := checkArchives(cfg)
+		if err != nil {
+			return err
+		}
+		for _, s := range issues {
+			fmt.Fprintln(m.Stdout, oneLine(s))
+		}
+		if first == "" && len(issues) > 0 {
+			first = strings.SplitN(issues[0], ": ", 2)[0]
+		}
+		problems += len(issues)
+	}
+	fmt.Fprintf(m.Stdout, "%s: %d records in %d segments, %d checkpoints, root %s\n",
+		cfg.Audit.Path, r.Records, len(r.Segments), r.Checkpoints, r.Root)
+	if problems > 0 {
+		fmt.Fprintf(m.Stdout, "FAILED: %d problems; the first at %s\n", problems, first)
+		return &exitCodeError{exitProblems}
+	}
+	fmt.Fprintln(m.Stdout, "OK")
+	return nil
+}
+
+// checkArchives compares the archives the log names with the files: every
+// archive written still exists with its logged sha256, and every archive
+// under archive.root appears in the log.
+func checkArchives(cfg *config.Config) ([]string, error) {
+	logged := map[string]string{} // archive path -> sha256, latest record
+	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
+		if rec.Event == "archived" {
+			logged[rec.String("archive_path")] = rec.String("archive_sha256")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var issues []string
+	paths := make([]string, 0, len(logged))
+	for p := range logged {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		got, err := fileSHA256(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			issues = append(issues, p+": archived in the log, but the file is gone")
+		case err != nil:
+			issues = append(issues, p+": "+err.Error())
+		case got != logged[p]:
+			issues = append(issues, fmt.Sprintf("%s: sha256 is %s, the log says %s", p, got, logged[p]))
+		}
+	}
+	root, err := filepath.Abs(cfg.Archive.Root)
+	if err != nil {
+		return nil, err
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == root {
+			return filepath.SkipDir
+		}
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.Type().IsRegular() && strings.HasSuffix(name, ".h5") && !strings.HasPrefix(name, archive.TempPrefix) {
+			if _, ok := logged[p]; !ok {
+				issues = append(issues, p+": an archive the log does not name")
+			}
+		}
+		return nil
+	})
+	return issues, err
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readPubkey takes a verifier key from the file it names, or as given.
+func readPubkey(k string) (string, error) {
+	if k == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(k)
+	if errors.Is(err, fs.ErrNotExist) {
+		return k, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read public key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func (m *Main) auditProve(args []string) error {
+	fs := newFlagSet("audit prove", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return &usageError{"audit prove: give one archive"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(rest[0])
+	if err != nil {
+		return err
+	}
+	ix, err := audit.Replay(cfg.Audit.Path)
+	if err != nil {
+		return err
+	}
+	a, ok := ix.ByArchivePath(abs)
+	if !ok {
+		return fmt.Errorf("%s: no archived record in %s", abs, cfg.Audit.Path)
+	}
+	proof, err := audit.Prove(cfg.Audit.Path, cfg.Daemon.StateDir, a.Seq)
+	if err != nil {
+		return err
+	}
+	_, err = m.Stdout.Write(proof)
+	return err
+}
+
+func (m *Main) auditCheckProof(args []string) error {
+	fs := newFlagSet("audit check-proof", m.Stderr)
+	pubkey := fs.String("pubkey", "", "verifier key, or a file holding it (required)")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || *pubkey == "" {
+		return &usageError{"audit check-proof: give --pubkey KEY and one proof file"}
+	}
+	key, err := readPubkey(*pubkey)
+	if err != nil {
+		return err
+	}
+	proof, err := os.ReadFile(rest[0])
+	if err != nil {
+		return err
+	}
+	rec, err := audit.CheckProof(proof, key)
+	if err != nil {
+		fmt.Fprintf(m.Stdout, "%s: INVALID: %s\n", rest[0], oneLine(err.Error()))
+		return &exitCodeError{exitProblems}
+	}
+	fmt.Fprintf(m.Stdout, "%s: OK: record %d (%s, %s) is in the signed log\n", rest[0], rec.Seq, rec.Event, rec.Time.Format(audit.TimeLayout))
+	for _, k := range []string{"archive_path", "archive_sha256", "source_path", "source_sha256"} {
+		if v := rec.String(k); v != "" {
+			fmt.Fprintf(m.Stdout, "  %-15s %s\n", k, v)
+		}
+	}
+	return nil
+}
+
+func (m *Main) auditPubkey(args []string) error {
+	fs := newFlagSet("audit pubkey", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{"audit pubkey takes no arguments"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	k, err := audit.PublicKey(cfg.KeyFile())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, k)
+	return nil
+}
+
+// errFound stops a Scan once the record sought is read.
+var errFound = errors.New("found")
+
+// findRecord returns the audit record that archived path, or nil when the
+// log is not at hand or does not name it.
+func findRecord(logPath, path string) (*archive.AuditRef, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(logPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	ix, err := audit.Replay(logPath)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := ix.ByArchivePath(abs)
+	if !ok {
+		return nil, nil
+	}
+	ref := &archive.AuditRef{Log: logPath, Seq: a.Seq}
+	err = audit.Scan(logPath, func(rec audit.Record, _ []byte) error {
+		if rec.Seq == a.Seq {
+			ref.Hash = rec.Hash
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return nil, err
+	}
+	return ref, nil
+}

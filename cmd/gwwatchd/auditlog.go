@@ -1,0 +1,79 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/buildinfo"
+	"github.com/gwwatchd/gwwatchd/config"
+)
+
+// Audit events written by the commands themselves.
+const (
+	eventStartup  = "startup"
+	eventShutdown = "shutdown"
+)
+
+// openAudit opens the configured audit log and records the start of a
+// command: version, revision, the effective configuration's sha256, pid.
+func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.Log, error) {
+	l, err := audit.Open(audit.Options{
+		Path:               cfg.Audit.Path,
+		MaxSize:            cfg.Audit.MaxSize,
+		KeyFile:            cfg.KeyFile(),
+		StateDir:           cfg.Daemon.StateDir,
+		CheckpointEvery:    cfg.Audit.CheckpointEvery,
+		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
+		Logger:             logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.Append(eventStartup, startFields(cfg, command)); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// closeAudit records the end of a command and closes the log, which
+// writes a checkpoint.
+func closeAudit(l *audit.Log, command string, fields map[string]any) error {
+	fields["command"] = command
+	fields["pid"] = os.Getpid()
+	_, err := l.Append(eventShutdown, fields)
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func startFields(cfg *config.Config, command string) map[string]any {
+	in := buildinfo.Get()
+	f := map[string]any{
+		"command":  command,
+		"version":  in.Version,
+		"revision": in.PipelineVersion(),
+		"pid":      os.Getpid(),
+	}
+	if b, err := cfg.Effective(); err == nil {
+		sum := sha256.Sum256(b)
+		f["config_sha256"] = hex.EncodeToString(sum[:])
+	}
+	if cfg.File != "" {
+		f["config_path"] = cfg.File
+	}
+	return f
+}
+
+// appendFunc adapts the log to the pipeline's audit hook.
+func appendFunc(l *audit.Log) func(string, map[string]any) error {
+	return func(event string, fields map[string]any) error {
+		_, err := l.Append(event, fields)
+		return err
+	}
+}
