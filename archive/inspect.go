@@ -15,8 +15,16 @@ import (
 // counts, the provenance and parameters of each dataset, and parent links.
 type Summary struct {
 	Path     string           `json:"path"`
+	Audit    *AuditRef        `json:"audit,omitempty"`
 	Attrs    map[string]any   `json:"attributes"`
 	Datasets []DatasetSummary `json:"datasets"`
+}
+
+// AuditRef names the audit record that logged an archive.
+type AuditRef struct {
+	Log  string `json:"log"`
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 // DatasetSummary describes one dataset.
@@ -97,10 +105,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if sc, ok := a["sidecar_path"]; ok {
 		fmt.Fprintf(w, "sidecar  %v\n         sha256 %v\n", sc, a["sidecar_sha256"])
 	}
-	for _, k := range []string{"audit_seq", "audit_hash"} {
-		if v, ok := a[k]; ok {
-			fmt.Fprintf(w, "%-8s %v\n", strings.TrimPrefix(k, "audit_"), v)
-		}
+	fmt.Fprintf(w, "id       %v\n", a["archive_id"])
+	if r := s.Audit; r != nil {
+		fmt.Fprintf(w, "audit    record %d in %s\n         hash %s\n", r.Seq, r.Log, r.Hash)
 	}
 	fmt.Fprintln(w, "\nstructure")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
