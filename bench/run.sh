@@ -22,8 +22,8 @@ path = "$out/audit.log"
 TOML
 sync
 
-/usr/bin/time -f "%e %M" -o "$out/one.time" "$bin" ingest --config "$out/bench.toml" --out "$out/one" "${files[0]}" >/dev/null
-/usr/bin/time -f "%e %M" -o "$out/go.time" "$bin" ingest --config "$out/bench.toml" "${files[@]}" >"$out/go.log"
+/usr/bin/time -f "%e %M" -o "$out/one.time" "$bin" ingest --config "$out/bench.toml" --out "$out/one" "${files[0]}" >/dev/null 2>"$out/one.err"
+/usr/bin/time -f "%e %M" -o "$out/go.time" "$bin" ingest --config "$out/bench.toml" "${files[@]}" >"$out/go.log" 2>"$out/go.err"
 /usr/bin/time -f "%e %M" -o "$out/py.time" "$py" bench/pipeline.py "$out/py" "${files[@]}" >"$out/py.json"
 go test -run '^$' -bench 'BenchmarkASD64s16384$' -benchtime 30x -count 3 ./processor/ >"$out/asd.txt"
 
@@ -45,3 +45,8 @@ awk -v n=${#files[@]} -v bytes="$bytes" -v one="$one" -v gs="$go_s" -v gk="$go_k
   printf "ASD of one file (fftlength 4 s, overlap 2 s, median)\n"
   printf "  gwwatchd %.1f ms, scipy %.1f ms in-process: %.2fx\n", ga / 1e6, pa * 1e3, pa * 1e9 / ga
 }'
+
+echo "audit log of 1,000,000 archived records (about 1 GB)"
+go test -run '^$' -bench 'BenchmarkReplay1M' -benchtime 1x ./audit/ |
+  awk '/^BenchmarkReplay1M/ { sub(/-[0-9]+$/, "", $1); sub(/^BenchmarkReplay1M\//, "", $1);
+       printf "  %-10s %10.1f ms", $1, $3 / 1e6; if ($6 == "MB/s") printf "  %6.0f MB/s", $5; print "" }'

@@ -42,7 +42,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(m.Stderr, zapcore.WarnLevel)
+	logger, err := newLogger(m.Stderr, zapcore.InfoLevel)
 	if err != nil {
 		return err
 	}

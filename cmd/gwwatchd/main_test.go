@@ -185,3 +185,31 @@ func TestAuditCommands(t *testing.T) {
 		t.Errorf("audit verify --archives after tampering: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestConcurrentIngests runs several ingest commands at once on one audit
+// log, as separate one-shot processes would: one valid chain results.
+func TestConcurrentIngests(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	const n = 4
+	codes := make(chan int, n)
+	for i := range n {
+		src := filepath.Join(dir, "K-K1_TEST-"+strconv.Itoa(1300000000+8*i)+"-8.npy")
+		if err := synth.WriteNPY(src, synth.Coloured(8*512, 512, 50, uint64(i))); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			code, _, _ := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src)
+			codes <- code
+		}()
+	}
+	for range n {
+		if code := <-codes; code != exitOK {
+			t.Errorf("an ingest exited %d", code)
+		}
+	}
+	code, stdout, _ := runMain(t, "audit", "verify", "--config", cfg, "--archives")
+	if code != exitOK || !strings.Contains(stdout, strconv.Itoa(3*n)+" records") {
+		t.Errorf("audit verify: exit %d\n%s", code, stdout)
+	}
+}
