@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
@@ -58,13 +59,6 @@ type Result struct {
 	Duration      time.Duration
 }
 
-// Audit event names written by the pipeline.
-const (
-	EventArchived  = "archived"
-	EventDuplicate = "duplicate"
-	EventRejected  = "rejected"
-)
-
 // Process reads path with the metadata in opt, computes the configured
 // products, writes one archive and records the outcome in the audit log.
 // The source file is never altered. Bad input gives an error for which
@@ -75,14 +69,14 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 	if err != nil {
 		if ingest.IsInputError(err) {
 			abs, _ := filepath.Abs(path)
-			if aerr := p.audit(EventRejected, map[string]any{"source_path": abs, "reason": err.Error()}); aerr != nil {
+			if aerr := p.audit(audit.EventRejected, map[string]any{"source_path": abs, "reason": err.Error()}); aerr != nil {
 				return nil, errors.Join(err, aerr)
 			}
 		}
 		return nil, err
 	}
 	if res.Duplicate {
-		err = p.audit(EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive}))
+		err = p.audit(audit.EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive}))
 	} else {
 		fields := sourceFields(res.Source, map[string]any{
 			"archive_path":   res.Archive,
@@ -99,7 +93,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		if len(res.Skipped) > 0 {
 			fields["skipped"] = res.Skipped
 		}
-		err = p.audit(EventArchived, fields)
+		err = p.audit(audit.EventArchived, fields)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: archived as %s, but: %w", path, res.Archive, err)

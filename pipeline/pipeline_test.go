@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
@@ -264,7 +265,7 @@ func TestAuditRecords(t *testing.T) {
 	if _, err := p.Process(context.Background(), bad, ingest.Options{}); err == nil {
 		t.Fatal("bad input accepted")
 	}
-	if len(got) != 3 || got[0].event != EventArchived || got[1].event != EventDuplicate || got[2].event != EventRejected {
+	if len(got) != 3 || got[0].event != audit.EventArchived || got[1].event != audit.EventDuplicate || got[2].event != audit.EventRejected {
 		t.Fatalf("got events %v, want archived, duplicate, rejected", got)
 	}
 	a := got[0].fields

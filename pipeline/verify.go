@@ -84,7 +84,7 @@ func Verify(path string, proc *processor.Processor) (*Report, error) {
 func verifySource(doc *archive.Doc, ok, bad func(string, ...any)) {
 	src, _ := doc.Attr("source_path").(string)
 	want, _ := doc.Attr("source_sha256").(string)
-	f, err := os.Open(src)
+	got, err := FileSHA256(src)
 	if errors.Is(err, fs.ErrNotExist) {
 		ok("source %s: gone, not checked", src)
 		return
@@ -93,17 +93,25 @@ func verifySource(doc *archive.Doc, ok, bad func(string, ...any)) {
 		bad("source %s: %v", src, err)
 		return
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		bad("source %s: %v", src, err)
-		return
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got != want {
 		bad("source %s: sha256 is %s, recorded %s", src, got, want)
 		return
 	}
 	ok("source %s: sha256", src)
+}
+
+// FileSHA256 returns the hex SHA-256 of a file's content.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // recompute makes a product again from its parent with the parameters in

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +12,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
 func (m *Main) audit(args []string) error {
@@ -93,7 +91,7 @@ func (m *Main) auditVerify(args []string) error {
 func checkArchives(cfg *config.Config) ([]string, error) {
 	logged := map[string]string{} // archive path -> sha256, latest record
 	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
-		if rec.Event == "archived" {
+		if rec.Event == audit.EventArchived {
 			logged[rec.String("archive_path")] = rec.String("archive_sha256")
 		}
 		return nil
@@ -108,7 +106,7 @@ func checkArchives(cfg *config.Config) ([]string, error) {
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		got, err := fileSHA256(p)
+		got, err := pipeline.FileSHA256(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			issues = append(issues, p+": archived in the log, but the file is gone")
@@ -138,19 +136,6 @@ func checkArchives(cfg *config.Config) ([]string, error) {
 		return nil
 	})
 	return issues, err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // readPubkey takes a verifier key from the file it names, or as given.
@@ -256,11 +241,8 @@ func (m *Main) auditPubkey(args []string) error {
 	return nil
 }
 
-// errFound stops a Scan once the record sought is read.
-var errFound = errors.New("found")
-
-// findRecord returns the audit record that archived path, or nil when the
-// log is not at hand or does not name it.
+// findRecord returns the latest audit record that archived path, or nil
+// when the log is not at hand or does not name it.
 func findRecord(logPath, path string) (*archive.AuditRef, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -269,24 +251,12 @@ func findRecord(logPath, path string) (*archive.AuditRef, error) {
 	if _, err := os.Stat(logPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	ix, err := audit.Replay(logPath)
-	if err != nil {
-		return nil, err
-	}
-	a, ok := ix.ByArchivePath(abs)
-	if !ok {
-		return nil, nil
-	}
-	ref := &archive.AuditRef{Log: logPath, Seq: a.Seq}
+	var ref *archive.AuditRef
 	err = audit.Scan(logPath, func(rec audit.Record, _ []byte) error {
-		if rec.Seq == a.Seq {
-			ref.Hash = rec.Hash
-			return errFound
+		if rec.Event == audit.EventArchived && rec.String("archive_path") == abs {
+			ref = &archive.AuditRef{Log: logPath, Seq: rec.Seq, Hash: rec.Hash}
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errFound) {
-		return nil, err
-	}
-	return ref, nil
+	return ref, err
 }

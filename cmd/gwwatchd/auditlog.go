@@ -12,12 +12,6 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 )
 
-// Audit events written by the commands themselves.
-const (
-	eventStartup  = "startup"
-	eventShutdown = "shutdown"
-)
-
 // openAudit opens the configured audit log and records the start of a
 // command: version, revision, the effective configuration's sha256, pid.
 func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.Log, error) {
@@ -33,19 +27,20 @@ func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.L
 	if err != nil {
 		return nil, err
 	}
-	if _, err := l.Append(eventStartup, startFields(cfg, command)); err != nil {
+	if _, err := l.Append(audit.EventStartup, startFields(cfg, command)); err != nil {
 		l.Close()
 		return nil, err
 	}
 	return l, nil
 }
 
-// closeAudit records the end of a command and closes the log, which
-// writes a checkpoint.
-func closeAudit(l *audit.Log, command string, fields map[string]any) error {
-	fields["command"] = command
-	fields["pid"] = os.Getpid()
-	_, err := l.Append(eventShutdown, fields)
+// closeAudit records the end of a command, with what startup records and
+// the given fields, and closes the log, which writes a checkpoint.
+func closeAudit(l *audit.Log, cfg *config.Config, command string, fields map[string]any) error {
+	for k, v := range startFields(cfg, command) {
+		fields[k] = v
+	}
+	_, err := l.Append(audit.EventShutdown, fields)
 	if cerr := l.Close(); err == nil {
 		err = cerr
 	}

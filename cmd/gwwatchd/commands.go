@@ -95,7 +95,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, o.line)
 	}
 	g.Wait()
-	if err := closeAudit(alog, "ingest", map[string]any{"files": len(files), "failed": failed}); err != nil {
+	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files), "failed": failed}); err != nil {
 		return err
 	}
 	if failed > 0 {

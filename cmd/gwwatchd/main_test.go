@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
 func runMain(t *testing.T, args ...string) (int, string, string) {
@@ -142,7 +143,7 @@ func TestAuditCommands(t *testing.T) {
 		t.Errorf("inspect does not show the audit record: exit %d\n%s", code, stdout)
 	}
 
-	sum, _ := fileSHA256(src)
+	sum, _ := pipeline.FileSHA256(src)
 	for _, target := range []string{arch, src, sum[:10]} {
 		code, stdout, _ = runMain(t, "trace", "--config", cfg, target)
 		if code != exitOK || !strings.Contains(stdout, "audit record 2") || !strings.Contains(stdout, "sha256 "+sum) {
