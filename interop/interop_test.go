@@ -97,11 +97,16 @@ func check(t *testing.T, python, archivePath, source string) checkReport {
 	return r
 }
 
+// run runs gwwatchd and returns its standard output; its log lines go to
+// standard error and are shown only when it fails.
 func run(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
+	var stderr strings.Builder
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("gwwatchd %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("gwwatchd %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
 	}
 	return string(out)
 }
