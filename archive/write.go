@@ -140,6 +140,12 @@ func syncDir(dir string) error {
 // Read reads a whole archive (or any HDF5 file of the types it knows).
 func Read(path string) (*Doc, error) { return readHDF5(path) }
 
+// ReadAttrs reads only the root attributes of an archive.
+func ReadAttrs(path string) ([]Attr, error) { return readRootAttrs(path) }
+
+// FindAttr returns the value of the named attribute, or nil.
+func FindAttr(attrs []Attr, name string) any { return findAttr(attrs, name) }
+
 // SourceSHA256 returns the source_sha256 root attribute of an archive.
 func SourceSHA256(path string) (string, error) {
 	attrs, err := readRootAttrs(path)

@@ -32,6 +32,14 @@ type Pipeline struct {
 	// use when several pipelines share it.
 	Audit func(event string, fields map[string]any) error
 
+	// Known, when set, says whether the audit log already holds an archive
+	// of this source content (by sha256), and where. The daemon answers it
+	// from the replayed log: known content gives a duplicate without a
+	// second archive, and an archive on disk that the log does not name
+	// (left by a crash between the write and its record) is adopted with an
+	// "archived" record instead of being reported as a duplicate.
+	Known func(sourceSHA256 string) (archivePath string, ok bool)
+
 	proc *processor.Processor
 }
 
@@ -53,6 +61,7 @@ type Result struct {
 	ArchiveSize   int64
 	ArchiveID     string
 	Duplicate     bool // the same content was already archived at Archive
+	Adopted       bool // Archive was on disk but not in the log, and is now
 	Datasets      []string
 	Products      []string
 	Skipped       map[string]string // product path -> why it was not made
@@ -90,6 +99,9 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 			"revision":       buildinfo.Get().PipelineVersion(),
 			"duration_ns":    res.Duration.Nanoseconds(),
 		})
+		if res.Adopted {
+			fields["adopted"] = true
+		}
 		if len(res.Skipped) > 0 {
 			fields["skipped"] = res.Skipped
 		}
@@ -146,6 +158,11 @@ func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if p.Known != nil {
+		if prev, ok := p.Known(series.Source.SHA256); ok {
+			return &Result{Source: series.Source, Archive: prev, Duplicate: true, Duration: p.Now().Sub(start)}, nil
+		}
+	}
 	content := &archive.Content{
 		ID:          archive.NewID(),
 		Source:      series.Source,
@@ -183,6 +200,10 @@ func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options,
 	w, err := archive.WriteFile(p.Root, rel, doc, comp)
 	var dup *archive.DuplicateError
 	switch {
+	case errors.As(err, &dup) && p.Known != nil:
+		if err := adopt(res, dup.Path); err != nil {
+			return nil, fmt.Errorf("%s: adopt %s: %w", path, dup.Path, err)
+		}
 	case errors.As(err, &dup):
 		res.Archive, res.Duplicate = dup.Path, true
 	case err != nil:
@@ -195,6 +216,29 @@ func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options,
 	}
 	res.Duration = p.Now().Sub(start)
 	return res, nil
+}
+
+// adopt takes over an archive of this source that is on disk but not in
+// the log: its content is checked before it is recorded as archived.
+func adopt(res *Result, path string) error {
+	if err := CheckData(path); err != nil {
+		return err
+	}
+	sum, err := FileSHA256(path)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	attrs, err := archive.ReadAttrs(path)
+	if err != nil {
+		return err
+	}
+	id, _ := archive.FindAttr(attrs, "archive_id").(string)
+	res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID, res.Adopted = path, sum, st.Size(), id, true
+	return nil
 }
 
 // process computes the configured products of one series. A product that

@@ -297,3 +297,44 @@ func TestAuditRecords(t *testing.T) {
 		t.Errorf("a failed audit append: got %v, want the error", err)
 	}
 }
+
+func TestKnownAndAdopted(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
+	first, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	var fields map[string]any
+	p.Audit = func(event string, f map[string]any) error {
+		events, fields = append(events, event), f
+		return nil
+	}
+
+	// The log does not know the archive on disk: it is adopted.
+	p.Known = func(string) (string, bool) { return "", false }
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Adopted || res.Duplicate || res.Archive != first.Archive || res.ArchiveID != first.ArchiveID || res.ArchiveSHA256 == "" {
+		t.Errorf("got %+v, want the first archive adopted", res)
+	}
+	if len(events) != 1 || events[0] != audit.EventArchived || fields["adopted"] != true {
+		t.Errorf("got events %v (adopted %v), want one archived record marked adopted", events, fields["adopted"])
+	}
+
+	// The log knows the content: a duplicate, and nothing written.
+	p.Known = func(sum string) (string, bool) { return "/somewhere/else.h5", sum == first.Source.SHA256 }
+	p.Root = t.TempDir()
+	res, err = p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Duplicate || res.Archive != "/somewhere/else.h5" {
+		t.Errorf("got %+v, want a duplicate of /somewhere/else.h5", res)
+	}
+	if entries, _ := os.ReadDir(p.Root); len(entries) != 0 {
+		t.Errorf("a known source wrote %d entries to the archive root", len(entries))
+	}
+}

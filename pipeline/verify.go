@@ -100,6 +100,26 @@ func verifySource(doc *archive.Doc, ok, bad func(string, ...any)) {
 	ok("source %s: sha256", src)
 }
 
+// CheckData re-reads an archive and checks every dataset against its
+// data_sha256: what must hold before a source may be moved or deleted.
+func CheckData(path string) error {
+	doc, err := archive.Read(path)
+	if err != nil {
+		return err
+	}
+	if len(doc.Datasets) == 0 {
+		return fmt.Errorf("%s: no datasets", path)
+	}
+	for i := range doc.Datasets {
+		d := &doc.Datasets[i]
+		want, _ := d.Attr("data_sha256").(string)
+		if got := archive.DataSHA256(d.Data); want == "" || got != want {
+			return fmt.Errorf("%s: %s: data_sha256 is %s, recorded %q", path, d.Path, got, want)
+		}
+	}
+	return nil
+}
+
 // FileSHA256 returns the hex SHA-256 of a file's content.
 func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
