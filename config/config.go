@@ -33,10 +33,12 @@ type Config struct {
 
 // Daemon configures the long-running service.
 type Daemon struct {
-	Workers  int      `toml:"workers"`
-	StateDir string   `toml:"state_dir"`
-	Rescan   Duration `toml:"rescan"`
-	Metrics  string   `toml:"metrics"`
+	Workers         int      `toml:"workers"`
+	StateDir        string   `toml:"state_dir"`
+	Rescan          Duration `toml:"rescan"`
+	Metrics         string   `toml:"metrics"`
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	Queue           int      `toml:"queue"`
 }
 
 // Archive configures where and how archives are written.
@@ -219,6 +221,12 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if !set("daemon", "rescan") {
 		c.Daemon.Rescan.Duration = time.Minute
 	}
+	if !set("daemon", "shutdown_timeout") {
+		c.Daemon.ShutdownTimeout.Duration = 30 * time.Second
+	}
+	if !set("daemon", "queue") {
+		c.Daemon.Queue = 64
+	}
 	if !set("archive", "root") {
 		c.Archive.Root = "./var/archive"
 	}
@@ -310,6 +318,12 @@ func (c *Config) validate() error {
 	}
 	if c.Daemon.Rescan.Duration < 0 {
 		return bad("daemon.rescan", "must not be negative, got %s", c.Daemon.Rescan)
+	}
+	if c.Daemon.ShutdownTimeout.Duration <= 0 {
+		return bad("daemon.shutdown_timeout", "must be positive, got %s", c.Daemon.ShutdownTimeout)
+	}
+	if c.Daemon.Queue < 1 {
+		return bad("daemon.queue", "must be at least 1, got %d", c.Daemon.Queue)
 	}
 	if c.Archive.Root == "" {
 		return bad("archive.root", "must not be empty")

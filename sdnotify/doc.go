@@ -1,0 +1,4 @@
+// Package sdnotify tells systemd about the daemon's state through the
+// sd_notify protocol: readiness, reloads, shutdown, status lines and
+// watchdog pings.
+package sdnotify
