@@ -5,7 +5,7 @@ GO      ?= go
 PYTHON  := /usr/bin/python3
 PKG     := github.com/gwwatchd/gwwatchd
 BIN     := bin/gwwatchd
-DEBS    := libhdf5-dev hdf5-tools python3-h5py python3-scipy python3-numpy pkg-config gcc
+DEBS    := libhdf5-dev hdf5-tools python3-h5py python3-scipy python3-numpy pkg-config gcc systemd
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Version from git; a build outside a checkout falls back to the Go build info.
@@ -16,7 +16,10 @@ LDFLAGS  := $(if $(VERSION),-X $(PKG)/buildinfo.Version=$(VERSION)) \
             $(if $(REVISION),-X $(PKG)/buildinfo.Revision=$(REVISION)) \
             $(if $(DIRTY),-X $(PKG)/buildinfo.Dirty=$(DIRTY))
 
-.PHONY: all build deps test fmt-check vet unit interop demo bench clean
+PREFIX  ?= /usr/local
+UNITDIR ?= /lib/systemd/system
+
+.PHONY: all build deps test fmt-check vet unit interop demo bench install clean
 
 all: build
 
@@ -40,8 +43,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-unit:
-	$(GO) test -race -count=1 ./...
+unit: build
+	GWWATCHD_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
 
 # interop: archives read by h5py and h5dump, ASDs compared with scipy.
 interop: build
@@ -55,6 +58,20 @@ demo: deps build
 
 bench: deps build
 	@bash bench/run.sh $(BIN)
+
+# install puts the binary, the unit, the sysusers and tmpfiles snippets and
+# an example configuration (never over an existing one) in place.
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/gwwatchd
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/lib/tmpfiles.d $(DESTDIR)/etc/gwwatchd
+	sed 's|^ExecStart=/usr/local/bin/gwwatchd |ExecStart=$(PREFIX)/bin/gwwatchd |' systemd/gwwatchd.service >$(DESTDIR)$(UNITDIR)/gwwatchd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gwwatchd.service
+	install -m 0644 systemd/gwwatchd.sysusers $(DESTDIR)/usr/lib/sysusers.d/gwwatchd.conf
+	install -m 0644 systemd/gwwatchd.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/gwwatchd.conf
+	test -e $(DESTDIR)/etc/gwwatchd/config.toml || install -m 0644 systemd/config.toml $(DESTDIR)/etc/gwwatchd/config.toml
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  systemd-sysusers gwwatchd.conf && systemd-tmpfiles --create gwwatchd.conf && systemctl daemon-reload; \
+	fi
 
 clean:
 	rm -rf bin var bench/out

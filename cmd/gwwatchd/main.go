@@ -21,7 +21,9 @@ func main() {
 		debug.SetGCPercent(25)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	m := NewMain(os.Stdout, os.Stderr)
+	m.Abort = os.Exit
+	code := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -36,6 +38,7 @@ const (
 // Main holds the command's outputs so that tests can run it in-process.
 type Main struct {
 	Stdout, Stderr io.Writer
+	Abort          func(code int) // ends the process at once; nil in tests
 }
 
 // NewMain returns a Main writing to the given streams.
@@ -54,6 +57,7 @@ func (e *exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 const usage = `gwwatchd archives gravitational-wave sample files as HDF5 with provenance.
 
 Usage:
+  gwwatchd run [--config F]
   gwwatchd ingest [--config F] [--out DIR] [metadata flags] FILE...
   gwwatchd inspect [--config F] [--json] FILE.h5
   gwwatchd verify FILE.h5...
@@ -78,6 +82,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "ingest":
 		err = m.ingest(ctx, rest)
+	case "run":
+		err = m.run(ctx, rest)
 	case "inspect":
 		err = m.inspect(rest)
 	case "verify":

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/daemon"
+	"github.com/gwwatchd/gwwatchd/metrics"
+	"github.com/gwwatchd/gwwatchd/sdnotify"
+)
+
+// run is the daemon: it archives every file dropped into the watched
+// directories until SIGTERM or SIGINT, and reloads its configuration on
+// SIGHUP. A second SIGTERM or SIGINT aborts at once.
+func (m *Main) run(ctx context.Context, args []string) error {
+	fs := newFlagSet("run", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{"run takes no arguments"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(m.Stderr, zapcore.InfoLevel)
+	if err != nil {
+		return err
+	}
+	defer logger.Sync()
+	for _, w := range cfg.Watch {
+		if err := os.MkdirAll(w.Dir, 0o750); err != nil {
+			return err
+		}
+	}
+	alog, err := openAudit(cfg, logger, "run")
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	ix, err := audit.Replay(cfg.Audit.Path)
+	if err != nil {
+		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+		return err
+	}
+	logger.Info("audit log replayed", zap.String("log", cfg.Audit.Path), zap.Uint64("records", ix.Records),
+		zap.Int("archives", ix.Len()), zap.Duration("took", time.Since(started)))
+
+	notifier := sdnotify.New()
+	var met *metrics.Metrics
+	if cfg.Daemon.Metrics != "" {
+		met = metrics.New()
+	}
+	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *cfgPath, Logger: logger, Audit: alog, Index: ix,
+		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU()})
+	if err != nil {
+		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+		return err
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	if met != nil {
+		health := func() error { return d.Healthy(time.Minute) }
+		ln, err := metrics.Listen(bg, cfg.Daemon.Metrics)
+		if err != nil {
+			closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+			return err
+		}
+		go func() {
+			if err := metrics.ServeListener(bg, ln, met.Handler(health), logger); err != nil {
+				logger.Error("metrics", zap.Error(err))
+			}
+		}()
+	}
+	go m.signals(ctx, bg, d, logger)
+	go keepAlive(bg, notifier, d, alog, logger)
+
+	runErr := d.Run(ctx)
+	stopBG()
+	fields := map[string]any{"uptime_ns": time.Since(started).Nanoseconds()}
+	if runErr != nil {
+		fields["error"] = runErr.Error()
+	}
+	if err := closeAudit(alog, cfg, "run", fields); err != nil {
+		return errors.Join(runErr, err)
+	}
+	logger.Info("stopped")
+	return runErr
+}
+
+// signals reloads on SIGHUP and aborts on a second SIGTERM or SIGINT.
+func (m *Main) signals(ctx, bg context.Context, d *daemon.Daemon, logger *zap.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			logger.Info("SIGHUP: reloading the configuration")
+			d.Reload()
+		case <-ctx.Done():
+			again := make(chan os.Signal, 1)
+			signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(again)
+			select {
+			case s := <-again:
+				logger.Error("second signal: aborting", zap.String("signal", s.String()))
+				if m.Abort != nil {
+					m.Abort(exitError)
+				}
+			case <-bg.Done():
+			}
+			return
+		}
+	}
+}
+
+// keepAlive feeds the systemd watchdog while the daemon is healthy, and
+// writes audit checkpoints on time even when no file arrives.
+func keepAlive(ctx context.Context, n *sdnotify.Notifier, d *daemon.Daemon, alog *audit.Log, logger *zap.Logger) {
+	interval, watchdog := n.WatchdogInterval()
+	tick := time.Minute
+	if watchdog {
+		tick = min(tick, interval/2)
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if watchdog {
+			if err := d.Healthy(interval); err != nil {
+				logger.Warn("not healthy: withholding the watchdog ping", zap.Error(err))
+			} else if err := n.Watchdog(); err != nil {
+				logger.Warn("sd_notify", zap.Error(err))
+			}
+		}
+		if err := alog.MaybeCheckpoint(); err != nil {
+			logger.Error("audit checkpoint", zap.Error(err))
+		}
+	}
+}

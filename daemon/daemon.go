@@ -1,0 +1,268 @@
+// Package daemon runs gwwatchd as a service: the watcher finds ready
+// files, a pool of pipeline workers archives them, and each source is then
+// kept, moved, deleted or quarantined as its watch says.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/metrics"
+	"github.com/gwwatchd/gwwatchd/pipeline"
+	"github.com/gwwatchd/gwwatchd/sdnotify"
+	"github.com/gwwatchd/gwwatchd/watcher"
+)
+
+// Options configures a Daemon.
+type Options struct {
+	Config     *config.Config
+	ConfigPath string // re-read on Reload; "" keeps the embedded default
+	Logger     *zap.Logger
+	Audit      *audit.Log   // open; the daemon appends to it but does not close it
+	Index      *audit.Index // replayed from Audit's log before the start
+	Notifier   *sdnotify.Notifier
+	Metrics    *metrics.Metrics // nil: none
+	CPUs       int              // CPUs to share among the workers
+}
+
+// Daemon archives every file dropped into the watched directories.
+type Daemon struct {
+	opts    Options
+	log     *zap.Logger
+	cfg     atomic.Pointer[config.Config]
+	watcher *watcher.Watcher
+
+	mu    sync.Mutex // guards index and retry
+	index *audit.Index
+	retry map[string]int // attempts per source path, for transient failures
+
+	jobs     chan job
+	stopping chan struct{} // closed when intake stops
+	closeMu  sync.RWMutex  // guards closed against sends on jobs
+	closed   bool
+	lastMove atomic.Int64 // unix nanos of the last job taken by a worker
+	queued   atomic.Int64
+}
+
+type job struct {
+	ev      watcher.Event
+	attempt int
+}
+
+// New prepares a daemon; Run starts it.
+func New(opts Options) (*Daemon, error) {
+	d := &Daemon{
+		opts:     opts,
+		log:      opts.Logger,
+		index:    opts.Index,
+		retry:    map[string]int{},
+		jobs:     make(chan job, opts.Config.Daemon.Queue),
+		stopping: make(chan struct{}),
+	}
+	if d.index == nil {
+		d.index = &audit.Index{}
+	}
+	d.cfg.Store(opts.Config)
+	w, err := watcher.New(watches(opts.Config), watcher.Options{Rescan: opts.Config.Daemon.Rescan.Duration, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	d.watcher = w
+	d.lastMove.Store(time.Now().UnixNano())
+	return d, nil
+}
+
+// watches turns the configured watches into the watcher's.
+func watches(cfg *config.Config) []watcher.Watch {
+	out := make([]watcher.Watch, len(cfg.Watch))
+	for i, w := range cfg.Watch {
+		out[i] = watcher.Watch{ID: i, Dir: w.Dir, Patterns: w.Patterns, Recursive: w.Recursive, Settle: w.Settle.Duration}
+	}
+	return out
+}
+
+// Run archives until ctx is cancelled, then stops intake and lets the
+// files in flight finish within the shutdown timeout.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg := d.cfg.Load()
+	if err := removeTemps(cfg.Archive.Root, d.log); err != nil {
+		return err
+	}
+	intake, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- d.watcher.Run(intake) }()
+
+	workers, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	var g errgroup.Group
+	n := cfg.Daemon.Workers
+	for range n {
+		p := pipeline.New(cfg, max(1, d.opts.CPUs/n))
+		g.Go(func() error { d.work(workers, p); return nil })
+	}
+
+	select {
+	case <-d.watcher.Ready():
+	case err := <-watchErr:
+		d.closeQueue()
+		g.Wait()
+		return err
+	}
+	d.notify(d.opts.Notifier.Ready)
+	d.log.Info("ready", zap.Int("watches", len(cfg.Watch)), zap.Int("workers", n))
+
+	var err error
+	events := d.watcher.Events()
+loop:
+	for {
+		select {
+		case ev := <-events:
+			d.submit(job{ev: ev}, intake.Done())
+		case err = <-watchErr:
+			if err != nil {
+				d.log.Error("watcher stopped", zap.Error(err))
+			}
+			break loop
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	stopIntake()
+	d.notify(d.opts.Notifier.Stopping)
+	d.log.Info("stopping: finishing files in flight", zap.Int64("queued", d.queued.Load()))
+	d.closeQueue()
+	done := make(chan struct{})
+	go func() { g.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(cfg.Daemon.ShutdownTimeout.Duration):
+		stopWorkers()
+		<-done
+		return fmt.Errorf("files in flight did not finish within %s", cfg.Daemon.ShutdownTimeout)
+	}
+	return err
+}
+
+func (d *Daemon) notify(f func() error) {
+	if err := f(); err != nil {
+		d.log.Warn("sd_notify", zap.Error(err))
+	}
+}
+
+// submit hands a ready file to the workers, waiting while the queue is
+// full so that a slow disk slows intake instead of growing memory. Once
+// intake stops, files are left where they are for the next start's scan.
+func (d *Daemon) submit(j job, done <-chan struct{}) {
+	d.closeMu.RLock()
+	defer d.closeMu.RUnlock()
+	if d.closed {
+		return
+	}
+	d.queued.Add(1)
+	d.setQueueDepth()
+	select {
+	case d.jobs <- j:
+	case <-done:
+		d.queued.Add(-1)
+	case <-d.stopping:
+		d.queued.Add(-1)
+	}
+}
+
+// closeQueue stops intake for good: the workers finish what is queued.
+func (d *Daemon) closeQueue() {
+	close(d.stopping)
+	d.closeMu.Lock()
+	d.closed = true
+	close(d.jobs)
+	d.closeMu.Unlock()
+}
+
+func (d *Daemon) setQueueDepth() {
+	if m := d.opts.Metrics; m != nil {
+		m.SetQueueDepth(int(d.queued.Load()))
+	}
+}
+
+// Reload re-reads the configuration file: watches are added and removed,
+// and new files get the new processing parameters; files in flight keep
+// the configuration they started with. An invalid file is logged and the
+// old configuration kept.
+func (d *Daemon) Reload() error {
+	d.notify(d.opts.Notifier.Reloading)
+	defer d.notify(d.opts.Notifier.Ready)
+	cfg, err := config.Load(d.opts.ConfigPath)
+	if err != nil {
+		d.log.Error("reload: keeping the old configuration", zap.Error(err))
+		return err
+	}
+	old := d.cfg.Load()
+	if cfg.Audit != old.Audit || cfg.Daemon.StateDir != old.Daemon.StateDir || cfg.Daemon.Workers != old.Daemon.Workers ||
+		cfg.Daemon.Metrics != old.Daemon.Metrics || cfg.Daemon.Queue != old.Daemon.Queue {
+		d.log.Warn("reload: changes to [audit], state_dir, workers, queue and metrics take effect at the next start")
+	}
+	if err := d.watcher.SetWatches(watches(cfg)); err != nil {
+		d.log.Error("reload: keeping the old configuration", zap.Error(err))
+		return err
+	}
+	d.cfg.Store(cfg)
+	if _, err := d.opts.Audit.Append(audit.EventConfigReloaded, configFields(cfg)); err != nil {
+		return err
+	}
+	d.log.Info("configuration reloaded", zap.Int("watches", len(cfg.Watch)))
+	return nil
+}
+
+// Healthy reports whether intake and the queue are moving: the watcher's
+// loop ran recently, and a non-empty queue was drained from recently.
+func (d *Daemon) Healthy(limit time.Duration) error {
+	now := time.Now()
+	if last := d.watcher.LastActive(); now.Sub(last) > limit {
+		return fmt.Errorf("watcher idle since %s", last.Format(time.RFC3339))
+	}
+	if d.queued.Load() > 0 {
+		if last := time.Unix(0, d.lastMove.Load()); now.Sub(last) > limit {
+			return fmt.Errorf("queue of %d has not moved since %s", d.queued.Load(), last.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// removeTemps deletes archives a crash left half-written under root.
+func removeTemps(root string, log *zap.Logger) error {
+	n := 0
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == root {
+			return filepath.SkipDir
+		}
+		if err != nil {
+			return err
+		}
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), archive.TempPrefix) && strings.HasSuffix(e.Name(), archive.TempSuffix) {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if n > 0 {
+		log.Info("removed temp files left by a crash", zap.String("root", root), zap.Int("files", n))
+	}
+	return err
+}

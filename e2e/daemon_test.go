@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+)
+
+func TestDaemon(t *testing.T) {
+	e := newEnv(t, "keep", "")
+	// A file present before the start.
+	early := npy(t, e.incoming, 1300000000, 1)
+	d := e.start()
+	e.waitFor("the early file", func() bool { return e.count("archived", "source_path", early) == 1 }, d)
+
+	// Renamed in.
+	renamed := npy(t, e.incoming, 1300000008, 2)
+	// A slow writer: several writes spread over less than settle.
+	slow := filepath.Join(e.incoming, "slow.txt")
+	f, err := os.Create(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := synth.Coloured(4*256, 256, 20, 3)
+	for i := 0; i < 4; i++ {
+		for _, v := range x[i*256 : (i+1)*256] {
+			fmt.Fprintf(f, "%.17g\n", v)
+		}
+		f.Sync()
+		time.Sleep(150 * time.Millisecond)
+	}
+	f.Close()
+	slowSide := filepath.Join(e.incoming, "slow.toml")
+	os.WriteFile(slowSide, []byte("channel = \"K1:SLOW\"\nt0 = 1300000100.0\nsample_rate = 256.0\n"), 0o644)
+	// A data file whose sidecar comes after it.
+	late := filepath.Join(e.incoming, "late.bin")
+	os.WriteFile(filepath.Join(e.incoming, ".late.bin.tmp"), float64Bytes(synth.Coloured(8*512, 512, 50, 4)), 0o644)
+	os.Rename(filepath.Join(e.incoming, ".late.bin.tmp"), late)
+	time.Sleep(100 * time.Millisecond)
+	os.WriteFile(filepath.Join(e.incoming, "late.json"), []byte(`{"channel": "K1:LATE", "dtype": "float64", "t0": 1300000200, "sample_rate": 512}`), 0o644)
+
+	for _, src := range []string{renamed, slow, late} {
+		e.waitFor(src, func() bool { return e.count("archived", "source_path", src) == 1 }, d)
+	}
+	for _, r := range e.records() {
+		if r["event"] == "archived" && r["source_path"] == slow && r["source_size"] != float64(fileSize(t, slow)) {
+			t.Errorf("the slow file was archived at %v bytes, it has %d", r["source_size"], fileSize(t, slow))
+		}
+		if r["event"] == "archived" && r["source_path"] == late && r["sidecar_path"] != filepath.Join(e.incoming, "late.json") {
+			t.Errorf("the late sidecar was not used: %v", r["sidecar_path"])
+		}
+	}
+
+	// A bad file is quarantined with its reason; the next good one is archived.
+	bad := filepath.Join(e.incoming, "bad.npy")
+	os.WriteFile(bad, []byte("not numpy at all"), 0o644)
+	next := npy(t, e.incoming, 1300000016, 5)
+	e.waitFor("the bad file quarantined", func() bool { return e.count("quarantined", "source_path", bad) == 1 }, d)
+	e.waitFor("the next file", func() bool { return e.count("archived", "source_path", next) == 1 }, d)
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("the bad file is still in the drop directory")
+	}
+	var reason map[string]any
+	b, err := os.ReadFile(filepath.Join(e.quarantine, "bad.npy.reason.json"))
+	if err != nil || json.Unmarshal(b, &reason) != nil || !strings.Contains(fmt.Sprint(reason["reason"]), "bad.npy") {
+		t.Errorf("reason file: %v %s", err, b)
+	}
+
+	// The same content twice gives one archive.
+	again := filepath.Join(e.incoming, "K-K1_COPY-1300000016-8.npy")
+	copyFile(t, next, again)
+	e.waitFor("the copy reported as duplicate", func() bool { return e.count("duplicate", "source_path", again) == 1 }, d)
+	if n := len(e.archives()); n != 5 {
+		t.Errorf("got %d archives, want 5", n)
+	}
+
+	// SIGHUP adds a watch directory.
+	second := filepath.Join(e.dir, "second")
+	os.MkdirAll(second, 0o755)
+	e.writeConfig("keep", fmt.Sprintf("[[watch]]\ndir = %q\nsettle = \"400ms\"\n", second))
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	e.waitFor("the reload", func() bool { return e.count("config_reloaded", "", "") == 1 }, d)
+	if !d.sent("RELOADING=1") {
+		t.Errorf("no RELOADING=1 among %q", d.notify.Messages())
+	}
+	there := npy(t, second, 1300000024, 6)
+	e.waitFor("a file in the added directory", func() bool { return e.count("archived", "source_path", there) == 1 }, d)
+
+	e.stop(d)
+	e.auditVerify()
+	if n := e.count("shutdown", "", ""); n != 1 {
+		t.Errorf("got %d shutdown records, want 1", n)
+	}
+}
+
+func TestKillDuringBurst(t *testing.T) {
+	e := newEnv(t, "keep", "")
+	d := e.start()
+	const n = 50
+	var srcs []string
+	for i := range n {
+		srcs = append(srcs, npyOf(t, e.incoming, 1300000000+64*i, 64, 4096, uint64(100+i)))
+	}
+	e.waitFor("some files archived", func() bool { return e.count("archived", "", "") >= 5 }, d)
+	d.cmd.Process.Signal(syscall.SIGKILL)
+	<-d.exited
+	t.Logf("killed with %d of %d files archived", e.count("archived", "", ""), n)
+
+	d = e.start()
+	e.waitFor("every file archived", func() bool {
+		for _, s := range srcs {
+			if e.count("archived", "source_path", s) == 0 {
+				return false
+			}
+		}
+		return true
+	}, d)
+	e.stop(d)
+	for _, s := range srcs {
+		if c := e.count("archived", "source_path", s); c != 1 {
+			t.Errorf("%s: %d archived records, want 1", filepath.Base(s), c)
+		}
+	}
+	if got := len(e.archives()); got != n {
+		t.Errorf("got %d archives, want %d", got, n)
+	}
+	e.auditVerify()
+}
+
+func TestAfterMoveAndDelete(t *testing.T) {
+	for _, after := range []string{"move", "delete"} {
+		t.Run(after, func(t *testing.T) {
+			e := newEnv(t, after, "")
+			d := e.start()
+			src := npy(t, e.incoming, 1300000000, 7)
+			side := strings.TrimSuffix(src, ".npy") + ".json"
+			event := map[string]string{"move": "source_moved", "delete": "source_deleted"}[after]
+			e.waitFor("the source handled", func() bool { return e.count(event, "source_path", src) == 1 }, d)
+			e.stop(d)
+			for _, f := range []string{src, side} {
+				if _, err := os.Stat(f); !os.IsNotExist(err) {
+					t.Errorf("%s is still in the drop directory", f)
+				}
+			}
+			if after == "move" {
+				for _, f := range []string{src, side} {
+					if _, err := os.Stat(filepath.Join(e.done, filepath.Base(f))); err != nil {
+						t.Errorf("not in done_dir: %v", err)
+					}
+				}
+			}
+			e.auditVerify()
+		})
+	}
+}
+
+func float64Bytes(x []float64) []byte {
+	var b strings.Builder
+	for _, v := range x {
+		u := math.Float64bits(v)
+		for i := 0; i < 8; i++ {
+			b.WriteByte(byte(u >> (8 * i)))
+		}
+	}
+	return []byte(b.String())
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+func copyFile(t *testing.T, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(filepath.Dir(to), "."+filepath.Base(to)+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(strings.TrimSuffix(to, ".npy")+".json", []byte(`{"channel": "K1:TEST", "unit": "ct"}`), 0o644)
+	if err := os.Rename(tmp, to); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,259 @@
+// Package e2e runs the real gwwatchd binary as a daemon against temporary
+// directories: what an operator would see.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/sdnotify"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gwwatchd-e2e")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "gwwatchd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/gwwatchd").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is one daemon's directories and configuration.
+type env struct {
+	t                              *testing.T
+	dir, incoming, archive, config string
+	quarantine, done               string
+}
+
+func newEnv(t *testing.T, after string, extra string) *env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, incoming: filepath.Join(dir, "incoming"), archive: filepath.Join(dir, "archive"),
+		quarantine: filepath.Join(dir, "quarantine"), done: filepath.Join(dir, "done"), config: filepath.Join(dir, "gwwatchd.toml")}
+	for _, d := range []string{e.incoming} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.writeConfig(after, extra)
+	return e
+}
+
+func (e *env) writeConfig(after, extra string) {
+	e.t.Helper()
+	text := fmt.Sprintf(`[daemon]
+workers = 2
+state_dir = %q
+rescan = "2s"
+shutdown_timeout = "20s"
+[archive]
+root = %q
+[audit]
+path = %q
+[processing.spectrogram]
+enabled = false
+[[watch]]
+dir = %q
+settle = "400ms"
+after = %q
+done_dir = %q
+quarantine_dir = %q
+%s`, filepath.Join(e.dir, "state"), e.archive, filepath.Join(e.dir, "audit.log"), e.incoming, after, e.done, e.quarantine, extra)
+	if err := os.WriteFile(e.config, []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// daemon is a running gwwatchd run.
+type daemon struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	notify *sdnotify.FakeSocket
+	exited chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (e *env) start() *daemon {
+	e.t.Helper()
+	sock := &sdnotify.FakeSocket{}
+	sockPath, err := sock.Listen(e.t.TempDir())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	d := &daemon{stderr: &syncBuffer{}, notify: sock, exited: make(chan error, 1)}
+	d.cmd = exec.Command(bin, "run", "--config", e.config)
+	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sockPath, "GWWATCHD_LOG_LEVEL=info")
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	e.t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		sock.Close()
+	})
+	e.waitFor("READY=1", func() bool { return d.sent("READY=1") }, d)
+	return d
+}
+
+func (d *daemon) sent(msg string) bool {
+	for _, m := range d.notify.Messages() {
+		for _, line := range strings.Split(m, "\n") {
+			if line == msg {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// waitFor polls cond for up to a minute: the machine may be busy, so only
+// a generous bound, never a timing, is asserted.
+func (e *env) waitFor(what string, cond func() bool, d *daemon) {
+	e.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			log := ""
+			if d != nil {
+				log = d.stderr.String()
+			}
+			e.t.Fatalf("timed out waiting for %s\n%s", what, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (e *env) stop(d *daemon) {
+	e.t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		if err != nil {
+			e.t.Fatalf("gwwatchd run exited with %v\n%s", err, d.stderr.String())
+		}
+	case <-time.After(time.Minute):
+		e.t.Fatalf("gwwatchd run did not stop\n%s", d.stderr.String())
+	}
+	if !d.sent("STOPPING=1") {
+		e.t.Errorf("no STOPPING=1 among %q", d.notify.Messages())
+	}
+}
+
+type record map[string]any
+
+// records reads the audit log.
+func (e *env) records() []record {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dir, "audit.log"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []record
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			e.t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (e *env) count(event, key, value string) int {
+	n := 0
+	for _, r := range e.records() {
+		if r["event"] == event && (key == "" || r[key] == value) {
+			n++
+		}
+	}
+	return n
+}
+
+// archives lists the archives under the archive root; temp files fail the
+// test.
+func (e *env) archives() []string {
+	e.t.Helper()
+	var out []string
+	filepath.WalkDir(e.archive, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if strings.HasSuffix(p, ".tmp") {
+				e.t.Errorf("temp file left: %s", p)
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+func (e *env) auditVerify() {
+	e.t.Helper()
+	out, err := exec.Command(bin, "audit", "verify", "--archives", "--config", e.config).CombinedOutput()
+	if err != nil {
+		e.t.Errorf("audit verify: %v\n%s", err, out)
+	}
+}
+
+// npy drops an 8 s series at 512 Hz as a T010150-named .npy with a
+// sidecar, written to a temp name and renamed in.
+func npy(t *testing.T, dir string, gps int, seed uint64) string {
+	t.Helper()
+	return npyOf(t, dir, gps, 8, 512, seed)
+}
+
+func npyOf(t *testing.T, dir string, gps, seconds, rate int, seed uint64) string {
+	t.Helper()
+	name := fmt.Sprintf("K-K1_TEST-%d-%d.npy", gps, seconds)
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := synth.WriteNPY(tmp, synth.Coloured(seconds*rate, float64(rate), 50, seed)); err != nil {
+		t.Fatal(err)
+	}
+	side := strings.TrimSuffix(filepath.Join(dir, name), ".npy") + ".json"
+	if err := os.WriteFile(side, []byte(`{"channel": "K1:TEST", "unit": "ct"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(dir, name)
+	if err := os.Rename(tmp, dest); err != nil {
+		t.Fatal(err)
+	}
+	return dest
+}
