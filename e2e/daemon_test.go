@@ -94,6 +94,23 @@ func TestDaemon(t *testing.T) {
 	there := npy(t, second, 1300000024, 6)
 	e.waitFor("a file in the added directory", func() bool { return e.count("archived", "source_path", there) == 1 }, d)
 
+	e.waitFor("a watchdog ping", func() bool { return d.sent("WATCHDOG=1") }, d)
+	if code, body := e.get("/healthz"); code != 200 {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	_, body := e.get("/metrics")
+	for _, want := range []string{
+		fmt.Sprintf("gwwatchd_files_archived_total{watch=%q} 5", e.incoming),
+		fmt.Sprintf("gwwatchd_files_duplicate_total{watch=%q} 1", e.incoming),
+		fmt.Sprintf("gwwatchd_files_rejected_total{watch=%q} 1", e.incoming),
+		"gwwatchd_drop_to_archived_seconds_bucket",
+		"gwwatchd_queue_depth 0",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	e.stop(d)
 	e.auditVerify()
 	if n := e.count("shutdown", "", ""); n != 1 {

@@ -7,6 +7,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +45,7 @@ type env struct {
 	t                              *testing.T
 	dir, incoming, archive, config string
 	quarantine, done               string
+	metrics                        string // address of the metrics endpoint
 }
 
 func newEnv(t *testing.T, after string, extra string) *env {
@@ -49,6 +53,7 @@ func newEnv(t *testing.T, after string, extra string) *env {
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, incoming: filepath.Join(dir, "incoming"), archive: filepath.Join(dir, "archive"),
 		quarantine: filepath.Join(dir, "quarantine"), done: filepath.Join(dir, "done"), config: filepath.Join(dir, "gwwatchd.toml")}
+	e.metrics = freeAddr(t)
 	for _, d := range []string{e.incoming} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -61,6 +66,7 @@ func newEnv(t *testing.T, after string, extra string) *env {
 func (e *env) writeConfig(after, extra string) {
 	e.t.Helper()
 	text := fmt.Sprintf(`[daemon]
+metrics = %q
 workers = 2
 state_dir = %q
 rescan = "2s"
@@ -77,7 +83,7 @@ settle = "400ms"
 after = %q
 done_dir = %q
 quarantine_dir = %q
-%s`, filepath.Join(e.dir, "state"), e.archive, filepath.Join(e.dir, "audit.log"), e.incoming, after, e.done, e.quarantine, extra)
+%s`, e.metrics, filepath.Join(e.dir, "state"), e.archive, filepath.Join(e.dir, "audit.log"), e.incoming, after, e.done, e.quarantine, extra)
 	if err := os.WriteFile(e.config, []byte(text), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
@@ -117,7 +123,9 @@ func (e *env) start() *daemon {
 	}
 	d := &daemon{stderr: &syncBuffer{}, notify: sock, exited: make(chan error, 1)}
 	d.cmd = exec.Command(bin, "run", "--config", e.config)
-	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sockPath, "GWWATCHD_LOG_LEVEL=info")
+	// A watchdog of one second: the daemon pings at half of it while its
+	// watcher and queue are moving.
+	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sockPath, "GWWATCHD_LOG_LEVEL=info", "WATCHDOG_USEC=1000000")
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -256,4 +264,28 @@ func npyOf(t *testing.T, dir string, gps, seconds, rate int, seed uint64) string
 		t.Fatal(err)
 	}
 	return dest
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// get fetches a URL of the daemon's metrics endpoint.
+func (e *env) get(path string) (int, string) {
+	e.t.Helper()
+	resp, err := http.Get("http://" + e.metrics + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

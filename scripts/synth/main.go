@@ -36,16 +36,22 @@ func run(dir string, n, dur, fs int, gps int64, channel string) error {
 	for i := 0; i < n; i++ {
 		t0 := gps + int64(i*dur)
 		stem := fmt.Sprintf("%s-%s-%d-%d", obs, desc, t0, dur)
-		x := synth.Coloured(dur*fs, float64(fs), 50, uint64(t0))
-		if err := synth.WriteNPY(filepath.Join(dir, stem+".npy"), x); err != nil {
-			return err
-		}
+		// The sidecar first, then the data written under a temp name and
+		// renamed in: what a writer to a watched directory should do.
 		side, _ := json.MarshalIndent(map[string]any{
 			"channel":     channel,
 			"unit":        "ct",
 			"description": "synthetic coloured noise with a 50 Hz line",
 		}, "", "  ")
 		if err := os.WriteFile(filepath.Join(dir, stem+".json"), append(side, '\n'), 0o644); err != nil {
+			return err
+		}
+		x := synth.Coloured(dur*fs, float64(fs), 50, uint64(t0))
+		tmp := filepath.Join(dir, "."+stem+".npy.tmp")
+		if err := synth.WriteNPY(tmp, x); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, stem+".npy")); err != nil {
 			return err
 		}
 		fmt.Println(filepath.Join(dir, stem+".npy"))
