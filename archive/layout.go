@@ -47,7 +47,8 @@ type Content struct {
 // Entry is one series and its products. A product that could not be made
 // is nil, with the reason in its Skipped field.
 type Entry struct {
-	Series *ingest.Series
+	Series    *ingest.Series
+	RawSHA256 string // data_sha256 of Series.Values, when already computed
 
 	ASD        *processor.ASD
 	ASDParams  processor.Params
@@ -119,7 +120,10 @@ func (c *Content) Doc() (*Doc, error) {
 	// hashing a long series is not free, so do it once.
 	rawSHA := make([]string, len(c.Entries))
 	for i := range c.Entries {
-		rawSHA[i] = DataSHA256(c.Entries[i].Series.Values)
+		rawSHA[i] = c.Entries[i].RawSHA256
+		if rawSHA[i] == "" {
+			rawSHA[i] = DataSHA256(c.Entries[i].Series.Values)
+		}
 	}
 	prov, err := c.provJSON(rawSHA)
 	if err != nil {

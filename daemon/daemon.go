@@ -36,7 +36,7 @@ type Options struct {
 	Index      *audit.Index // replayed from Audit's log before the start
 	Notifier   *sdnotify.Notifier
 	Metrics    *metrics.Metrics // nil: none
-	CPUs       int              // CPUs to share among the workers
+	CPUs       int              // CPUs each worker's processing may use
 }
 
 // Daemon archives every file dropped into the watched directories.
@@ -112,7 +112,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var g errgroup.Group
 	n := cfg.Daemon.Workers
 	for range n {
-		p := pipeline.New(cfg, max(1, d.opts.CPUs/n))
+		// Each worker may use every CPU: at a trickle of files one worker
+		// finishes sooner, and under load the goroutines simply share.
+		p := pipeline.New(cfg, d.opts.CPUs)
 		g.Go(func() error { d.work(workers, p); return nil })
 	}
 

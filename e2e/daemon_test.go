@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -93,6 +95,16 @@ func TestDaemon(t *testing.T) {
 	}
 	there := npy(t, second, 1300000024, 6)
 	e.waitFor("a file in the added directory", func() bool { return e.count("archived", "source_path", there) == 1 }, d)
+
+	// An invalid configuration is logged and the old one kept.
+	os.WriteFile(e.config, []byte("[archive]\ncompression = \"zip\"\n"), 0o644)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	e.waitFor("the rejected reload logged", func() bool {
+		return strings.Contains(d.stderr.String(), "reload: keeping the old configuration")
+	}, d)
+	still := npy(t, second, 1300000032, 8)
+	e.waitFor("a file after the rejected reload", func() bool { return e.count("archived", "source_path", still) == 1 }, d)
+	e.writeConfig("keep", fmt.Sprintf("[[watch]]\ndir = %q\nsettle = \"400ms\"\n", second))
 
 	e.waitFor("a watchdog ping", func() bool { return d.sent("WATCHDOG=1") }, d)
 	if code, body := e.get("/healthz"); code != 200 {
@@ -210,5 +222,29 @@ func copyFile(t *testing.T, from, to string) {
 	os.WriteFile(strings.TrimSuffix(to, ".npy")+".json", []byte(`{"channel": "K1:TEST", "unit": "ct"}`), 0o644)
 	if err := os.Rename(tmp, to); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSecondSignalAborts(t *testing.T) {
+	e := newEnv(t, "keep", "")
+	e.writeConfig("keep", "")
+	d := e.start()
+	// Large files, so that the first signal has work to drain; the second
+	// must not wait for it.
+	for i := range 8 {
+		npyOf(t, e.incoming, 1300000000+256*i, 256, 16384, uint64(i))
+	}
+	e.waitFor("the first file archived", func() bool { return e.count("archived", "", "") >= 1 }, d)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("got %v, want exit status 2 after the second signal\n%s", err, d.stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a second SIGTERM did not end the daemon")
 	}
 }

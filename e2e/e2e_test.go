@@ -42,13 +42,13 @@ func TestMain(m *testing.M) {
 
 // env is one daemon's directories and configuration.
 type env struct {
-	t                              *testing.T
+	t                              testing.TB
 	dir, incoming, archive, config string
 	quarantine, done               string
 	metrics                        string // address of the metrics endpoint
 }
 
-func newEnv(t *testing.T, after string, extra string) *env {
+func newEnv(t testing.TB, after string, extra string) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, incoming: filepath.Join(dir, "incoming"), archive: filepath.Join(dir, "archive"),
@@ -268,7 +268,7 @@ func npyOf(t *testing.T, dir string, gps, seconds, rate int, seed uint64) string
 
 // freeAddr returns a loopback address with a port that was free a moment
 // ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

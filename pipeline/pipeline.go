@@ -244,8 +244,13 @@ func adopt(res *Result, path string) error {
 // process computes the configured products of one series. A product that
 // cannot be made is skipped with its reason; the raw data is archived
 // regardless.
-func (p *Pipeline) process(s *ingest.Series) archive.Entry {
-	e := archive.Entry{Series: s, ProcessStart: p.Now()}
+func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
+	e = archive.Entry{Series: s, ProcessStart: p.Now()}
+	// Hashing the samples needs no result of the processing: do it
+	// meanwhile, on another core.
+	rawSHA := make(chan string, 1)
+	go func() { rawSHA <- archive.DataSHA256(s.Values) }()
+	defer func() { e.RawSHA256 = <-rawSHA }()
 	cfg := p.Config.Processing
 	if !cfg.ASD.Enabled && !cfg.Spectrogram.Enabled {
 		e.ProcessEnd = e.ProcessStart

@@ -101,28 +101,31 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	return runErr
 }
 
-// signals reloads on SIGHUP and aborts on a second SIGTERM or SIGINT.
+// signals reloads on SIGHUP and aborts on a second SIGTERM or SIGINT (the
+// first one cancels ctx, through main's signal context).
 func (m *Main) signals(ctx, bg context.Context, d *daemon.Daemon, logger *zap.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	term := make(chan os.Signal, 2)
+	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(term)
+	seen := 0
 	for {
 		select {
 		case <-hup:
 			logger.Info("SIGHUP: reloading the configuration")
 			d.Reload()
-		case <-ctx.Done():
-			again := make(chan os.Signal, 1)
-			signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(again)
-			select {
-			case s := <-again:
-				logger.Error("second signal: aborting", zap.String("signal", s.String()))
-				if m.Abort != nil {
-					m.Abort(exitError)
-				}
-			case <-bg.Done():
+		case s := <-term:
+			if seen++; seen < 2 {
+				continue
 			}
+			logger.Error("second signal: aborting", zap.String("signal", s.String()))
+			if m.Abort != nil {
+				m.Abort(exitError)
+			}
+			return
+		case <-bg.Done():
 			return
 		}
 	}
