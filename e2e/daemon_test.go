@@ -229,10 +229,16 @@ func TestSecondSignalAborts(t *testing.T) {
 	e := newEnv(t, "keep", "")
 	e.writeConfig("keep", "")
 	d := e.start()
-	// Large files, so that the first signal has work to drain; the second
-	// must not wait for it.
+	// Large files, made first and then renamed in together, so that the
+	// first signal has work to drain; the second must not wait for it.
+	staging := t.TempDir()
+	var names []string
 	for i := range 8 {
-		npyOf(t, e.incoming, 1300000000+256*i, 256, 16384, uint64(i))
+		names = append(names, npyOf(t, staging, 1300000000+256*i, 256, 16384, uint64(i)))
+	}
+	for _, f := range names {
+		os.Rename(strings.TrimSuffix(f, ".npy")+".json", filepath.Join(e.incoming, strings.TrimSuffix(filepath.Base(f), ".npy")+".json"))
+		os.Rename(f, filepath.Join(e.incoming, filepath.Base(f)))
 	}
 	e.waitFor("the first file archived", func() bool { return e.count("archived", "", "") >= 1 }, d)
 	d.cmd.Process.Signal(syscall.SIGTERM)
