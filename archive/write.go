@@ -114,13 +114,17 @@ func hashAndSync(path string) (*Written, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// The flush to disk and the read back from the page cache need not
+	// wait for each other.
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
+	if serr := <-synced; serr != nil {
+		return nil, fmt.Errorf("fsync %s: %w", path, serr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read back %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("fsync %s: %w", path, err)
 	}
 	return &Written{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
 }

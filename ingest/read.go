@@ -38,7 +38,7 @@ var formats = map[string]string{
 // as it stands yields an *InputError; invalid options and operating-system
 // failures yield other errors, as does a file that changes while it is
 // read (wrapping ErrChanged).
-func Read(path string, opt Options) (*Series, error) {
+func Read(path string, opt Options) (s *Series, err error) {
 	if err := opt.Flags.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: invalid flag: %w", err)
 	}
@@ -65,6 +65,14 @@ func Read(path string, opt Options) (*Series, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Hash the file while it is decoded; both only read data.
+	sum := make(chan string, 1)
+	go func() { sum <- sha256Hex(data) }()
+	defer func() {
+		if src := <-sum; s != nil {
+			s.Source.SHA256 = src
+		}
+	}()
 	if len(data) == 0 {
 		return nil, inputErr(abs, nil, "empty file")
 	}
@@ -80,7 +88,7 @@ func Read(path string, opt Options) (*Series, error) {
 	if side != nil {
 		r.sidecar = side.meta
 	}
-	s := &Series{Format: format, Source: src, Origin: map[string]string{}}
+	s = &Series{Format: format, Source: src, Origin: map[string]string{}}
 	if err := r.decode(s, data); err != nil {
 		return nil, err
 	}
@@ -101,8 +109,9 @@ func Read(path string, opt Options) (*Series, error) {
 	return s, nil
 }
 
-// readFile reads a whole regular file and describes it. errPath names the
-// data file in any InputError, also when reading its sidecar.
+// readFile reads a whole regular file and describes it, all but its
+// sha256, which the caller computes. errPath names the data file in any
+// InputError, also when reading its sidecar.
 func readFile(path, errPath string, limit int64) ([]byte, Source, error) {
 	src := Source{Path: path}
 	// Stat first so that opening a FIFO cannot block.
@@ -146,11 +155,14 @@ func readFile(path, errPath string, limit int64) ([]byte, Source, error) {
 	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
 		return nil, src, fmt.Errorf("ingest: %s: %w", path, ErrChanged)
 	}
-	sum := sha256.Sum256(data)
 	src.Size = before.Size()
 	src.ModTime = before.ModTime().UTC()
-	src.SHA256 = hex.EncodeToString(sum[:])
 	return data, src, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 type sidecar struct {
@@ -186,6 +198,7 @@ func readSidecar(path string) (*sidecar, error) {
 	if err != nil {
 		return nil, err
 	}
+	src.SHA256 = sha256Hex(data)
 	var m Meta
 	if strings.HasSuffix(p, ".json") {
 		m, err = parseSidecarJSON(data)
