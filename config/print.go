@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 
 	"github.com/BurntSushi/toml"
 )
@@ -20,4 +22,15 @@ func (c *Config) Effective() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// SHA256 is the hex SHA-256 of the effective configuration as Effective
+// prints it: what audit records name a configuration by.
+func (c *Config) SHA256() (string, error) {
+	b, err := c.Effective()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -323,9 +321,8 @@ func fileExists(p string) bool {
 // configFields describes a configuration in an audit record.
 func configFields(cfg *config.Config) map[string]any {
 	f := map[string]any{"watches": len(cfg.Watch)}
-	if b, err := cfg.Effective(); err == nil {
-		sum := sha256.Sum256(b)
-		f["config_sha256"] = hex.EncodeToString(sum[:])
+	if sum, err := cfg.SHA256(); err == nil {
+		f["config_sha256"] = sum
 	}
 	if cfg.File != "" {
 		f["config_path"] = cfg.File

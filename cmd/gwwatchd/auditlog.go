@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 
 	"go.uber.org/zap"
@@ -55,9 +53,8 @@ func startFields(cfg *config.Config, command string) map[string]any {
 		"revision": in.PipelineVersion(),
 		"pid":      os.Getpid(),
 	}
-	if b, err := cfg.Effective(); err == nil {
-		sum := sha256.Sum256(b)
-		f["config_sha256"] = hex.EncodeToString(sum[:])
+	if sum, err := cfg.SHA256(); err == nil {
+		f["config_sha256"] = sum
 	}
 	if cfg.File != "" {
 		f["config_path"] = cfg.File
