@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // TempPrefix and TempSuffix frame the names of archives being written, so
@@ -75,7 +77,7 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 				return nil, err
 			}
 			w.Path = name
-			return w, syncDir(dir)
+			return w, durable.SyncDir(dir)
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
@@ -127,18 +129,6 @@ func hashAndSync(path string) (*Written, error) {
 		return nil, fmt.Errorf("read back %s: %w", path, err)
 	}
 	return &Written{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Read reads a whole archive (or any HDF5 file of the types it knows).

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // Files in the state directory.
@@ -182,7 +184,7 @@ func createKey(keyFile, name string) (string, error) {
 		err = cerr
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = durable.SyncDir(dir)
 	}
 	if err != nil {
 		os.Remove(keyFile)
@@ -300,7 +302,7 @@ func appendCheckpointLine(stateDir string, line []byte) error {
 		return err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		return syncDir(stateDir)
+		return durable.SyncDir(stateDir)
 	}
 	return nil
 }

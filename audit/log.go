@@ -16,6 +16,8 @@ import (
 
 	"go.uber.org/zap"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // Defaults for Options fields left zero.
@@ -429,7 +431,7 @@ func (l *Log) openActive() error {
 		return err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		if err := syncDir(filepath.Dir(l.opts.Path)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(l.opts.Path)); err != nil {
 			f.Close()
 			return err
 		}
@@ -578,7 +580,7 @@ func (l *Log) rotate() error {
 		return fmt.Errorf("rotate: %w", err)
 	}
 	l.pos = position{seg: l.pos.seg + 1}
-	if err := syncDir(filepath.Dir(l.opts.Path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(l.opts.Path)); err != nil {
 		return fmt.Errorf("rotate: %w", err)
 	}
 	if err := l.openActive(); err != nil {
@@ -636,7 +638,7 @@ func (l *Log) checkpoint() error {
 	if err := appendCheckpointLine(l.opts.StateDir, append(entry, '\n')); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(l.opts.StateDir, latestFile), msg, 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(l.opts.StateDir, latestFile), msg, 0o644); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	l.ckSize, l.ckTime = cp.Size, t

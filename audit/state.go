@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // stateFile, in the state directory, saves the writer's position and Merkle
@@ -48,7 +50,7 @@ func (l *Log) saveState() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(l.opts.StateDir, stateFile), append(b, '\n'), 0o640)
+	return durable.WriteFile(filepath.Join(l.opts.StateDir, stateFile), append(b, '\n'), 0o640)
 }
 
 // loadState restores the saved state if the record it ends with is still

@@ -21,6 +21,8 @@ import (
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/watcher"
+
+	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // work archives the jobs of one worker until the queue is closed.
@@ -140,7 +142,7 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 			if err := os.Remove(f); err != nil {
 				return err
 			}
-			if err := syncDir(filepath.Dir(f)); err != nil {
+			if err := durable.SyncDir(filepath.Dir(f)); err != nil {
 				return err
 			}
 			if err := d.appendRecord(audit.EventSourceDeleted, map[string]any{"source_path": f, "archive_path": res.Archive, "source_sha256": res.Source.SHA256}); err != nil {
@@ -189,7 +191,7 @@ func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap
 		"time":             time.Now().UTC().Format(time.RFC3339Nano),
 		"gwwatchd_version": buildinfo.Get().Version,
 	}, "", "  ")
-	if err := writeFileSync(dests[0]+".reason.json", append(note, '\n')); err != nil {
+	if err := durable.WriteFile(dests[0]+".reason.json", append(note, '\n'), 0o640); err != nil {
 		log.Error("could not write the quarantine reason", zap.Error(err))
 	}
 	if err := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "quarantine_path": dests[0], "reason": reason}); err != nil {
@@ -255,10 +257,10 @@ func moveFile(src, dest string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := syncDir(filepath.Dir(name)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(name)); err != nil {
 			return "", err
 		}
-		return name, syncDir(filepath.Dir(src))
+		return name, durable.SyncDir(filepath.Dir(src))
 	}
 }
 
@@ -286,31 +288,6 @@ func copyThenRemove(src, dest string) error {
 		return err
 	}
 	return os.Remove(src)
-}
-
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 func fileExists(p string) bool {
