@@ -44,52 +44,94 @@ func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 // source content (by the source_sha256 root attribute), nothing is written
 // and a *DuplicateError names it.
 func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
+	t, err := WriteTemp(root, rel, doc, comp)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Discard()
+	return t.Commit()
+}
+
+// Temp is an archive written in full under a temporary name in its
+// destination directory: closed, fsynced and hashed, but not yet visible
+// under its own name. Commit or Discard it.
+type Temp struct {
+	Written   // Path is the temporary name until Commit
+	dest      string
+	sourceSHA string
+}
+
+// WriteTemp does the slow part of WriteFile: the HDF5 file under a
+// temporary name, flushed to disk. Commit links it into place; until then
+// a crash leaves only a temp file that a later start removes.
+func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	if !filepath.IsLocal(rel) {
 		return nil, fmt.Errorf("archive path %q is outside the archive root", rel)
 	}
 	dest := filepath.Join(root, rel)
-	dir := filepath.Dir(dest)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := tempName(dir)
+	tmp, err := tempName(filepath.Dir(dest))
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp)
 	if err := writeHDF5(tmp, doc, comp); err != nil {
+		os.Remove(tmp)
 		return nil, err
 	}
 	w, err := hashAndSync(tmp)
 	if err != nil {
+		os.Remove(tmp)
 		return nil, err
 	}
+	w.Path = tmp
 	sha, _ := doc.Attr("source_sha256").(string)
-	base := strings.TrimSuffix(dest, ".h5")
+	return &Temp{Written: *w, dest: dest, sourceSHA: sha}, nil
+}
+
+// Commit links the temp file to its final name, as WriteFile describes,
+// and returns the archive as written there.
+func (t *Temp) Commit() (*Written, error) {
+	if t.dest == "" {
+		return nil, errors.New("archive: temp file already committed or discarded")
+	}
+	dir := filepath.Dir(t.dest)
+	base := strings.TrimSuffix(t.dest, ".h5")
 	for i := 1; ; i++ {
-		name := dest
+		name := t.dest
 		if i > 1 {
 			name = fmt.Sprintf("%s_%d.h5", base, i)
 		}
-		err := os.Link(tmp, name)
+		err := os.Link(t.Path, name)
 		if err == nil {
-			if err := os.Remove(tmp); err != nil {
+			if err := os.Remove(t.Path); err != nil {
 				return nil, err
 			}
-			w.Path = name
-			return w, durable.SyncDir(dir)
+			w := t.Written
+			w.Path, t.dest = name, ""
+			return &w, durable.SyncDir(dir)
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
-		if sha != "" {
-			if other, _ := SourceSHA256(name); other == sha {
+		if t.sourceSHA != "" {
+			if other, _ := SourceSHA256(name); other == t.sourceSHA {
 				return nil, &DuplicateError{Path: name}
 			}
 		}
 		if i > 1000 {
-			return nil, fmt.Errorf("%s: more than 1000 archives with this name", dest)
+			return nil, fmt.Errorf("%s: more than 1000 archives with this name", t.dest)
 		}
+	}
+}
+
+// Discard removes the temp file unless it was committed. It is safe to
+// call more than once, and after Commit.
+func (t *Temp) Discard() {
+	if t.dest != "" {
+		os.Remove(t.Path)
+		t.dest = ""
 	}
 }
 

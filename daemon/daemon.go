@@ -46,9 +46,12 @@ type Daemon struct {
 	cfg     atomic.Pointer[config.Config]
 	watcher *watcher.Watcher
 
-	mu    sync.Mutex // guards index and retry
-	index *audit.Index
-	retry map[string]int // attempts per source path, for transient failures
+	mu     sync.Mutex // guards index, retry and aheads
+	index  *audit.Index
+	retry  map[string]int    // attempts per source path, for transient failures
+	aheads map[string]*ahead // work ahead by source path, until its file is ready
+	ahead  chan *ahead       // to the goroutines that work ahead
+	busy   atomic.Int64      // workers handling a file
 
 	jobs     chan job
 	stopping chan struct{} // closed when intake stops
@@ -70,6 +73,8 @@ func New(opts Options) (*Daemon, error) {
 		log:      opts.Logger,
 		index:    opts.Index,
 		retry:    map[string]int{},
+		aheads:   map[string]*ahead{},
+		ahead:    make(chan *ahead),
 		jobs:     make(chan job, opts.Config.Daemon.Queue),
 		stopping: make(chan struct{}),
 	}
@@ -117,6 +122,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		p := pipeline.New(cfg, d.opts.CPUs)
 		g.Go(func() error { d.work(workers, p); return nil })
 	}
+	for range n {
+		p := pipeline.New(cfg, d.opts.CPUs)
+		g.Go(func() error { d.workAhead(workers, p, d.ahead); return nil })
+	}
+	defer d.discardAheads()
 
 	select {
 	case <-d.watcher.Ready():
@@ -129,12 +139,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("ready", zap.Int("watches", len(cfg.Watch)), zap.Int("workers", n))
 
 	var err error
-	events := d.watcher.Events()
+	events, quiet := d.watcher.Events(), d.watcher.Quiet()
 loop:
 	for {
 		select {
 		case ev := <-events:
 			d.submit(job{ev: ev}, intake.Done())
+		case ev := <-quiet:
+			d.hint(ev, n)
 		case err = <-watchErr:
 			if err != nil {
 				d.log.Error("watcher stopped", zap.Error(err))
@@ -189,6 +201,7 @@ func (d *Daemon) submit(j job, done <-chan struct{}) {
 // closeQueue stops intake for good: the workers finish what is queued.
 func (d *Daemon) closeQueue() {
 	close(d.stopping)
+	close(d.ahead)
 	d.closeMu.Lock()
 	d.closed = true
 	close(d.jobs)

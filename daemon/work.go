@@ -33,7 +33,9 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 		d.queued.Add(-1)
 		d.setQueueDepth()
 		d.lastMove.Store(time.Now().UnixNano())
+		d.busy.Add(1)
 		d.handle(ctx, p, j)
+		d.busy.Add(-1)
 	}
 }
 
@@ -69,7 +71,11 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	}
 	label := w.Dir
 	p.Config, p.Root = cfg, cfg.Archive.Root
-	res, err := p.Process(ctx, ev.Path, ingest.Options{Defaults: pipeline.Defaults(w)})
+	res, err := d.fromAhead(ev, cfg, log)
+	ahead := res != nil
+	if res == nil && err == nil {
+		res, err = p.Process(ctx, ev.Path, ingest.Options{Defaults: pipeline.Defaults(w)})
+	}
 	switch {
 	case err == nil:
 	case ingest.IsInputError(err):
@@ -90,6 +96,9 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	}
 	d.forget(ev.Path)
 	fields := []zap.Field{zap.String("archive", res.Archive), zap.Int64("bytes", res.Source.Size), zap.Duration("duration", res.Duration)}
+	if ahead {
+		fields = append(fields, zap.Bool("ahead", true))
+	}
 	if res.Duplicate {
 		log.Info("already archived", fields...)
 		if m := d.opts.Metrics; m != nil {

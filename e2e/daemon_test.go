@@ -254,3 +254,48 @@ func TestSecondSignalAborts(t *testing.T) {
 		t.Fatal("a second SIGTERM did not end the daemon")
 	}
 }
+
+// TestTransientFailureRetried checks that a failure that is not the
+// file's fault (here the archive root cannot be created) leaves the source
+// alone and is retried until it succeeds, while the daemon keeps running.
+func TestTransientFailureRetried(t *testing.T) {
+	e := newEnv(t, "delete", "")
+	if err := os.WriteFile(e.archive, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := e.start()
+	// Written in place, so that the work ahead fails too.
+	name := "K-K1_TEST-1300000000-8.npy"
+	stage := t.TempDir()
+	if err := synth.WriteNPY(filepath.Join(stage, name), synth.Coloured(8*512, 512, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(stage, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(e.incoming, "K-K1_TEST-1300000000-8.json"), []byte(`{"channel": "K1:TEST"}`), 0o644)
+	src := filepath.Join(e.incoming, name)
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("a retry", func() bool { return strings.Contains(d.stderr.String(), "will retry") }, d)
+	if got, err := os.ReadFile(src); err != nil || string(got) != string(data) {
+		t.Fatalf("the source changed or went while its archive could not be written: %v", err)
+	}
+	if n := e.count("archived", "", "") + e.count("rejected", "", "") + e.count("quarantined", "", ""); n != 0 {
+		t.Fatalf("%d archived, rejected or quarantined records before the archive root exists", n)
+	}
+	os.Remove(e.archive)
+	e.waitFor("the archive after the retry", func() bool { return e.count("archived", "source_path", src) == 1 }, d)
+	e.waitFor("the source deleted", func() bool { return !exists(src) }, d)
+	e.stop(d)
+	if n := len(e.archives()); n != 1 {
+		t.Errorf("%d archives, want 1", n)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -73,8 +73,7 @@ type Result struct {
 // The source file is never altered. Bad input gives an error for which
 // ingest.IsInputError is true, after a "rejected" record.
 func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options) (*Result, error) {
-	start := p.Now()
-	res, err := p.archive(ctx, path, opt, start)
+	x, err := p.Prepare(ctx, path, opt)
 	if err != nil {
 		if ingest.IsInputError(err) {
 			abs, _ := filepath.Abs(path)
@@ -84,6 +83,76 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		}
 		return nil, err
 	}
+	defer x.Discard()
+	return x.Commit()
+}
+
+// Prepared is a source file read and processed, its archive written in
+// full under a temporary name: all of Process but the final link and the
+// audit record, which Commit adds. Until then nothing is visible in the
+// archive root or the log, so a Prepared may be discarded freely, e.g. when
+// its source turns out to have changed since.
+type Prepared struct {
+	p    *Pipeline
+	path string
+	res  *Result
+	temp *archive.Temp // nil when the content is known to be archived
+	id   string        // the archive_id inside temp
+	// params are the processing parameters Prepare used, for the record.
+	params map[string]any
+	took   time.Duration // spent in Prepare
+	taken  bool
+}
+
+// Source describes the source file as it was read.
+func (x *Prepared) Source() ingest.Source { return x.res.Source }
+
+// Discard removes the temporary archive, unless Commit made it the
+// archive. It is safe to call more than once.
+func (x *Prepared) Discard() {
+	if x.temp != nil {
+		x.temp.Discard()
+	}
+}
+
+// Commit makes the archive visible under its final name (or finds the
+// content already archived) and records the outcome in the audit log.
+// It may be called once.
+func (x *Prepared) Commit() (*Result, error) {
+	if x.taken {
+		return nil, errors.New("pipeline: Commit called twice")
+	}
+	x.taken = true
+	p, res, start := x.p, x.res, x.p.Now()
+	if x.temp != nil && p.Known != nil {
+		// The content may have been archived since Prepare looked.
+		if prev, ok := p.Known(res.Source.SHA256); ok {
+			x.temp.Discard()
+			x.temp = nil
+			res.Archive, res.Duplicate = prev, true
+		}
+	}
+	if x.temp != nil {
+		w, err := x.temp.Commit()
+		var dup *archive.DuplicateError
+		switch {
+		case errors.As(err, &dup) && p.Known != nil:
+			if err := adopt(res, dup.Path); err != nil {
+				return nil, fmt.Errorf("%s: adopt %s: %w", x.path, dup.Path, err)
+			}
+		case errors.As(err, &dup):
+			res.Archive, res.Duplicate = dup.Path, true
+		case err != nil:
+			return nil, fmt.Errorf("%s: write archive: %w", x.path, err)
+		default:
+			res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID = w.Path, w.SHA256, w.Size, x.id
+		}
+	}
+	if abs, err := filepath.Abs(res.Archive); err == nil {
+		res.Archive = abs
+	}
+	res.Duration = x.took + p.Now().Sub(start)
+	var err error
 	if res.Duplicate {
 		err = p.audit(audit.EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive}))
 	} else {
@@ -94,7 +163,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 			"archive_id":     res.ArchiveID,
 			"datasets":       res.Datasets,
 			"products":       res.Products,
-			"params":         p.params(),
+			"params":         x.params,
 			"version":        buildinfo.Get().Version,
 			"revision":       buildinfo.Get().PipelineVersion(),
 			"duration_ns":    res.Duration.Nanoseconds(),
@@ -108,7 +177,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		err = p.audit(audit.EventArchived, fields)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: archived as %s, but: %w", path, res.Archive, err)
+		return nil, fmt.Errorf("%s: archived as %s, but: %w", x.path, res.Archive, err)
 	}
 	return res, nil
 }
@@ -148,8 +217,12 @@ func (p *Pipeline) params() map[string]any {
 	}
 }
 
-// archive does the work of Process, short of the audit record.
-func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options, start time.Time) (*Result, error) {
+// Prepare reads path with the metadata in opt, computes the configured
+// products and writes the archive under a temporary name. Content the log
+// already holds is neither processed nor written: Commit then records a
+// duplicate. Errors are as for Process, but nothing is audited.
+func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
+	start := p.Now()
 	series, err := ingest.Read(path, opt)
 	if err != nil {
 		return nil, err
@@ -158,9 +231,13 @@ func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: series.Source, Skipped: map[string]string{}}}
+	res := x.res
 	if p.Known != nil {
 		if prev, ok := p.Known(series.Source.SHA256); ok {
-			return &Result{Source: series.Source, Archive: prev, Duplicate: true, Duration: p.Now().Sub(start)}, nil
+			res.Archive, res.Duplicate = prev, true
+			x.took = p.Now().Sub(start)
+			return x, nil
 		}
 	}
 	content := &archive.Content{
@@ -173,7 +250,6 @@ func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options,
 		IngestStart: start,
 		IngestEnd:   readEnd,
 	}
-	res := &Result{Source: series.Source, Skipped: map[string]string{}}
 	entry := p.process(series)
 	content.Entries = append(content.Entries, entry)
 	name := archive.DatasetName(series.Dataset)
@@ -197,25 +273,12 @@ func (p *Pipeline) archive(ctx context.Context, path string, opt ingest.Options,
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	comp := archive.Compression{Gzip: p.Config.Archive.Compression == "gzip", Level: p.Config.Archive.GzipLevel}
-	w, err := archive.WriteFile(p.Root, rel, doc, comp)
-	var dup *archive.DuplicateError
-	switch {
-	case errors.As(err, &dup) && p.Known != nil:
-		if err := adopt(res, dup.Path); err != nil {
-			return nil, fmt.Errorf("%s: adopt %s: %w", path, dup.Path, err)
-		}
-	case errors.As(err, &dup):
-		res.Archive, res.Duplicate = dup.Path, true
-	case err != nil:
+	if x.temp, err = archive.WriteTemp(p.Root, rel, doc, comp); err != nil {
 		return nil, fmt.Errorf("%s: write archive: %w", path, err)
-	default:
-		res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID = w.Path, w.SHA256, w.Size, content.ID
 	}
-	if abs, err := filepath.Abs(res.Archive); err == nil {
-		res.Archive = abs
-	}
-	res.Duration = p.Now().Sub(start)
-	return res, nil
+	x.id = content.ID
+	x.took = p.Now().Sub(start)
+	return x, nil
 }
 
 // adopt takes over an archive of this source that is on disk but not in

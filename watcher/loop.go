@@ -217,7 +217,8 @@ func (s *state) written(path string, now time.Time) {
 		return // the queued check reschedules itself from lastChange
 	}
 	if o := s.owner(filepath.Dir(path)); o != nil {
-		s.schedule(path, f, now.Add(o.Settle))
+		// Early enough for the Quiet hint; check reschedules from there.
+		s.schedule(path, f, now.Add(o.Settle/4))
 	}
 }
 
@@ -292,7 +293,19 @@ func (s *state) check(path string, f *file, now time.Time) bool {
 		return true
 	}
 	if !renamed && now.Sub(f.lastChange) < o.Settle {
-		s.schedule(path, f, f.lastChange.Add(o.Settle))
+		next := f.lastChange.Add(o.Settle)
+		if !f.sidecar && !f.hinted.Equal(f.lastChange) {
+			if at := f.lastChange.Add(o.Settle / 4); now.Before(at) {
+				next = at
+			} else {
+				f.hinted = f.lastChange
+				select {
+				case s.w.quiet <- s.event(path, f, o, false):
+				default:
+				}
+			}
+		}
+		s.schedule(path, f, next)
 		return true
 	}
 
@@ -317,19 +330,7 @@ func (s *state) check(path string, f *file, now time.Time) bool {
 }
 
 func (s *state) emit(path string, f *file, o *Watch, renamed bool) bool {
-	rel, err := filepath.Rel(o.Dir, path)
-	if err != nil {
-		rel = filepath.Base(path)
-	}
-	ev := Event{
-		Watch:   o.ID,
-		Path:    path,
-		Rel:     rel,
-		Size:    f.cur.size,
-		ModTime: time.Unix(0, f.cur.mtime),
-		Seen:    f.seen,
-		Renamed: renamed,
-	}
+	ev := s.event(path, f, o, renamed)
 	if !s.send(ev) {
 		return false
 	}
@@ -337,6 +338,24 @@ func (s *state) emit(path string, f *file, o *Watch, renamed bool) bool {
 	f.created, f.written = false, false
 	s.log.Debug("ready", zap.String("path", path), zap.Int64("size", ev.Size), zap.Bool("renamed", renamed))
 	return true
+}
+
+// event describes the current version of path.
+func (s *state) event(path string, f *file, o *Watch, renamed bool) Event {
+	rel, err := filepath.Rel(o.Dir, path)
+	if err != nil {
+		rel = filepath.Base(path)
+	}
+	return Event{
+		Watch:   o.ID,
+		Path:    path,
+		Rel:     rel,
+		Size:    f.cur.size,
+		ModTime: time.Unix(0, f.cur.mtime),
+		Seen:    f.seen,
+		Renamed: renamed,
+		Changed: f.lastChange,
+	}
 }
 
 // send waits for the consumer to take ev, staying alive for LastActive.

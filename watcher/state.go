@@ -36,6 +36,7 @@ type file struct {
 	seen       time.Time // when the pending version was first noticed
 	born       time.Time // start of the wait for a sidecar
 	lastChange time.Time // when a change was last noticed; settling counts from here
+	hinted     time.Time // lastChange when a Quiet hint was last sent
 
 	created    bool // appeared by a Create event...
 	written    bool // ...and was written to since

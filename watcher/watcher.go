@@ -35,6 +35,11 @@ type Event struct {
 	ModTime time.Time // mtime of the version that became ready
 	Seen    time.Time // when the watcher first noticed this version of the file
 	Renamed bool      // became ready because it was renamed or linked in complete, not by settling
+
+	// Changed is when the watcher last noticed this file change. An Event
+	// and an earlier Quiet event with the same Changed saw the same
+	// version: nothing was written between them.
+	Changed time.Time
 }
 
 // Options configure a Watcher. The zero value works.
@@ -59,6 +64,7 @@ type Watcher struct {
 	rescanEvery time.Duration
 
 	events    chan Event
+	quiet     chan Event
 	ready     chan struct{}
 	rescanReq chan struct{}
 	reloadReq chan struct{}
@@ -92,6 +98,7 @@ func New(watches []Watch, opts Options) (*Watcher, error) {
 		isSidecar:   opts.IsSidecar,
 		rescanEvery: opts.Rescan,
 		events:      make(chan Event),
+		quiet:       make(chan Event, quietBuffer),
 		ready:       make(chan struct{}),
 		rescanReq:   make(chan struct{}, 1),
 		reloadReq:   make(chan struct{}, 1),
@@ -194,6 +201,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 // consumer slows the watcher; nothing is dropped). The channel is never
 // closed: select on it together with Run's result or the context.
 func (w *Watcher) Events() <-chan Event { return w.events }
+
+// Quiet sends data files written in place that have then been left alone
+// for a quarter of their watch's settle time: probably complete, but not
+// ready yet. A consumer may start work on such a file ahead of time, but
+// may act on that work only once the file's Event arrives with the same
+// Changed, and the file on disk is still the version it read. Nothing
+// waits for Quiet to be read: when the consumer lags, hints are dropped.
+func (w *Watcher) Quiet() <-chan Event { return w.quiet }
+
+// quietBuffer is how many Quiet hints may wait for the consumer.
+const quietBuffer = 16
 
 // Ready is closed once the watches are in place and the files already
 // present are queued for checking.

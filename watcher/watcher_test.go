@@ -462,3 +462,52 @@ func TestRunTwice(t *testing.T) {
 		t.Error("a second Run did not fail")
 	}
 }
+
+func TestQuietHint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w := start(t, []Watch{watch(dir)})
+	path := filepath.Join(dir, "inplace.dat")
+	write(t, path, "first")
+
+	var hint Event
+	select {
+	case hint = <-w.Quiet():
+	case ev := <-w.Events():
+		t.Fatalf("ready (size %d) before any Quiet hint", ev.Size)
+	case <-time.After(wait):
+		t.Fatal("no Quiet hint")
+	}
+	if hint.Path != path || hint.Size != 5 || hint.Changed.IsZero() {
+		t.Fatalf("hint %+v: want %s, size 5, a change time", hint, path)
+	}
+	if waited := time.Since(hint.Changed); waited >= settle {
+		t.Errorf("hint came %s after the change, not within settle %s", waited, settle)
+	}
+	ev := want(t, w, path)[path]
+	if !ev.Changed.Equal(hint.Changed) || ev.Size != hint.Size {
+		t.Errorf("event changed %s size %d; hint changed %s size %d: want the same version", ev.Changed, ev.Size, hint.Changed, hint.Size)
+	}
+
+	// Written again after its hint: the next event says so by its Changed.
+	write(t, path, "second version")
+	hint2 := <-w.Quiet()
+	if err := os.WriteFile(path, []byte("third version, longer"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev = want(t, w, path)[path]
+	if ev.Changed.Equal(hint2.Changed) || ev.Size != int64(len("third version, longer")) {
+		t.Errorf("event changed %s size %d after a write that followed the hint at %s", ev.Changed, ev.Size, hint2.Changed)
+	}
+
+	// Renamed in: ready at once, with no hint.
+	drop(t, dir, filepath.Join(dir, "renamed.dat"), "whole")
+	want(t, w, filepath.Join(dir, "renamed.dat"))
+	select {
+	case h := <-w.Quiet():
+		if h.Path == filepath.Join(dir, "renamed.dat") {
+			t.Errorf("a Quiet hint for a file renamed in")
+		}
+	default:
+	}
+}

@@ -1,0 +1,48 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Unchanged reports, with an error wrapping ErrChanged, whether the file
+// src describes, or its sidecar, is no longer what was read: a different
+// size or modification time, a sidecar that appeared, went or holds other
+// bytes. Work done on src is valid only while Unchanged returns nil.
+func (src Source) Unchanged() error {
+	fi, err := os.Stat(src.Path)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
+		return fmt.Errorf("ingest: %s: %w", src.Path, ErrChanged)
+	}
+	stem := strings.TrimSuffix(src.Path, filepath.Ext(src.Path))
+	for _, ext := range []string{".json", ".toml"} {
+		p := stem + ext
+		_, err := os.Stat(p)
+		exists := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		was := src.Sidecar != nil && src.Sidecar.Path == p
+		if exists != was {
+			return fmt.Errorf("ingest: %s: %w: sidecar %s appeared or went", src.Path, ErrChanged, p)
+		}
+		if !exists {
+			continue
+		}
+		data, _, err := readFile(p, src.Path, maxSidecarSize)
+		if err != nil {
+			return err
+		}
+		if sha256Hex(data) != src.Sidecar.SHA256 {
+			return fmt.Errorf("ingest: %s: %w: sidecar %s", src.Path, ErrChanged, p)
+		}
+	}
+	return nil
+}
