@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/internal/durable"
+	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
 
 // TempPrefix and TempSuffix frame the names of archives being written, so
@@ -76,7 +77,7 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeHDF5(tmp, doc, comp); err != nil {
+	if err := h5.Write(tmp, doc, comp); err != nil {
 		os.Remove(tmp)
 		return nil, err
 	}
@@ -174,20 +175,20 @@ func hashAndSync(path string) (*Written, error) {
 }
 
 // Read reads a whole archive (or any HDF5 file of the types it knows).
-func Read(path string) (*Doc, error) { return readHDF5(path) }
+func Read(path string) (*Doc, error) { return h5.Read(path) }
 
 // ReadAttrs reads only the root attributes of an archive.
-func ReadAttrs(path string) ([]Attr, error) { return readRootAttrs(path) }
+func ReadAttrs(path string) ([]Attr, error) { return h5.ReadRootAttrs(path) }
 
 // FindAttr returns the value of the named attribute, or nil.
-func FindAttr(attrs []Attr, name string) any { return findAttr(attrs, name) }
+func FindAttr(attrs []Attr, name string) any { return h5.FindAttr(attrs, name) }
 
 // SourceSHA256 returns the source_sha256 root attribute of an archive.
 func SourceSHA256(path string) (string, error) {
-	attrs, err := readRootAttrs(path)
+	attrs, err := h5.ReadRootAttrs(path)
 	if err != nil {
 		return "", err
 	}
-	s, _ := findAttr(attrs, "source_sha256").(string)
+	s, _ := h5.FindAttr(attrs, "source_sha256").(string)
 	return s, nil
 }
