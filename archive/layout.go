@@ -130,17 +130,17 @@ func (c *Content) Doc() (*Doc, error) {
 		return nil, err
 	}
 	doc := &Doc{Attrs: []Attr{
-		{"format", Format},
-		{"format_version", FormatVersion},
-		{"archive_id", c.ID},
-		{"source_path", c.Source.Path},
-		{"source_sha256", c.Source.SHA256},
-		{"source_size", c.Source.Size},
-		{"source_mtime_utc", c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
-		{"prov_json", prov},
+		{Name: "format", Value: Format},
+		{Name: "format_version", Value: FormatVersion},
+		{Name: "archive_id", Value: c.ID},
+		{Name: "source_path", Value: c.Source.Path},
+		{Name: "source_sha256", Value: c.Source.SHA256},
+		{Name: "source_size", Value: c.Source.Size},
+		{Name: "source_mtime_utc", Value: c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
+		{Name: "prov_json", Value: prov},
 	}}
 	if sc := c.Source.Sidecar; sc != nil {
-		doc.Attrs = append(doc.Attrs, Attr{"sidecar_path", sc.Path}, Attr{"sidecar_sha256", sc.SHA256})
+		doc.Attrs = append(doc.Attrs, Attr{Name: "sidecar_path", Value: sc.Path}, Attr{Name: "sidecar_sha256", Value: sc.SHA256})
 	}
 	doc.Attrs = append(doc.Attrs, c.provenanceAttrs()...)
 	seen := map[string]bool{}
@@ -164,13 +164,13 @@ func (c *Content) Doc() (*Doc, error) {
 // software, where and when.
 func (c *Content) provenanceAttrs() []Attr {
 	return []Attr{
-		{"gwwatchd_version", c.Software.Version},
-		{"pipeline_version", c.Software.PipelineVersion()},
-		{"go_version", c.Software.GoVersion},
-		{"hdf5_version", c.HDF5},
-		{"gonum_version", c.Software.Gonum},
-		{"hostname", c.Host},
-		{"created_utc", c.Created.UTC().Format(time.RFC3339Nano)},
+		{Name: "gwwatchd_version", Value: c.Software.Version},
+		{Name: "pipeline_version", Value: c.Software.PipelineVersion()},
+		{Name: "go_version", Value: c.Software.GoVersion},
+		{Name: "hdf5_version", Value: c.HDF5},
+		{Name: "gonum_version", Value: c.Software.Gonum},
+		{Name: "hostname", Value: c.Host},
+		{Name: "created_utc", Value: c.Created.UTC().Format(time.RFC3339Nano)},
 	}
 }
 
@@ -198,24 +198,24 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		return nil, err
 	}
 	rawAttrs := []Attr{
-		{"t0", s.T0},
-		{"dt", dt},
-		{"sample_rate", s.SampleRate},
-		{"unit", s.Unit},
-		{"name", name},
-		{"channel", s.Channel},
-		{"x0", s.T0},
-		{"dx", dt},
-		{"xunit", "s"},
-		{"description", s.Description},
-		{"data_sha256", rawSHA},
-		{"params_json", pj},
+		{Name: "t0", Value: s.T0},
+		{Name: "dt", Value: dt},
+		{Name: "sample_rate", Value: s.SampleRate},
+		{Name: "unit", Value: s.Unit},
+		{Name: "name", Value: name},
+		{Name: "channel", Value: s.Channel},
+		{Name: "x0", Value: s.T0},
+		{Name: "dx", Value: dt},
+		{Name: "xunit", Value: "s"},
+		{Name: "description", Value: s.Description},
+		{Name: "data_sha256", Value: rawSHA},
+		{Name: "params_json", Value: pj},
 	}
 	if e.ASDSkipped != "" {
-		rawAttrs = append(rawAttrs, Attr{"asd_skipped", e.ASDSkipped})
+		rawAttrs = append(rawAttrs, Attr{Name: "asd_skipped", Value: e.ASDSkipped})
 	}
 	if e.SpectrogramSkipped != "" {
-		rawAttrs = append(rawAttrs, Attr{"spectrogram_skipped", e.SpectrogramSkipped})
+		rawAttrs = append(rawAttrs, Attr{Name: "spectrogram_skipped", Value: e.SpectrogramSkipped})
 	}
 	rawAttrs = append(rawAttrs, c.provenanceAttrs()...)
 	out := []Dataset{{Path: raw, Data: s.Values, Attrs: rawAttrs}}
@@ -229,20 +229,20 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		step := "ASD via Welch/" + e.ASDParams.Method
 		common := func(product string) []Attr {
 			return append([]Attr{
-				{"product", product},
-				{"parent_dataset", raw},
-				{"processing_step", step},
-				{"params_json", pj},
-				{"f0", a.F0},
-				{"df", a.DF},
+				{Name: "product", Value: product},
+				{Name: "parent_dataset", Value: raw},
+				{Name: "processing_step", Value: step},
+				{Name: "params_json", Value: pj},
+				{Name: "f0", Value: a.F0},
+				{Name: "df", Value: a.DF},
 			}, c.provenanceAttrs()...)
 		}
 		freqs := a.Frequencies()
 		out = append(out,
 			Dataset{Path: ProcessedPath(name, "asd_values"), Data: a.Values,
-				Attrs: append(common(ProductASD), Attr{"unit", asdUnit}, Attr{"data_sha256", DataSHA256(a.Values)})},
+				Attrs: append(common(ProductASD), Attr{Name: "unit", Value: asdUnit}, Attr{Name: "data_sha256", Value: DataSHA256(a.Values)})},
 			Dataset{Path: ProcessedPath(name, "asd_frequencies"), Data: freqs,
-				Attrs: append(common(ProductFrequencies), Attr{"unit", "Hz"}, Attr{"data_sha256", DataSHA256(freqs)})},
+				Attrs: append(common(ProductFrequencies), Attr{Name: "unit", Value: "Hz"}, Attr{Name: "data_sha256", Value: DataSHA256(freqs)})},
 		)
 	}
 	if sg := e.Spectrogram; sg != nil {
@@ -251,16 +251,16 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 			return nil, err
 		}
 		attrs := append([]Attr{
-			{"product", ProductSpectrogram},
-			{"parent_dataset", raw},
-			{"processing_step", "Spectrogram of ASD via Welch/" + e.SpectrogramParams.Method},
-			{"params_json", pj},
-			{"unit", asdUnit},
-			{"t0", s.T0},
-			{"dt", sg.DT},
-			{"f0", sg.F0},
-			{"df", sg.DF},
-			{"data_sha256", DataSHA256(sg.Values)},
+			{Name: "product", Value: ProductSpectrogram},
+			{Name: "parent_dataset", Value: raw},
+			{Name: "processing_step", Value: "Spectrogram of ASD via Welch/" + e.SpectrogramParams.Method},
+			{Name: "params_json", Value: pj},
+			{Name: "unit", Value: asdUnit},
+			{Name: "t0", Value: s.T0},
+			{Name: "dt", Value: sg.DT},
+			{Name: "f0", Value: sg.F0},
+			{Name: "df", Value: sg.DF},
+			{Name: "data_sha256", Value: DataSHA256(sg.Values)},
 		}, c.provenanceAttrs()...)
 		out = append(out, Dataset{Path: ProcessedPath(name, "spectrogram"), Data: sg.Values,
 			Dims: []uint{uint(sg.Times), uint(sg.Freqs)}, Attrs: attrs})

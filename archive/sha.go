@@ -37,6 +37,11 @@ func DataSHA256(values any) string {
 		hashChunks(h, v)
 	case []float64:
 		hashChunks(h, v)
+	case []complex64:
+		// Real then imaginary part of each value, as numpy stores them.
+		hashChunks(h, unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(v))), 2*len(v)))
+	case []complex128:
+		hashChunks(h, unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(v))), 2*len(v)))
 	default:
 		return ""
 	}

@@ -5,23 +5,26 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
 
 func testDoc(sha string) *Doc {
 	return &Doc{
 		Attrs: []Attr{
-			{"format", "gwwatchd-archive"},
-			{"format_version", int64(1)},
-			{"source_sha256", sha},
-			{"unit", "µm"},
+			{Name: "format", Value: "gwwatchd-archive"},
+			{Name: "format_version", Value: int64(1)},
+			{Name: "source_sha256", Value: sha},
+			{Name: "unit", Value: "µm"},
 		},
 		Datasets: []Dataset{
-			{Path: "/raw/K1:X", Data: []int16{1, -2, 32767, -32768}, Attrs: []Attr{{"t0", 1300000000.5}, {"name", "K1:X"}}},
-			{Path: "/processed/K1:X/spectrogram", Data: []float64{1, 2, 3, 4, 5, 6}, Dims: []uint{2, 3}, Attrs: []Attr{{"f", []float64{1, 2}}}},
+			{Path: "/raw/K1:X", Data: []int16{1, -2, 32767, -32768}, Attrs: []Attr{{Name: "t0", Value: 1300000000.5}, {Name: "name", Value: "K1:X"}}},
+			{Path: "/processed/K1:X/spectrogram", Data: []float64{1, 2, 3, 4, 5, 6}, Dims: []uint{2, 3}, Attrs: []Attr{{Name: "f", Value: []float64{1, 2}}}},
 			{Path: "/raw/u", Data: []uint32{4294967295, 0}},
 		},
 	}
@@ -127,5 +130,41 @@ func TestDataSHA256IsOfLittleEndianBytes(t *testing.T) {
 		if got, want := DataSHA256(tt.values), hex.EncodeToString(sum[:]); got != want {
 			t.Errorf("DataSHA256(%v) = %s, want %s", tt.values, got, want)
 		}
+	}
+}
+
+// TestComplexAndUint64 checks that complex values, stored as numpy and
+// h5py store them, and uint64 values read back exactly, and that their
+// data_sha256 covers the real and imaginary parts.
+func TestComplexAndUint64(t *testing.T) {
+	doc := &Doc{Datasets: []Dataset{
+		{Path: "/raw/c128", Data: []complex128{complex(1, -2), complex(math.Inf(1), 3.5e-300)}},
+		{Path: "/raw/c64", Data: []complex64{complex(1.5, -2.25), 0}},
+		{Path: "/raw/u64", Data: []uint64{0, 1 << 63, math.MaxUint64}},
+		{Path: "/raw/empty", Data: []complex128{}},
+	}}
+	for _, comp := range []Compression{{}, {Gzip: true, Level: 4}} {
+		p := filepath.Join(t.TempDir(), "c.h5")
+		if err := h5.Write(p, doc, comp); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Read(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range doc.Datasets {
+			d := got.Dataset(want.Path)
+			if d == nil || !reflect.DeepEqual(d.Data, want.Data) {
+				t.Errorf("%s: read %#v, want %#v", want.Path, d, want.Data)
+			}
+		}
+	}
+	c := DataSHA256([]complex128{complex(1, 2)})
+	f := DataSHA256([]float64{1, 2})
+	if c == "" || c != f {
+		t.Errorf("data_sha256 of 1+2i is %q, want that of [1, 2], %q", c, f)
+	}
+	if DataSHA256([]complex64{complex(1, 2)}) != DataSHA256([]float32{1, 2}) {
+		t.Error("complex64 data_sha256 differs from its parts'")
 	}
 }

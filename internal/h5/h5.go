@@ -65,6 +65,41 @@ package h5
 //   return rc;
 // }
 //
+// // gw_complex_size returns the size of each part of a complex type
+// // stored the way h5py and numpy store one, a compound of floats "r" and
+// // "i", or 0 for any other type.
+// static int gw_complex_size(hid_t type) {
+//   if (H5Tget_class(type) != H5T_COMPOUND || H5Tget_nmembers(type) != 2) return 0;
+//   const char *want[2] = {"r", "i"};
+//   size_t sizes[2];
+//   for (unsigned i = 0; i < 2; i++) {
+//     char *name = H5Tget_member_name(type, i);
+//     int ok = name != NULL && strcmp(name, want[i]) == 0;
+//     if (name != NULL) H5free_memory(name);
+//     hid_t mt = H5Tget_member_type(type, i);
+//     if (mt < 0) return 0;
+//     ok = ok && H5Tget_class(mt) == H5T_FLOAT;
+//     sizes[i] = H5Tget_size(mt);
+//     H5Tclose(mt);
+//     if (!ok || H5Tget_member_offset(type, i) != i * sizes[0]) return 0;
+//   }
+//   if (sizes[0] != sizes[1] || (sizes[0] != 4 && sizes[0] != 8)) return 0;
+//   return (int)sizes[0];
+// }
+//
+// static int gw_dset_complex_size(hid_t dset) {
+//   hid_t t = H5Dget_type(dset);
+//   if (t < 0) return 0;
+//   int n = gw_complex_size(t);
+//   H5Tclose(t);
+//   return n;
+// }
+//
+// static herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write) {
+//   if (write) return H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+//   return H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+// }
+//
 // static int gw_dset_type_info(hid_t dset, int *cls, size_t *size, int *sign, int *vlen) {
 //   hid_t t = H5Dget_type(dset);
 //   if (t < 0) return -1;
@@ -131,7 +166,9 @@ type Attr struct {
 }
 
 // Dataset is one HDF5 dataset: a full path such as "/raw/K1:X", its values
-// as a typed Go slice ([]int8 ... []float64) and its shape.
+// as a typed Go slice ([]int8 ... []uint64, []float32, []float64,
+// []complex64 or []complex128; complex values are stored as numpy and h5py
+// store them) and its shape.
 type Dataset struct {
 	Path  string
 	Data  any
@@ -233,7 +270,13 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 	if total != uint(n) {
 		return fmt.Errorf("shape %v does not hold %d values", dims, n)
 	}
-	dtype, err := hdf5.NewDatatypeFromValue(elem)
+	part := complexPart(d.Data)
+	var dtype *hdf5.Datatype
+	if part > 0 {
+		dtype, err = complexType(part)
+	} else {
+		dtype, err = hdf5.NewDatatypeFromValue(elem)
+	}
 	if err != nil {
 		return err
 	}
@@ -261,7 +304,11 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 		return err
 	}
 	defer ds.Close()
-	if n > 0 {
+	if n > 0 && part > 0 {
+		if C.gw_dset_io(C.hid_t(ds.ID()), C.hid_t(dtype.ID()), reflect.ValueOf(d.Data).UnsafePointer(), 1) < 0 {
+			return errors.New("cannot write complex values")
+		}
+	} else if n > 0 {
 		// The HDF5 binding takes the address of the slice header, so it
 		// needs a pointer to an addressable slice.
 		ptr := reflect.New(reflect.TypeOf(d.Data))
@@ -316,6 +363,68 @@ func ensureParent(f *hdf5.File, path string) (*hdf5.Group, string, error) {
 	return g, parts[len(parts)-1], nil
 }
 
+// complexPart returns the size of the real part of the values of a
+// complex slice, or 0 for any other data.
+func complexPart(data any) int {
+	switch data.(type) {
+	case []complex64:
+		return 4
+	case []complex128:
+		return 8
+	}
+	return 0
+}
+
+// complexType returns the compound type numpy and h5py store complex
+// values as: floats of part bytes named "r" and "i".
+func complexType(part int) (*hdf5.Datatype, error) {
+	f := hdf5.T_NATIVE_DOUBLE
+	if part == 4 {
+		f = hdf5.T_NATIVE_FLOAT
+	}
+	ct, err := hdf5.NewCompoundType(2 * part)
+	if err != nil {
+		return nil, err
+	}
+	if err := ct.Insert("r", 0, f); err != nil {
+		ct.Close()
+		return nil, err
+	}
+	if err := ct.Insert("i", part, f); err != nil {
+		ct.Close()
+		return nil, err
+	}
+	return &ct.Datatype, nil
+}
+
+// readComplex reads a whole dataset of n complex values of part bytes each.
+func readComplex(ds *hdf5.Dataset, part, n int) (any, error) {
+	mt, err := complexType(part)
+	if err != nil {
+		return nil, err
+	}
+	defer mt.Close()
+	var data any
+	var ptr unsafe.Pointer
+	if part == 4 {
+		v := make([]complex64, n)
+		data = v
+		if n > 0 {
+			ptr = unsafe.Pointer(&v[0])
+		}
+	} else {
+		v := make([]complex128, n)
+		data = v
+		if n > 0 {
+			ptr = unsafe.Pointer(&v[0])
+		}
+	}
+	if n > 0 && C.gw_dset_io(C.hid_t(ds.ID()), C.hid_t(mt.ID()), ptr, 0) < 0 {
+		return nil, errors.New("cannot read complex values")
+	}
+	return data, nil
+}
+
 // sliceInfo returns a zero element and the length of a numeric slice.
 func sliceInfo(data any) (elem any, n int, err error) {
 	rv := reflect.ValueOf(data)
@@ -323,7 +432,7 @@ func sliceInfo(data any) (elem any, n int, err error) {
 		switch et := rv.Type().Elem(); et.Kind() {
 		case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-			reflect.Float32, reflect.Float64:
+			reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
 			return reflect.Zero(et).Interface(), rv.Len(), nil
 		}
 	}
@@ -486,6 +595,17 @@ func readDataset(g *hdf5.Group, name, path string) (*Dataset, error) {
 	n := 1
 	for _, v := range dims {
 		n *= int(v)
+	}
+	if part := int(C.gw_dset_complex_size(C.hid_t(ds.ID()))); part > 0 {
+		data, err := readComplex(ds, part, n)
+		if err != nil {
+			return nil, err
+		}
+		attrs, err := readAttrs(ds.ID(), ds.OpenAttribute)
+		if err != nil {
+			return nil, err
+		}
+		return &Dataset{Path: path, Data: data, Dims: dims, Attrs: attrs}, nil
 	}
 	var cls, sign, vlen C.int
 	var size C.size_t
