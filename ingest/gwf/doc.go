@@ -1,20 +1,34 @@
 // Package gwf reads IGWD frame files (.gwf), the format detectors write.
 //
 // Decode parses a whole file held in memory: the file header, the
-// dictionary that names each structure class, every frame's FrameH, and
-// the FrAdcData, FrProcData and FrSimData channels with the FrVect that
-// holds their samples. Every other structure (events, tables, histories,
-// detectors, the table of contents, ...) is checked and skipped. Format
-// versions 6 to 9 are read, in either byte order, with every compression
-// the format defines: gzip, differences then gzip, zero suppression of 2,
-// 4 and 8 byte words and, in version 9, zstd.
+// dictionary (FrSH) that names each structure class, every frame's FrameH,
+// and the FrAdcData, FrProcData and FrSimData channels with the FrVect that
+// holds their samples, found by the class and instance their data pointer
+// names within the frame. Every other structure (FrSE, events, tables,
+// histories, detectors, static data, the table of contents, ...) is checked
+// and skipped by its length.
 //
-// Every checksum the file carries is verified, every length is checked
-// against the bytes that remain before anything is allocated, and the
-// decoded size of a vector is bounded by what its compressed bytes could
-// physically expand to, so a hostile file costs bounded memory and time.
-// A file that is corrupt or truncated is rejected whole; Decode never
-// returns part of one.
+// Format versions 6 to 9 are read, in either byte order, with every data
+// type except STRING. Up to version 8 an FrVect's compression code is one
+// of 0 (raw), 1 (gzip), 3 (differences, then gzip), 5, 8 and 10 (zero
+// suppression of 2, 4 and 8-byte words) and 6 (zero suppression for 2-byte
+// types, gzip for the rest); 256 added to it says the data were written
+// little-endian, whatever the order of the file's other fields. Version 9
+// structures are read as version 8's, and its compression code is a set of
+// flags: 1 gzip, 2 differences, 4 zero suppression of the type's own word
+// size, 8 zstd, and 256 little-endian as before.
+//
+// Every checksum the file carries is verified: from version 8, the
+// checksum ending each structure, the file header's and the file's, all
+// POSIX cksum CRCs; before it, the frame and file checksums. A checksum
+// stored as 0, or a checksum type of 0, means none was computed.
+//
+// Every length is checked against the bytes that remain before anything is
+// allocated, and a vector's declared size against what its stored bytes
+// could physically expand to (1032 times for gzip, 32768 times for zstd,
+// the block structure for zero suppression), so a hostile file costs memory
+// and time bounded by its size and by Options.MaxBytes. A file that is
+// corrupt or truncated is rejected whole; Decode never returns part of one.
 //
 // File.Series joins each channel's pieces across frames into contiguous
 // series, starting a new series at any gap, overlap or change of metadata.

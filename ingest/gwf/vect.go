@@ -1,0 +1,510 @@
+package gwf
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// vtype describes an FrVect data type.
+type vtype struct {
+	name    string // the specification's name, for messages
+	dtype   string // NumPy name; "" for types not decoded
+	size    int    // bytes per element
+	word    int    // bytes per component word: size, or size/2 for complex
+	integer bool
+}
+
+// FrVect type codes.
+const (
+	typeC      = 0
+	type2S     = 1
+	type8R     = 2
+	type4R     = 3
+	type4S     = 4
+	type8S     = 5
+	type8C     = 6
+	type16C    = 7
+	typeString = 8
+	type2U     = 9
+	type4U     = 10
+	type8U     = 11
+	type1U     = 12
+)
+
+var vtypes = [...]vtype{
+	typeC:      {"CHAR", "int8", 1, 1, true},
+	type2S:     {"INT_2S", "int16", 2, 2, true},
+	type8R:     {"REAL_8", "float64", 8, 8, false},
+	type4R:     {"REAL_4", "float32", 4, 4, false},
+	type4S:     {"INT_4S", "int32", 4, 4, true},
+	type8S:     {"INT_8S", "int64", 8, 8, true},
+	type8C:     {"COMPLEX_8", "complex64", 8, 4, false},
+	type16C:    {"COMPLEX_16", "complex128", 16, 8, false},
+	typeString: {"STRING", "", 0, 0, false},
+	type2U:     {"INT_2U", "uint16", 2, 2, true},
+	type4U:     {"INT_4U", "uint32", 4, 4, true},
+	type8U:     {"INT_8U", "uint64", 8, 8, true},
+	type1U:     {"CHAR_U", "uint8", 1, 1, true},
+}
+
+// vect is an FrVect as stored.
+type vect struct {
+	name     string
+	compress uint16
+	typ      uint16
+	nData    uint64
+	data     []byte // as stored, possibly compressed
+	nx       []uint64
+	dx       []float64
+	startX   []float64
+	unitX    []string
+	unitY    string
+	w        where
+}
+
+func (d *decoder) parseVect(sp span) (*vect, error) {
+	s := &structure{off: sp.off, end: sp.end, name: nameFrVect}
+	c := d.body(s)
+	v := &vect{name: c.str()}
+	v.w = s.where(v.name)
+	v.compress = c.u16()
+	v.typ = c.u16()
+	v.nData = c.u64()
+	nBytes := c.u64()
+	if c.short {
+		return nil, v.w.malformed("truncated", "its fields run past the end of the structure")
+	}
+	if nBytes > uint64(c.rest()) {
+		return nil, v.w.malformed("truncated", "need %d bytes of data, have %d", nBytes, c.rest())
+	}
+	v.data = c.take(int(nBytes))
+	nDim := c.u32()
+	// Each dimension takes nx, dx, startX (24 bytes) and a unitX string (2 or more).
+	if uint64(nDim)*26 > uint64(c.rest()) {
+		return nil, v.w.malformed("truncated", "%d dimensions do not fit in the structure", nDim)
+	}
+	if nDim == 0 {
+		return nil, v.w.malformed("bad shape of", "no dimensions")
+	}
+	v.nx = make([]uint64, nDim)
+	v.dx = make([]float64, nDim)
+	v.startX = make([]float64, nDim)
+	v.unitX = make([]string, nDim)
+	for i := range v.nx {
+		v.nx[i] = c.u64()
+	}
+	for i := range v.dx {
+		v.dx[i] = c.f64()
+	}
+	for i := range v.startX {
+		v.startX[i] = c.f64()
+	}
+	for i := range v.unitX {
+		v.unitX[i] = c.str()
+	}
+	v.unitY = c.str()
+	c.ptr() // next
+	if err := finish(c, v.w); err != nil {
+		return nil, err
+	}
+	prod := uint64(1)
+	for _, n := range v.nx {
+		if n > math.MaxInt32 {
+			return nil, v.w.malformed("bad shape of", "dimension of %d elements", n)
+		}
+		if n != 0 && prod > math.MaxUint64/n {
+			return nil, v.w.malformed("bad shape of", "dimensions %v overflow", v.nx)
+		}
+		prod *= n
+	}
+	if prod != v.nData {
+		return nil, v.w.malformed("bad shape of", "dimensions %v hold %d elements, but nData is %d", v.nx, prod, v.nData)
+	}
+	return v, nil
+}
+
+// fill sets a channel's axis and metadata from its vector, and queues its
+// samples for expansion. rate is the sample rate its structure declares,
+// 0 if none.
+func (d *decoder) fill(ch *Channel, v *vect, rate float64, w where) error {
+	if v.name == "" {
+		v.w.Name = ch.Name
+	}
+	if int(v.typ) >= len(vtypes) || vtypes[v.typ].dtype == "" {
+		name := "unknown"
+		if int(v.typ) < len(vtypes) {
+			name = vtypes[v.typ].name
+		}
+		return v.w.unsupported("unsupported", "data type %d (%s)", v.typ, name)
+	}
+	t := &vtypes[v.typ]
+	s, err := d.prepare(v, t)
+	if err != nil {
+		return err
+	}
+	d.jobs = append(d.jobs, job{ch: ch, v: v, t: t, s: s})
+	ch.DType = t.dtype
+	ch.Compression = v.compress
+	ch.Unit = v.unitY
+	ch.XUnit = v.unitX[0]
+	ch.StartX = v.startX[0]
+	ch.Shape = make([]int, len(v.nx))
+	for i, n := range v.nx {
+		ch.Shape[i] = int(n) // parseVect bounds n
+	}
+	dx := v.dx[0]
+	switch {
+	case finite(dx) && dx > 0:
+		ch.Dx = dx
+		ch.SampleRate = 1 / dx
+		if finite(rate) && rate > 0 && math.Abs(rate*dx-1) > 1e-6 {
+			return w.malformed("inconsistent", "sampleRate %v disagrees with its FrVect's dx %v", rate, dx)
+		}
+	case finite(rate) && rate > 0:
+		ch.Dx = 1 / rate
+		ch.SampleRate = rate
+	}
+	start := d.file.Frames[ch.Frame].GPS.Add(ch.TimeOffset)
+	if ch.isTimeSeries() && finite(ch.StartX) && math.Abs(ch.StartX) < 1e10 {
+		start = start.Add(ch.StartX)
+	}
+	ch.T0 = start
+	return nil
+}
+
+// isTimeSeries reports whether the first dimension is time.
+func (m *Meta) isTimeSeries() bool {
+	return m.Kind != Proc || m.Proc.Type <= 1
+}
+
+// scheme is how a vector's data are packed.
+type scheme struct {
+	gzip, zstd bool
+	diff       bool // the values are differences, to be summed back
+	zsWord     int  // zero-suppressed words of this many bytes; 0 if not
+	le         bool // written by a little-endian machine
+}
+
+// The version 9 compression code is a set of flags.
+const (
+	v9Gzip         = 1 << 0
+	v9Diff         = 1 << 1
+	v9ZeroSuppress = 1 << 2
+	v9Zstd         = 1 << 3
+	littleEndian   = 1 << 8 // in every version: the writer was little-endian
+)
+
+// schemeOf reads a compression code for a vector of type t.
+//
+// Up to version 8 the low byte names the method: 0 raw, 1 gzip,
+// 3 differences then gzip (integers), 5, 8 and 10 zero suppression of 2-,
+// 4- and 8-byte words, and 6, which asks for zero suppression of 2-byte
+// words and gzip for everything else. Version 9 replaces the low byte with
+// the v9 flags, where zero suppression applies to the type's own word size.
+// In both, 256 added to the code says the data were written little-endian.
+func (d *decoder) schemeOf(code uint16, t *vtype, w where) (scheme, error) {
+	s := scheme{le: code&littleEndian != 0}
+	bad := func(why string) (scheme, error) {
+		return scheme{}, w.unsupported("unsupported compression of", "code %d for %s data: %s", code, t.name, why)
+	}
+	if code&^0x1ff != 0 {
+		return bad("unknown code")
+	}
+	low := code & 0xff
+	if d.version >= 9 {
+		if low&^0xf != 0 {
+			return bad("unknown flags")
+		}
+		s.gzip = low&v9Gzip != 0
+		s.zstd = low&v9Zstd != 0
+		s.diff = low&v9Diff != 0
+		if low&v9ZeroSuppress != 0 {
+			s.zsWord = t.word
+		}
+		switch {
+		case s.gzip && s.zstd:
+			return bad("gzip and zstd together")
+		case s.zsWord != 0 && (s.gzip || s.zstd || s.diff):
+			return bad("zero suppression combined with another method")
+		}
+	} else {
+		switch low {
+		case 0:
+		case 1:
+			s.gzip = true
+		case 3:
+			s.gzip, s.diff = true, true
+		case 5:
+			s.zsWord = 2
+		case 6:
+			if t.word == 2 {
+				s.zsWord = 2
+			} else {
+				s.gzip = true
+			}
+		case 8:
+			s.zsWord = 4
+		case 10:
+			s.zsWord = 8
+		default:
+			return bad("unknown code")
+		}
+	}
+	if s.diff && !t.integer {
+		return bad("differences are defined for integers only")
+	}
+	if s.zsWord != 0 && (s.zsWord != t.word || t.word == 1) {
+		return bad("zero suppression of this word size does not fit the type")
+	}
+	return s, nil
+}
+
+// The most bytes a compressed stream can expand to per byte: deflate codes
+// a 258-byte match in 2 bits at best, and a 4-byte zstd RLE block expands
+// to at most 128 KiB. A vector declaring more than its compressed bytes
+// could hold is rejected before anything is allocated for it.
+const (
+	maxGzipRatio = 1032
+	maxZstdRatio = 32768
+)
+
+// job is one vector to expand into its channel's Values.
+type job struct {
+	ch *Channel
+	v  *vect
+	t  *vtype
+	s  scheme
+}
+
+// prepare checks, before anything is allocated, that a vector's data can
+// be expanded: a compression defined for its type, a size within the
+// decode limit and within what its stored bytes could hold.
+func (d *decoder) prepare(v *vect, t *vtype) (scheme, error) {
+	s, err := d.schemeOf(v.compress, t, v.w)
+	if err != nil {
+		return s, err
+	}
+	if v.nData > uint64(d.budget)/uint64(t.size) {
+		return s, v.w.err(ErrTooLarge, "too large", "%d samples of %d bytes exceed the %d bytes left of the decode limit", v.nData, t.size, d.budget)
+	}
+	size := int(v.nData) * t.size
+	nBytes := uint64(len(v.data))
+	switch {
+	case s.gzip && uint64(size) > maxGzipRatio*nBytes+1024:
+		return s, v.w.malformed("impossible size of", "%d bytes of gzip data cannot hold %d bytes", nBytes, size)
+	case s.zstd && uint64(size) > maxZstdRatio*nBytes+1024:
+		return s, v.w.malformed("impossible size of", "%d bytes of zstd data cannot hold %d bytes", nBytes, size)
+	case !s.gzip && !s.zstd && s.zsWord == 0 && len(v.data) != size:
+		return s, v.w.malformed("bad size of", "%d bytes of data, want %d (%d samples of %d bytes)", len(v.data), size, v.nData, t.size)
+	}
+	if s.zsWord != 0 {
+		if err := zsCheck(v.data, int(v.nData)*(t.size/t.word), s.zsWord, s.le, v.w); err != nil {
+			return s, err
+		}
+	}
+	d.budget -= int64(size)
+	return s, nil
+}
+
+// expand decodes a prepared vector's data into a typed slice.
+func expand(v *vect, t *vtype, s scheme) (any, error) {
+	if s.zsWord != 0 {
+		return zsExpand(v, t, s)
+	}
+	values := newValues(t, int(v.nData))
+	if values == nil {
+		return nil, v.w.unsupported("unsupported", "data type %s", t.name)
+	}
+	switch {
+	case s.gzip:
+		if err := inflate(values, v.data, t.size, s.le, v.w); err != nil {
+			return nil, err
+		}
+	case s.zstd:
+		buf := getBuf(int(v.nData) * t.size)
+		defer putBuf(buf)
+		if err := unzstd(buf, v.data, v.w); err != nil {
+			return nil, err
+		}
+		putBytes(values, 0, buf, s.le)
+	default:
+		putBytes(values, 0, v.data, s.le)
+	}
+	if s.diff {
+		integrate(values)
+	}
+	return values, nil
+}
+
+// newValues makes a slice of n samples of t's type.
+func newValues(t *vtype, n int) any {
+	switch t.dtype {
+	case "int8":
+		return make([]int8, n)
+	case "uint8":
+		return make([]uint8, n)
+	case "int16":
+		return make([]int16, n)
+	case "uint16":
+		return make([]uint16, n)
+	case "int32":
+		return make([]int32, n)
+	case "uint32":
+		return make([]uint32, n)
+	case "int64":
+		return make([]int64, n)
+	case "uint64":
+		return make([]uint64, n)
+	case "float32":
+		return make([]float32, n)
+	case "float64":
+		return make([]float64, n)
+	case "complex64":
+		return make([]complex64, n)
+	case "complex128":
+		return make([]complex128, n)
+	}
+	return nil // fill admits only the types above
+}
+
+// putBytes converts b, whole samples in the given byte order, into values
+// from sample i on.
+func putBytes(values any, i int, b []byte, le bool) {
+	switch v := values.(type) {
+	case []int8:
+		for k, x := range b {
+			v[i+k] = int8(x)
+		}
+	case []uint8:
+		copy(v[i:], b)
+	case []int16:
+		put16(v[i:], b, le)
+	case []uint16:
+		put16(v[i:], b, le)
+	case []int32:
+		put32(v[i:], b, le)
+	case []uint32:
+		put32(v[i:], b, le)
+	case []int64:
+		put64(v[i:], b, le)
+	case []uint64:
+		put64(v[i:], b, le)
+	case []float32:
+		putFloat32(v[i:], b, le)
+	case []float64:
+		putFloat64(v[i:], b, le)
+	case []complex64:
+		v = v[i:]
+		f := make([]float32, 2*min(len(v), len(b)/8))
+		putFloat32(f, b, le)
+		for k := range len(f) / 2 {
+			v[k] = complex(f[2*k], f[2*k+1])
+		}
+	case []complex128:
+		v = v[i:]
+		f := make([]float64, 2*min(len(v), len(b)/16))
+		putFloat64(f, b, le)
+		for k := range len(f) / 2 {
+			v[k] = complex(f[2*k], f[2*k+1])
+		}
+	}
+}
+
+func put16[T ~int16 | ~uint16](dst []T, b []byte, le bool) {
+	n := min(len(dst), len(b)/2)
+	dst, b = dst[:n], b[:2*n]
+	if le {
+		for i := range dst {
+			dst[i] = T(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+	} else {
+		for i := range dst {
+			dst[i] = T(binary.BigEndian.Uint16(b[2*i:]))
+		}
+	}
+}
+
+func put32[T ~int32 | ~uint32](dst []T, b []byte, le bool) {
+	n := min(len(dst), len(b)/4)
+	dst, b = dst[:n], b[:4*n]
+	if le {
+		for i := range dst {
+			dst[i] = T(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	} else {
+		for i := range dst {
+			dst[i] = T(binary.BigEndian.Uint32(b[4*i:]))
+		}
+	}
+}
+
+func put64[T ~int64 | ~uint64](dst []T, b []byte, le bool) {
+	n := min(len(dst), len(b)/8)
+	dst, b = dst[:n], b[:8*n]
+	if le {
+		for i := range dst {
+			dst[i] = T(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+	} else {
+		for i := range dst {
+			dst[i] = T(binary.BigEndian.Uint64(b[8*i:]))
+		}
+	}
+}
+
+func putFloat32(dst []float32, b []byte, le bool) {
+	n := min(len(dst), len(b)/4)
+	dst, b = dst[:n], b[:4*n]
+	if le {
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	} else {
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.BigEndian.Uint32(b[4*i:]))
+		}
+	}
+}
+
+func putFloat64(dst []float64, b []byte, le bool) {
+	n := min(len(dst), len(b)/8)
+	dst, b = dst[:n], b[:8*n]
+	if le {
+		for i := range dst {
+			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+	} else {
+		for i := range dst {
+			dst[i] = math.Float64frombits(binary.BigEndian.Uint64(b[8*i:]))
+		}
+	}
+}
+
+// integrate sums differences back into values, wrapping as the integers
+// they were taken of.
+func integrate(values any) {
+	switch v := values.(type) {
+	case []int8:
+		cumsum(v)
+	case []uint8:
+		cumsum(v)
+	case []int16:
+		cumsum(v)
+	case []uint16:
+		cumsum(v)
+	case []int32:
+		cumsum(v)
+	case []uint32:
+		cumsum(v)
+	case []int64:
+		cumsum(v)
+	case []uint64:
+		cumsum(v)
+	}
+}
+
+func cumsum[T int8 | uint8 | int16 | uint16 | int32 | uint32 | int64 | uint64](v []T) {
+	for i := 1; i < len(v); i++ {
+		v[i] += v[i-1]
+	}
+}
