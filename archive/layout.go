@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,6 +116,15 @@ func (c *Content) RelPath(layout string) (string, error) {
 	return config.RenderLayout(layout, values)
 }
 
+// reserved are the attribute names of a raw dataset that what a source
+// says of a series (ingest.Series.Extra) may not take.
+var reserved = map[string]bool{
+	"t0": true, "dt": true, "sample_rate": true, "unit": true, "name": true, "channel": true,
+	"x0": true, "dx": true, "xunit": true, "description": true, "data_sha256": true, "params_json": true,
+	"asd_skipped": true, "spectrogram_skipped": true, "gwwatchd_version": true, "pipeline_version": true,
+	"go_version": true, "hdf5_version": true, "gonum_version": true, "hostname": true, "created_utc": true,
+}
+
 // Doc lays the content out as an archive document.
 func (c *Content) Doc() (*Doc, error) {
 	// The raw hashes go into both the datasets and the PROV document;
@@ -193,6 +204,12 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 	if s.ByteOrder != "" {
 		params["byte_order"] = s.ByteOrder
 	}
+	if len(s.Extra) > 0 {
+		params["source_attrs"] = s.Extra
+	}
+	if s.Shape != nil {
+		params["shape"] = s.Shape
+	}
 	pj, err := marshal(params)
 	if err != nil {
 		return nil, err
@@ -217,8 +234,18 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 	if e.SpectrogramSkipped != "" {
 		rawAttrs = append(rawAttrs, Attr{Name: "spectrogram_skipped", Value: e.SpectrogramSkipped})
 	}
+	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
+		if reserved[k] {
+			continue // never shadow the archive's own attributes
+		}
+		rawAttrs = append(rawAttrs, Attr{Name: k, Value: s.Extra[k]})
+	}
 	rawAttrs = append(rawAttrs, c.provenanceAttrs()...)
-	out := []Dataset{{Path: raw, Data: s.Values, Attrs: rawAttrs}}
+	var dims []uint
+	for _, n := range s.Shape {
+		dims = append(dims, uint(n))
+	}
+	out := []Dataset{{Path: raw, Data: s.Values, Dims: dims, Attrs: rawAttrs}}
 
 	asdUnit := DensityUnit(s.Unit)
 	if a := e.ASD; a != nil {

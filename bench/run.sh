@@ -55,3 +55,8 @@ echo "drop-to-archived latency, 8 MB files at 10 files/s into gwwatchd run (sett
 go test -run '^$' -bench 'BenchmarkDropToArchived' -benchtime 1x ./e2e/ |
   awk '/^BenchmarkDropToArchived/ { sub(/-[0-9]+$/, "", $1); sub(/^BenchmarkDropToArchived\//, "", $1);
        printf "  %-10s p50 %6.0f ms  p99 %6.0f ms  (target p50 <= 450 ms)\n", $1, $3, $5 }'
+
+echo "frame file decoding (ingest/gwf), MB/s of decoded samples"
+go test -run '^$' -bench 'BenchmarkDecode' -benchtime 20x -count 3 ./ingest/gwf/ |
+  awk '/^BenchmarkDecode/ { sub(/-[0-9]+$/, "", $1); sub(/^BenchmarkDecode/, "", $1); if (!($1 in best) || $5 > best[$1]) best[$1] = $5 }
+       END { for (k in best) printf "  %-22s %7.0f MB/s%s\n", k, best[k], (k == "GzipFloat64" ? "  (target >= 200 MB/s)" : "") }' | sort

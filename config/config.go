@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -47,6 +48,8 @@ type Archive struct {
 	Layout      string `toml:"layout"`
 	Compression string `toml:"compression"`
 	GzipLevel   int    `toml:"gzip_level"`
+	// Quicklook writes a PNG of the first ASD beside each archive.
+	Quicklook bool `toml:"quicklook"`
 }
 
 // Audit configures the audit log.
@@ -102,6 +105,10 @@ type Watch struct {
 	DoneDir       string   `toml:"done_dir"`
 	QuarantineDir string   `toml:"quarantine_dir"`
 
+	// Channels selects the channels archived from frame and HDF5 files
+	// (shell globs on channel names); empty selects every channel.
+	Channels []string `toml:"channels"`
+
 	Channel     string   `toml:"channel"`
 	Dataset     string   `toml:"dataset"`
 	SampleRate  *float64 `toml:"sample_rate"`
@@ -133,7 +140,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 const DefaultLayout = "{obs}/{gps5}/{obs}-{desc}-{gps}-{dur}.h5"
 
 // DefaultPatterns are the file names a watch picks up when it names none.
-var DefaultPatterns = []string{"*.npy", "*.bin", "*.raw", "*.txt", "*.csv", "*.dat"}
+var DefaultPatterns = []string{"*.npy", "*.bin", "*.raw", "*.txt", "*.csv", "*.dat", "*.gwf", "*.h5", "*.hdf", "*.hdf5"}
 
 // Default returns the embedded default configuration: everything under
 // ./var, one watch on ./var/incoming with a quarantine directory.
@@ -294,6 +301,9 @@ func (c *Config) applyWatchDefaults() {
 		if w.After == "" {
 			w.After = "keep"
 		}
+		if len(w.Channels) == 0 {
+			w.Channels = nil // "channels = []" is the default, every channel
+		}
 	}
 }
 
@@ -381,6 +391,19 @@ func (c *Config) validate() error {
 				return bad(key("patterns"), "%q is not a file name pattern", p)
 			}
 		}
+		for _, p := range w.Channels {
+			if _, err := path.Match(p, "x"); err != nil || p == "" {
+				return bad(key("channels"), "%q is not a channel name pattern", p)
+			}
+		}
+		// An archive, or a file moved away, must not be picked up again.
+		for _, o := range []struct{ key, dir string }{
+			{"archive.root", c.Archive.Root}, {key("quarantine_dir"), w.QuarantineDir}, {key("done_dir"), w.DoneDir},
+		} {
+			if o.dir != "" && within(o.dir, w.Dir, w.Recursive) {
+				return bad(o.key, "%q lies in the watched directory %q, whose files would be picked up again", o.dir, w.Dir)
+			}
+		}
 		if w.Settle.Duration < 0 {
 			return bad(key("settle"), "must not be negative, got %s", w.Settle)
 		}
@@ -412,6 +435,21 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// within reports whether dir is watched as part of the watch directory
+// watched: the directory itself, or, if recursive, any below it.
+func within(dir, watched string, recursive bool) bool {
+	d, err1 := filepath.Abs(dir)
+	w, err2 := filepath.Abs(watched)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if d == w {
+		return true
+	}
+	rel, err := filepath.Rel(w, d)
+	return recursive && err == nil && filepath.IsLocal(rel)
 }
 
 var dtypes = []string{"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "float32", "float64"}

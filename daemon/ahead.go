@@ -7,7 +7,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gwwatchd/gwwatchd/config"
-	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/watcher"
 )
@@ -43,7 +42,7 @@ func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan 
 			a.err = errNoWatch
 		} else {
 			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
-			a.prep, a.err = p.Prepare(ctx, a.hint.Path, ingest.Options{Defaults: pipeline.Defaults(w)})
+			a.prep, a.err = p.Prepare(ctx, a.hint.Path, pipeline.Options(w))
 		}
 		close(a.done)
 	}

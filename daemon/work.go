@@ -74,7 +74,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
-		res, err = p.Process(ctx, ev.Path, ingest.Options{Defaults: pipeline.Defaults(w)})
+		res, err = p.Process(ctx, ev.Path, pipeline.Options(w))
 	}
 	switch {
 	case err == nil:

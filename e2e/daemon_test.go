@@ -299,3 +299,56 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// TestDaemonFrames drops real frame and HDF5 files: each is archived with
+// all its channels, and an archive dropped as input is quarantined as
+// already an archive. It skips without ../shared.
+func TestDaemonFrames(t *testing.T) {
+	shared := "../../shared/testdata/gwf"
+	names := []string{"HLV-HW100916-968654552-1.gwf", "libframe-test.gwf", "HLV-HW100916-968654552-1.hdf"}
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(shared, n)); err != nil {
+			t.Skipf("%s not present: %v", n, err)
+		}
+	}
+	e := newEnv(t, "keep", `channels = ["H1:*", "V1:*", "Adc*", "fast*"]`+"\n")
+	d := e.start()
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(shared, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(e.incoming, "."+n+".tmp")
+		os.WriteFile(tmp, b, 0o644)
+		if err := os.Rename(tmp, filepath.Join(e.incoming, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]int{names[0]: 2, names[1]: 7, names[2]: 2} // datasets selected by channels
+	for n, k := range want {
+		src := filepath.Join(e.incoming, n)
+		e.waitFor(n, func() bool { return e.count("archived", "source_path", src) == 1 }, d)
+		for _, r := range e.records() {
+			if r["event"] == "archived" && r["source_path"] == src {
+				if ds, _ := r["datasets"].([]any); len(ds) != k {
+					t.Errorf("%s: datasets %v, want %d", n, r["datasets"], k)
+				}
+			}
+		}
+	}
+	// One of our own archives, dropped in as if it were data.
+	arch := e.archives()[0]
+	b, err := os.ReadFile(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := filepath.Join(e.incoming, "again.h5")
+	os.WriteFile(filepath.Join(e.incoming, ".again.tmp"), b, 0o644)
+	os.Rename(filepath.Join(e.incoming, ".again.tmp"), again)
+	e.waitFor("the archive quarantined", func() bool { return e.count("quarantined", "source_path", again) == 1 }, d)
+	reason, err := os.ReadFile(filepath.Join(e.quarantine, "again.h5.reason.json"))
+	if err != nil || !strings.Contains(string(reason), "already a gwwatchd archive") {
+		t.Errorf("reason %s (%v), want already a gwwatchd archive", reason, err)
+	}
+	e.stop(d)
+}

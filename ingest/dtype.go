@@ -26,6 +26,14 @@ const (
 	Float64 DType = "float64"
 )
 
+// The sample types that only frame and HDF5 files give: their series
+// are archived as they are, but .npy, raw and text files cannot hold them.
+const (
+	Uint64     DType = "uint64"
+	Complex64  DType = "complex64"
+	Complex128 DType = "complex128"
+)
+
 // DTypes lists the supported sample types.
 var DTypes = []DType{Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Float32, Float64}
 
@@ -241,20 +249,39 @@ func lenValues(values any) int {
 	return reflect.ValueOf(values).Len()
 }
 
+// wideTypes maps the types of frame and HDF5 files only to their slices.
+var wideTypes = map[DType]reflect.Type{
+	Uint64:     reflect.TypeFor[[]uint64](),
+	Complex64:  reflect.TypeFor[[]complex64](),
+	Complex128: reflect.TypeFor[[]complex128](),
+}
+
 // dtypeOf returns the DType of a sample slice, or "" for anything else.
 func dtypeOf(values any) DType {
 	t := reflect.TypeOf(values)
-	for d, st := range sliceTypes {
-		if st == t {
-			return d
+	for _, types := range []map[DType]reflect.Type{sliceTypes, wideTypes} {
+		for d, st := range types {
+			if st == t {
+				return d
+			}
 		}
 	}
 	return ""
 }
 
+// IsComplex reports whether values holds complex samples.
+func IsComplex(values any) bool {
+	switch values.(type) {
+	case []complex64, []complex128:
+		return true
+	}
+	return false
+}
+
 // Float64s returns a new []float64 holding values, which must be one of the
-// slice types a Series can hold; it returns nil otherwise. int64 samples
-// beyond ±2^53 are rounded to the nearest float64.
+// real-valued slice types a Series can hold; it returns nil otherwise, and
+// for complex samples. int64 and uint64 samples beyond 2^53 in magnitude
+// are rounded to the nearest float64.
 func Float64s(values any) []float64 {
 	switch v := values.(type) {
 	case []int8:
@@ -271,6 +298,8 @@ func Float64s(values any) []float64 {
 		return convert(v)
 	case []uint32:
 		return convert(v)
+	case []uint64:
+		return convert(v)
 	case []float32:
 		return convert(v)
 	case []float64:
@@ -281,7 +310,7 @@ func Float64s(values any) []float64 {
 	return nil
 }
 
-func convert[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | float32](v []T) []float64 {
+func convert[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32](v []T) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
 		out[i] = float64(x)

@@ -96,7 +96,8 @@ func TestFloat64s(t *testing.T) {
 		{[]float32{0.5, -2}, []float64{0.5, -2}},
 		{f64, f64},
 		{[]float64{}, []float64{}},
-		{[]uint64{1}, nil},
+		{[]uint64{1, 1 << 63}, []float64{1, 1 << 63}},
+		{[]string{"1"}, nil},
 		{nil, nil},
 	}
 	for _, tt := range tests {
@@ -107,6 +108,11 @@ func TestFloat64s(t *testing.T) {
 		if lenValues(tt.in) != len(tt.want) {
 			t.Errorf("lenValues(%#v): got %d, want %d", tt.in, lenValues(tt.in), len(tt.want))
 		}
+	}
+	// Complex samples have a length but no real values.
+	c := []complex128{1, 2i}
+	if Float64s(c) != nil || lenValues(c) != 2 || !IsComplex(c) || IsComplex(f64) {
+		t.Errorf("complex: Float64s %v, lenValues %d, IsComplex %v", Float64s(c), lenValues(c), IsComplex(c))
 	}
 	if got := Float64s(f64); &got[0] == &f64[0] {
 		t.Error("Float64s returned its argument, want a copy")

@@ -30,6 +30,11 @@ type Meta struct {
 type Options struct {
 	Flags    Meta // from the command line; beats everything
 	Defaults Meta // from the watch configuration; loses to everything
+
+	// Channels selects the channels of frame and HDF5 files by name, with
+	// path.Match glob patterns such as "K1:LSC-*"; none selects every
+	// channel. Files holding one series ignore it.
+	Channels []string
 }
 
 // Validate checks the values that are set. Errors name the key.

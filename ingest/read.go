@@ -29,7 +29,8 @@ var formats = map[string]string{
 // Read reads the samples in the file at path together with their metadata.
 //
 // The format follows the extension, in any case: .npy (NumPy), .bin and
-// .raw (headerless samples), .txt, .csv and .dat (text). Metadata is taken
+// .raw (headerless samples), .txt, .csv and .dat (text); a frame or HDF5
+// file (see ReadAll) must hold exactly one series. Metadata is taken
 // from, highest precedence first: opt.Flags, a <stem>.json or <stem>.toml
 // sidecar, the file itself, a LIGO-T010150 file name, and opt.Defaults.
 // Series.Origin records which of these supplied each value.
@@ -56,33 +57,29 @@ func Read(path string, opt Options) (s *Series, err error) {
 	case ext == ".json" || ext == ".toml":
 		return nil, inputErr(abs, ErrSidecar, "is a sidecar, not data")
 	case ext == "":
-		return nil, inputErr(abs, ErrUnsupportedFormat, "no file extension: want .npy, .bin, .raw, .txt, .csv or .dat")
+		return nil, inputErr(abs, ErrUnsupportedFormat, "no file extension: want "+extensions)
+	case multiFormats[ext] != "":
+		all, err := ReadAll(abs, opt)
+		if err != nil {
+			return nil, err
+		}
+		if len(all) > 1 {
+			return nil, inputErr(abs, nil, fmt.Sprintf("holds %d series, not one", len(all)))
+		}
+		return all[0], nil
 	case !ok:
-		return nil, inputErr(abs, ErrUnsupportedFormat, fmt.Sprintf("unsupported format %q: want .npy, .bin, .raw, .txt, .csv or .dat", clip(ext)))
+		return nil, inputErr(abs, ErrUnsupportedFormat, fmt.Sprintf("unsupported format %q: want %s", clip(ext), extensions))
 	}
 
-	data, src, err := readFile(abs, abs, maxFileSize)
+	data, src, side, sum, err := readSource(abs)
 	if err != nil {
 		return nil, err
 	}
-	// Hash the file while it is decoded; both only read data.
-	sum := make(chan string, 1)
-	go func() { sum <- sha256Hex(data) }()
 	defer func() {
-		if src := <-sum; s != nil {
-			s.Source.SHA256 = src
+		if h := sum(); s != nil {
+			s.Source.SHA256 = h
 		}
 	}()
-	if len(data) == 0 {
-		return nil, inputErr(abs, nil, "empty file")
-	}
-	side, err := readSidecar(abs)
-	if err != nil {
-		return nil, err
-	}
-	if side != nil {
-		src.Sidecar = side.info
-	}
 
 	r := &resolver{path: abs, flags: opt.Flags, defaults: opt.Defaults}
 	if side != nil {
@@ -107,6 +104,29 @@ func Read(path string, opt Options) (s *Series, err error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readSource reads a whole data file and its sidecar, if any, and starts
+// hashing the file, which the caller decodes meanwhile: sum waits for the
+// hash. On error there is nothing to wait for.
+func readSource(abs string) (data []byte, src Source, side *sidecar, sum func() string, err error) {
+	data, src, err = readFile(abs, abs, maxFileSize)
+	if err != nil {
+		return nil, src, nil, nil, err
+	}
+	if len(data) == 0 {
+		return nil, src, nil, nil, inputErr(abs, nil, "empty file")
+	}
+	if side, err = readSidecar(abs); err != nil {
+		return nil, src, nil, nil, err
+	}
+	if side != nil {
+		src.Sidecar = side.info
+	}
+	// Both only read data.
+	c := make(chan string, 1)
+	go func() { c <- sha256Hex(data) }()
+	return data, src, side, func() string { return <-c }, nil
 }
 
 // readFile reads a whole regular file and describes it, all but its

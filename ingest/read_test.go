@@ -64,7 +64,7 @@ func TestReadRejects(t *testing.T) {
 		{name: "both sidecars", files: map[string]string{"a.txt": "1\n", "a.json": "{}", "a.toml": ""}, read: "a.txt", opt: timing, want: "both a.json and a.toml sidecars exist"},
 		{name: "JSON sidecar as data", files: map[string]string{"a.txt": "1\n", "a.json": "{}"}, read: "a.json", opt: timing, want: "is a sidecar, not data", is: ErrSidecar},
 		{name: "TOML sidecar as data", files: map[string]string{"a.TOML": ""}, read: "a.TOML", opt: timing, want: "is a sidecar, not data", is: ErrSidecar},
-		{name: "unsupported extension", files: map[string]string{"a.gwf": "x"}, read: "a.gwf", opt: timing, want: `unsupported format ".gwf"`, is: ErrUnsupportedFormat},
+		{name: "unsupported extension", files: map[string]string{"a.fits": "x"}, read: "a.fits", opt: timing, want: `unsupported format ".fits"`, is: ErrUnsupportedFormat},
 		{name: "no extension", files: map[string]string{"data": "1\n"}, read: "data", opt: timing, want: "no file extension", is: ErrUnsupportedFormat},
 		{name: "sidecar dtype conflicts with npy", files: map[string]string{"a.npy": good, "a.json": `{"dtype": "int16"}`}, read: "a.npy", opt: timing, want: "sidecar says dtype int16 but the file holds float64"},
 		{name: "flag dtype conflicts with npy", files: map[string]string{"a.npy": good}, read: "a.npy", opt: Options{Flags: Meta{DType: ptr("float32")}, Defaults: timing.Defaults}, want: "flag says dtype float32 but the file holds float64"},

@@ -18,11 +18,27 @@ type Series struct {
 	// order ("int16", "float64", ...). Values holds the samples exactly as
 	// stored in the source, converted to native byte order only: one of
 	// []int8, []int16, []int32, []int64, []uint8, []uint16, []uint32,
-	// []float32 or []float64, matching DType.
+	// []float32 or []float64, matching DType; frame and HDF5 files may
+	// also give []uint64, []complex64 or []complex128.
 	DType  DType
 	Values any
 
-	// Format is the source format: "npy", "raw" or "text".
+	// Shape is the shape of Values for a series of more than one
+	// dimension, rows (in time) first; nil for the usual one dimension.
+	Shape []int
+
+	// Extra holds what the source says of the series beyond the fields
+	// above, such as a frame channel's calibration (slope, bias) and
+	// data_valid flag: attribute names mapped to string, int64 or float64
+	// values, recorded as they are and never applied.
+	Extra map[string]any
+
+	// NoProducts, when set, says why no spectral products can be made of
+	// the series, such as a frame's frequency series: the samples are
+	// archived as they are.
+	NoProducts string
+
+	// Format is the source format: "npy", "raw", "text", "gwf" or "hdf5".
 	Format string
 	// ByteOrder is the byte order of the samples in the source: "little",
 	// "big", or "" where it does not apply (text, one-byte types).

@@ -60,24 +60,26 @@ type checkReport struct {
 		SHAOK    bool  `json:"sha_ok"`
 		Params   map[string]any
 		ASD      *struct {
-			Parent     string
-			ParentOK   bool `json:"parent_ok"`
-			Step       string
-			Unit       string
-			NFFT       int
-			NOverlap   int
-			Method     string
-			MaxRel     float64 `json:"max_rel"`
-			FreqMaxRel float64 `json:"freq_max_rel"`
-			FreqParent string  `json:"freq_parent"`
-			SHAOK      bool    `json:"sha_ok"`
+			Parent      string
+			ParentOK    bool `json:"parent_ok"`
+			Step        string
+			Unit        string
+			NFFT        int
+			NOverlap    int
+			Method      string
+			MaxRel      float64 `json:"max_rel"`
+			MaxRelFloor float64 `json:"max_rel_floor"`
+			FreqMaxRel  float64 `json:"freq_max_rel"`
+			FreqParent  string  `json:"freq_parent"`
+			SHAOK       bool    `json:"sha_ok"`
 		}
 		Spectrogram *struct {
-			Shape  []int
-			Parent string
-			MaxRel float64 `json:"max_rel"`
-			DT     float64
-			SHAOK  bool `json:"sha_ok"`
+			Shape       []int
+			Parent      string
+			MaxRel      float64 `json:"max_rel"`
+			MaxRelFloor float64 `json:"max_rel_floor"`
+			DT          float64
+			SHAOK       bool `json:"sha_ok"`
 		}
 	}
 }
@@ -295,4 +297,100 @@ np.savetxt(d + "/two.txt", np.column_stack([1300000000 + np.arange(4096) / 256.0
 	if d.ASD == nil || d.ASD.MaxRel > 1e-9 {
 		t.Errorf("text: ASD missing or off: %+v", d.ASD)
 	}
+}
+
+// TestInteropFrames archives real frame files and checks them as a
+// collaborator would: h5py reads the samples of the LIGO/Virgo frame equal
+// to those gwpy wrote from it, and of gwpy's own file given as input, and
+// scipy agrees with every ASD and spectrogram of FrameL's test frames,
+// integer channels included. It skips without ../shared.
+func TestInteropFrames(t *testing.T) {
+	bin, python := env(t)
+	shared := "../../shared/testdata/gwf"
+	hlv, hdf, lib := filepath.Join(shared, "HLV-HW100916-968654552-1.gwf"), filepath.Join(shared, "HLV-HW100916-968654552-1.hdf"), filepath.Join(shared, "libframe-test.gwf")
+	for _, f := range []string{hlv, hdf, lib} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("%s not present: %v", f, err)
+		}
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gwwatchd.toml")
+	text := fmt.Sprintf(`[daemon]
+state_dir = %q
+[archive]
+root = %q
+[audit]
+path = %q
+[processing.asd]
+fftlength = 0.25
+[processing.spectrogram]
+fftlength = 0.125
+stride = 0.5
+`, filepath.Join(dir, "state"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.log"))
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{hlv, hdf} {
+		a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, src))
+		r := check(t, python, a, hdf)
+		if len(r.Datasets) != 3 {
+			t.Errorf("%s: %d datasets, want 3", filepath.Base(src), len(r.Datasets))
+		}
+		for name, d := range r.Datasets {
+			if d.RawEqual == nil || !*d.RawEqual || !d.SHAOK {
+				t.Errorf("%s %s: samples equal to gwpy's: %v, data_sha256 ok: %v", filepath.Base(src), name, d.RawEqual, d.SHAOK)
+			}
+			if d.T0 != 968654552 || d.DT != 1.0/16384 || d.Unit != "strain" {
+				t.Errorf("%s %s: t0 %v dt %v unit %q", filepath.Base(src), name, d.T0, d.DT, d.Unit)
+			}
+			// Real strain spans ten decades: see max_rel_floor.
+			if d.ASD == nil || d.ASD.MaxRelFloor > 1e-9 || d.Spectrogram == nil || d.Spectrogram.MaxRelFloor > 1e-9 {
+				t.Errorf("%s %s: products missing or off scipy: %+v %+v", filepath.Base(src), name, d.ASD, d.Spectrogram)
+			}
+		}
+		h5dump(t, a)
+	}
+	a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, lib))
+	r := check(t, python, a, "")
+	withASD := 0
+	for name, d := range r.Datasets {
+		if !d.SHAOK {
+			t.Errorf("libframe %s: data_sha256 differs from hashlib's", name)
+		}
+		if d.ASD != nil {
+			withASD++
+			if d.ASD.MaxRelFloor > 1e-9 || d.Spectrogram == nil || d.Spectrogram.MaxRelFloor > 1e-9 {
+				t.Errorf("libframe %s (%s): products off scipy: %+v %+v", name, d.DType, d.ASD, d.Spectrogram)
+			}
+		}
+	}
+	if withASD < 9 {
+		t.Errorf("libframe: %d channels with an ASD, want every channel but the non-finite one", withASD)
+	}
+	h5dump(t, a)
+
+	// Every sample type, complex included, as h5py reads it; 32 samples
+	// at 256 Hz in each channel.
+	short := strings.NewReplacer("fftlength = 0.25", "fftlength = 0.0625", "fftlength = 0.125", "fftlength = 0.0625", "stride = 0.5", "stride = 0.0625").Replace(text)
+	if err := os.WriteFile(cfg, []byte(short), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a = archiveOf(t, run(t, bin, "ingest", "--config", cfg, "../testdata/gwf/selfmade-v8-le.gwf"))
+	r = check(t, python, a, "")
+	dtypes := map[string]bool{}
+	for name, d := range r.Datasets {
+		dtypes[d.DType[1:]] = true
+		if !d.SHAOK {
+			t.Errorf("self-made %s (%s): data_sha256 differs from hashlib's", name, d.DType)
+		}
+		if d.ASD != nil && d.ASD.MaxRelFloor > 1e-9 {
+			t.Errorf("self-made %s (%s): ASD off scipy by %g", name, d.DType, d.ASD.MaxRelFloor)
+		}
+	}
+	for _, want := range []string{"i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f4", "f8", "c8", "c16"} {
+		if !dtypes[want] {
+			t.Errorf("self-made: h5py read no %s dataset (got %v)", want, dtypes)
+		}
+	}
+	h5dump(t, a)
 }

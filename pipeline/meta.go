@@ -37,6 +37,16 @@ func WatchFor(cfg *config.Config, path string) *config.Watch {
 	return best
 }
 
+// Options returns how the files of a watch are read: with its metadata
+// defaults and its channel selection. A nil watch gives neither.
+func Options(w *config.Watch) ingest.Options {
+	o := ingest.Options{Defaults: Defaults(w)}
+	if w != nil {
+		o.Channels = w.Channels
+	}
+	return o
+}
+
 // Defaults returns a watch's metadata defaults, the lowest precedence of
 // the metadata rules. A nil watch has none.
 func Defaults(w *config.Watch) ingest.Meta {

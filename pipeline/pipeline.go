@@ -65,6 +65,7 @@ type Result struct {
 	Datasets      []string
 	Products      []string
 	Skipped       map[string]string // product path -> why it was not made
+	Quicklook     string            // the PNG written beside the archive, if any
 	Duration      time.Duration
 }
 
@@ -100,8 +101,10 @@ type Prepared struct {
 	id   string        // the archive_id inside temp
 	// params are the processing parameters Prepare used, for the record.
 	params map[string]any
-	took   time.Duration // spent in Prepare
-	taken  bool
+	// quicklook is the PNG to write beside the archive, if any.
+	quicklook []byte
+	took      time.Duration // spent in Prepare
+	taken     bool
 }
 
 // Source describes the source file as it was read.
@@ -170,6 +173,8 @@ func (x *Prepared) Commit() (*Result, error) {
 		})
 		if res.Adopted {
 			fields["adopted"] = true
+		} else if x.quicklook != nil {
+			x.writeQuicklook(fields)
 		}
 		if len(res.Skipped) > 0 {
 			fields["skipped"] = res.Skipped
@@ -223,7 +228,7 @@ func (p *Pipeline) params() map[string]any {
 // duplicate. Errors are as for Process, but nothing is audited.
 func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
 	start := p.Now()
-	series, err := ingest.Read(path, opt)
+	all, err := ingest.ReadAll(path, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +236,11 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: series.Source, Skipped: map[string]string{}}}
+	src := all[0].Source
+	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: src, Skipped: map[string]string{}}}
 	res := x.res
 	if p.Known != nil {
-		if prev, ok := p.Known(series.Source.SHA256); ok {
+		if prev, ok := p.Known(src.SHA256); ok {
 			res.Archive, res.Duplicate = prev, true
 			x.took = p.Now().Sub(start)
 			return x, nil
@@ -242,7 +248,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	}
 	content := &archive.Content{
 		ID:          archive.NewID(),
-		Source:      series.Source,
+		Source:      src,
 		Created:     start.UTC(),
 		Host:        p.Host,
 		Software:    buildinfo.Get(),
@@ -250,19 +256,24 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		IngestStart: start,
 		IngestEnd:   readEnd,
 	}
-	entry := p.process(series)
-	content.Entries = append(content.Entries, entry)
-	name := archive.DatasetName(series.Dataset)
-	res.Datasets = append(res.Datasets, archive.RawPath(name))
-	if entry.ASD != nil {
-		res.Products = append(res.Products, archive.ProcessedPath(name, "asd_values"), archive.ProcessedPath(name, "asd_frequencies"))
-	} else if entry.ASDSkipped != "" {
-		res.Skipped[archive.ProcessedPath(name, "asd_values")] = entry.ASDSkipped
-	}
-	if entry.Spectrogram != nil {
-		res.Products = append(res.Products, archive.ProcessedPath(name, "spectrogram"))
-	} else if entry.SpectrogramSkipped != "" {
-		res.Skipped[archive.ProcessedPath(name, "spectrogram")] = entry.SpectrogramSkipped
+	for _, series := range all {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		entry := p.process(series)
+		content.Entries = append(content.Entries, entry)
+		name := archive.DatasetName(series.Dataset)
+		res.Datasets = append(res.Datasets, archive.RawPath(name))
+		if entry.ASD != nil {
+			res.Products = append(res.Products, archive.ProcessedPath(name, "asd_values"), archive.ProcessedPath(name, "asd_frequencies"))
+		} else if entry.ASDSkipped != "" {
+			res.Skipped[archive.ProcessedPath(name, "asd_values")] = entry.ASDSkipped
+		}
+		if entry.Spectrogram != nil {
+			res.Products = append(res.Products, archive.ProcessedPath(name, "spectrogram"))
+		} else if entry.SpectrogramSkipped != "" {
+			res.Skipped[archive.ProcessedPath(name, "spectrogram")] = entry.SpectrogramSkipped
+		}
 	}
 	doc, err := content.Doc()
 	if err != nil {
@@ -271,6 +282,11 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	rel, err := content.RelPath(p.Config.Archive.Layout)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if p.Config.Archive.Quicklook {
+		if x.quicklook, err = quicklook(doc, content); err != nil {
+			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
+		}
 	}
 	comp := archive.Compression{Gzip: p.Config.Archive.Compression == "gzip", Level: p.Config.Archive.GzipLevel}
 	if x.temp, err = archive.WriteTemp(p.Root, rel, doc, comp); err != nil {
@@ -317,6 +333,25 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 	cfg := p.Config.Processing
 	if !cfg.ASD.Enabled && !cfg.Spectrogram.Enabled {
 		e.ProcessEnd = e.ProcessStart
+		return e
+	}
+	var skip string
+	switch {
+	case s.NoProducts != "":
+		skip = s.NoProducts
+	case ingest.IsComplex(s.Values):
+		skip = "complex samples: products are made of real-valued series only; the samples are archived as they are"
+	case s.Shape != nil:
+		skip = fmt.Sprintf("samples of shape %v: products are made of one-dimensional series only", s.Shape)
+	}
+	if skip != "" {
+		if cfg.ASD.Enabled {
+			e.ASDSkipped = skip
+		}
+		if cfg.Spectrogram.Enabled {
+			e.SpectrogramSkipped = skip
+		}
+		e.ProcessEnd = p.Now()
 		return e
 	}
 	// The processor only reads its input, so float64 samples are used as

@@ -137,47 +137,11 @@ func FileSHA256(path string) (string, error) {
 // recompute makes a product again from its parent with the parameters in
 // its params_json and compares.
 func recompute(d, parent *archive.Dataset, proc *processor.Processor) error {
+	want, err := Recompute(d, parent, proc)
+	if err != nil {
+		return err
+	}
 	product, _ := d.Attr("product").(string)
-	var pj struct {
-		FFTLength  float64  `json:"fftlength"`
-		Overlap    float64  `json:"overlap"`
-		Method     string   `json:"method"`
-		Window     string   `json:"window"`
-		SampleRate float64  `json:"sample_rate"`
-		Stride     *float64 `json:"stride"`
-	}
-	s, _ := d.Attr("params_json").(string)
-	if err := json.Unmarshal([]byte(s), &pj); err != nil {
-		return fmt.Errorf("params_json: %v", err)
-	}
-	prm := processor.Params{FFTLength: pj.FFTLength, Overlap: pj.Overlap, Method: pj.Method, Window: pj.Window}
-	x := ingest.Float64s(parent.Data)
-	if x == nil {
-		return fmt.Errorf("parent %s holds no numeric series", parent.Path)
-	}
-	var want []float64
-	switch product {
-	case archive.ProductASD, archive.ProductFrequencies:
-		a, err := proc.ASD(x, pj.SampleRate, prm)
-		if err != nil {
-			return fmt.Errorf("recompute: %v", err)
-		}
-		want = a.Values
-		if product == archive.ProductFrequencies {
-			want = a.Frequencies()
-		}
-	case archive.ProductSpectrogram:
-		if pj.Stride == nil {
-			return fmt.Errorf("params_json has no stride")
-		}
-		sg, err := proc.Spectrogram(x, pj.SampleRate, *pj.Stride, prm)
-		if err != nil {
-			return fmt.Errorf("recompute: %v", err)
-		}
-		want = sg.Values
-	default:
-		return fmt.Errorf("unknown product %q", product)
-	}
 	got, okType := d.Data.([]float64)
 	if !okType {
 		return fmt.Errorf("stored as %T, want float64", d.Data)
@@ -198,6 +162,54 @@ func recompute(d, parent *archive.Dataset, proc *processor.Processor) error {
 		return fmt.Errorf("differs from the recomputed %s at index %d by %.3g (relative)", product, at, worst)
 	}
 	return nil
+}
+
+// Recompute makes a stored product (ASD values or frequencies, or a
+// spectrogram) again from its parent raw dataset, with the parameters
+// recorded in the product's params_json.
+func Recompute(d, parent *archive.Dataset, proc *processor.Processor) ([]float64, error) {
+	product, _ := d.Attr("product").(string)
+	var pj struct {
+		FFTLength  float64  `json:"fftlength"`
+		Overlap    float64  `json:"overlap"`
+		Method     string   `json:"method"`
+		Window     string   `json:"window"`
+		SampleRate float64  `json:"sample_rate"`
+		Stride     *float64 `json:"stride"`
+	}
+	s, _ := d.Attr("params_json").(string)
+	if err := json.Unmarshal([]byte(s), &pj); err != nil {
+		return nil, fmt.Errorf("params_json: %v", err)
+	}
+	prm := processor.Params{FFTLength: pj.FFTLength, Overlap: pj.Overlap, Method: pj.Method, Window: pj.Window}
+	x := ingest.Float64s(parent.Data)
+	if x == nil {
+		return nil, fmt.Errorf("parent %s holds no numeric series", parent.Path)
+	}
+	var want []float64
+	switch product {
+	case archive.ProductASD, archive.ProductFrequencies:
+		a, err := proc.ASD(x, pj.SampleRate, prm)
+		if err != nil {
+			return nil, fmt.Errorf("recompute: %v", err)
+		}
+		want = a.Values
+		if product == archive.ProductFrequencies {
+			want = a.Frequencies()
+		}
+	case archive.ProductSpectrogram:
+		if pj.Stride == nil {
+			return nil, fmt.Errorf("params_json has no stride")
+		}
+		sg, err := proc.Spectrogram(x, pj.SampleRate, *pj.Stride, prm)
+		if err != nil {
+			return nil, fmt.Errorf("recompute: %v", err)
+		}
+		want = sg.Values
+	default:
+		return nil, fmt.Errorf("unknown product %q", product)
+	}
+	return want, nil
 }
 
 func relDiff(a, b float64) float64 {

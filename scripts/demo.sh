@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo, with the embedded default configuration (everything under
 # ./var): a seed-like synthetic file archived by `gwwatchd ingest`,
-# inspected, verified and traced; then the daemon on ./var/incoming with
+# inspected, verified, plotted and traced; then the daemon on ./var/incoming with
 # three more files dropped in, and a clean stop.
 set -euo pipefail
 bin=${1:-bin/gwwatchd}
@@ -20,6 +20,10 @@ echo "== gwwatchd inspect $archive"
 echo
 echo "== gwwatchd verify $archive"
 "$bin" verify "$archive"
+echo
+echo "== gwwatchd plot -o var/demo/asd.png $archive"
+"$bin" plot -o var/demo/asd.png "$archive"
+"$bin" plot --spectrogram -o var/demo/spectrogram.png "$archive"
 echo
 echo "== gwwatchd trace $archive"
 "$bin" trace "$archive"

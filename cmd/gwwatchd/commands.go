@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
@@ -15,6 +16,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/progress"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -31,6 +33,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	dtype := stringFlag(fs, "dtype", "sample type of raw binary files, e.g. float64 or int16")
 	order := stringFlag(fs, "byte-order", `byte order of raw binary files: "little" or "big"`)
 	desc := stringFlag(fs, "description", "free text stored with the raw dataset")
+	channels := fs.String("channels", "", `channels of frame and HDF5 files to archive, comma-separated globs such as "K1:LSC-*,K1:PEM-*" (default: the watch's channels, else all)`)
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +56,25 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	flags := ingest.Meta{Channel: *channel, Dataset: *dataset, T0: *t0, SampleRate: *rate,
 		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}
+	var selection []string
+	if *channels != "" {
+		selection = strings.Split(*channels, ",")
+		if err := ingest.ValidChannelPatterns(selection); err != nil {
+			return &usageError{"ingest: --channels: " + err.Error()}
+		}
+	}
+	// On a terminal, a progress bar under the lines; elsewhere the lines only.
+	tty := false
+	if f, ok := m.Stdout.(*os.File); ok {
+		tty = progress.IsTerminal(f)
+	}
+	var total int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			total += fi.Size()
+		}
+	}
+	bar := progress.New(m.Stdout, len(files), total, tty)
 	lines := make([]chan outcome, len(files))
 	for i := range lines {
 		lines[i] = make(chan outcome, 1)
@@ -68,7 +90,9 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		p.Audit = appendFunc(alog)
 		g.Go(func() error {
 			for i := range jobs {
-				lines[i] <- ingestOne(ctx, p, cfg, files[i], flags)
+				o := ingestOne(ctx, p, cfg, files[i], flags, selection)
+				bar.Done(files[i], o.bytes, o.err)
+				lines[i] <- o
 			}
 			return nil
 		})
@@ -80,7 +104,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 			case jobs <- i:
 			case <-ctx.Done():
 				for ; i < len(files); i++ {
-					lines[i] <- outcome{files[i] + ": " + ctx.Err().Error(), false}
+					lines[i] <- outcome{line: files[i] + ": " + ctx.Err().Error(), err: ctx.Err()}
 				}
 				return
 			}
@@ -89,12 +113,13 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	failed := 0
 	for _, ch := range lines {
 		o := <-ch
-		if !o.ok {
+		if o.err != nil {
 			failed++
 		}
-		fmt.Fprintln(m.Stdout, o.line)
+		bar.Println(m.Stdout, o.line)
 	}
 	g.Wait()
+	bar.Finish()
 	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files), "failed": failed}); err != nil {
 		return err
 	}
@@ -106,21 +131,30 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 
 // outcome is the line ingest prints for one file.
 type outcome struct {
-	line string
-	ok   bool
+	line  string
+	err   error // nil when the file was archived or already was
+	bytes int64 // the file's size, when known
 }
 
 // ingestOne archives one file.
-func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta) outcome {
-	opt := ingest.Options{Flags: flags, Defaults: pipeline.Defaults(pipeline.WatchFor(cfg, file))}
+func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta, channels []string) outcome {
+	opt := pipeline.Options(pipeline.WatchFor(cfg, file))
+	opt.Flags = flags
+	if channels != nil {
+		opt.Channels = channels
+	}
 	res, err := p.Process(ctx, file, opt)
 	if err != nil {
-		return outcome{oneLine(errorLine(file, err)), false}
+		o := outcome{line: oneLine(errorLine(file, err)), err: err}
+		if fi, serr := os.Stat(file); serr == nil {
+			o.bytes = fi.Size()
+		}
+		return o
 	}
 	if res.Duplicate {
-		return outcome{fmt.Sprintf("%s -> %s (already archived)", file, res.Archive), true}
+		return outcome{line: fmt.Sprintf("%s -> %s (already archived)", file, res.Archive), bytes: res.Source.Size}
 	}
-	return outcome{fmt.Sprintf("%s -> %s", file, res.Archive), true}
+	return outcome{line: fmt.Sprintf("%s -> %s", file, res.Archive), bytes: res.Source.Size}
 }
 
 // errorLine makes "SOURCE: error" without naming the source twice.

@@ -61,6 +61,7 @@ Usage:
   gwwatchd ingest [--config F] [--out DIR] [metadata flags] FILE...
   gwwatchd inspect [--config F] [--json] FILE.h5
   gwwatchd verify FILE.h5...
+  gwwatchd plot [-o FILE.png] [--dataset D] [--spectrogram] FILE.h5
   gwwatchd trace [--config F] [--json] ARCHIVE|SOURCE|SHA256-PREFIX
   gwwatchd audit verify [--config F] [--archives] [--pubkey K]
   gwwatchd audit prove [--config F] ARCHIVE > PROOF
@@ -88,6 +89,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.inspect(rest)
 	case "verify":
 		err = m.verify(rest)
+	case "plot":
+		err = m.plot(rest)
 	case "config":
 		err = m.config(rest)
 	case "audit":

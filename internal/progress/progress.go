@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // redrawEvery bounds how often the line is redrawn; the final state is
@@ -65,12 +67,8 @@ func newBar(w io.Writer, totalFiles int, totalBytes int64, tty bool, now func() 
 	return b
 }
 
-// IsTerminal reports whether f is a character device, which is how a
-// terminal looks from here. /dev/null is one too; drawing there is harmless.
-func IsTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // Done records that one file finished, successfully or (err != nil) not;
 // bytes is its size as counted in the total. path is not shown: the caller

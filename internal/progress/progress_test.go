@@ -221,4 +221,12 @@ func TestIsTerminal(t *testing.T) {
 	if IsTerminal(f) {
 		t.Error("IsTerminal(regular file) = true")
 	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if IsTerminal(null) {
+		t.Errorf("IsTerminal(%s) = true", os.DevNull)
+	}
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/internal/durable"
+	"github.com/gwwatchd/gwwatchd/pipeline"
+	"github.com/gwwatchd/gwwatchd/plot"
+	"github.com/gwwatchd/gwwatchd/processor"
+)
+
+func (m *Main) plot(args []string) error {
+	fs := newFlagSet("plot", m.Stderr)
+	out := fs.String("o", "", "PNG file to write (default: ARCHIVE-DATASET-asd.png or -spectrogram.png in the current directory)")
+	dataset := fs.String("dataset", "", "raw dataset to draw (default: the first that has the product)")
+	spec := fs.Bool("spectrogram", false, "draw the spectrogram instead of the ASD")
+	width := fs.Int("width", plot.DefaultWidth, "image width in pixels")
+	height := fs.Int("height", plot.DefaultHeight, "image height in pixels")
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return &usageError{"plot: give one archive"}
+	}
+	doc, err := archive.Read(files[0])
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	product := "asd_values"
+	if *spec {
+		product = "spectrogram"
+	}
+	name, err := pickDataset(doc, *dataset, product)
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	var buf bytes.Buffer
+	if *spec {
+		err = plot.WriteSpectrogram(&buf, pipeline.SpectrogramPlot(doc, name), *width, *height)
+	} else {
+		var a plot.ASD
+		if a, err = pipeline.ASDPlot(doc, name, processor.New(runtime.NumCPU())); err == nil {
+			err = plot.WriteASD(&buf, a, *width, *height)
+			if err == nil {
+				fmt.Fprintf(m.Stdout, "%s: stored and recomputed ASD differ by at most %.3g (relative)\n", name, plot.MaxRelDiff(a.Stored, a.Recomputed))
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	path := *out
+	if path == "" {
+		kind := "asd"
+		if *spec {
+			kind = "spectrogram"
+		}
+		stem := strings.TrimSuffix(filepath.Base(files[0]), filepath.Ext(files[0]))
+		path = fmt.Sprintf("%s-%s-%s.png", stem, fileSafe(name), kind)
+	}
+	if err := durable.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, path)
+	return nil
+}
+
+// pickDataset returns the named raw dataset, which must have the product,
+// or the first raw dataset that has it.
+func pickDataset(doc *archive.Doc, want, product string) (string, error) {
+	var names []string
+	for _, d := range doc.Datasets {
+		if name, ok := strings.CutPrefix(d.Path, "/raw/"); ok {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		if want != "" && name != want {
+			continue
+		}
+		if doc.Dataset(archive.ProcessedPath(name, product)) != nil {
+			return name, nil
+		}
+		if want != "" {
+			why, _ := doc.Dataset(archive.RawPath(name)).Attr(strings.TrimSuffix(product, "_values") + "_skipped").(string)
+			if why == "" {
+				why = "it was not made"
+			}
+			return "", fmt.Errorf("dataset %q has no %s: %s", want, product, why)
+		}
+	}
+	if want != "" {
+		return "", fmt.Errorf("no raw dataset %q (the archive holds %s)", want, strings.Join(names, ", "))
+	}
+	return "", fmt.Errorf("no dataset has a %s", product)
+}
+
+// fileSafe makes a dataset name usable in a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '/', ':', '\\', ' ', '#', '@':
+			return '_'
+		}
+		return r
+	}, s)
+}

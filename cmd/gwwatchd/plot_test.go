@@ -1,0 +1,103 @@
+package main
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/plot"
+)
+
+// TestPlot draws an archive's ASD and spectrogram and decodes the PNGs:
+// the size asked for, the stored curve and the recomputed one over it,
+// a spectrogram of many colours.
+func TestPlot(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	src := filepath.Join(dir, "K-K1_TEST-1300000000-32.npy")
+	if err := synth.WriteNPY(src, synth.Coloured(32*1024, 1024, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", "--unit", "m", src)
+	if code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
+	}
+	archivePath := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+
+	asdPNG := filepath.Join(dir, "asd.png")
+	code, stdout, stderr = runMain(t, "plot", "-o", asdPNG, "-width", "800", "-height", "500", archivePath)
+	if code != exitOK || !strings.Contains(stdout, "K1:TEST: stored and recomputed ASD differ by at most 0 ") {
+		t.Fatalf("plot: exit %d\n%s%s", code, stdout, stderr)
+	}
+	img := decodePNG(t, asdPNG, 800, 500)
+	if n := count(img, plot.StoredColor); n < 300 {
+		t.Errorf("%d pixels of the stored curve, want a curve", n)
+	}
+	if n := count(img, plot.RecomputedColor); n < 300 {
+		t.Errorf("%d pixels of the recomputed curve, want a curve", n)
+	}
+
+	specPNG := filepath.Join(dir, "spec.png")
+	if code, stdout, stderr = runMain(t, "plot", "--spectrogram", "-o", specPNG, archivePath); code != exitOK {
+		t.Fatalf("plot --spectrogram: exit %d\n%s%s", code, stdout, stderr)
+	}
+	img = decodePNG(t, specPNG, plot.DefaultWidth, plot.DefaultHeight)
+	colours := map[color.NRGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			colours[color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)] = true
+		}
+	}
+	if len(colours) < 100 {
+		t.Errorf("spectrogram has %d colours, want an image", len(colours))
+	}
+
+	// The default name, in the current directory.
+	t.Chdir(dir)
+	code, stdout, _ = runMain(t, "plot", archivePath)
+	if want := "K-K1_TEST-1300000000-32-K1_TEST-asd.png"; code != exitOK || !strings.HasSuffix(strings.TrimSpace(stdout), want) {
+		t.Errorf("plot: exit %d, %q, want it to write %s", code, stdout, want)
+	}
+
+	code, _, stderr = runMain(t, "plot", "--dataset", "K1:NONE", archivePath)
+	if code != exitError || !strings.Contains(stderr, `no raw dataset "K1:NONE" (the archive holds K1:TEST)`) {
+		t.Errorf("unknown dataset: exit %d, %q", code, stderr)
+	}
+}
+
+func decodePNG(t *testing.T, path string, w, h int) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Fatalf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), w, h)
+	}
+	return img
+}
+
+// count counts the pixels of exactly colour c.
+func count(img image.Image, c color.NRGBA) int {
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA) == c {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,139 @@
+package ingest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gwwatchd/gwwatchd/ingest/gwf"
+)
+
+// decodeFrames reads the selected channels of an IGWD frame file: each
+// channel's frames joined where they follow on, a new series at every gap.
+func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Series, found []string, err error) {
+	seen := map[string]bool{}
+	opts := gwf.Options{Keep: func(_ gwf.Kind, name string) bool {
+		if !seen[name] {
+			seen[name] = true
+			found = append(found, name)
+		}
+		return keep(name)
+	}}
+	f, err := opts.Decode(data)
+	if err != nil {
+		return nil, nil, inputErr(abs, err, err.Error())
+	}
+	all := f.Series()
+	names := datasetNames(all)
+	for i, gs := range all {
+		s := &Series{
+			Channel:     gs.Name,
+			Dataset:     names[i],
+			Unit:        strings.TrimSpace(gs.Unit),
+			Description: strings.TrimSpace(gs.Comment),
+			T0:          gs.T0.GPS(),
+			SampleRate:  gs.SampleRate,
+			DType:       DType(gs.DType),
+			Values:      gs.Values,
+			Extra:       frameAttrs(f, gs),
+		}
+		if len(gs.Shape) > 1 {
+			s.Shape = gs.Shape
+		}
+		if p := gs.Proc; p != nil && p.Type > 1 {
+			// Not a time series: its x axis is the frame's own.
+			s.Extra["x_unit"], s.Extra["dx"] = gs.XUnit, gs.Dx
+			s.NoProducts = fmt.Sprintf("FrProcData of type %d (%s), not a time series: products are made of time series only", p.Type, procTypes[p.Type])
+		}
+		out = append(out, s)
+	}
+	return out, found, nil
+}
+
+// frameAttrs is what the frame file says of a series beyond its samples,
+// time and rate, under the names the archive records them by.
+func frameAttrs(f *gwf.File, s *gwf.Series) map[string]any {
+	first := f.Frames[s.Frames[0]]
+	m := map[string]any{
+		"frame_version": int64(f.Version),
+		"frame_name":    first.Name,
+		"frame_run":     int64(first.Run),
+		"frame_count":   int64(len(s.Frames)),
+		"frame_kind":    s.Kind.String(),
+		"t0_gps":        gpsString(s.T0),
+	}
+	if s.FShift != 0 || s.Phase != 0 {
+		m["f_shift"], m["phase"] = s.FShift, float64(s.Phase)
+	}
+	if a := s.Adc; a != nil {
+		m["slope"] = float64(a.Slope)
+		m["bias"] = float64(a.Bias)
+		m["data_valid"] = int64(a.DataValid)
+		m["adc_units"] = a.Units
+		m["n_bits"] = int64(a.NBits)
+		m["channel_group"] = int64(a.ChannelGroup)
+		m["channel_number"] = int64(a.ChannelNumber)
+	}
+	if p := s.Proc; p != nil {
+		m["proc_type"] = int64(p.Type)
+		m["proc_subtype"] = int64(p.SubType)
+		if p.FRange != 0 {
+			m["f_range"] = p.FRange
+		}
+		if p.BW != 0 {
+			m["bw"] = p.BW
+		}
+		for _, ap := range p.AuxParams {
+			m["aux_"+ap.Name] = ap.Value
+		}
+	}
+	return m
+}
+
+// procTypes names the FrProcData types.
+var procTypes = map[uint16]string{2: "frequency series", 3: "other one-dimensional series", 4: "time-frequency", 5: "wavelets", 6: "multi-dimensional"}
+
+// datasetNames names each series' dataset by its channel, made distinct
+// where needed: by kind when an ADC, processed and simulated channel
+// share a name, by the number of a repeated channel, and by the GPS start
+// of each piece of a channel split by gaps.
+func datasetNames(all []*gwf.Series) []string {
+	type group struct {
+		kind gwf.Kind
+		name string
+		dup  int
+	}
+	kinds := map[string]map[gwf.Kind]bool{}
+	pieces := map[group]int{}
+	for _, s := range all {
+		if kinds[s.Name] == nil {
+			kinds[s.Name] = map[gwf.Kind]bool{}
+		}
+		kinds[s.Name][s.Kind] = true
+		pieces[group{s.Kind, s.Name, s.Dup}]++
+	}
+	names := make([]string, len(all))
+	for i, s := range all {
+		n := s.Name
+		if len(kinds[s.Name]) > 1 {
+			n += "_" + s.Kind.String()
+		}
+		if s.Dup > 0 {
+			n += "#" + strconv.Itoa(s.Dup)
+		}
+		if pieces[group{s.Kind, s.Name, s.Dup}] > 1 {
+			n += "@" + gpsString(s.T0)
+		}
+		names[i] = plainName(n)
+	}
+	return names
+}
+
+// gpsString writes a frame time in seconds, to the nanosecond, without
+// trailing zeros.
+func gpsString(t gwf.Time) string {
+	if t.Nsec == 0 {
+		return strconv.FormatInt(t.Sec, 10)
+	}
+	return strings.TrimRight(fmt.Sprintf("%d.%09d", t.Sec, t.Nsec), "0")
+}

@@ -1,0 +1,230 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// multiFormats maps lower-case extensions to the formats that hold any
+// number of named series, each of which carries its own channel, time and
+// sample rate.
+var multiFormats = map[string]string{
+	".gwf": "gwf",
+	".h5":  "hdf5", ".hdf": "hdf5", ".hdf5": "hdf5",
+}
+
+// extensions lists every extension ReadAll takes, for messages.
+const extensions = ".npy, .bin, .raw, .txt, .csv, .dat, .gwf, .h5, .hdf or .hdf5"
+
+// ReadAll reads every series in the file at path: the one series of a
+// .npy, raw or text file (as Read does), or each selected channel of an
+// IGWD frame file (.gwf) or of an HDF5 file holding series the way gwpy
+// writes them (.h5, .hdf, .hdf5). opt.Channels selects channels by name.
+//
+// In frame and HDF5 files the file is authoritative for each series'
+// channel, time, sample rate and sample type: flags or a sidecar that
+// contradict it make the file an InputError, and watch defaults for them
+// are not used. Unit and description come from the file where it gives
+// them, and otherwise from flags, sidecar and defaults as for Read. A
+// LIGO-T010150 file name gives Obs and Desc for all of them; otherwise
+// they come from the channel of a lone series, or from the observatory of
+// the first channel and the file's own name.
+//
+// Errors are as for Read.
+func ReadAll(path string, opt Options) ([]*Series, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	format, ok := multiFormats[ext]
+	if !ok {
+		s, err := Read(path, opt)
+		if err != nil {
+			return nil, err
+		}
+		return []*Series{s}, nil
+	}
+	if err := opt.Flags.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest: invalid flag: %w", err)
+	}
+	if err := opt.Defaults.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest: invalid watch default: %w", err)
+	}
+	if err := ValidChannelPatterns(opt.Channels); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: resolving %s: %w", path, err)
+	}
+	return readMulti(abs, format, opt)
+}
+
+func readMulti(abs, format string, opt Options) (out []*Series, err error) {
+	data, src, side, sum, err := readSource(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		h := sum()
+		for _, s := range out {
+			s.Source.SHA256 = h
+		}
+	}()
+	keep := func(name string) bool { return selected(opt.Channels, name) }
+	var found []string // every channel name in the file, for messages
+	switch format {
+	case "gwf":
+		out, found, err = decodeFrames(abs, data, keep)
+	case "hdf5":
+		out, found, err = decodeHDF5(abs, src, keep)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		if len(found) == 0 {
+			return nil, inputErr(abs, nil, "holds no series")
+		}
+		return nil, inputErr(abs, nil, fmt.Sprintf("no channel matches %s; the file holds %s",
+			strings.Join(opt.Channels, ", "), listNames(found)))
+	}
+	r := &resolver{path: abs, flags: opt.Flags, defaults: opt.Defaults}
+	if side != nil {
+		r.sidecar = side.meta
+	}
+	name, _, named := parseName(filepath.Base(abs))
+	for _, s := range out {
+		s.Format, s.Source = format, src
+		if err := r.resolveFromFile(s, len(out)); err != nil {
+			return nil, err
+		}
+		switch {
+		case named:
+			s.Obs, s.Desc = name.Obs, name.Desc
+		case len(out) == 1:
+			s.Obs, s.Desc = channelObs(s.Channel), channelDesc(s.Channel)
+		default:
+			// No one channel describes the file: its name does.
+			stem := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
+			s.Obs, s.Desc = channelObs(out[0].Channel), channelDesc(stem)
+		}
+	}
+	return out, nil
+}
+
+// resolveFromFile completes a series whose file gave its channel, dataset,
+// t0, sample rate and type: flags and sidecar may only agree with those,
+// and fill in the unit and description where the file has none.
+func (r *resolver) resolveFromFile(s *Series, n int) error {
+	s.Origin = map[string]string{"channel": "file", "dataset": "file", "t0": "file", "sample_rate": "file", "dtype": "file"}
+	if s.ByteOrder != "" {
+		s.Origin["byte_order"] = "file"
+	}
+	for _, l := range r.layers()[:2] {
+		m, from := l.meta, l.origin
+		if from == "flag" {
+			from = "the command line"
+		}
+		if m.Channel != nil && (n > 1 || *m.Channel != s.Channel) {
+			return r.fail("%s sets channel %q, but the file holds %s", from, clip(*m.Channel), seriesCount(n, s.Channel))
+		}
+		if m.Dataset != nil && (n > 1 || *m.Dataset != s.Dataset) {
+			return r.fail("%s sets dataset %q, but the file holds %s", from, clip(*m.Dataset), seriesCount(n, s.Dataset))
+		}
+		if m.T0 != nil && math.Abs(*m.T0-s.T0) > 1e-9 {
+			return r.fail("%s sets t0 %s, but %s starts at %s", from, fmtGPS(*m.T0), s.Channel, fmtGPS(s.T0))
+		}
+		if m.SampleRate != nil && math.Abs(*m.SampleRate-s.SampleRate) > 1e-9*s.SampleRate {
+			return r.fail("%s sets sample_rate %s, but %s is sampled at %s Hz", from, fmtFloat(*m.SampleRate), s.Channel, fmtFloat(s.SampleRate))
+		}
+		if m.DType != nil {
+			if d, _, err := parseDTypeSpec(*m.DType); err != nil || d != s.DType {
+				return r.fail("%s sets dtype %q, but %s holds %s", from, clip(*m.DType), s.Channel, s.DType)
+			}
+		}
+		if m.ByteOrder != nil && s.ByteOrder != "" && *m.ByteOrder != s.ByteOrder {
+			return r.fail("%s sets byte_order %s, but %s is stored %s-endian", from, *m.ByteOrder, s.Channel, s.ByteOrder)
+		}
+	}
+	fill := func(key string, v *string, get func(*Meta) *string) {
+		if *v != "" {
+			s.Origin[key] = "file"
+			return
+		}
+		for _, l := range []layer{{"flag", &r.flags}, {"sidecar", &r.sidecar}, {"config", &r.defaults}} {
+			if x := get(l.meta); x != nil {
+				*v, s.Origin[key] = *x, l.origin
+				return
+			}
+		}
+	}
+	fill("unit", &s.Unit, func(m *Meta) *string { return m.Unit })
+	if s.Unit == "" {
+		s.Unit, s.Origin["unit"] = DefaultUnit, "default"
+	}
+	fill("description", &s.Description, func(m *Meta) *string { return m.Description })
+	if s.Description == "" {
+		delete(s.Origin, "description")
+	}
+	if !isFinite(s.T0) {
+		return r.fail("%s: t0 %s is not finite", s.Channel, fmtFloat(s.T0))
+	}
+	if !isFinite(s.SampleRate) || s.SampleRate <= 0 {
+		return r.fail("%s: sample rate %s is not a positive finite number", s.Channel, fmtFloat(s.SampleRate))
+	}
+	return nil
+}
+
+// fmtGPS writes a GPS time in plain decimal.
+func fmtGPS(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+func seriesCount(n int, name string) string {
+	if n == 1 {
+		return fmt.Sprintf("%q", clip(name))
+	}
+	return fmt.Sprintf("%d series", n)
+}
+
+// ValidChannelPatterns checks glob patterns for selecting channels.
+func ValidChannelPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if p == "" {
+			return errors.New("empty channel pattern")
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("channel pattern %q: %w", clip(p), err)
+		}
+	}
+	return nil
+}
+
+// selected reports whether a channel name matches one of the patterns, or
+// there are none.
+func selected(patterns []string, name string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// listNames lists names for a message, at most ten of them.
+func listNames(names []string) string {
+	const most = 10
+	q := make([]string, 0, most+1)
+	for i, n := range names {
+		if i == most {
+			q = append(q, fmt.Sprintf("and %d more", len(names)-most))
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", clip(n)))
+	}
+	return strings.Join(q, ", ")
+}

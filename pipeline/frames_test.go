@@ -1,0 +1,170 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/plot"
+	"github.com/gwwatchd/gwwatchd/processor"
+)
+
+// TestFrameFileArchive archives FrameL's test frame file: every channel
+// in one archive, products for each real channel long enough, and for the
+// channel with a non-finite sample the reason it has none. The archive
+// then verifies, products recomputed from the integer and float raw data.
+func TestFrameFileArchive(t *testing.T) {
+	src := filepath.Join("../../shared/testdata/gwf", "libframe-test.gwf")
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("%s not present: %v", src, err)
+	}
+	cfg := config.Default()
+	cfg.Archive.Root = filepath.Join(t.TempDir(), "archive")
+	cfg.Processing.ASD.FFTLength = 1
+	cfg.Processing.Spectrogram.FFTLength = 0.5
+	cfg.Processing.Spectrogram.Stride = 1
+	p := New(cfg, 2)
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Datasets) < 10 {
+		t.Errorf("got datasets %v, want every ADC, proc and sim channel", res.Datasets)
+	}
+	bad := "/processed/Bad_data_(data[0]=nan)/"
+	for _, product := range []string{"asd_values", "spectrogram"} {
+		if why := res.Skipped[bad+product]; !strings.Contains(why, "samples are not finite") {
+			t.Errorf("%s%s skipped for %q, want the non-finite samples named", bad, product, why)
+		}
+	}
+	if len(res.Skipped) != 2 {
+		t.Errorf("skipped %v, want only the non-finite channel's products", res.Skipped)
+	}
+	for _, want := range []string{"/processed/Adc0/asd_values", "/processed/fastProc/spectrogram", "/processed/sim1/asd_values"} {
+		if !contains(res.Products, want) {
+			t.Errorf("no product %s in %v", want, res.Products)
+		}
+	}
+	r, err := Verify(res.Archive, processor.New(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		t.Errorf("verify: %s", r.Summary())
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestQuicklook checks that quicklook = true writes a PNG of the ASD
+// beside the archive, and records its path and sha256.
+func TestQuicklook(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	p.Config.Archive.Quicklook = true
+	var rec map[string]any
+	p.Audit = func(event string, fields map[string]any) error {
+		if event == audit.EventArchived {
+			rec = fields
+		}
+		return nil
+	}
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSuffix(res.Archive, ".h5") + ".png"
+	if res.Quicklook != want || rec["quicklook_path"] != want {
+		t.Fatalf("quick-look %q, recorded %v; want %s", res.Quicklook, rec["quicklook_path"], want)
+	}
+	b, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); rec["quicklook_sha256"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("recorded sha256 %v, file's %x", rec["quicklook_sha256"], sum)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for y := range img.Bounds().Dy() {
+		for x := range img.Bounds().Dx() {
+			if color.NRGBAModel.Convert(img.At(x, y)) == plot.StoredColor {
+				n++
+			}
+		}
+	}
+	if img.Bounds().Dx() != plot.DefaultWidth || n < 300 {
+		t.Errorf("quick-look %v with %d pixels of the curve", img.Bounds(), n)
+	}
+}
+
+// TestSelfMadeFrames archives a committed frame file holding every sample
+// type: complex channels, and float channels with NaN and infinities, are
+// kept raw with the reason they have no products, every integer channel
+// gets them, and the archive verifies.
+func TestSelfMadeFrames(t *testing.T) {
+	cfg := config.Default()
+	cfg.Archive.Root = filepath.Join(t.TempDir(), "archive")
+	// 32 samples at 256 Hz in each channel.
+	cfg.Processing.ASD.FFTLength = 0.0625
+	cfg.Processing.Spectrogram.FFTLength = 0.0625
+	cfg.Processing.Spectrogram.Stride = 0.0625
+	p := New(cfg, 2)
+	res, err := p.Process(context.Background(), "../testdata/gwf/selfmade-v8-le.gwf", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for _, d := range res.Datasets {
+		name := strings.TrimPrefix(d, "/raw/")
+		typ, _, _ := strings.Cut(strings.TrimPrefix(name, "X1:"), "-")
+		types[typ] = true
+		asd := "/processed/" + name + "/asd_values"
+		why, skipped := res.Skipped[asd]
+		switch {
+		case strings.HasPrefix(typ, "complex"):
+			if !strings.Contains(why, "complex samples") {
+				t.Errorf("%s: skipped for %q, want complex samples", name, why)
+			}
+		case strings.HasPrefix(typ, "float"):
+			// The encoder's float channels hold NaN and infinities.
+			if !strings.Contains(why, "samples are not finite") {
+				t.Errorf("%s: skipped for %q, want the non-finite samples named", name, why)
+			}
+		case skipped || !contains(res.Products, asd):
+			t.Errorf("%s: no ASD (%q)", name, why)
+		}
+	}
+	for _, typ := range []string{"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "complex64", "complex128"} {
+		if !types[typ] {
+			t.Errorf("no %s channel archived (got %v)", typ, types)
+		}
+	}
+	r, err := Verify(res.Archive, processor.New(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		t.Errorf("verify: %s", r.Summary())
+	}
+}
