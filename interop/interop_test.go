@@ -368,15 +368,34 @@ stride = 0.5
 		t.Errorf("libframe: %d channels with an ASD, want every channel but the non-finite one", withASD)
 	}
 	h5dump(t, a)
+}
 
-	// Every sample type, complex included, as h5py reads it; 32 samples
-	// at 256 Hz in each channel.
-	short := strings.NewReplacer("fftlength = 0.25", "fftlength = 0.0625", "fftlength = 0.125", "fftlength = 0.0625", "stride = 0.5", "stride = 0.0625").Replace(text)
-	if err := os.WriteFile(cfg, []byte(short), 0o644); err != nil {
+// TestInteropFrameTypes archives the committed self-made frame file that
+// holds every sample type: h5py reads each, complex included, the
+// data_sha256 of each matches hashlib's, and scipy agrees with the ASD of
+// each integer channel.
+func TestInteropFrameTypes(t *testing.T) {
+	bin, python := env(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gwwatchd.toml")
+	// 32 samples at 256 Hz in each channel.
+	text := fmt.Sprintf(`[daemon]
+state_dir = %q
+[archive]
+root = %q
+[audit]
+path = %q
+[processing.asd]
+fftlength = 0.0625
+[processing.spectrogram]
+fftlength = 0.0625
+stride = 0.0625
+`, filepath.Join(dir, "state"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.log"))
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a = archiveOf(t, run(t, bin, "ingest", "--config", cfg, "../testdata/gwf/selfmade-v8-le.gwf"))
-	r = check(t, python, a, "")
+	a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, "../testdata/gwf/selfmade-v8-le.gwf"))
+	r := check(t, python, a, "")
 	dtypes := map[string]bool{}
 	for name, d := range r.Datasets {
 		dtypes[d.DType[1:]] = true
