@@ -39,7 +39,7 @@ func TestAfterNeedsAVerifiedArchive(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer alog.Close()
-				d := &Daemon{opts: Options{Audit: alog}, log: zap.NewNop(), index: &audit.Index{}, retry: map[string]int{}}
+				d := &Daemon{opts: Options{Audit: alog}, log: zap.NewNop(), logx: audit.NewIndexed(alog, nil), retry: map[string]int{}}
 				p := pipeline.New(cfg, 1)
 				p.Audit = d.appendRecord
 				ch := "K1:TEST"

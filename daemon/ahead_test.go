@@ -145,7 +145,7 @@ func aheadDaemon(t *testing.T) (d *Daemon, src, root, logPath string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { alog.Close() })
-	d = &Daemon{opts: Options{Audit: alog}, log: zap.NewNop(), index: &audit.Index{}, retry: map[string]int{},
+	d = &Daemon{opts: Options{Audit: alog}, log: zap.NewNop(), logx: audit.NewIndexed(alog, nil), retry: map[string]int{},
 		aheads: map[string]*ahead{}, ahead: make(chan *ahead)}
 	d.cfg.Store(cfg)
 	done := make(chan struct{})

@@ -46,8 +46,9 @@ type Daemon struct {
 	cfg     atomic.Pointer[config.Config]
 	watcher *watcher.Watcher
 
-	mu     sync.Mutex // guards index, retry and aheads
-	index  *audit.Index
+	logx *audit.Indexed // the audit log and its de-duplication index
+
+	mu     sync.Mutex        // guards retry and aheads
 	retry  map[string]int    // attempts per source path, for transient failures
 	aheads map[string]*ahead // work ahead by source path, until its file is ready
 	ahead  chan *ahead       // to the goroutines that work ahead
@@ -71,15 +72,12 @@ func New(opts Options) (*Daemon, error) {
 	d := &Daemon{
 		opts:     opts,
 		log:      opts.Logger,
-		index:    opts.Index,
+		logx:     audit.NewIndexed(opts.Audit, opts.Index),
 		retry:    map[string]int{},
 		aheads:   map[string]*ahead{},
 		ahead:    make(chan *ahead),
 		jobs:     make(chan job, opts.Config.Daemon.Queue),
 		stopping: make(chan struct{}),
-	}
-	if d.index == nil {
-		d.index = &audit.Index{}
 	}
 	d.cfg.Store(opts.Config)
 	w, err := watcher.New(watches(opts.Config), watcher.Options{Rescan: opts.Config.Daemon.Rescan.Duration, Logger: opts.Logger})
@@ -236,7 +234,7 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.cfg.Store(cfg)
-	if _, err := d.opts.Audit.Append(audit.EventConfigReloaded, configFields(cfg)); err != nil {
+	if err := d.logx.Append(audit.EventConfigReloaded, configFields(cfg)); err != nil {
 		return err
 	}
 	d.log.Info("configuration reloaded", zap.Int("watches", len(cfg.Watch)))

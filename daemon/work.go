@@ -42,22 +42,10 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 // appendRecord writes a record and brings it into the de-duplication
 // index, in log order.
 func (d *Daemon) appendRecord(event string, fields map[string]any) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	rec, err := d.opts.Audit.Append(event, fields)
-	if err != nil {
-		return err
-	}
-	d.index.Add(rec)
-	return nil
+	return d.logx.Append(event, fields)
 }
 
-func (d *Daemon) known(sum string) (string, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	a, ok := d.index.BySourceSHA256(sum)
-	return a.ArchivePath, ok
-}
+func (d *Daemon) known(sum string) (string, bool) { return d.logx.ArchiveOf(sum) }
 
 // handle archives one ready file and applies its watch's policy.
 func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {

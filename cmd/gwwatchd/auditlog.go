@@ -61,11 +61,3 @@ func startFields(cfg *config.Config, command string) map[string]any {
 	}
 	return f
 }
-
-// appendFunc adapts the log to the pipeline's audit hook.
-func appendFunc(l *audit.Log) func(string, map[string]any) error {
-	return func(event string, fields map[string]any) error {
-		_, err := l.Append(event, fields)
-		return err
-	}
-}

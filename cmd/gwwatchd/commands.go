@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
@@ -54,6 +55,19 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Writing to the configured archive root, content the log already
+	// holds is a duplicate, as it is for the daemon. --out writes
+	// elsewhere, so only an archive at the same path there counts.
+	logx := audit.NewIndexed(alog, nil)
+	dedup := *out == ""
+	if dedup {
+		ix, err := audit.Replay(cfg.Audit.Path)
+		if err != nil {
+			closeAudit(alog, cfg, "ingest", map[string]any{"error": err.Error()})
+			return err
+		}
+		logx = audit.NewIndexed(alog, ix)
+	}
 	flags := ingest.Meta{Channel: *channel, Dataset: *dataset, T0: *t0, SampleRate: *rate,
 		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}
 	var selection []string
@@ -87,7 +101,10 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		if *out != "" {
 			p.Root = *out
 		}
-		p.Audit = appendFunc(alog)
+		p.Audit = logx.Append
+		if dedup {
+			p.Known = logx.ArchiveOf
+		}
 		g.Go(func() error {
 			for i := range jobs {
 				o := ingestOne(ctx, p, cfg, files[i], flags, selection)

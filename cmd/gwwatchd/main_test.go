@@ -214,3 +214,37 @@ func TestConcurrentIngests(t *testing.T) {
 		t.Errorf("audit verify: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestIngestDeduplicatesFromLog checks that ingest into the configured
+// archive root, like the daemon, finds content the audit log already
+// holds, whatever the file is called; --out writes elsewhere regardless.
+func TestIngestDeduplicatesFromLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	a := filepath.Join(dir, "a.npy")
+	if err := synth.WriteNPY(a, synth.Coloured(8*512, 512, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.npy")
+	os.WriteFile(copyPath, b, 0o644)
+	meta := []string{"--channel", "K1:TEST", "--sample-rate", "512"}
+	code, stdout, stderr := runMain(t, append([]string{"ingest", "--config", cfg, "--t0", "1300000000"}, append(meta, a)...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	first := strings.TrimPrefix(strings.TrimSpace(stdout), a+" -> ")
+	// The same bytes under another name and time: already archived.
+	code, stdout, _ = runMain(t, append([]string{"ingest", "--config", cfg, "--t0", "1300000100"}, append(meta, copyPath)...)...)
+	if want := copyPath + " -> " + first + " (already archived)"; code != exitOK || strings.TrimSpace(stdout) != want {
+		t.Errorf("copy: exit %d, %q; want %q", code, stdout, want)
+	}
+	// --out: a separate archive.
+	code, stdout, _ = runMain(t, append([]string{"ingest", "--config", cfg, "--out", filepath.Join(dir, "elsewhere"), "--t0", "1300000100"}, append(meta, copyPath)...)...)
+	if code != exitOK || strings.Contains(stdout, "already archived") || !strings.Contains(stdout, filepath.Join(dir, "elsewhere")) {
+		t.Errorf("--out: exit %d, %q", code, stdout)
+	}
+}

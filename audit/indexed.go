@@ -1,0 +1,42 @@
+package audit
+
+import "sync"
+
+// Indexed keeps an open log and the index replayed from it in step, for
+// callers that append from several goroutines and ask what the log holds:
+// each record appended is in the index before Append returns.
+type Indexed struct {
+	mu  sync.Mutex
+	log *Log
+	ix  *Index
+}
+
+// NewIndexed pairs an open log with the index replayed from it; a nil
+// index starts empty.
+func NewIndexed(l *Log, ix *Index) *Indexed {
+	if ix == nil {
+		ix = &Index{}
+	}
+	return &Indexed{log: l, ix: ix}
+}
+
+// Append appends a record to the log and adds it to the index.
+func (x *Indexed) Append(event string, fields map[string]any) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	rec, err := x.log.Append(event, fields)
+	if err != nil {
+		return err
+	}
+	x.ix.Add(rec)
+	return nil
+}
+
+// ArchiveOf returns the archive the log records for content with this
+// sha256, if any.
+func (x *Indexed) ArchiveOf(sourceSHA256 string) (string, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	a, ok := x.ix.BySourceSHA256(sourceSHA256)
+	return a.ArchivePath, ok
+}
