@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/audit"
@@ -139,9 +141,14 @@ func writeLineage(w io.Writer, l lineage) {
 		}
 	}
 	if sk, ok := f["skipped"].(map[string]any); ok {
-		for p, why := range sk {
-			fmt.Fprintf(w, "skipped    %s: %v\n", p, why)
+		for _, p := range slices.Sorted(maps.Keys(sk)) {
+			fmt.Fprintf(w, "skipped    %s: %v\n", p, sk[p])
 		}
+	}
+	if q, ok := f["quicklook_path"]; ok {
+		fmt.Fprintf(w, "quicklook  %v\n           sha256 %v\n", q, f["quicklook_sha256"])
+	} else if e, ok := f["quicklook_error"]; ok {
+		fmt.Fprintf(w, "quicklook  not written: %v\n", e)
 	}
 	if p, ok := f["params"]; ok {
 		b, _ := json.Marshal(p)
