@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -21,7 +22,10 @@ import (
 // version that changed, a failure, or a reload throws it away, and the
 // file is processed in full as usual.
 
-var errNoWatch = errors.New("no watch holds this file")
+var (
+	errNoWatch    = errors.New("no watch holds this file")
+	errNotStarted = errors.New("no goroutine was free to work ahead")
+)
 
 // ahead is the work done ahead on one file.
 type ahead struct {
@@ -70,11 +74,59 @@ func (d *Daemon) hint(ev watcher.Event, workers int) {
 	select {
 	case d.ahead <- a:
 	default:
+		// No goroutine is free. A worker may have taken a from the map
+		// meanwhile: it must not wait for work that never starts.
+		a.err = errNotStarted
+		close(a.done)
 		d.mu.Lock()
 		if d.aheads[ev.Path] == a {
 			delete(d.aheads, ev.Path)
 		}
 		d.mu.Unlock()
+	}
+}
+
+// aheadSweep is how often work ahead whose file never became ready (it
+// went, or is held up) is looked for; aheadKeep, beyond the file's settle
+// time, is how long such work is kept.
+const (
+	aheadSweep = 10 * time.Second
+	aheadKeep  = 30 * time.Second
+)
+
+// sweepAheads throws away finished work ahead on files whose ready event
+// is long overdue, so that their temporary archives do not linger; if the
+// event comes after all, the file is processed in full.
+func (d *Daemon) sweepAheads(now time.Time) {
+	cfg := d.cfg.Load()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for path, a := range d.aheads {
+		settle := time.Duration(0)
+		if w := pipeline.WatchFor(cfg, path); w != nil {
+			settle = w.Settle.Duration
+		}
+		if now.Sub(a.hint.Changed) < settle+aheadKeep {
+			continue
+		}
+		select {
+		case <-a.done:
+			a.discard()
+			delete(d.aheads, path)
+		default:
+		}
+	}
+}
+
+// dropAhead throws away any work ahead on path.
+func (d *Daemon) dropAhead(path string) {
+	d.mu.Lock()
+	a := d.aheads[path]
+	delete(d.aheads, path)
+	d.mu.Unlock()
+	if a != nil {
+		<-a.done
+		a.discard()
 	}
 }
 

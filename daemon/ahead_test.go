@@ -227,3 +227,53 @@ func records(t *testing.T, logPath string) int {
 	}
 	return n
 }
+
+// TestWorkAheadNotStarted checks that a hint no goroutine is free to take
+// leaves nothing a worker could wait on.
+func TestWorkAheadNotStarted(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a.npy")
+	d := &Daemon{log: zap.NewNop(), aheads: map[string]*ahead{}, ahead: make(chan *ahead)}
+	d.cfg.Store(config.Default())
+	d.hint(watcher.Event{Path: src, Changed: time.Now()}, 1)
+	if len(d.aheads) != 0 {
+		t.Fatalf("work ahead left waiting for a goroutine: %v", d.aheads)
+	}
+	done := make(chan struct{})
+	go func() {
+		res, err := d.fromAhead(watcher.Event{Path: src}, d.cfg.Load(), zap.NewNop())
+		if res != nil || err != nil {
+			t.Errorf("fromAhead: %v, %v", res, err)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("fromAhead blocked")
+	}
+}
+
+// TestSweepAheads checks that work ahead on a file that never became
+// ready is thrown away, temporary archive and all, once long overdue.
+func TestSweepAheads(t *testing.T) {
+	d, src, root, logPath := aheadDaemon(t)
+	ev := readyEvent(t, src)
+	workAhead(t, d, ev)
+	d.sweepAheads(ev.Changed.Add(time.Second))
+	if len(d.aheads) != 1 || temps(t, root) != 1 {
+		t.Fatalf("recent work ahead swept: %d left, %d temp files", len(d.aheads), temps(t, root))
+	}
+	d.sweepAheads(ev.Changed.Add(time.Hour))
+	if len(d.aheads) != 0 || temps(t, root) != 0 {
+		t.Errorf("overdue work ahead kept: %d left, %d temp files", len(d.aheads), temps(t, root))
+	}
+	if n := records(t, logPath); n != 0 {
+		t.Errorf("%d audit records", n)
+	}
+	workAhead(t, d, ev)
+	d.dropAhead(src)
+	if len(d.aheads) != 0 || temps(t, root) != 0 {
+		t.Errorf("dropped work ahead kept: %d left, %d temp files", len(d.aheads), temps(t, root))
+	}
+}

@@ -52,7 +52,9 @@ type Daemon struct {
 	retry  map[string]int    // attempts per source path, for transient failures
 	aheads map[string]*ahead // work ahead by source path, until its file is ready
 	ahead  chan *ahead       // to the goroutines that work ahead
-	busy   atomic.Int64      // workers handling a file
+	// stopAhead cancels the work ahead under way, once intake stops.
+	stopAhead context.CancelFunc
+	busy      atomic.Int64 // workers handling a file
 
 	jobs     chan job
 	stopping chan struct{} // closed when intake stops
@@ -120,11 +122,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		p := pipeline.New(cfg, d.opts.CPUs)
 		g.Go(func() error { d.work(workers, p); return nil })
 	}
+	// Work ahead stops as soon as intake does: it is never needed then.
+	ahead, stopAhead := context.WithCancel(context.Background())
+	defer stopAhead()
+	d.stopAhead = stopAhead
 	for range n {
 		p := pipeline.New(cfg, d.opts.CPUs)
-		g.Go(func() error { d.workAhead(workers, p, d.ahead); return nil })
+		g.Go(func() error { d.workAhead(ahead, p, d.ahead); return nil })
 	}
 	defer d.discardAheads()
+	sweep := time.NewTicker(aheadSweep)
+	defer sweep.Stop()
 
 	select {
 	case <-d.watcher.Ready():
@@ -145,6 +153,8 @@ loop:
 			d.submit(job{ev: ev}, intake.Done())
 		case ev := <-quiet:
 			d.hint(ev, n)
+		case now := <-sweep.C:
+			d.sweepAheads(now)
 		case err = <-watchErr:
 			if err != nil {
 				d.log.Error("watcher stopped", zap.Error(err))
@@ -200,6 +210,9 @@ func (d *Daemon) submit(j job, done <-chan struct{}) {
 func (d *Daemon) closeQueue() {
 	close(d.stopping)
 	close(d.ahead)
+	if d.stopAhead != nil {
+		d.stopAhead()
+	}
 	d.closeMu.Lock()
 	d.closed = true
 	close(d.jobs)

@@ -54,6 +54,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	w := pipeline.WatchFor(cfg, ev.Path)
 	log := d.log.With(zap.String("source", ev.Path))
 	if w == nil {
+		d.dropAhead(ev.Path)
 		log.Warn("no watch holds this file any more; left in place")
 		return
 	}
