@@ -396,10 +396,14 @@ func (c *Config) validate() error {
 				return bad(key("channels"), "%q is not a channel name pattern", p)
 			}
 		}
-		// An archive, or a file moved away, must not be picked up again.
-		for _, o := range []struct{ key, dir string }{
-			{"archive.root", c.Archive.Root}, {key("quarantine_dir"), w.QuarantineDir}, {key("done_dir"), w.DoneDir},
-		} {
+		// An archive, or a file moved away, must not be picked up again,
+		// by this watch or any other.
+		outputs := []struct{ key, dir string }{{"archive.root", c.Archive.Root}}
+		for j, o := range c.Watch {
+			outputs = append(outputs, struct{ key, dir string }{fmt.Sprintf("watch[%d].quarantine_dir", j), o.QuarantineDir},
+				struct{ key, dir string }{fmt.Sprintf("watch[%d].done_dir", j), o.DoneDir})
+		}
+		for _, o := range outputs {
 			if o.dir != "" && within(o.dir, w.Dir, w.Recursive) {
 				return bad(o.key, "%q lies in the watched directory %q, whose files would be picked up again", o.dir, w.Dir)
 			}

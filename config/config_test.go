@@ -62,6 +62,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"archive in a watch", "[archive]\nroot = \"in\"\n[[watch]]\ndir = \"in\"\n", "archive.root", 2},
 		{"archive below a recursive watch", "[archive]\nroot = \"in/archive\"\n[[watch]]\ndir = \"in\"\nrecursive = true\n", "archive.root", 2},
 		{"quarantine in a watch", "[[watch]]\ndir = \"in\"\nquarantine_dir = \"./in/\"\n", "watch[0].quarantine_dir", 3},
+		{"done dir of one watch is another", "[[watch]]\ndir = \"a\"\nafter = \"move\"\ndone_dir = \"b\"\n[[watch]]\ndir = \"b\"\n", "watch[0].done_dir", 4},
 		{"duplicate dir", "[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"./a\"\n", "watch[1].dir", 4},
 		{"bad duration", "[daemon]\nrescan = \"soon\"\n", "", 2},
 		{"wrong type", "[daemon]\nworkers = \"two\"\n", "", 2},

@@ -20,6 +20,12 @@ var ErrSidecar = errors.New("sidecar file")
 // is being read. It is not an InputError: reading again later may succeed.
 var ErrChanged = errors.New("file changed while being read")
 
+// ErrInUse is wrapped by the error for a file another process holds
+// locked for writing, as libhdf5 does while an HDF5 file is open for
+// writing. It is not an InputError: the file is to be read once the writer
+// is done.
+var ErrInUse = errors.New("file locked by a writer")
+
 // InputError reports a file that can never be ingested as it stands: a
 // malformed file, missing or contradictory metadata. Retrying will not
 // help, unlike the operating-system errors Read returns unwrapped.

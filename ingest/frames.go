@@ -41,8 +41,9 @@ func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Serie
 			s.Shape = gs.Shape
 		}
 		if p := gs.Proc; p != nil && p.Type > 1 {
-			// Not a time series: its x axis is the frame's own.
-			s.Extra["x_unit"], s.Extra["dx"] = gs.XUnit, gs.Dx
+			// Not a time series: t0, dt and sample_rate stand for the
+			// frame's own x axis, which these describe.
+			s.Extra["frame_x_unit"], s.Extra["frame_dx"] = gs.XUnit, gs.Dx
 			s.NoProducts = fmt.Sprintf("FrProcData of type %d (%s), not a time series: products are made of time series only", p.Type, procTypes[p.Type])
 		}
 		out = append(out, s)

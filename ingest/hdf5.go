@@ -18,14 +18,26 @@ const archiveFormat = "gwwatchd-archive"
 // name. Other datasets are passed over. src is the file as read, which
 // libhdf5 reads again from disk: a change in between is reported.
 func decodeHDF5(abs string, src Source, keep func(string) bool) (out []*Series, found []string, err error) {
-	doc, err := h5.Read(abs)
-	if err != nil {
-		return nil, nil, inputErr(abs, err, "not an HDF5 file of series: "+err.Error())
+	if locked, err := lockedByWriter(abs); err != nil {
+		return nil, nil, fmt.Errorf("ingest: %w", err)
+	} else if locked {
+		return nil, nil, fmt.Errorf("ingest: %s: %w", abs, ErrInUse)
 	}
+	doc, rerr := h5.ReadLenient(abs)
+	// What libhdf5 read must be what was hashed; a file that changed says
+	// nothing about its content.
 	if fi, err := os.Stat(abs); err != nil {
 		return nil, nil, fmt.Errorf("ingest: %w", err)
 	} else if fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
 		return nil, nil, fmt.Errorf("ingest: %s: %w", abs, ErrChanged)
+	}
+	if rerr != nil {
+		// The library's messages name the file; ours does already.
+		why := strings.ReplaceAll(strings.ReplaceAll(rerr.Error(), abs+": ", ""), abs, "the file")
+		if why != "not an HDF5 file" {
+			why = "unreadable HDF5 file: " + why
+		}
+		return nil, nil, inputErr(abs, rerr, why)
 	}
 	if f, _ := doc.Attr("format").(string); f == archiveFormat {
 		id, _ := doc.Attr("archive_id").(string)

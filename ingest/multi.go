@@ -91,6 +91,7 @@ func readMulti(abs, format string, opt Options) (out []*Series, err error) {
 		return nil, inputErr(abs, nil, fmt.Sprintf("no channel matches %s; the file holds %s",
 			strings.Join(opt.Channels, ", "), listNames(found)))
 	}
+	uniqueDatasets(out)
 	r := &resolver{path: abs, flags: opt.Flags, defaults: opt.Defaults}
 	if side != nil {
 		r.sidecar = side.meta
@@ -186,6 +187,28 @@ func seriesCount(n int, name string) string {
 		return fmt.Sprintf("%q", clip(name))
 	}
 	return fmt.Sprintf("%d series", n)
+}
+
+// uniqueDatasets gives every series a dataset name of its own: a name
+// taken already gets _2, _3, ... in file order.
+func uniqueDatasets(all []*Series) {
+	taken := map[string]bool{}
+	for _, s := range all {
+		taken[s.Dataset] = true
+	}
+	seen := map[string]bool{}
+	for _, s := range all {
+		if !seen[s.Dataset] {
+			seen[s.Dataset] = true
+			continue
+		}
+		for i := 2; ; i++ {
+			if n := fmt.Sprintf("%s_%d", s.Dataset, i); !taken[n] {
+				s.Dataset, taken[n], seen[n] = n, true, true
+				break
+			}
+		}
+	}
 }
 
 // ValidChannelPatterns checks glob patterns for selecting channels.

@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"gonum.org/v1/hdf5"
 
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
@@ -253,12 +256,91 @@ func TestHDF5InputRefused(t *testing.T) {
 	for p, want := range map[string]string{
 		archive: "already a gwwatchd archive (archive_id abc)",
 		none:    "holds no series",
-		notHDF:  "not an HDF5 file of series",
+		notHDF:  ": not an HDF5 file",
 	} {
 		_, err := ReadAll(p, Options{})
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), p+": ") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: got %v, want one line naming the file with %q", filepath.Base(p), err, want)
 		}
+	}
+}
+
+// TestHDF5InputOddFiles checks an HDF5 file holding a table beside its
+// series, datasets whose channel names collide, and a file a writer still
+// holds open.
+func TestHDF5InputOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "odd.h5")
+	series := func(path, channel string) h5.Dataset {
+		return h5.Dataset{Path: path, Data: []float64{1, 2}, Attrs: []h5.Attr{{Name: "x0", Value: 1.0}, {Name: "dx", Value: 1.0}, {Name: "channel", Value: channel}}}
+	}
+	doc := &h5.Doc{Datasets: []h5.Dataset{series("/a", "K1:X"), series("/b", "K1:X"), series("/c", "a"), series("/d", "K1:X_2")}}
+	if err := h5.Write(p, doc, h5.Compression{}); err != nil {
+		t.Fatal(err)
+	}
+	addTable(t, p)
+	all, err := ReadAll(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, s := range all {
+		if names[s.Dataset] {
+			t.Errorf("dataset name %q twice", s.Dataset)
+		}
+		names[s.Dataset] = true
+	}
+	if len(all) != 4 {
+		t.Errorf("got %d series, want the 4 beside the table", len(all))
+	}
+
+	// Held open by a writer, as libhdf5 locks it: not yet, rather than bad.
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Skipf("flock: %v", err)
+	}
+	_, err = ReadAll(p, Options{})
+	if !errors.Is(err, ErrInUse) || IsInputError(err) {
+		t.Errorf("locked: got %v, want ErrInUse and not an input error", err)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	if _, err := ReadAll(p, Options{}); err != nil {
+		t.Errorf("unlocked: %v", err)
+	}
+}
+
+// addTable adds a compound dataset, a table such as a segment list, to an
+// HDF5 file.
+func addTable(t *testing.T, path string) {
+	t.Helper()
+	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDWR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type row struct {
+		Start, End int64
+	}
+	rows := []row{{1, 2}, {3, 4}}
+	dt, err := hdf5.NewDatatypeFromValue(rows[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	space, err := hdf5.CreateSimpleDataspace([]uint{2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := f.CreateDataset("segments", dt, space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Write(&rows); err != nil {
+		t.Fatal(err)
 	}
 }

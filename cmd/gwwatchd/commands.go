@@ -42,6 +42,15 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if len(files) == 0 {
 		return &usageError{"ingest: no files given"}
 	}
+	var selection []string
+	if *channels != "" {
+		for _, p := range strings.Split(*channels, ",") {
+			selection = append(selection, strings.TrimSpace(p))
+		}
+		if err := ingest.ValidChannelPatterns(selection); err != nil {
+			return &usageError{"ingest: --channels: " + err.Error()}
+		}
+	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
@@ -70,13 +79,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	flags := ingest.Meta{Channel: *channel, Dataset: *dataset, T0: *t0, SampleRate: *rate,
 		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}
-	var selection []string
-	if *channels != "" {
-		selection = strings.Split(*channels, ",")
-		if err := ingest.ValidChannelPatterns(selection); err != nil {
-			return &usageError{"ingest: --channels: " + err.Error()}
-		}
-	}
+
 	// On a terminal, a progress bar under the lines; elsewhere the lines only.
 	tty := false
 	if f, ok := m.Stdout.(*os.File); ok {

@@ -513,7 +513,19 @@ func writeAttr(loc int64, create attrCreator, a Attr) error {
 
 // Read reads a whole HDF5 file into a Doc: root attributes and every
 // dataset with its attributes, in name order.
-func Read(path string) (*Doc, error) {
+func Read(path string) (*Doc, error) { return read(path, false) }
+
+// ErrUnsupportedType is wrapped by the error for a dataset whose stored
+// type has no Go slice here, such as a compound table or strings.
+var ErrUnsupportedType = errors.New("unsupported stored type")
+
+// ReadLenient reads as Read does, but passes over datasets whose type is
+// unsupported.
+func ReadLenient(path string) (*Doc, error) { return read(path, true) }
+
+// read reads a whole file; when lenient, datasets of unsupported types are
+// passed over instead of failing the read.
+func read(path string, lenient bool) (*Doc, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
@@ -534,13 +546,13 @@ func Read(path string) (*Doc, error) {
 	if doc.Attrs, err = readAttrs(root.ID(), root.OpenAttribute); err != nil {
 		return nil, fmt.Errorf("%s: root attributes: %w", path, err)
 	}
-	if err := walk(root, "", doc); err != nil {
+	if err := walk(root, "", doc, lenient); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return doc, nil
 }
 
-func walk(g *hdf5.Group, prefix string, doc *Doc) error {
+func walk(g *hdf5.Group, prefix string, doc *Doc, lenient bool) error {
 	n, err := g.NumObjects()
 	if err != nil {
 		return err
@@ -561,13 +573,16 @@ func walk(g *hdf5.Group, prefix string, doc *Doc) error {
 			if err != nil {
 				return err
 			}
-			err = walk(sub, path, doc)
+			err = walk(sub, path, doc, lenient)
 			sub.Close()
 			if err != nil {
 				return err
 			}
 		case hdf5.H5G_DATASET:
 			d, err := readDataset(g, name, path)
+			if errors.Is(err, ErrUnsupportedType) && lenient {
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("dataset %s: %w", path, err)
 			}
@@ -656,7 +671,7 @@ var storedTypes = map[storedType]reflect.Type{
 func makeSlice(st storedType, n int) (reflect.Value, error) {
 	t, ok := storedTypes[st]
 	if !ok {
-		return reflect.Value{}, fmt.Errorf("unsupported stored type (class %d, %d bytes)", st.cls, st.size)
+		return reflect.Value{}, fmt.Errorf("%w (class %d, %d bytes)", ErrUnsupportedType, st.cls, st.size)
 	}
 	p := reflect.New(t)
 	p.Elem().Set(reflect.MakeSlice(t, n, n))
