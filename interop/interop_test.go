@@ -313,23 +313,7 @@ func TestInteropFrames(t *testing.T) {
 			t.Skipf("%s not present: %v", f, err)
 		}
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "gwwatchd.toml")
-	text := fmt.Sprintf(`[daemon]
-state_dir = %q
-[archive]
-root = %q
-[audit]
-path = %q
-[processing.asd]
-fftlength = 0.25
-[processing.spectrogram]
-fftlength = 0.125
-stride = 0.5
-`, filepath.Join(dir, "state"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.log"))
-	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := shortConfig(t, 0.25, 0.125, 0.5)
 	for _, src := range []string{hlv, hdf} {
 		a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, src))
 		r := check(t, python, a, hdf)
@@ -376,24 +360,8 @@ stride = 0.5
 // each integer channel.
 func TestInteropFrameTypes(t *testing.T) {
 	bin, python := env(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "gwwatchd.toml")
 	// 32 samples at 256 Hz in each channel.
-	text := fmt.Sprintf(`[daemon]
-state_dir = %q
-[archive]
-root = %q
-[audit]
-path = %q
-[processing.asd]
-fftlength = 0.0625
-[processing.spectrogram]
-fftlength = 0.0625
-stride = 0.0625
-`, filepath.Join(dir, "state"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.log"))
-	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := shortConfig(t, 0.0625, 0.0625, 0.0625)
 	a := archiveOf(t, run(t, bin, "ingest", "--config", cfg, "../testdata/gwf/selfmade-v8-le.gwf"))
 	r := check(t, python, a, "")
 	dtypes := map[string]bool{}
@@ -412,4 +380,29 @@ stride = 0.0625
 		}
 	}
 	h5dump(t, a)
+}
+
+// shortConfig writes a configuration for short series, everything kept in
+// a temporary directory, and returns its path: the ASD's fftlength, and
+// the spectrogram's fftlength and stride, in seconds.
+func shortConfig(t *testing.T, asd, sgFFT, stride float64) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gwwatchd.toml")
+	text := fmt.Sprintf(`[daemon]
+state_dir = %q
+[archive]
+root = %q
+[audit]
+path = %q
+[processing.asd]
+fftlength = %.6f
+[processing.spectrogram]
+fftlength = %.6f
+stride = %.6f
+`, filepath.Join(dir, "state"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.log"), asd, sgFFT, stride)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -529,18 +529,11 @@ func read(path string, lenient bool) (*Doc, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	if !hdf5.IsHDF5(path) {
-		return nil, fmt.Errorf("%s: not an HDF5 file", path)
-	}
-	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	root, err := f.OpenGroup("/")
+	f, root, err := openRoot(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	defer root.Close()
 	doc := &Doc{}
 	if doc.Attrs, err = readAttrs(root.ID(), root.OpenAttribute); err != nil {
@@ -756,18 +749,28 @@ func asFloat(v any) (float64, bool) {
 
 // ReadRootAttrs reads only the root attributes of an HDF5 file.
 func ReadRootAttrs(path string) ([]Attr, error) {
-	if !hdf5.IsHDF5(path) {
-		return nil, fmt.Errorf("%s: not an HDF5 file", path)
-	}
-	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	root, err := f.OpenGroup("/")
+	f, root, err := openRoot(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	defer root.Close()
 	return readAttrs(root.ID(), root.OpenAttribute)
+}
+
+// openRoot opens an HDF5 file for reading, and its root group.
+func openRoot(path string) (*hdf5.File, *hdf5.Group, error) {
+	if !hdf5.IsHDF5(path) {
+		return nil, nil, fmt.Errorf("%s: not an HDF5 file", path)
+	}
+	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	root, err := f.OpenGroup("/")
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, root, nil
 }
