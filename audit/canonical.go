@@ -149,37 +149,9 @@ func (e *encoder) value(v any, path string) error {
 		}
 		e.buf = append(e.buf, ']')
 	case map[string]any:
-		keys, err := sortedKeys(x, path)
-		if err != nil {
-			return err
-		}
-		e.buf = append(e.buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			e.buf = appendString(e.buf, k)
-			e.buf = append(e.buf, ':')
-			if err := e.value(x[k], keyPath(path, k)); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, '}')
+		return object(e, x, path)
 	case map[string]string:
-		keys, err := sortedKeys(x, path)
-		if err != nil {
-			return err
-		}
-		e.buf = append(e.buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			e.buf = appendString(e.buf, k)
-			e.buf = append(e.buf, ':')
-			e.buf = appendString(e.buf, x[k])
-		}
-		e.buf = append(e.buf, '}')
+		return object(e, x, path)
 	case []byte:
 		// encoding/json would write base64 and Python would see a string;
 		// a caller should choose hex or base64 and say so in the field name.
@@ -266,6 +238,27 @@ func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 		}
 		return fieldErr(path, "unsupported type %s", rv.Type())
 	}
+	return nil
+}
+
+// object encodes a JSON object, its keys sorted.
+func object[V any](e *encoder, m map[string]V, path string) error {
+	keys, err := sortedKeys(m, path)
+	if err != nil {
+		return err
+	}
+	e.buf = append(e.buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = appendString(e.buf, k)
+		e.buf = append(e.buf, ':')
+		if err := e.value(m[k], keyPath(path, k)); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
 	return nil
 }
 
