@@ -352,3 +352,45 @@ func TestDaemonFrames(t *testing.T) {
 	}
 	e.stop(d)
 }
+
+// TestDaemonBadFrames drops a truncated and a bit-flipped copy of a good
+// frame file: each is quarantined with a one-line reason naming it, and
+// the good file beside them is archived.
+func TestDaemonBadFrames(t *testing.T) {
+	good, err := os.ReadFile("../testdata/gwf/selfmade-v8-le.gwf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "keep", "")
+	d := e.start()
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)/2] ^= 0x10
+	files := map[string][]byte{"truncated.gwf": good[:len(good)*2/3], "flipped.gwf": flipped, "good.gwf": good}
+	for name, b := range files {
+		tmp := filepath.Join(e.incoming, "."+name+".tmp")
+		os.WriteFile(tmp, b, 0o644)
+		if err := os.Rename(tmp, filepath.Join(e.incoming, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good2 := filepath.Join(e.incoming, "good.gwf")
+	e.waitFor("the good frame file", func() bool { return e.count("archived", "source_path", good2) == 1 }, d)
+	for name, want := range map[string]string{"truncated.gwf": "truncated", "flipped.gwf": "checksum"} {
+		src := filepath.Join(e.incoming, name)
+		e.waitFor(name+" quarantined", func() bool { return e.count("quarantined", "source_path", src) == 1 }, d)
+		b, err := os.ReadFile(filepath.Join(e.quarantine, name+".reason.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var note struct{ Reason string }
+		json.Unmarshal(b, &note)
+		if !strings.HasPrefix(note.Reason, src+": gwf: ") || !strings.Contains(note.Reason, want) || strings.Contains(note.Reason, "\n") {
+			t.Errorf("%s: reason %q, want one line naming the file and %q", name, note.Reason, want)
+		}
+		q, err := os.ReadFile(filepath.Join(e.quarantine, name))
+		if err != nil || string(q) != string(files[name]) {
+			t.Errorf("%s: quarantined copy differs from what was dropped (%v)", name, err)
+		}
+	}
+	e.stop(d)
+}
