@@ -218,19 +218,9 @@ func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 			keys = append(keys, k.String())
 		}
 		slices.Sort(keys)
-		e.buf = append(e.buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			e.buf = appendString(e.buf, k)
-			e.buf = append(e.buf, ':')
-			kv := reflect.ValueOf(k).Convert(rv.Type().Key())
-			if err := e.value(rv.MapIndex(kv).Interface(), keyPath(path, k)); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, '}')
+		return e.members(keys, path, func(k string) any {
+			return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())).Interface()
+		})
 	default:
 		if !rv.IsValid() {
 			e.buf = append(e.buf, "null"...)
@@ -247,6 +237,12 @@ func object[V any](e *encoder, m map[string]V, path string) error {
 	if err != nil {
 		return err
 	}
+	return e.members(keys, path, func(k string) any { return m[k] })
+}
+
+// members encodes a JSON object of the sorted keys, with get giving the
+// value of each.
+func (e *encoder) members(keys []string, path string, get func(string) any) error {
 	e.buf = append(e.buf, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -254,7 +250,7 @@ func object[V any](e *encoder, m map[string]V, path string) error {
 		}
 		e.buf = appendString(e.buf, k)
 		e.buf = append(e.buf, ':')
-		if err := e.value(m[k], keyPath(path, k)); err != nil {
+		if err := e.value(get(k), keyPath(path, k)); err != nil {
 			return err
 		}
 	}
