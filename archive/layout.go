@@ -36,6 +36,7 @@ const (
 // one source and the products derived from them.
 type Content struct {
 	ID       string // archive_id: names this archive in the audit log
+	Key      string // content_key (see ContentKey); "" stores none
 	Source   ingest.Source
 	Entries  []Entry
 	Created  time.Time // when the archive was made, UTC
@@ -150,6 +151,9 @@ func (c *Content) Doc() (*Doc, error) {
 		{Name: "source_mtime_utc", Value: c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
 		{Name: "prov_json", Value: prov},
 	}}
+	if c.Key != "" {
+		doc.Attrs = append(doc.Attrs, Attr{Name: "content_key", Value: c.Key})
+	}
 	if sc := c.Source.Sidecar; sc != nil {
 		doc.Attrs = append(doc.Attrs, Attr{Name: "sidecar_path", Value: sc.Path}, Attr{Name: "sidecar_sha256", Value: sc.SHA256})
 	}

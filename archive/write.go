@@ -42,8 +42,10 @@ func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 // never replaces an existing file, and an fsync of the directory. When a
 // file with another source is at rel, the archive gets a distinct name
 // (rel with _2, _3, ... before .h5); when the file there holds the same
-// source content (by the source_sha256 root attribute), nothing is written
-// and a *DuplicateError names it.
+// content (by the content_key root attribute, see ContentKey), nothing is
+// written and a *DuplicateError names it. An archive without a
+// content_key, as older versions wrote, is never taken for the same
+// content.
 func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 	t, err := WriteTemp(root, rel, doc, comp)
 	if err != nil {
@@ -58,8 +60,8 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 // under its own name. Commit or Discard it.
 type Temp struct {
 	Written   // Path is the temporary name until Commit
-	dest      string
-	sourceSHA string
+	dest string
+	key  string // content_key
 }
 
 // WriteTemp does the slow part of WriteFile: the HDF5 file under a
@@ -87,8 +89,8 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 		return nil, err
 	}
 	w.Path = tmp
-	sha, _ := doc.Attr("source_sha256").(string)
-	return &Temp{Written: *w, dest: dest, sourceSHA: sha}, nil
+	key, _ := doc.Attr("content_key").(string)
+	return &Temp{Written: *w, dest: dest, key: key}, nil
 }
 
 // Commit links the temp file to its final name, as WriteFile describes,
@@ -116,8 +118,8 @@ func (t *Temp) Commit() (*Written, error) {
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
-		if t.sourceSHA != "" {
-			if other, _ := SourceSHA256(name); other == t.sourceSHA {
+		if t.key != "" {
+			if other, _ := StoredContentKey(name); other == t.key {
 				return nil, &DuplicateError{Path: name}
 			}
 		}
@@ -182,6 +184,17 @@ func ReadAttrs(path string) ([]Attr, error) { return h5.ReadRootAttrs(path) }
 
 // FindAttr returns the value of the named attribute, or nil.
 func FindAttr(attrs []Attr, name string) any { return h5.FindAttr(attrs, name) }
+
+// StoredContentKey returns the content_key root attribute of an archive,
+// or "" for an archive written before content keys.
+func StoredContentKey(path string) (string, error) {
+	attrs, err := h5.ReadRootAttrs(path)
+	if err != nil {
+		return "", err
+	}
+	s, _ := h5.FindAttr(attrs, "content_key").(string)
+	return s, nil
+}
 
 // SourceSHA256 returns the source_sha256 root attribute of an archive.
 func SourceSHA256(path string) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/internal/h5"
@@ -20,6 +21,7 @@ func testDoc(sha string) *Doc {
 			{Name: "format", Value: "gwwatchd-archive"},
 			{Name: "format_version", Value: int64(1)},
 			{Name: "source_sha256", Value: sha},
+			{Name: "content_key", Value: "key-" + sha},
 			{Name: "unit", Value: "µm"},
 		},
 		Datasets: []Dataset{
@@ -112,6 +114,38 @@ func TestWriteNeverOverwrites(t *testing.T) {
 	}
 	if _, err := WriteFile(dir, "../x.h5", testDoc("three"), Compression{}); err == nil {
 		t.Error("a path outside the root was accepted")
+	}
+}
+
+// The same source bytes read as another channel, time or sidecar are other
+// content: an archive at the same name is a duplicate only when its
+// content_key is the same, and an archive with none never is.
+func TestSameSourceBytesOtherMetadataGetTheirOwnArchive(t *testing.T) {
+	dir := t.TempDir()
+	first := testDoc("zeros")
+	if _, err := WriteFile(dir, "x.h5", first, Compression{}); err != nil {
+		t.Fatal(err)
+	}
+	other := testDoc("zeros")
+	for i := range other.Attrs {
+		if other.Attrs[i].Name == "content_key" {
+			other.Attrs[i].Value = "key-zeros-as-channel-Y"
+		}
+	}
+	w, err := WriteFile(dir, "x.h5", other, Compression{})
+	if err != nil {
+		t.Fatalf("same bytes, other metadata: %v, want an archive of its own", err)
+	}
+	if want := filepath.Join(dir, "x_2.h5"); w.Path != want {
+		t.Errorf("got %s, want %s", w.Path, want)
+	}
+	old := testDoc("legacy")
+	old.Attrs = slices.DeleteFunc(old.Attrs, func(a Attr) bool { return a.Name == "content_key" })
+	if _, err := WriteFile(dir, "y.h5", old, Compression{}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := WriteFile(dir, "y.h5", old, Compression{}); err != nil || w.Path != filepath.Join(dir, "y_2.h5") {
+		t.Errorf("archive without content_key: got %v, %v; want a distinct y_2.h5", w, err)
 	}
 }
 

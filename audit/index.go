@@ -10,6 +10,13 @@ import (
 	"strings"
 )
 
+// FieldContentKey is the field of "archived" and "duplicate" records that
+// identifies the content archived: the source and sidecar bytes with the
+// effective metadata of every series (archive.ContentKey). De-duplication
+// goes by it; records written before it existed have none and match no
+// content.
+const FieldContentKey = "content_key"
+
 // Archive summarises one "archived" record; it is what an Index keeps per
 // archive.
 type Archive struct {
@@ -17,6 +24,7 @@ type Archive struct {
 	SourcePath    string
 	SourceSize    int64
 	SourceSHA256  string
+	ContentKey    string // "" for records written before content keys
 	ArchivePath   string
 	ArchiveSHA256 string
 }
@@ -43,6 +51,7 @@ type Index struct {
 	arena  [][]byte
 
 	bySHA     map[uint64]int32 // first 8 bytes of the source sha256 -> latest entry
+	byKey     map[uint64]int32 // first 8 bytes of the content key -> latest entry
 	seed      maphash.Seed
 	bySrcPath map[uint64]int32 // maphash of the source path -> latest entry
 	byArcPath map[uint64]int32
@@ -56,12 +65,14 @@ const (
 type entry struct {
 	seq              uint64
 	size             int64
-	src, arc         [32]byte
+	src, arc, key    [32]byte
 	srcPath, arcPath pathRef
 	nextSHA          int32 // the previous entry in the same bySHA bucket, or -1
+	nextKey          int32 // the same for byKey
 	nextSrcPath      int32 // the same for bySrcPath, once built
 	nextArcPath      int32
 	hasSrc, hasArc   bool
+	hasKey           bool
 }
 
 // pathRef locates a path in the arena.
@@ -115,19 +126,27 @@ func shaKey(h *[32]byte) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 func (ix *Index) add(e entry) {
 	if ix.bySHA == nil {
 		ix.bySHA = make(map[uint64]int32)
+		ix.byKey = make(map[uint64]int32)
 		ix.seed = maphash.MakeSeed()
 	}
 	i := ix.n
 	if int(i)%entryChunk == 0 {
 		ix.chunks = append(ix.chunks, make([]entry, 0, entryChunk))
 	}
-	e.nextSHA, e.nextSrcPath, e.nextArcPath = -1, -1, -1
+	e.nextSHA, e.nextKey, e.nextSrcPath, e.nextArcPath = -1, -1, -1, -1
 	if e.hasSrc {
 		k := shaKey(&e.src)
 		if p, ok := ix.bySHA[k]; ok {
 			e.nextSHA = p
 		}
 		ix.bySHA[k] = i
+	}
+	if e.hasKey {
+		k := shaKey(&e.key)
+		if p, ok := ix.byKey[k]; ok {
+			e.nextKey = p
+		}
+		ix.byKey[k] = i
 	}
 	c := &ix.chunks[len(ix.chunks)-1]
 	*c = append(*c, e)
@@ -183,6 +202,7 @@ func (ix *Index) Add(rec Record) {
 	e.size, _ = rec.Int64(FieldSourceSize)
 	e.hasSrc = hexTo32(rec.String(FieldSourceSHA256), &e.src)
 	e.hasArc = hexTo32(rec.String(FieldArchiveSHA256), &e.arc)
+	e.hasKey = hexTo32(rec.String(FieldContentKey), &e.key)
 	ix.add(e)
 }
 
@@ -213,14 +233,34 @@ func (ix *Index) archive(i int32) Archive {
 	if e.hasArc {
 		a.ArchiveSHA256 = hex.EncodeToString(e.arc[:])
 	}
+	if e.hasKey {
+		a.ContentKey = hex.EncodeToString(e.key[:])
+	}
 	return a
 }
 
 // Len returns the number of archived records in the index.
 func (ix *Index) Len() int { return int(ix.n) }
 
-// BySourceSHA256 returns the latest archive of the source content with
-// this SHA-256 (hex): the de-duplication question.
+// ByContentKey returns the latest archive of the content with this key
+// (hex; see FieldContentKey): the de-duplication question.
+func (ix *Index) ByContentKey(key string) (Archive, bool) {
+	var h [32]byte
+	if !hexTo32(strings.ToLower(key), &h) {
+		return Archive{}, false
+	}
+	i, ok := ix.byKey[shaKey(&h)]
+	for ; ok && i >= 0; i = ix.at(i).nextKey {
+		if e := ix.at(i); e.hasKey && e.key == h {
+			return ix.archive(i), true
+		}
+	}
+	return Archive{}, false
+}
+
+// BySourceSHA256 returns the latest archive of a source file with this
+// SHA-256 (hex), whatever metadata it was read with: the tracing
+// question. De-duplication asks ByContentKey.
 func (ix *Index) BySourceSHA256(sum string) (Archive, bool) {
 	var h [32]byte
 	if !hexTo32(strings.ToLower(sum), &h) {

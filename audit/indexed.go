@@ -32,11 +32,11 @@ func (x *Indexed) Append(event string, fields map[string]any) error {
 	return nil
 }
 
-// ArchiveOf returns the archive the log records for content with this
-// sha256, if any.
-func (x *Indexed) ArchiveOf(sourceSHA256 string) (string, bool) {
+// ArchiveOf returns the archive the log records for the content with this
+// key (FieldContentKey), if any.
+func (x *Indexed) ArchiveOf(contentKey string) (string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	a, ok := x.ix.BySourceSHA256(sourceSHA256)
+	a, ok := x.ix.ByContentKey(contentKey)
 	return a.ArchivePath, ok
 }

@@ -80,6 +80,7 @@ func Replay(path string) (*Index, error) {
 			e.size, _ = intValue(f.srcSize)
 			e.hasSrc = parseHex32(f.srcSHA, &e.src)
 			e.hasArc = parseHex32(f.arcSHA, &e.arc)
+			e.hasKey = parseHex32(f.key, &e.key)
 			ix.add(e)
 		}
 		return nil
@@ -100,6 +101,7 @@ type archivedFields struct {
 	seq, event, hash         []byte
 	srcPath, srcSize, srcSHA []byte
 	arcPath, arcSHA          []byte
+	key                      []byte
 }
 
 func (f *archivedFields) collect(key, val []byte, _ int) error {
@@ -120,6 +122,8 @@ func (f *archivedFields) collect(key, val []byte, _ int) error {
 		f.arcPath = val
 	case FieldArchiveSHA256:
 		f.arcSHA = val
+	case FieldContentKey:
+		f.key = val
 	}
 	return nil
 }

@@ -160,3 +160,46 @@ func TestSavedStateUsed(t *testing.T) {
 		t.Errorf("Verify: got first problem at %q, want audit.log.1:1", rep.FirstBad)
 	}
 }
+
+// De-duplication asks by content key: two records of the same source
+// bytes read with other metadata are two contents, and a record written
+// before content keys matches none.
+func TestContentKeyKeepsSameBytesApart(t *testing.T) {
+	opts := testOptions(t)
+	l := mustOpen(t, opts)
+	zeros := strings.Repeat("00", 32)
+	keyX, keyY := strings.Repeat("1a", 32), strings.Repeat("2b", 32)
+	old := archivedRecord(1)
+	old[FieldSourceSHA256] = zeros
+	mustAppend(t, l, EventArchived, old)
+	x := archivedRecord(2)
+	x[FieldSourceSHA256], x[FieldContentKey], x[FieldArchivePath] = zeros, keyX, "/archive/X.h5"
+	mustAppend(t, l, EventArchived, x)
+	y := archivedRecord(3)
+	y[FieldSourceSHA256], y[FieldContentKey], y[FieldArchivePath] = zeros, keyY, "/archive/Y.h5"
+	mustAppend(t, l, EventArchived, y)
+	mustClose(t, l)
+
+	replayed, err := Replay(opts.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := &Index{}
+	for _, r := range recordsOf(t, opts.Path) {
+		added.Add(r)
+	}
+	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
+		if a, ok := ix.ByContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
+			t.Errorf("%s: ByContentKey(X): got %+v, %v, want /archive/X.h5", name, a, ok)
+		}
+		if a, ok := ix.ByContentKey(strings.ToUpper(keyY)); !ok || a.ArchivePath != "/archive/Y.h5" {
+			t.Errorf("%s: ByContentKey(Y): got %+v, %v, want /archive/Y.h5", name, a, ok)
+		}
+		if a, ok := ix.ByContentKey(strings.Repeat("3c", 32)); ok {
+			t.Errorf("%s: ByContentKey of other metadata: got %+v, want no hit", name, a)
+		}
+		if a, ok := ix.BySourceSHA256(zeros); !ok || a.ArchivePath != "/archive/Y.h5" {
+			t.Errorf("%s: BySourceSHA256: got %+v, %v, want the latest, /archive/Y.h5", name, a, ok)
+		}
+	}
+}

@@ -33,12 +33,13 @@ type Pipeline struct {
 	Audit func(event string, fields map[string]any) error
 
 	// Known, when set, says whether the audit log already holds an archive
-	// of this source content (by sha256), and where. The daemon answers it
+	// of this content (by archive.ContentKey: the source and sidecar bytes
+	// with the effective metadata of every series), and where. The daemon answers it
 	// from the replayed log: known content gives a duplicate without a
 	// second archive, and an archive on disk that the log does not name
 	// (left by a crash between the write and its record) is adopted with an
 	// "archived" record instead of being reported as a duplicate.
-	Known func(sourceSHA256 string) (archivePath string, ok bool)
+	Known func(contentKey string) (archivePath string, ok bool)
 
 	proc *processor.Processor
 }
@@ -56,6 +57,7 @@ func New(cfg *config.Config, cpus int) *Pipeline {
 // Result says what became of one source file.
 type Result struct {
 	Source        ingest.Source
+	ContentKey    string // archive.ContentKey of what was read
 	Archive       string // the archive written, or the existing one for a duplicate
 	ArchiveSHA256 string // of the archive file written; "" for a duplicate
 	ArchiveSize   int64
@@ -129,7 +131,7 @@ func (x *Prepared) Commit() (*Result, error) {
 	p, res, start := x.p, x.res, x.p.Now()
 	if x.temp != nil && p.Known != nil {
 		// The content may have been archived since Prepare looked.
-		if prev, ok := p.Known(res.Source.SHA256); ok {
+		if prev, ok := p.Known(res.ContentKey); ok {
 			x.temp.Discard()
 			x.temp = nil
 			res.Archive, res.Duplicate = prev, true
@@ -157,19 +159,20 @@ func (x *Prepared) Commit() (*Result, error) {
 	res.Duration = x.took + p.Now().Sub(start)
 	var err error
 	if res.Duplicate {
-		err = p.audit(audit.EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive}))
+		err = p.audit(audit.EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive, audit.FieldContentKey: res.ContentKey}))
 	} else {
 		fields := sourceFields(res.Source, map[string]any{
-			"archive_path":   res.Archive,
-			"archive_sha256": res.ArchiveSHA256,
-			"archive_size":   res.ArchiveSize,
-			"archive_id":     res.ArchiveID,
-			"datasets":       res.Datasets,
-			"products":       res.Products,
-			"params":         x.params,
-			"version":        buildinfo.Get().Version,
-			"revision":       buildinfo.Get().PipelineVersion(),
-			"duration_ns":    res.Duration.Nanoseconds(),
+			"archive_path":        res.Archive,
+			audit.FieldContentKey: res.ContentKey,
+			"archive_sha256":      res.ArchiveSHA256,
+			"archive_size":        res.ArchiveSize,
+			"archive_id":          res.ArchiveID,
+			"datasets":            res.Datasets,
+			"products":            res.Products,
+			"params":              x.params,
+			"version":             buildinfo.Get().Version,
+			"revision":            buildinfo.Get().PipelineVersion(),
+			"duration_ns":         res.Duration.Nanoseconds(),
 		})
 		if res.Adopted {
 			fields["adopted"] = true
@@ -237,10 +240,11 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		return nil, err
 	}
 	src := all[0].Source
-	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: src, Skipped: map[string]string{}}}
+	key := archive.ContentKey(src, all)
+	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: src, ContentKey: key, Skipped: map[string]string{}}}
 	res := x.res
 	if p.Known != nil {
-		if prev, ok := p.Known(src.SHA256); ok {
+		if prev, ok := p.Known(key); ok {
 			res.Archive, res.Duplicate = prev, true
 			x.took = p.Now().Sub(start)
 			return x, nil
@@ -248,6 +252,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	}
 	content := &archive.Content{
 		ID:          archive.NewID(),
+		Key:         key,
 		Source:      src,
 		Created:     start.UTC(),
 		Host:        p.Host,

@@ -325,7 +325,7 @@ func TestKnownAndAdopted(t *testing.T) {
 	}
 
 	// The log knows the content: a duplicate, and nothing written.
-	p.Known = func(sum string) (string, bool) { return "/somewhere/else.h5", sum == first.Source.SHA256 }
+	p.Known = func(key string) (string, bool) { return "/somewhere/else.h5", key == first.ContentKey }
 	p.Root = t.TempDir()
 	res, err = p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
