@@ -55,6 +55,8 @@ type Index struct {
 	seed      maphash.Seed
 	bySrcPath map[uint64]int32 // maphash of the source path -> latest entry
 	byArcPath map[uint64]int32
+
+	pending map[uint64]*Removal // planned removals not carried out in full, by seq
 }
 
 const (
@@ -195,6 +197,9 @@ func (ix *Index) Add(rec Record) {
 		ix.Events = make(map[string]uint64)
 	}
 	ix.Events[rec.Event]++
+	if isRemovalEvent(rec.Event) {
+		ix.addRemoval(rec)
+	}
 	if rec.Event != EventArchived {
 		return
 	}

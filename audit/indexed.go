@@ -22,14 +22,28 @@ func NewIndexed(l *Log, ix *Index) *Indexed {
 
 // Append appends a record to the log and adds it to the index.
 func (x *Indexed) Append(event string, fields map[string]any) error {
+	_, err := x.AppendRecord(event, fields)
+	return err
+}
+
+// AppendRecord is Append that returns the record as written.
+func (x *Indexed) AppendRecord(event string, fields map[string]any) (Record, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	rec, err := x.log.Append(event, fields)
 	if err != nil {
-		return err
+		return Record{}, err
 	}
 	x.ix.Add(rec)
-	return nil
+	return rec, nil
+}
+
+// Pending returns the planned removals the log has not seen carried out
+// in full (Index.Pending).
+func (x *Indexed) Pending() []Removal {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.ix.Pending()
 }
 
 // ArchiveOf returns the archive the log records for the content with this

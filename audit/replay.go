@@ -75,6 +75,13 @@ func Replay(path string) (*Index, error) {
 			counts[string(ev)] = c
 		}
 		*c++
+		if isRemovalEvent(string(ev)) {
+			rec, err := decodeRecord(line)
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w", seg, n, err)
+			}
+			ix.addRemoval(rec)
+		}
 		if string(ev) == EventArchived {
 			e := entry{seq: seq, srcPath: ix.storeRaw(f.srcPath), arcPath: ix.storeRaw(f.arcPath)}
 			e.size, _ = intValue(f.srcSize)

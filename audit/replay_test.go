@@ -203,3 +203,55 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 		}
 	}
 }
+
+// A removal planned and not carried out in full is pending after Replay
+// and after Add, so that the next start can finish it.
+func TestPendingRemovalsSurviveReplay(t *testing.T) {
+	opts := testOptions(t)
+	l := mustOpen(t, opts)
+	plan := func(action string, paths ...string) uint64 {
+		var files []any
+		for _, p := range paths {
+			files = append(files, map[string]any{"path": p, "to": "/done/" + p, "sha256": strings.Repeat("0a", 32)})
+		}
+		rec, err := l.Append(EventRemovalPlanned, map[string]any{"action": action, "files": files, FieldReason: "bad"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.Seq
+	}
+	done := func(event string, seq uint64, path string) {
+		mustAppend(t, l, event, map[string]any{FieldPlanned: int64(seq), FieldSourcePath: path})
+	}
+	moved := plan("move", "a.npy", "a.json")
+	done(EventSourceMoved, moved, "a.npy")
+	done(EventSourceMoved, moved, "a.json")
+	half := plan("delete", "b.npy", "b.json")
+	done(EventSourceDeleted, half, "b.npy")
+	quar := plan("quarantine", "c.npy")
+	done(EventSourceMoved, quar, "c.npy") // the quarantined record is missing
+	abandoned := plan("move", "d.npy")
+	done(EventRemovalAbandoned, abandoned, "d.npy")
+	mustClose(t, l)
+
+	replayed, err := Replay(opts.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := &Index{}
+	for _, r := range recordsOf(t, opts.Path) {
+		added.Add(r)
+	}
+	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
+		got := ix.Pending()
+		if len(got) != 2 || got[0].Seq != half || got[1].Seq != quar {
+			t.Fatalf("%s: pending %+v, want plans %d and %d", name, got, half, quar)
+		}
+		if f := got[0].Files; got[0].Action != "delete" || len(f) != 2 || !f[0].Done || f[1].Done || f[1].Path != "b.json" {
+			t.Errorf("%s: half-done delete: got %+v", name, got[0])
+		}
+		if q := got[1]; q.Action != "quarantine" || q.Quarantined || !q.Files[0].Done || q.Reason != "bad" || q.Files[0].To != "/done/c.npy" {
+			t.Errorf("%s: quarantine without its record: got %+v", name, q)
+		}
+	}
+}

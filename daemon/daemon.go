@@ -107,6 +107,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := removeTemps(cfg.Archive.Root, d.log); err != nil {
 		return err
 	}
+	// Before the watcher looks: a source whose removal a crash
+	// interrupted is not new work.
+	d.recoverRemovals()
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	watchErr := make(chan error, 1)

@@ -2,21 +2,19 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
+	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
-	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/pipeline"
@@ -43,6 +41,12 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 // index, in log order.
 func (d *Daemon) appendRecord(event string, fields map[string]any) error {
 	return d.logx.Append(event, fields)
+}
+
+// appendSeq is appendRecord that returns the record's seq.
+func (d *Daemon) appendSeq(event string, fields map[string]any) (uint64, error) {
+	rec, err := d.logx.AppendRecord(event, fields)
+	return rec.Seq, err
 }
 
 func (d *Daemon) known(sum string) (string, bool) { return d.logx.ArchiveOf(sum) }
@@ -105,9 +109,11 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 }
 
 // after keeps, moves or deletes a source whose content is archived. The
-// source goes only once the archive has been re-read and matches its
-// data_sha256, its record is on disk (Process returned), and the source
-// still holds the content that was archived.
+// source goes only once its archive has been re-read and matches its
+// data_sha256 and holds this very content (the same content key: the same
+// bytes read with the same metadata), its record is on disk (Process
+// returned), and the source and its sidecar still hold the bytes that were
+// archived.
 func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) error {
 	if w.After == "keep" {
 		return nil
@@ -115,38 +121,42 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 	if err := pipeline.CheckData(res.Archive); err != nil {
 		return fmt.Errorf("archive not verified: %w", err)
 	}
-	if sum, err := pipeline.FileSHA256(ev.Path); err != nil {
-		return err
-	} else if sum != res.Source.SHA256 {
-		return fmt.Errorf("the source changed since it was archived")
+	if key, err := archive.StoredContentKey(res.Archive); err != nil {
+		return fmt.Errorf("archive not verified: %w", err)
+	} else if key != res.ContentKey {
+		return fmt.Errorf("archive not verified: %s holds other content (content_key %q, want %q)", res.Archive, key, res.ContentKey)
 	}
-	files := []string{ev.Path}
+	files, shas := []string{ev.Path}, []string{res.Source.SHA256}
 	if sc := res.Source.Sidecar; sc != nil {
-		files = append(files, sc.Path)
+		files, shas = append(files, sc.Path), append(shas, sc.SHA256)
 	}
-	switch w.After {
-	case "move":
-		for _, f := range files {
-			dest, err := moveFile(f, filepath.Join(w.DoneDir, relTo(ev, f)))
-			if err != nil {
-				return err
-			}
-			if err := d.appendRecord(audit.EventSourceMoved, map[string]any{"source_path": f, "moved_to": dest, "archive_path": res.Archive, "source_sha256": res.Source.SHA256}); err != nil {
-				return err
-			}
+	dir, err := openParent(w.Dir, ev.Path, 0)
+	if err != nil {
+		return err
+	}
+	for i, f := range files {
+		sum, err := hashAt(dir, filepath.Base(f))
+		if err != nil {
+			dir.Close()
+			return err
 		}
-	case "delete":
-		for _, f := range files {
-			if err := os.Remove(f); err != nil {
-				return err
-			}
-			if err := durable.SyncDir(filepath.Dir(f)); err != nil {
-				return err
-			}
-			if err := d.appendRecord(audit.EventSourceDeleted, map[string]any{"source_path": f, "archive_path": res.Archive, "source_sha256": res.Source.SHA256}); err != nil {
-				return err
-			}
+		if sum != shas[i] {
+			dir.Close()
+			return fmt.Errorf("%s changed since it was archived", f)
 		}
+	}
+	dir.Close()
+	root := ""
+	if w.After == "move" {
+		root = w.DoneDir
+	}
+	r, err := d.plan(w.After, w.Dir, root, files, shas, map[string]any{
+		"archive_path": res.Archive, audit.FieldContentKey: res.ContentKey, "source_sha256": res.Source.SHA256})
+	if err != nil {
+		return err
+	}
+	if err := d.carryOut(r, w.Dir); err != nil {
+		return err
 	}
 	if w := d.watcher; w != nil {
 		w.Done(ev.Path)
@@ -154,49 +164,76 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 	return nil
 }
 
-// reject handles bad input: moved to the quarantine directory with a
-// reason file, or left in place (not retried until it changes).
+// reject handles bad input: moved with its sidecar to the quarantine
+// directory beside a reason file, or left in place (not retried until it
+// changes). Whatever part of that fails is logged and recorded: a file is
+// never quarantined silently, nor left without its reason.
 func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap.Logger) {
 	d.forget(ev.Path)
 	if m := d.opts.Metrics; m != nil {
 		m.Rejected(w.Dir)
 	}
 	reason := cause.Error()
+	if d.watcher != nil {
+		defer d.watcher.Done(ev.Path)
+	}
 	if w.QuarantineDir == "" {
 		log.Warn("rejected; left in place until it changes", zap.String("reason", reason))
 		return
 	}
+	files, shas, err := d.quarantineFiles(w, ev)
+	if err != nil {
+		log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
+		if aerr := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "reason": reason, "not_moved": err.Error()}); aerr != nil {
+			log.Error("audit", zap.Error(aerr))
+		}
+		return
+	}
+	r, err := d.plan("quarantine", w.Dir, w.QuarantineDir, files, shas, map[string]any{"reason": reason})
+	if err != nil {
+		log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
+		if aerr := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "reason": reason, "not_moved": err.Error()}); aerr != nil {
+			log.Error("audit", zap.Error(aerr))
+		}
+		return
+	}
+	moveErr := d.carryOut(r, w.Dir)
+	to, noteErr := d.finishQuarantine(r, moveErr)
+	switch {
+	case moveErr != nil:
+		log.Error("rejected, and not quarantined in full", zap.String("reason", reason), zap.Error(moveErr))
+	case noteErr != nil:
+		log.Error("quarantined without its reason file", zap.String("to", to), zap.String("reason", reason), zap.Error(noteErr))
+	default:
+		log.Warn("quarantined", zap.String("to", to), zap.String("reason", reason))
+	}
+}
+
+// quarantineFiles lists a rejected file and the sidecars beside it, with
+// their sha256: what the plan to quarantine them names.
+func (d *Daemon) quarantineFiles(w *config.Watch, ev watcher.Event) ([]string, []string, error) {
+	dir, err := openParent(w.Dir, ev.Path, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dir.Close()
 	files := []string{ev.Path}
 	stem := strings.TrimSuffix(ev.Path, filepath.Ext(ev.Path))
-	for _, ext := range []string{".json", ".toml"} {
-		if fileExists(stem + ext) {
+	for _, ext := range ingest.SidecarExts {
+		if stem+ext == ev.Path {
+			continue
+		}
+		if st, err := durable.Lstatat(dir, filepath.Base(stem+ext)); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
 			files = append(files, stem+ext)
 		}
 	}
-	var dests []string
-	for _, f := range files {
-		dest, err := moveFile(f, filepath.Join(w.QuarantineDir, relTo(ev, f)))
-		if err != nil {
-			log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
-			return
+	shas := make([]string, len(files))
+	for i, f := range files {
+		if shas[i], err = hashAt(dir, filepath.Base(f)); err != nil {
+			return nil, nil, err
 		}
-		dests = append(dests, dest)
 	}
-	note, _ := json.MarshalIndent(map[string]any{
-		"source_path":      ev.Path,
-		"quarantined_path": dests[0],
-		"reason":           reason,
-		"time":             time.Now().UTC().Format(time.RFC3339Nano),
-		"gwwatchd_version": buildinfo.Get().Version,
-	}, "", "  ")
-	if err := durable.WriteFile(dests[0]+".reason.json", append(note, '\n'), 0o640); err != nil {
-		log.Error("could not write the quarantine reason", zap.Error(err))
-	}
-	if err := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "quarantine_path": dests[0], "reason": reason}); err != nil {
-		log.Error("audit", zap.Error(err))
-	}
-	log.Warn("quarantined", zap.String("to", dests[0]), zap.String("reason", reason))
-	d.watcher.Done(ev.Path)
+	return files, shas, nil
 }
 
 // retryLater queues a file again after a transient failure (the writer
@@ -219,73 +256,6 @@ func (d *Daemon) forget(path string) {
 	d.mu.Lock()
 	delete(d.retry, path)
 	d.mu.Unlock()
-}
-
-// relTo is where f, the event's file or its sidecar beside it, lies
-// relative to its watch directory.
-func relTo(ev watcher.Event, f string) string {
-	rel := filepath.Join(filepath.Dir(ev.Rel), filepath.Base(f))
-	if !filepath.IsLocal(rel) {
-		return filepath.Base(f)
-	}
-	return rel
-}
-
-// moveFile moves src to dest, or to dest with _2, _3, ... before its
-// extension when dest exists, and returns where it went. Across file
-// systems it copies, syncs, and only then removes the source.
-func moveFile(src, dest string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
-		return "", err
-	}
-	ext := filepath.Ext(dest)
-	base := strings.TrimSuffix(dest, ext)
-	for i := 1; ; i++ {
-		name := dest
-		if i > 1 {
-			name = fmt.Sprintf("%s_%d%s", base, i, ext)
-		}
-		if _, err := os.Lstat(name); err == nil {
-			continue
-		}
-		err := os.Rename(src, name)
-		if errors.Is(err, syscall.EXDEV) {
-			err = copyThenRemove(src, name)
-		}
-		if err != nil {
-			return "", err
-		}
-		if err := durable.SyncDir(filepath.Dir(name)); err != nil {
-			return "", err
-		}
-		return name, durable.SyncDir(filepath.Dir(src))
-	}
-}
-
-func copyThenRemove(src, dest string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(dest)
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(dest)
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Remove(src)
 }
 
 func fileExists(p string) bool {

@@ -1,0 +1,408 @@
+package daemon
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/buildinfo"
+	"github.com/gwwatchd/gwwatchd/internal/durable"
+)
+
+// A source leaves its watch directory in three steps, each durable before
+// the next: a removal_planned record naming every file that goes (the data
+// file and its sidecar) and where; the moves or deletes; a source_moved or
+// source_deleted record per file. A crash anywhere leaves a plan that the
+// next start finds pending in the replayed log and finishes (recover), so
+// every removal is in the log and a data file and its sidecar always go
+// together. Paths below the watch, done and quarantine directories are
+// walked without following symbolic links, and a move never replaces a
+// file at its destination.
+
+// maxName is the longest file name the file systems in use take, in bytes.
+const maxName = 255
+
+// removal is one plan being carried out.
+type removal struct {
+	seq    uint64
+	action string // "move", "delete" or "quarantine"
+	files  []removalFile
+	root   string // the done or quarantine directory of a move
+	fields map[string]any
+}
+
+type removalFile struct {
+	path string // absolute source path
+	to   string // absolute destination of a move
+	sha  string
+}
+
+// plan chooses where the files go and records the plan. files are
+// absolute paths in one directory below watchDir; a move goes to the same
+// relative directory below root, each file under its own name or, when
+// any of the names is taken, all of them with the same _2, _3, ... so that
+// a data file and its sidecar keep matching stems.
+func (d *Daemon) plan(action, watchDir, root string, files []string, shas []string, fields map[string]any) (*removal, error) {
+	r := &removal{action: action, root: root, fields: fields}
+	for i, f := range files {
+		r.files = append(r.files, removalFile{path: f, sha: shas[i]})
+	}
+	if action != "delete" {
+		relDir, err := relDir(watchDir, files[0])
+		if err != nil {
+			return nil, err
+		}
+		dir, err := durable.OpenDir(root, relDir, 0o750)
+		if err != nil {
+			return nil, err
+		}
+		defer dir.Close()
+		for n := 1; ; n++ {
+			free := true
+			for i, f := range files {
+				name := suffixed(filepath.Base(f), n)
+				if _, err := durable.Lstatat(dir, name); !errors.Is(err, fs.ErrNotExist) {
+					free = false
+					break
+				}
+				r.files[i].to = filepath.Join(root, relDir, name)
+			}
+			if free {
+				break
+			}
+			if n > 10000 {
+				return nil, fmt.Errorf("%s: more than 10000 files of this name in %s", filepath.Base(files[0]), dir.Name())
+			}
+		}
+	}
+	rec := map[string]any{"action": action, "files": r.fileList()}
+	if root != "" {
+		rec["to_dir"] = root
+	}
+	for k, v := range fields {
+		rec[k] = v
+	}
+	seq, err := d.appendSeq(audit.EventRemovalPlanned, rec)
+	if err != nil {
+		return nil, err
+	}
+	r.seq = seq
+	return r, nil
+}
+
+func (r *removal) fileList() []any {
+	out := make([]any, len(r.files))
+	for i, f := range r.files {
+		m := map[string]any{"path": f.path, "sha256": f.sha}
+		if f.to != "" {
+			m["to"] = f.to
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// carryOut moves or deletes every file of the plan and records each.
+// A file that cannot be handled is recorded as abandoned with the reason,
+// and the first such error is returned once every file was tried.
+func (d *Daemon) carryOut(r *removal, watchDir string) error {
+	var first error
+	for _, f := range r.files {
+		err := d.removeOne(r, f, watchDir)
+		if err == nil {
+			continue
+		}
+		if first == nil {
+			first = err
+		}
+		if aerr := d.abandon(r.seq, f.path, err.Error()); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+	}
+	return first
+}
+
+// removeOne moves or deletes one file of a plan, or finds it already done
+// by an earlier run, and records it.
+func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
+	src, err := openParent(watchDir, f.path, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	name := filepath.Base(f.path)
+	_, statErr := durable.Lstatat(src, name)
+	present := statErr == nil
+	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+		return statErr
+	}
+	switch r.action {
+	case "delete":
+		if present {
+			if sum, err := hashAt(src, name); err != nil {
+				return err
+			} else if sum != f.sha {
+				return fmt.Errorf("%s changed since the removal was planned; kept", f.path)
+			}
+			if err := durable.RemoveAt(src, name); err != nil {
+				return err
+			}
+		}
+		return d.appendRecord(audit.EventSourceDeleted, map[string]any{
+			audit.FieldPlanned: int64(r.seq), "source_path": f.path, "source_sha256": f.sha,
+			"archive_path": r.fields["archive_path"]})
+	default:
+		dst, err := openParent(r.root, f.to, 0o750)
+		if err != nil {
+			return err
+		}
+		defer dst.Close()
+		toName := filepath.Base(f.to)
+		_, dstErr := durable.Lstatat(dst, toName)
+		arrived := dstErr == nil
+		switch {
+		case present && !arrived:
+			if sum, err := hashAt(src, name); err != nil {
+				return err
+			} else if sum != f.sha {
+				return fmt.Errorf("%s changed since the removal was planned; kept", f.path)
+			}
+			if err := durable.MoveNoReplace(src, name, dst, toName); err != nil {
+				return err
+			}
+		case present && arrived:
+			// A copy across file systems that was linked into place
+			// before the original could be removed: the same bytes at
+			// both ends finish the move; anything else stays.
+			there, err := hashAt(dst, toName)
+			if err != nil {
+				return err
+			}
+			if there != f.sha {
+				return fmt.Errorf("%s is taken by another file; %s kept", f.to, f.path)
+			}
+			if err := durable.RemoveAt(src, name); err != nil {
+				return err
+			}
+		case !present && !arrived:
+			return fmt.Errorf("%s is neither at its path nor at %s", f.path, f.to)
+		}
+		fields := map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": f.path, "moved_to": f.to, "source_sha256": f.sha}
+		if a, ok := r.fields["archive_path"]; ok {
+			fields["archive_path"] = a
+		}
+		if r.action == "quarantine" {
+			fields["quarantine"] = true
+		}
+		return d.appendRecord(audit.EventSourceMoved, fields)
+	}
+}
+
+func (d *Daemon) abandon(seq uint64, path, reason string) error {
+	return d.appendRecord(audit.EventRemovalAbandoned, map[string]any{audit.FieldPlanned: int64(seq), "source_path": path, "reason": reason})
+}
+
+// finishQuarantine writes the reason file beside the quarantined data
+// file and the quarantined record, which closes the plan. When the data
+// file could not be moved, the record says so and no reason file is
+// written, as there is nothing beside which to write it.
+func (d *Daemon) finishQuarantine(r *removal, moveErr error) (string, error) {
+	reason, _ := r.fields["reason"].(string)
+	data := r.files[0]
+	fields := map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": data.path, "reason": reason}
+	var noteErr error
+	if dst, err := openParent(r.root, data.to, 0); err == nil {
+		defer dst.Close()
+		if _, err := durable.Lstatat(dst, filepath.Base(data.to)); err == nil {
+			fields["quarantine_path"] = data.to
+			note := map[string]any{
+				"source_path":      data.path,
+				"quarantined_path": data.to,
+				"reason":           reason,
+				"time":             time.Now().UTC().Format(time.RFC3339Nano),
+				"gwwatchd_version": buildinfo.Get().Version,
+			}
+			if moveErr != nil {
+				note["not_moved"] = moveErr.Error()
+			}
+			b, _ := json.MarshalIndent(note, "", "  ")
+			name := reasonName(filepath.Base(data.to))
+			if noteErr = durable.WriteFileAt(dst, name, append(b, '\n'), 0o640); noteErr == nil {
+				fields["reason_file"] = filepath.Join(filepath.Dir(data.to), name)
+			}
+		}
+	}
+	if moveErr != nil {
+		fields["not_moved"] = moveErr.Error()
+	}
+	if noteErr != nil {
+		fields["reason_file_error"] = noteErr.Error()
+	}
+	if err := d.appendRecord(audit.EventQuarantined, fields); err != nil {
+		return "", err
+	}
+	q, _ := fields["quarantine_path"].(string)
+	return q, noteErr
+}
+
+// recoverRemovals finishes the removals a crash interrupted, as the log
+// has them pending.
+func (d *Daemon) recoverRemovals() {
+	for _, p := range d.logx.Pending() {
+		r := &removal{seq: p.Seq, action: p.Action, fields: map[string]any{}}
+		if p.ArchivePath != "" {
+			r.fields["archive_path"] = p.ArchivePath
+		}
+		if p.Reason != "" {
+			r.fields["reason"] = p.Reason
+		}
+		var todo []removalFile
+		for _, f := range p.Files {
+			rf := removalFile{path: f.Path, to: f.To, sha: f.SHA256}
+			r.files = append(r.files, rf)
+			if !f.Done {
+				todo = append(todo, rf)
+			}
+		}
+		if len(r.files) == 0 {
+			continue
+		}
+		r.root = d.plannedRoot(p)
+		watchDir := d.watchDirOf(r.files[0].path)
+		log := d.log.With(zap.String("source", r.files[0].path), zap.Uint64("planned", p.Seq), zap.String("action", p.Action))
+		var first error
+		for _, f := range todo {
+			if err := d.removeOne(r, f, watchDir); err != nil {
+				if first == nil {
+					first = err
+				}
+				if aerr := d.abandon(r.seq, f.path, err.Error()); aerr != nil {
+					log.Error("audit", zap.Error(aerr))
+					return
+				}
+			}
+		}
+		if p.Action == "quarantine" && !p.Quarantined {
+			if _, err := d.finishQuarantine(r, first); err != nil {
+				log.Error("finishing an interrupted quarantine", zap.Error(err))
+			}
+		}
+		if first != nil {
+			log.Warn("finished an interrupted removal, not in full", zap.Error(first))
+		} else {
+			log.Info("finished an interrupted removal")
+		}
+	}
+}
+
+// plannedRoot is the done or quarantine directory a plan moves to.
+func (d *Daemon) plannedRoot(p audit.Removal) string {
+	if p.ToDir != "" {
+		return p.ToDir
+	}
+	if len(p.Files) > 0 {
+		return filepath.Dir(p.Files[0].To)
+	}
+	return ""
+}
+
+// watchDirOf is the watch directory a source path is below, or its own
+// directory once no watch holds it any more.
+func (d *Daemon) watchDirOf(path string) string {
+	cfg := d.cfg.Load()
+	best := ""
+	for _, w := range cfg.Watch {
+		if rel, err := filepath.Rel(w.Dir, path); err == nil && filepath.IsLocal(rel) && len(w.Dir) > len(best) {
+			best = w.Dir
+		}
+	}
+	if best == "" {
+		return filepath.Dir(path)
+	}
+	return best
+}
+
+// openParent opens the directory of path, which lies below root, without
+// following links below root; perm non-zero makes missing directories.
+func openParent(root, path string, perm os.FileMode) (*os.File, error) {
+	rel, err := relDir(root, path)
+	if err != nil {
+		return nil, err
+	}
+	return durable.OpenDir(root, rel, perm)
+}
+
+func relDir(root, path string) (string, error) {
+	rel, err := filepath.Rel(root, filepath.Dir(path))
+	if err != nil || (rel != "." && !filepath.IsLocal(rel)) {
+		return "", fmt.Errorf("%s is not below %s", path, root)
+	}
+	return rel, nil
+}
+
+// hashAt returns the sha256 of the regular file name in dir, opened
+// without following a link or blocking on a FIFO.
+func hashAt(dir *os.File, name string) (string, error) {
+	f, err := durable.OpenFileAt(dir, name, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", err
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", f.Name())
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// suffixed is name with _n before its extension for n > 1, cut so that
+// it stays within maxName bytes.
+func suffixed(name string, n int) string {
+	if n <= 1 {
+		return name
+	}
+	ext := filepath.Ext(name)
+	stem, tail := strings.TrimSuffix(name, ext), fmt.Sprintf("_%d%s", n, ext)
+	return cutUTF8(stem, maxName-len(tail)) + tail
+}
+
+// reasonName is the name of the reason file beside a quarantined file:
+// NAME.reason.json, or for a name too long for that, as much of it as
+// fits and 8 hex digits of its sha256 so that names stay distinct.
+func reasonName(name string) string {
+	const ext = ".reason.json"
+	if len(name)+len(ext) <= maxName {
+		return name + ext
+	}
+	sum := sha256.Sum256([]byte(name))
+	tail := "-" + hex.EncodeToString(sum[:4]) + ext
+	return cutUTF8(name, maxName-len(tail)) + tail
+}
+
+// cutUTF8 cuts s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,408 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/internal/durable"
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/pipeline"
+	"github.com/gwwatchd/gwwatchd/watcher"
+)
+
+// testBed is a daemon without a watcher over one watch directory, its
+// done and quarantine directories and an audit log.
+type testBed struct {
+	t                           *testing.T
+	dir, in, done, quar, logPth string
+	cfg                         *config.Config
+	d                           *Daemon
+	alog                        *audit.Log
+}
+
+func newTestBed(t *testing.T, after string) *testBed {
+	t.Helper()
+	dir := t.TempDir()
+	b := &testBed{t: t, dir: dir, in: filepath.Join(dir, "in"), done: filepath.Join(dir, "done"),
+		quar: filepath.Join(dir, "quarantine"), logPth: filepath.Join(dir, "audit.log")}
+	os.MkdirAll(b.in, 0o755)
+	b.cfg = config.Default()
+	b.cfg.Archive.Root = filepath.Join(dir, "archive")
+	b.cfg.Processing.Spectrogram.Enabled = false
+	b.cfg.Processing.ASD.FFTLength = 1
+	b.cfg.Watch = []config.Watch{{Dir: b.in, After: after, DoneDir: b.done, QuarantineDir: b.quar}}
+	b.open()
+	return b
+}
+
+// open (re)opens the log and makes a daemon from its replayed index, as a
+// start does.
+func (b *testBed) open() {
+	b.t.Helper()
+	if b.alog != nil {
+		b.alog.Close()
+	}
+	alog, err := audit.Open(audit.Options{Path: b.logPth, StateDir: b.dir})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { alog.Close() })
+	ix, err := audit.Replay(b.logPth)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.alog = alog
+	b.d = &Daemon{opts: Options{Audit: alog}, log: zap.NewNop(), logx: audit.NewIndexed(alog, ix), retry: map[string]int{}}
+	b.d.cfg.Store(b.cfg)
+}
+
+// handle runs one ready file through the worker's path.
+func (b *testBed) handle(path string) {
+	b.t.Helper()
+	p := pipeline.New(b.cfg, 1)
+	p.Audit, p.Known = b.d.appendRecord, b.d.known
+	rel, _ := filepath.Rel(b.in, path)
+	b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: path, Rel: rel}})
+}
+
+func (b *testBed) records(event string) []audit.Record {
+	b.t.Helper()
+	var out []audit.Record
+	if err := audit.Scan(b.logPth, func(r audit.Record, _ []byte) error {
+		if event == "" || r.Event == event {
+			out = append(out, r)
+		}
+		return nil
+	}); err != nil {
+		b.t.Fatal(err)
+	}
+	return out
+}
+
+func zeros(t *testing.T, path string, n int) {
+	t.Helper()
+	if err := synth.WriteNPY(path, make([]float64, n)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Dead channels and zero-filled gaps give identical bytes for different
+// channels and times; with after = "delete" the second file must not be
+// taken for the first and deleted with no archive holding it.
+func TestSameBytesOtherMetadataAreNotMerged(t *testing.T) {
+	b := newTestBed(t, "delete")
+	x := filepath.Join(b.in, "K-K1_PEM_SEIS_X-1300001000-16.npy")
+	y := filepath.Join(b.in, "K-K1_PEM_SEIS_Y-1300002000-16.npy")
+	zeros(t, x, 16*64)
+	zeros(t, y, 16*64)
+	// The same bytes again under one name, with two different sidecars.
+	s1 := filepath.Join(b.in, "K-K1_PEM_MAG-1300003000-16.npy")
+	zeros(t, s1, 16*64)
+	write(t, strings.TrimSuffix(s1, ".npy")+".json", `{"channel": "K1:PEM-MAG_X", "unit": "T"}`)
+	for _, f := range []string{x, y, s1} {
+		b.handle(f)
+	}
+	write(t, strings.TrimSuffix(s1, ".npy")+".json", `{"channel": "K1:PEM-MAG_Y", "unit": "T"}`)
+	zeros(t, s1, 16*64)
+	b.handle(s1)
+
+	arch := b.records(audit.EventArchived)
+	if n := len(b.records(audit.EventDuplicate)); n != 0 || len(arch) != 4 {
+		t.Fatalf("got %d archived and %d duplicate records, want 4 archives and no duplicate", len(arch), n)
+	}
+	want := map[string]bool{"K-K1_PEM_SEIS_X-1300001000-16@1300001000": true, "K-K1_PEM_SEIS_Y-1300002000-16@1300002000": true,
+		"K1:PEM-MAG_X@1300003000": true, "K1:PEM-MAG_Y@1300003000": true}
+	for _, r := range arch {
+		doc, err := archive.Read(r.String("archive_path"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ds := range doc.Datasets {
+			if strings.HasPrefix(ds.Path, "/raw/") {
+				t0, _ := ds.Attr("t0").(float64)
+				key := ds.Attr("channel").(string) + "@" + strconv.FormatFloat(t0, 'f', -1, 64)
+				if !want[key] {
+					t.Errorf("archive %s holds %s, not one of the expected series", r.String("archive_path"), key)
+				}
+				delete(want, key)
+			}
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no archive holds %v", want)
+	}
+	if n := len(b.records(audit.EventSourceDeleted)); n != 6 {
+		t.Errorf("got %d source_deleted records, want 6 (4 data files, 2 sidecars)", n)
+	}
+}
+
+// A move never replaces what is at its destination, and a data file and
+// its sidecar take the same free name there.
+func TestMoveNeverReplaces(t *testing.T) {
+	b := newTestBed(t, "move")
+	src := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
+	synth.WriteNPY(src, synth.Coloured(8*64, 64, 5, 1))
+	write(t, strings.TrimSuffix(src, ".npy")+".json", `{"channel": "K1:TEST"}`)
+	os.MkdirAll(b.done, 0o755)
+	// Only the sidecar's name is taken in done_dir.
+	write(t, filepath.Join(b.done, "K-K1_TEST-1300000000-8.json"), "someone else's")
+	b.handle(src)
+	if got, _ := os.ReadFile(filepath.Join(b.done, "K-K1_TEST-1300000000-8.json")); string(got) != "someone else's" {
+		t.Errorf("a file in done_dir was replaced: now %q", got)
+	}
+	for _, name := range []string{"K-K1_TEST-1300000000-8_2.npy", "K-K1_TEST-1300000000-8_2.json"} {
+		if _, err := os.Stat(filepath.Join(b.done, name)); err != nil {
+			t.Errorf("data file and sidecar must move together under one free stem: %v", err)
+		}
+	}
+
+	// The primitive itself, with a file appearing at the destination
+	// after the name was chosen.
+	from, _ := os.Open(b.in)
+	to, _ := os.Open(b.done)
+	defer from.Close()
+	defer to.Close()
+	write(t, filepath.Join(b.in, "a"), "mine")
+	write(t, filepath.Join(b.done, "a"), "theirs")
+	if err := durable.MoveNoReplace(from, "a", to, "a"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("MoveNoReplace onto a file: got %v, want ErrExist", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b.done, "a")); string(got) != "theirs" {
+		t.Errorf("destination replaced: %q", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b.in, "a")); string(got) != "mine" {
+		t.Errorf("source lost: %q", got)
+	}
+}
+
+// crashStates are the states a kill -9 can leave a move of a data file
+// and its sidecar in, once its plan is recorded.
+var crashStates = []struct {
+	name  string
+	moved int // files moved before the crash
+	recs  int // of those, recorded
+}{
+	{"planned only", 0, 0},
+	{"data moved", 1, 0},
+	{"data moved and recorded", 1, 1},
+	{"both moved, none recorded", 2, 0},
+	{"both moved, data recorded", 2, 1},
+}
+
+// Kill -9 at the moment of a move or delete must leave every removal in
+// the log and the data file and its sidecar together: the next start
+// finishes what the plan names.
+func TestInterruptedRemovalIsFinishedAtStart(t *testing.T) {
+	for _, action := range []string{"move", "delete", "quarantine"} {
+		for _, cs := range crashStates {
+			t.Run(action+"/"+cs.name, func(t *testing.T) {
+				b := newTestBed(t, action)
+				data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
+				side := strings.TrimSuffix(data, ".npy") + ".json"
+				synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 2))
+				write(t, side, `{"channel": "K1:TEST"}`)
+				files := []string{data, side}
+				shas := make([]string, 2)
+				for i, f := range files {
+					shas[i], _ = pipeline.FileSHA256(f)
+				}
+				root, plannedAction := b.done, action
+				if action == "quarantine" {
+					root = b.quar
+				}
+				if action == "delete" {
+					root = ""
+				}
+				r, err := b.d.plan(plannedAction, b.in, root, files, shas, map[string]any{"reason": "test: bad", "archive_path": "/a.h5"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Do part of the work by hand, as a crash leaves it.
+				srcDir, _ := os.Open(b.in)
+				for i := 0; i < cs.moved; i++ {
+					if action == "delete" {
+						durable.RemoveAt(srcDir, filepath.Base(files[i]))
+					} else {
+						dst, err := openParent(root, r.files[i].to, 0o750)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if err := durable.MoveNoReplace(srcDir, filepath.Base(files[i]), dst, filepath.Base(r.files[i].to)); err != nil {
+							t.Fatal(err)
+						}
+						dst.Close()
+					}
+					if i < cs.recs {
+						ev := audit.EventSourceMoved
+						if action == "delete" {
+							ev = audit.EventSourceDeleted
+						}
+						b.d.appendRecord(ev, map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": files[i]})
+					}
+				}
+				srcDir.Close()
+
+				b.open() // the next start
+				if n := len(b.d.logx.Pending()); n != 1 {
+					t.Fatalf("pending after the crash: got %d plans, want 1", n)
+				}
+				b.d.recoverRemovals()
+				if p := b.d.logx.Pending(); len(p) != 0 {
+					t.Errorf("still pending after recovery: %+v", p)
+				}
+				for i, f := range files {
+					if _, err := os.Lstat(f); err == nil {
+						t.Errorf("%s is still in the watch directory", f)
+					}
+					if action != "delete" {
+						if sum, err := pipeline.FileSHA256(r.files[i].to); err != nil || sum != shas[i] {
+							t.Errorf("%s: not at %s whole: %v", f, r.files[i].to, err)
+						}
+					}
+					want := audit.EventSourceMoved
+					if action == "delete" {
+						want = audit.EventSourceDeleted
+					}
+					n := 0
+					for _, rec := range b.records(want) {
+						if rec.String("source_path") == f {
+							n++
+						}
+					}
+					if n != 1 {
+						t.Errorf("%s: %d %s records, want exactly 1", f, n, want)
+					}
+				}
+				if action == "quarantine" {
+					q := b.records(audit.EventQuarantined)
+					if len(q) != 1 || q[0].String("quarantine_path") != r.files[0].to {
+						t.Fatalf("quarantined records: got %+v, want one naming %s", q, r.files[0].to)
+					}
+					if _, err := os.Stat(q[0].String("reason_file")); err != nil {
+						t.Errorf("no reason file: %v", err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A link planted in done_dir or quarantine_dir must not redirect a move
+// outside it.
+func TestLinkInDoneDirIsNotFollowed(t *testing.T) {
+	for _, action := range []string{"move", "quarantine"} {
+		t.Run(action, func(t *testing.T) {
+			b := newTestBed(t, action)
+			b.cfg.Watch[0].Recursive = true
+			outside := filepath.Join(b.dir, "outside")
+			os.MkdirAll(outside, 0o755)
+			root := b.done
+			if action == "quarantine" {
+				root = b.quar
+			}
+			os.MkdirAll(root, 0o755)
+			os.MkdirAll(filepath.Join(b.in, "sub"), 0o755)
+			if err := os.Symlink(outside, filepath.Join(root, "sub")); err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(b.in, "sub", "K-K1_TEST-1300000000-8.npy")
+			if action == "move" {
+				synth.WriteNPY(src, synth.Coloured(8*64, 64, 5, 3))
+			} else {
+				write(t, src, "not a numpy file")
+			}
+			write(t, strings.TrimSuffix(src, ".npy")+".json", `{"channel": "K1:TEST"}`)
+			b.handle(src)
+			if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+				t.Errorf("%d files written outside %s through a link", len(entries), root)
+			}
+			if _, err := os.Stat(src); err != nil {
+				t.Errorf("the source is gone: %v", err)
+			}
+			if action == "quarantine" {
+				q := b.records(audit.EventQuarantined)
+				if len(q) != 1 || q[0].String("not_moved") == "" || !strings.Contains(q[0].String("not_moved"), "symbolic link") {
+					t.Errorf("quarantined records: got %+v, want one saying the file was not moved, and why", q)
+				}
+			}
+		})
+	}
+}
+
+// A 250-character name still gets its reason file, and a sidecar that
+// cannot be moved still leaves the quarantined data file its reason file
+// and a record.
+func TestQuarantineNeverFailsSilently(t *testing.T) {
+	t.Run("long name", func(t *testing.T) {
+		b := newTestBed(t, "keep")
+		src := filepath.Join(b.in, strings.Repeat("x", 246)+".npy")
+		write(t, src, "not a numpy file")
+		b.handle(src)
+		q := b.records(audit.EventQuarantined)
+		if len(q) != 1 {
+			t.Fatalf("got %d quarantined records, want 1", len(q))
+		}
+		rf := q[0].String("reason_file")
+		if rf == "" || len(filepath.Base(rf)) > 255 {
+			t.Fatalf("reason file %q: want one with a name of at most 255 bytes", rf)
+		}
+		if b, err := os.ReadFile(rf); err != nil || !strings.Contains(string(b), "not a NumPy file") {
+			t.Errorf("reason file: %v %s", err, b)
+		}
+	})
+	t.Run("sidecar gone before its move", func(t *testing.T) {
+		b := newTestBed(t, "keep")
+		src := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
+		side := strings.TrimSuffix(src, ".npy") + ".json"
+		write(t, src, "not a numpy file")
+		write(t, side, `{"channel": "K1:TEST"}`)
+		files, shas, err := b.d.quarantineFiles(&b.cfg.Watch[0], watcher.Event{Path: src, Rel: filepath.Base(src)})
+		if err != nil || len(files) != 2 {
+			t.Fatalf("quarantineFiles: %v, %v", files, err)
+		}
+		r, err := b.d.plan("quarantine", b.in, b.quar, files, shas, map[string]any{"reason": "bad"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(side)
+		moveErr := b.d.carryOut(r, b.in)
+		if moveErr == nil {
+			t.Fatal("carryOut: got nil, want the sidecar's error")
+		}
+		to, err := b.d.finishQuarantine(r, moveErr)
+		if err != nil || to != r.files[0].to {
+			t.Fatalf("finishQuarantine: %q, %v", to, err)
+		}
+		q := b.records(audit.EventQuarantined)
+		if len(q) != 1 || q[0].String("not_moved") == "" {
+			t.Errorf("quarantined record: %+v, want one saying what was not moved", q)
+		}
+		if _, err := os.Stat(q[0].String("reason_file")); err != nil {
+			t.Errorf("reason file: %v", err)
+		}
+		if n := len(b.records(audit.EventRemovalAbandoned)); n != 1 {
+			t.Errorf("got %d removal_abandoned records, want 1 for the sidecar", n)
+		}
+		if p := b.d.logx.Pending(); len(p) != 0 {
+			t.Errorf("plan left pending: %+v", p)
+		}
+	})
+}
