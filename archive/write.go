@@ -59,9 +59,9 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 // destination directory: closed, fsynced and hashed, but not yet visible
 // under its own name. Commit or Discard it.
 type Temp struct {
-	Written   // Path is the temporary name until Commit
-	dest string
-	key  string // content_key
+	Written // Path is the temporary name until Commit
+	dest    string
+	key     string // content_key
 }
 
 // WriteTemp does the slow part of WriteFile: the HDF5 file under a
