@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
@@ -165,39 +168,59 @@ func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, fi
 	}
 	res, err := p.Process(ctx, file, opt)
 	if err != nil {
-		o := outcome{line: oneLine(errorLine(file, err)), err: err}
+		o := outcome{line: errorLine(file, err), err: err}
 		if fi, serr := os.Stat(file); serr == nil {
 			o.bytes = fi.Size()
 		}
 		return o
 	}
 	if res.Duplicate {
-		return outcome{line: fmt.Sprintf("%s -> %s (already archived)", file, res.Archive), bytes: res.Source.Size}
+		return outcome{line: fmt.Sprintf("%s -> %s (already archived)", quoteName(file), quoteName(res.Archive)), bytes: res.Source.Size}
 	}
-	return outcome{line: fmt.Sprintf("%s -> %s", file, res.Archive), bytes: res.Source.Size}
+	return outcome{line: fmt.Sprintf("%s -> %s", quoteName(file), quoteName(res.Archive)), bytes: res.Source.Size}
 }
 
-// errorLine makes "SOURCE: error" without naming the source twice.
+// errorLine makes "SOURCE: error" without naming the source twice, on one
+// line: a name with a control character in it is quoted where the line
+// starts with it, and escaped inside the message.
 func errorLine(src string, err error) string {
 	msg := err.Error()
-	if ingest.IsInputError(err) {
-		return msg
+	var ie *ingest.InputError
+	if errors.As(err, &ie) && ie.Error() == msg {
+		reason := ie.Reason
+		if reason == "" && ie.Err != nil {
+			reason = ie.Err.Error()
+		}
+		return quoteName(src) + ": " + oneLine(reason)
 	}
 	var pe *os.PathError
-	if errors.As(err, &pe) && pe.Path == src {
-		return msg
+	if ingest.IsInputError(err) || (errors.As(err, &pe) && pe.Path == src) {
+		if rest, ok := strings.CutPrefix(msg, src); ok {
+			return quoteName(src) + oneLine(rest)
+		}
+		return oneLine(msg)
 	}
-	return src + ": " + msg
+	return quoteName(src) + ": " + oneLine(msg)
 }
 
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' || c == '\r' {
-			b[i] = ' '
-		}
+// quoteName returns a file name as it stands, or Go-quoted when it holds
+// a control character, a quote or a backslash, or starts or ends with
+// a space, so that one name always reads as one token on one line.
+func quoteName(s string) string {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '"' || r == '\\' || r == utf8.RuneError }) ||
+		strings.TrimSpace(s) != s {
+		return strconv.Quote(s)
 	}
-	return string(b)
+	return s
+}
+
+// oneLine escapes the control characters of s, as strconv.Quote would.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 func (m *Main) inspect(args []string) error {

@@ -60,7 +60,7 @@ func TestIngestInspectVerify(t *testing.T) {
 	}
 	archivePath := strings.TrimPrefix(lines[0], good+" -> ")
 
-	code, stdout, _ = runMain(t, "ingest", "--config", cfg, "--out", out, "--channel", "K1:TEST", good)
+	code, stdout, _ = runMain(t, "ingest", "--config", cfg, "--out", out, "--channel", "K1:TEST", "--unit", "strain", good)
 	if code != exitOK || !strings.HasSuffix(strings.TrimSpace(stdout), archivePath+" (already archived)") {
 		t.Errorf("second ingest: exit %d, %q", code, stdout)
 	}
@@ -217,7 +217,8 @@ func TestConcurrentIngests(t *testing.T) {
 
 // TestIngestDeduplicatesFromLog checks that ingest into the configured
 // archive root, like the daemon, finds content the audit log already
-// holds, whatever the file is called; --out writes elsewhere regardless.
+// holds, whatever the file is called; the same bytes at another time are
+// other content; --out writes elsewhere regardless.
 func TestIngestDeduplicatesFromLog(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
@@ -237,14 +238,46 @@ func TestIngestDeduplicatesFromLog(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	first := strings.TrimPrefix(strings.TrimSpace(stdout), a+" -> ")
-	// The same bytes under another name and time: already archived.
-	code, stdout, _ = runMain(t, append([]string{"ingest", "--config", cfg, "--t0", "1300000100"}, append(meta, copyPath)...)...)
+	// The same bytes and metadata under another name: already archived.
+	code, stdout, _ = runMain(t, append([]string{"ingest", "--config", cfg, "--t0", "1300000000"}, append(meta, copyPath)...)...)
 	if want := copyPath + " -> " + first + " (already archived)"; code != exitOK || strings.TrimSpace(stdout) != want {
 		t.Errorf("copy: exit %d, %q; want %q", code, stdout, want)
+	}
+	// The same bytes at another time are another series: an archive of
+	// their own.
+	code, stdout, _ = runMain(t, append([]string{"ingest", "--config", cfg, "--t0", "1300000100"}, append(meta, copyPath)...)...)
+	if code != exitOK || strings.Contains(stdout, "already archived") || !strings.Contains(stdout, "-1300000100-") {
+		t.Errorf("copy at another time: exit %d, %q; want an archive of its own", code, stdout)
 	}
 	// --out: a separate archive.
 	code, stdout, _ = runMain(t, append([]string{"ingest", "--config", cfg, "--out", filepath.Join(dir, "elsewhere"), "--t0", "1300000100"}, append(meta, copyPath)...)...)
 	if code != exitOK || strings.Contains(stdout, "already archived") || !strings.Contains(stdout, filepath.Join(dir, "elsewhere")) {
 		t.Errorf("--out: exit %d, %q", code, stdout)
+	}
+}
+
+// A file name with a newline in it must not forge lines of ingest's
+// output: every name reads as one token on its own line.
+func TestIngestOutputQuotesNames(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	good := filepath.Join(dir, "K-K1_TEST-1300000000-8\nforged -> x.npy")
+	if err := synth.WriteNPY(good, synth.Coloured(8*512, 512, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad\nK-K1_FORGED-1300000000-8.npy: fine.npy")
+	if err := os.WriteFile(bad, []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", "--t0", "1300000000", "--sample-rate", "512", good, bad)
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if code != exitProblems || len(lines) != 2 {
+		t.Fatalf("got exit %d and %d lines %q, want 1 and two lines", code, len(lines), stdout)
+	}
+	if want := strconv.Quote(good) + " -> "; !strings.HasPrefix(lines[0], want) {
+		t.Errorf("first line %q, want it to start %q", lines[0], want)
+	}
+	if want := strconv.Quote(bad) + ": "; !strings.HasPrefix(lines[1], want) {
+		t.Errorf("second line %q, want it to start %q", lines[1], want)
 	}
 }
