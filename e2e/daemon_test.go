@@ -394,3 +394,24 @@ func TestDaemonBadFrames(t *testing.T) {
 	}
 	e.stop(d)
 }
+
+// TestSecondInstanceRefused checks that a second daemon on the same
+// configuration exits at once, naming the pid of the first, and leaves the
+// first one's work alone.
+func TestSecondInstanceRefused(t *testing.T) {
+	e := newEnv(t, "keep", "")
+	d := e.start()
+	out, err := exec.Command(bin, "run", "--config", e.config).CombinedOutput()
+	if err == nil {
+		t.Fatalf("a second gwwatchd run on the same configuration started:\n%s", out)
+	}
+	if want := fmt.Sprintf("in use by another gwwatchd (pid %d)", d.cmd.Process.Pid); !strings.Contains(string(out), want) {
+		t.Errorf("second instance said %q, want it to contain %q", out, want)
+	}
+	npy(t, e.incoming, 1300000000, 1)
+	e.waitFor("the file archived", func() bool { return e.count("archived", "", "") == 1 }, d)
+	e.stop(d)
+	if n := e.count("startup", "", ""); n != 1 {
+		t.Errorf("got %d startup records, want 1: the second instance must not touch the log", n)
+	}
+}

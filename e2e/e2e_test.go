@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwwatchd/gwwatchd/internal/instance"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 	"github.com/gwwatchd/gwwatchd/sdnotify"
 )
@@ -222,7 +223,7 @@ func (e *env) archives() []string {
 	e.t.Helper()
 	var out []string
 	filepath.WalkDir(e.archive, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != instance.LockName {
 			if strings.HasSuffix(p, ".tmp") {
 				e.t.Errorf("temp file left: %s", p)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/daemon"
+	"github.com/gwwatchd/gwwatchd/internal/instance"
 	"github.com/gwwatchd/gwwatchd/metrics"
 	"github.com/gwwatchd/gwwatchd/sdnotify"
 )
@@ -46,6 +47,13 @@ func (m *Main) run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	// One daemon per state directory and archive root: a second would
+	// remove the first one's temp archives and archive every file twice.
+	lock, err := instance.Acquire(cfg.Daemon.StateDir, cfg.Archive.Root)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	alog, err := openAudit(cfg, logger, "run")
 	if err != nil {
 		return err
