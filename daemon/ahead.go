@@ -46,7 +46,9 @@ func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan 
 			a.err = errNoWatch
 		} else {
 			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
+			end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
 			a.prep, a.err = p.Prepare(ctx, a.hint.Path, pipeline.Options(w))
+			end()
 		}
 		close(a.done)
 	}

@@ -47,6 +47,9 @@ type Daemon struct {
 	watcher *watcher.Watcher
 
 	logx *audit.Indexed // the audit log and its de-duplication index
+	// inflight marks the files being processed, so that one that kills
+	// the daemon is quarantined after MaxDeaths deaths.
+	inflight *inflight
 
 	mu     sync.Mutex        // guards retry and aheads
 	retry  map[string]int    // attempts per source path, for transient failures
@@ -75,6 +78,7 @@ func New(opts Options) (*Daemon, error) {
 		opts:     opts,
 		log:      opts.Logger,
 		logx:     audit.NewIndexed(opts.Audit, opts.Index),
+		inflight: newInflight(opts.Config.Daemon.StateDir),
 		retry:    map[string]int{},
 		aheads:   map[string]*ahead{},
 		ahead:    make(chan *ahead),
@@ -108,8 +112,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	// Before the watcher looks: a source whose removal a crash
-	// interrupted is not new work.
+	// interrupted is not new work, and a file that was being processed
+	// when the daemon died is counted.
 	d.recoverRemovals()
+	if err := d.inflight.load(d.log); err != nil {
+		return err
+	}
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	watchErr := make(chan error, 1)

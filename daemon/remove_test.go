@@ -37,13 +37,19 @@ func newTestBed(t *testing.T, after string) *testBed {
 	b := &testBed{t: t, dir: dir, in: filepath.Join(dir, "in"), done: filepath.Join(dir, "done"),
 		quar: filepath.Join(dir, "quarantine"), logPth: filepath.Join(dir, "audit.log")}
 	os.MkdirAll(b.in, 0o755)
-	b.cfg = config.Default()
-	b.cfg.Archive.Root = filepath.Join(dir, "archive")
-	b.cfg.Processing.Spectrogram.Enabled = false
-	b.cfg.Processing.ASD.FFTLength = 1
-	b.cfg.Watch = []config.Watch{{Dir: b.in, After: after, DoneDir: b.done, QuarantineDir: b.quar}}
+	b.cfg = bedConfig(dir)
+	b.cfg.Watch[0].After = after
 	b.open()
 	return b
+}
+
+func bedConfig(dir string) *config.Config {
+	cfg := config.Default()
+	cfg.Archive.Root = filepath.Join(dir, "archive")
+	cfg.Processing.Spectrogram.Enabled = false
+	cfg.Processing.ASD.FFTLength = 1
+	cfg.Watch = []config.Watch{{Dir: filepath.Join(dir, "in"), After: "keep", DoneDir: filepath.Join(dir, "done"), QuarantineDir: filepath.Join(dir, "quarantine")}}
+	return cfg
 }
 
 // open (re)opens the log and makes a daemon from its replayed index, as a

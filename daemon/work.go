@@ -63,11 +63,27 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		return
 	}
 	label := w.Dir
+	if n := d.inflight.deathsOf(ev.Path, ev.Size, ev.ModTime); n >= MaxDeaths {
+		d.dropAhead(ev.Path)
+		reason := poisonReason(ev.Path, n)
+		if err := d.appendRecord(audit.EventRejected, map[string]any{"source_path": ev.Path, "reason": reason}); err != nil {
+			d.retryLater(j, err, log)
+			return
+		}
+		d.reject(w, ev, &ingest.InputError{Path: ev.Path, Reason: strings.TrimPrefix(reason, ev.Path+": ")}, log)
+		d.inflight.forget(ev.Path)
+		return
+	}
 	p.Config, p.Root = cfg, cfg.Archive.Root
+	end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
 		res, err = p.Process(ctx, ev.Path, pipeline.Options(w))
+	}
+	end()
+	if err == nil || ingest.IsInputError(err) {
+		d.inflight.forget(ev.Path)
 	}
 	switch {
 	case err == nil:
