@@ -138,6 +138,26 @@ func (t *Temp) Discard() {
 	}
 }
 
+// MaxName is the longest file or directory name an archive path may
+// have, in bytes: what Linux file systems take, less room for the _N a
+// name collision adds.
+const MaxName = 255 - len("_1000")
+
+// CheckName says why an archive path rendered from a layout cannot be
+// used ("" if it can): a name in it longer than MaxName bytes, or the
+// whole longer than a path may be.
+func CheckName(rel string) string {
+	if len(rel) > 4000 {
+		return fmt.Sprintf("archive path of %d bytes from the layout: too long for a path (at most 4000)", len(rel))
+	}
+	for _, name := range strings.Split(rel, string(filepath.Separator)) {
+		if len(name) > MaxName {
+			return fmt.Sprintf("archive name of %d bytes from the layout (%.40s…): at most %d bytes", len(name), name, MaxName)
+		}
+	}
+	return ""
+}
+
 func tempName(dir string) (string, error) {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {

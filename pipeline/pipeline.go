@@ -288,6 +288,11 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if why := archive.CheckName(rel); why != "" {
+		// The name comes from the file: its stem, its channel. No retry
+		// makes it shorter.
+		return nil, &ingest.InputError{Path: src.Path, Reason: why}
+	}
 	if p.Config.Archive.Quicklook {
 		if x.quicklook, err = quicklook(doc, content); err != nil {
 			return nil, fmt.Errorf("%s: quick-look: %w", path, err)

@@ -338,3 +338,41 @@ func TestKnownAndAdopted(t *testing.T) {
 		t.Errorf("a known source wrote %d entries to the archive root", len(entries))
 	}
 }
+
+// An archive name too long for the file system comes from the source (a
+// long stem, a long channel name): bad input with its reason, not a
+// failure to retry every five minutes for ever.
+func TestOverlongArchiveNameIsBadInput(t *testing.T) {
+	for name, ch := range map[string]string{
+		"long stem":    "",
+		"long channel": "K1:" + strings.Repeat("C", 10000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, strings.Repeat("s", 250)+".npy")
+			if ch != "" {
+				src = filepath.Join(dir, "x.npy")
+			}
+			if err := synth.WriteNPY(src, synth.Coloured(8*64, 64, 5, 1)); err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.Default()
+			cfg.Archive.Root = filepath.Join(dir, "archive")
+			cfg.Archive.Layout = "{channel}.h5"
+			p := New(cfg, 1)
+			opt := ingest.Options{}
+			t0, rate := 1300000000.0, 64.0
+			opt.Flags.T0, opt.Flags.SampleRate = &t0, &rate
+			if ch != "" {
+				opt.Flags.Channel = &ch
+			}
+			_, err := p.Process(context.Background(), src, opt)
+			if !ingest.IsInputError(err) || !strings.Contains(err.Error(), "from the layout") {
+				t.Fatalf("got %v, want an input error about the archive name", err)
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("reason of %d bytes: it should not quote the whole name", len(err.Error()))
+			}
+		})
+	}
+}
