@@ -30,6 +30,7 @@ type state struct {
 	stems   map[string][]string // tracked paths by stemOf
 	queue   checkQueue
 	missing map[string]bool // watch dirs found gone, so that it is logged once
+	odd     map[string]fs.FileMode // non-regular files met, so that each is logged once
 }
 
 func newState(ctx context.Context, w *Watcher, fsw *fsnotify.Watcher) *state {
@@ -42,6 +43,7 @@ func newState(ctx context.Context, w *Watcher, fsw *fsnotify.Watcher) *state {
 		files:   make(map[string]*file),
 		stems:   make(map[string][]string),
 		missing: make(map[string]bool),
+		odd:     make(map[string]fs.FileMode),
 	}
 }
 
@@ -183,6 +185,7 @@ func (s *state) created(path string, now time.Time) {
 		return
 	}
 	if !fi.Mode().IsRegular() {
+		s.oddFile(path, fi.Mode())
 		return
 	}
 	o := s.owner(filepath.Dir(path))
@@ -242,6 +245,7 @@ func (s *state) poked(path string, now time.Time) {
 func (s *state) gone(path string) {
 	if !s.dirs[path] {
 		s.forget(path)
+		delete(s.odd, path)
 		return
 	}
 	for _, wt := range s.watches {
@@ -431,9 +435,40 @@ func (s *state) walk(dir string, sc *scan) error {
 				sc.files[p] = true
 			}
 			s.notice(p, k, fi, sc.trustMtime, sc.now)
+		default:
+			s.oddFile(p, e.Type())
 		}
 	}
 	return nil
+}
+
+// oddFile logs, once per path and type, a symbolic link, FIFO, device or
+// socket in a watch directory that a watch's patterns or sidecars name:
+// such a file is never read, and the operator should know why it stays.
+func (s *state) oddFile(path string, mode fs.FileMode) {
+	o := s.owner(filepath.Dir(path))
+	if o == nil || s.classify(o, path) == ignored {
+		return
+	}
+	t := mode.Type()
+	if prev, ok := s.odd[path]; ok && prev == t {
+		return
+	}
+	s.odd[path] = t
+	what := "not a regular file"
+	switch {
+	case t&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	case t&fs.ModeNamedPipe != 0:
+		what = "a FIFO"
+	case t&fs.ModeDevice != 0:
+		what = "a device node"
+	case t&fs.ModeSocket != 0:
+		what = "a socket"
+	case t&fs.ModeDir != 0:
+		return
+	}
+	s.log.Warn("ignored: "+what+", not a regular file; only regular files are archived", zap.String("path", path))
 }
 
 func (s *state) watchDir(dir string) error {
