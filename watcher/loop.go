@@ -29,7 +29,7 @@ type state struct {
 	files   map[string]*file    // data files and sidecars that exist, by path
 	stems   map[string][]string // tracked paths by stemOf
 	queue   checkQueue
-	missing map[string]bool // watch dirs found gone, so that it is logged once
+	missing map[string]bool        // watch dirs found gone, so that it is logged once
 	odd     map[string]fs.FileMode // non-regular files met, so that each is logged once
 }
 
