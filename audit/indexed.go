@@ -54,3 +54,27 @@ func (x *Indexed) ArchiveOf(contentKey string) (string, bool) {
 	a, ok := x.ix.ByContentKey(contentKey)
 	return a.ArchivePath, ok
 }
+
+// EventResumed is the record a daemon writes once its log works again
+// after appends failed: down_since and the error that stopped it.
+const EventResumed = "audit_resumed"
+
+// Log returns the log records are appended to.
+func (x *Indexed) Log() *Log {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.log
+}
+
+// Swap puts a reopened log and the index replayed from it in place of the
+// old ones, which it returns for the caller to close.
+func (x *Indexed) Swap(l *Log, ix *Index) *Log {
+	if ix == nil {
+		ix = &Index{}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	old := x.log
+	x.log, x.ix = l, ix
+	return old
+}

@@ -37,6 +37,10 @@ type Options struct {
 	Notifier   *sdnotify.Notifier
 	Metrics    *metrics.Metrics // nil: none
 	CPUs       int              // CPUs each worker's processing may use
+
+	// Reopen opens the audit log again, with the index replayed from it,
+	// after appends to it failed; nil leaves the log down until restart.
+	Reopen func() (*audit.Log, *audit.Index, error)
 }
 
 // Daemon archives every file dropped into the watched directories.
@@ -50,6 +54,7 @@ type Daemon struct {
 	// inflight marks the files being processed, so that one that kills
 	// the daemon is quarantined after MaxDeaths deaths.
 	inflight *inflight
+	audit    *auditState
 
 	mu     sync.Mutex        // guards retry and aheads
 	retry  map[string]int    // attempts per source path, for transient failures
@@ -79,6 +84,7 @@ func New(opts Options) (*Daemon, error) {
 		log:      opts.Logger,
 		logx:     audit.NewIndexed(opts.Audit, opts.Index),
 		inflight: newInflight(opts.Config.Daemon.StateDir),
+		audit:    newAuditState(),
 		retry:    map[string]int{},
 		aheads:   map[string]*ahead{},
 		ahead:    make(chan *ahead),
@@ -265,14 +271,25 @@ func (d *Daemon) Reload() error {
 	return nil
 }
 
+// Ready reports whether the daemon is archiving: Healthy, and the audit
+// log takes records. It answers /healthz.
+func (d *Daemon) Ready(limit time.Duration) error {
+	if err := d.auditErr(); err != nil {
+		return err
+	}
+	return d.Healthy(limit)
+}
+
 // Healthy reports whether intake and the queue are moving: the watcher's
-// loop ran recently, and a non-empty queue was drained from recently.
+// loop ran recently, and a non-empty queue was drained from recently. It
+// feeds the systemd watchdog, which restarts a daemon that hangs; a daemon
+// whose audit log is down is not hung, but waits for it (see Ready).
 func (d *Daemon) Healthy(limit time.Duration) error {
 	now := time.Now()
 	if last := d.watcher.LastActive(); now.Sub(last) > limit {
 		return fmt.Errorf("watcher idle since %s", last.Format(time.RFC3339))
 	}
-	if d.queued.Load() > 0 {
+	if d.queued.Load() > 0 && d.auditErr() == nil {
 		if last := time.Unix(0, d.lastMove.Load()); now.Sub(last) > limit {
 			return fmt.Errorf("queue of %d has not moved since %s", d.queued.Load(), last.Format(time.RFC3339))
 		}

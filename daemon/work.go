@@ -37,22 +37,13 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 	}
 }
 
-// appendRecord writes a record and brings it into the de-duplication
-// index, in log order.
-func (d *Daemon) appendRecord(event string, fields map[string]any) error {
-	return d.logx.Append(event, fields)
-}
-
-// appendSeq is appendRecord that returns the record's seq.
-func (d *Daemon) appendSeq(event string, fields map[string]any) (uint64, error) {
-	rec, err := d.logx.AppendRecord(event, fields)
-	return rec.Seq, err
-}
-
 func (d *Daemon) known(sum string) (string, bool) { return d.logx.ArchiveOf(sum) }
 
 // handle archives one ready file and applies its watch's policy.
 func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
+	if !d.waitAudit(ctx) {
+		return // left for the next start's scan
+	}
 	cfg := d.cfg.Load()
 	ev := j.ev
 	w := pipeline.WatchFor(cfg, ev.Path)

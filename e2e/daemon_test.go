@@ -415,3 +415,60 @@ func TestSecondInstanceRefused(t *testing.T) {
 		t.Errorf("got %d startup records, want 1: the second instance must not touch the log", n)
 	}
 }
+
+// TestAuditLogDown checks that a daemon whose audit log stops taking
+// records (made immutable here) takes no new file, says so on /healthz and
+// in a metric, reopens the log once it can, adopts the archive whose record
+// failed, and stops cleanly.
+func TestAuditLogDown(t *testing.T) {
+	e := newEnv(t, "keep", "")
+	logPath := filepath.Join(e.dir, "audit.log")
+	d := e.start()
+	first := npy(t, e.incoming, 1300000000, 1)
+	e.waitFor("the first file", func() bool { return e.count("archived", "source_path", first) == 1 }, d)
+	if out, err := exec.Command("chattr", "+i", logPath).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i: %v %s: this file system cannot make the log immutable", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", logPath).Run() })
+
+	second := npy(t, e.incoming, 1300000008, 2)
+	e.waitFor("/healthz to say the log is down", func() bool {
+		code, body := e.get("/healthz")
+		return code != 200 && strings.Contains(body, "audit log")
+	}, d)
+	if _, body := e.get("/metrics"); !strings.Contains(body, "gwwatchd_audit_up 0") {
+		t.Errorf("metrics lack gwwatchd_audit_up 0")
+	}
+	// Nothing new is taken while the log is down.
+	third := npy(t, e.incoming, 1300000016, 3)
+	time.Sleep(3 * time.Second)
+	for _, a := range e.archives() {
+		if strings.Contains(a, "1300000016") {
+			t.Errorf("%s was archived while the log took no records", a)
+		}
+	}
+
+	if out, err := exec.Command("chattr", "-i", logPath).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	for _, src := range []string{second, third} {
+		e.waitFor(src, func() bool { return e.count("archived", "source_path", src) == 1 }, d)
+	}
+	e.waitFor("/healthz to recover", func() bool { code, _ := e.get("/healthz"); return code == 200 }, d)
+	if _, body := e.get("/metrics"); !strings.Contains(body, "gwwatchd_audit_up 1") {
+		t.Errorf("metrics lack gwwatchd_audit_up 1")
+	}
+	if n := e.count("audit_resumed", "", ""); n != 1 {
+		t.Errorf("got %d audit_resumed records, want 1", n)
+	}
+	for _, r := range e.records() {
+		if r["event"] == "archived" && r["source_path"] == second && r["adopted"] != true {
+			t.Errorf("the archive whose record failed was archived again instead of adopted: %v", r)
+		}
+	}
+	if n := len(e.archives()); n != 3 {
+		t.Errorf("got %d archives, want 3", n)
+	}
+	e.stop(d)
+	e.auditVerify()
+}

@@ -28,6 +28,9 @@ type Metrics struct {
 	failed      *prometheus.CounterVec
 	lastSuccess prometheus.Gauge
 	queueDepth  prometheus.Gauge
+	auditUp     prometheus.Gauge
+	memLimit    prometheus.Gauge
+	memInUse    prometheus.Gauge
 
 	now func() time.Time
 }
@@ -61,13 +64,29 @@ func New() *Metrics {
 			Name:      "queue_depth",
 			Help:      "Files ready and waiting for a worker.",
 		}),
+		auditUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "audit_up",
+			Help:      "1 while the audit log takes records; 0 while it does not, when no new file is taken.",
+		}),
+		memLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "memory_budget_bytes",
+			Help:      "The memory budget (daemon.memory_limit) that files being processed share.",
+		}),
+		memInUse: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "memory_budget_in_use_bytes",
+			Help:      "The part of the memory budget the files being processed and worked ahead on hold.",
+		}),
 		now: time.Now,
 	}
+	m.auditUp.Set(1)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.archived, m.bytes, m.latency, m.duplicate, m.rejected, m.failed,
-		m.lastSuccess, m.queueDepth,
+		m.lastSuccess, m.queueDepth, m.auditUp, m.memLimit, m.memInUse,
 	)
 	return m
 }
@@ -121,4 +140,25 @@ func (m *Metrics) SetQueueDepth(n int) {
 		return
 	}
 	m.queueDepth.Set(float64(n))
+}
+
+// SetAuditUp records whether the audit log takes records.
+func (m *Metrics) SetAuditUp(up bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.auditUp.Set(v)
+}
+
+// SetMemory records the memory budget and the part of it in use.
+func (m *Metrics) SetMemory(limit, inUse int64) {
+	if m == nil {
+		return
+	}
+	m.memLimit.Set(float64(limit))
+	m.memInUse.Set(float64(inUse))
 }

@@ -13,15 +13,7 @@ import (
 // openAudit opens the configured audit log and records the start of a
 // command: version, revision, the effective configuration's sha256, pid.
 func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.Log, error) {
-	l, err := audit.Open(audit.Options{
-		Path:               cfg.Audit.Path,
-		MaxSize:            cfg.Audit.MaxSize,
-		KeyFile:            cfg.KeyFile(),
-		StateDir:           cfg.Daemon.StateDir,
-		CheckpointEvery:    cfg.Audit.CheckpointEvery,
-		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
-		Logger:             logger,
-	})
+	l, err := audit.Open(auditOptions(cfg, logger))
 	if err != nil {
 		return nil, err
 	}
@@ -60,4 +52,17 @@ func startFields(cfg *config.Config, command string) map[string]any {
 		f["config_path"] = cfg.File
 	}
 	return f
+}
+
+// auditOptions are the options of the configured audit log.
+func auditOptions(cfg *config.Config, logger *zap.Logger) audit.Options {
+	return audit.Options{
+		Path:               cfg.Audit.Path,
+		MaxSize:            cfg.Audit.MaxSize,
+		KeyFile:            cfg.KeyFile(),
+		StateDir:           cfg.Daemon.StateDir,
+		CheckpointEvery:    cfg.Audit.CheckpointEvery,
+		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
+		Logger:             logger,
+	}
 }

@@ -49,11 +49,34 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	}
 	// One daemon per state directory and archive root: a second would
 	// remove the first one's temp archives and archive every file twice.
-	lock, err := instance.Acquire(cfg.Daemon.StateDir, cfg.Archive.Root)
+	lock, err := instance.Acquire(cfg.Daemon.StateDir)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	rootLock, err := instance.Acquire(cfg.Archive.Root)
+	var inUse *instance.InUseError
+	switch {
+	case errors.As(err, &inUse):
+		return err
+	case err != nil:
+		// A root that cannot be made now is a failure the workers retry;
+		// it is locked as soon as it can be.
+		logger.Warn("archive root not usable yet; it is locked once it is", zap.Error(err))
+		held := make(chan *instance.Lock, 1) // keeps the lock reachable until run returns
+		defer func() {
+			select {
+			case l := <-held:
+				l.Release()
+			default:
+			}
+		}()
+		go lockLater(ctx, stopRun, cfg.Archive.Root, held, logger)
+	default:
+		defer rootLock.Release()
+	}
 	alog, err := openAudit(cfg, logger, "run")
 	if err != nil {
 		return err
@@ -72,8 +95,20 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	if cfg.Daemon.Metrics != "" {
 		met = metrics.New()
 	}
+	reopen := func() (*audit.Log, *audit.Index, error) {
+		l, err := audit.Open(auditOptions(cfg, logger))
+		if err != nil {
+			return nil, nil, err
+		}
+		ix, err := audit.Replay(cfg.Audit.Path)
+		if err != nil {
+			l.Close()
+			return nil, nil, err
+		}
+		return l, ix, nil
+	}
 	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *cfgPath, Logger: logger, Audit: alog, Index: ix,
-		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU()})
+		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen})
 	if err != nil {
 		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
 		return err
@@ -81,7 +116,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	if met != nil {
-		health := func() error { return d.Healthy(time.Minute) }
+		health := func() error { return d.Ready(time.Minute) }
 		ln, err := metrics.Listen(bg, cfg.Daemon.Metrics)
 		if err != nil {
 			closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
@@ -94,15 +129,18 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		}()
 	}
 	go m.signals(ctx, bg, d, logger)
-	go keepAlive(bg, notifier, d, alog, logger)
+	go keepAlive(bg, notifier, d, logger)
 
 	runErr := d.Run(ctx)
+	if cause := context.Cause(ctx); errors.As(cause, &inUse) {
+		runErr = cause
+	}
 	stopBG()
 	fields := map[string]any{"uptime_ns": time.Since(started).Nanoseconds()}
 	if runErr != nil {
 		fields["error"] = runErr.Error()
 	}
-	if err := closeAudit(alog, cfg, "run", fields); err != nil {
+	if err := closeAudit(d.AuditLog(), cfg, "run", fields); err != nil {
 		return errors.Join(runErr, err)
 	}
 	logger.Info("stopped")
@@ -141,7 +179,7 @@ func (m *Main) signals(ctx, bg context.Context, d *daemon.Daemon, logger *zap.Lo
 
 // keepAlive feeds the systemd watchdog while the daemon is healthy, and
 // writes audit checkpoints on time even when no file arrives.
-func keepAlive(ctx context.Context, n *sdnotify.Notifier, d *daemon.Daemon, alog *audit.Log, logger *zap.Logger) {
+func keepAlive(ctx context.Context, n *sdnotify.Notifier, d *daemon.Daemon, logger *zap.Logger) {
 	interval, watchdog := n.WatchdogInterval()
 	tick := time.Minute
 	if watchdog {
@@ -162,8 +200,34 @@ func keepAlive(ctx context.Context, n *sdnotify.Notifier, d *daemon.Daemon, alog
 				logger.Warn("sd_notify", zap.Error(err))
 			}
 		}
-		if err := alog.MaybeCheckpoint(); err != nil {
+		if err := d.AuditLog().MaybeCheckpoint(); err != nil {
 			logger.Error("audit checkpoint", zap.Error(err))
+		}
+	}
+}
+
+// lockLater locks the archive root once it can be made, and stops the
+// daemon if another one locked it first.
+func lockLater(ctx context.Context, stop context.CancelCauseFunc, root string, held chan<- *instance.Lock, logger *zap.Logger) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		l, err := instance.Acquire(root)
+		var inUse *instance.InUseError
+		switch {
+		case err == nil:
+			logger.Info("archive root locked", zap.String("root", root))
+			held <- l
+			return
+		case errors.As(err, &inUse):
+			logger.Error("stopping", zap.Error(err))
+			stop(err)
+			return
 		}
 	}
 }
