@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gwwatchd/gwwatchd/internal/durable"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
@@ -58,39 +60,85 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 // Temp is an archive written in full under a temporary name in its
 // destination directory: closed, fsynced and hashed, but not yet visible
 // under its own name. Commit or Discard it.
+//
+// While a Temp lives, its file is held by an open file description lock
+// (fcntl F_OFD_SETLK, which libhdf5's own flock does not touch): a temp
+// file that no live writer holds was left by a crash, which RemoveStale
+// can prove, however many writers share the root.
 type Temp struct {
-	Written // Path is the temporary name until Commit
-	dest    string
-	key     string // content_key
+	Written          // Path is the temporary name until Commit
+	dest    string   // final path
+	key     string   // content_key
+	dir     *os.File // the destination directory, opened without following links
+	file    *os.File // the temp file, locked
+	name    string   // of the temp file in dir
 }
 
 // WriteTemp does the slow part of WriteFile: the HDF5 file under a
 // temporary name, flushed to disk. Commit links it into place; until then
 // a crash leaves only a temp file that a later start removes.
+//
+// The directories below root are walked without following symbolic
+// links, and libhdf5 writes through the directory so opened, so a link
+// planted in the archive root cannot send an archive elsewhere.
 func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	if !filepath.IsLocal(rel) {
 		return nil, fmt.Errorf("archive path %q is outside the archive root", rel)
 	}
-	dest := filepath.Join(root, rel)
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := tempName(filepath.Dir(dest))
+	dir, err := durable.OpenDir(root, filepath.Dir(rel), 0o755)
 	if err != nil {
 		return nil, err
 	}
-	if err := h5.Write(tmp, doc, comp); err != nil {
-		os.Remove(tmp)
+	t := &Temp{dest: filepath.Join(root, rel), dir: dir}
+	t.key, _ = doc.Attr("content_key").(string)
+	if err := t.create(); err != nil {
+		dir.Close()
 		return nil, err
 	}
-	w, err := hashAndSync(tmp)
+	if err := h5.WriteInto(t.procPath(t.name), doc, comp); err != nil {
+		t.Discard()
+		return nil, err
+	}
+	w, err := hashAndSync(t.file)
 	if err != nil {
-		os.Remove(tmp)
+		t.Discard()
 		return nil, err
 	}
-	w.Path = tmp
-	key, _ := doc.Attr("content_key").(string)
-	return &Temp{Written: *w, dest: dest, key: key}, nil
+	w.Path = t.Path
+	t.Written = *w
+	return t, nil
+}
+
+// create makes and locks the temp file.
+func (t *Temp) create() error {
+	for range 10 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		t.name = TempPrefix + hex.EncodeToString(b[:]) + TempSuffix
+		f, err := durable.OpenFileAt(t.dir, t.name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := lockOFD(f); err != nil {
+			f.Close()
+			unix.Unlinkat(int(t.dir.Fd()), t.name, 0)
+			return fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		t.file, t.Path = f, f.Name()
+		return nil
+	}
+	return fmt.Errorf("no free temp name in %s", t.dir.Name())
+}
+
+// procPath names the entry name of t's directory through the descriptor
+// the directory is open by, for libhdf5, which opens files by name.
+func (t *Temp) procPath(name string) string {
+	return fmt.Sprintf("/proc/self/fd/%d/%s", t.dir.Fd(), name)
 }
 
 // Commit links the temp file to its final name, as WriteFile describes,
@@ -99,28 +147,33 @@ func (t *Temp) Commit() (*Written, error) {
 	if t.dest == "" {
 		return nil, errors.New("archive: temp file already committed or discarded")
 	}
-	dir := filepath.Dir(t.dest)
-	base := strings.TrimSuffix(t.dest, ".h5")
+	dirfd := int(t.dir.Fd())
+	base := strings.TrimSuffix(filepath.Base(t.dest), ".h5")
 	for i := 1; ; i++ {
-		name := t.dest
+		name := filepath.Base(t.dest)
 		if i > 1 {
 			name = fmt.Sprintf("%s_%d.h5", base, i)
 		}
-		err := os.Link(t.Path, name)
+		err := unix.Linkat(dirfd, t.name, dirfd, name, 0)
 		if err == nil {
-			if err := os.Remove(t.Path); err != nil {
-				return nil, err
+			if err := unix.Unlinkat(dirfd, t.name, 0); err != nil {
+				return nil, &fs.PathError{Op: "remove", Path: t.Path, Err: err}
 			}
 			w := t.Written
-			w.Path, t.dest = name, ""
-			return &w, durable.SyncDir(dir)
+			w.Path = filepath.Join(filepath.Dir(t.dest), name)
+			err := t.dir.Sync()
+			t.close()
+			if err != nil {
+				return nil, fmt.Errorf("fsync %s: %w", filepath.Dir(t.dest), err)
+			}
+			return &w, nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, err
+		if err != unix.EEXIST {
+			return nil, &fs.PathError{Op: "link", Path: filepath.Join(filepath.Dir(t.dest), name), Err: err}
 		}
-		if t.key != "" {
-			if other, _ := StoredContentKey(name); other == t.key {
-				return nil, &DuplicateError{Path: name}
+		if st, err := durable.Lstatat(t.dir, name); t.key != "" && err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			if other, _ := StoredContentKey(t.procPath(name)); other == t.key {
+				return nil, &DuplicateError{Path: filepath.Join(filepath.Dir(t.dest), name)}
 			}
 		}
 		if i > 1000 {
@@ -133,9 +186,25 @@ func (t *Temp) Commit() (*Written, error) {
 // call more than once, and after Commit.
 func (t *Temp) Discard() {
 	if t.dest != "" {
-		os.Remove(t.Path)
-		t.dest = ""
+		unix.Unlinkat(int(t.dir.Fd()), t.name, 0)
+		t.close()
 	}
+}
+
+func (t *Temp) close() {
+	t.dest = ""
+	if t.file != nil {
+		t.file.Close() // drops the lock
+		t.file = nil
+	}
+	t.dir.Close()
+}
+
+// lockOFD takes an open file description write lock on all of f without
+// waiting; the lock goes with the last close of f.
+func lockOFD(f *os.File) error {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	return unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk)
 }
 
 // MaxName is the longest file or directory name an archive path may
@@ -158,14 +227,6 @@ func CheckName(rel string) string {
 	return ""
 }
 
-func tempName(dir string) (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, TempPrefix+hex.EncodeToString(b[:])+TempSuffix), nil
-}
-
 // Written describes an archive file on disk.
 type Written struct {
 	Path   string
@@ -175,12 +236,7 @@ type Written struct {
 
 // hashAndSync reads a closed HDF5 file back to hash it and flushes it to
 // disk (HDF5's own flush does not fsync).
-func hashAndSync(path string) (*Written, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+func hashAndSync(f *os.File) (*Written, error) {
 	// The flush to disk and the read back from the page cache need not
 	// wait for each other.
 	synced := make(chan error, 1)
@@ -188,12 +244,12 @@ func hashAndSync(path string) (*Written, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
 	if serr := <-synced; serr != nil {
-		return nil, fmt.Errorf("fsync %s: %w", path, serr)
+		return nil, fmt.Errorf("fsync %s: %w", f.Name(), serr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read back %s: %w", path, err)
+		return nil, fmt.Errorf("read back %s: %w", f.Name(), err)
 	}
-	return &Written{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, f.Close()
+	return &Written{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // Read reads a whole archive (or any HDF5 file of the types it knows).

@@ -5,12 +5,7 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,7 +109,7 @@ func watches(cfg *config.Config) []watcher.Watch {
 // files in flight finish within the shutdown timeout.
 func (d *Daemon) Run(ctx context.Context) error {
 	cfg := d.cfg.Load()
-	if err := removeTemps(cfg.Archive.Root, d.log); err != nil {
+	if err := TidyRoot(cfg.Archive.Root, d.log); err != nil {
 		return err
 	}
 	// Before the watcher looks: a source whose removal a crash
@@ -297,26 +292,19 @@ func (d *Daemon) Healthy(limit time.Duration) error {
 	return nil
 }
 
-// removeTemps deletes archives a crash left half-written under root.
-func removeTemps(root string, log *zap.Logger) error {
-	n := 0
-	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == root {
-			return filepath.SkipDir
-		}
-		if err != nil {
-			return err
-		}
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), archive.TempPrefix) && strings.HasSuffix(e.Name(), archive.TempSuffix) {
-			if err := os.Remove(p); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	if n > 0 {
-		log.Info("removed temp files left by a crash", zap.String("root", root), zap.Int("files", n))
+// TidyRoot removes the temp archives crashes left under root (never one a
+// live writer holds, such as a concurrent ingest's) and reports links
+// planted there.
+func TidyRoot(root string, log *zap.Logger) error {
+	l, err := archive.ScanRoot(root, true)
+	if err != nil {
+		return err
 	}
-	return err
+	if len(l.Stale) > 0 {
+		log.Info("removed temp archives left by a crash", zap.String("root", root), zap.Int("files", len(l.Stale)))
+	}
+	for _, p := range l.Links {
+		log.Warn("symbolic link in the archive root: never followed, and not made by gwwatchd", zap.String("path", p))
+	}
+	return nil
 }

@@ -86,8 +86,10 @@ func (m *Main) auditVerify(args []string) error {
 }
 
 // checkArchives compares the archives the log names with the files: every
-// archive written still exists with its logged sha256, and every archive
-// under archive.root appears in the log.
+// archive written still exists with its logged sha256, every archive
+// under archive.root appears in the log, and nothing else is there but
+// the temp archives of live writers: no symbolic link, no temp archive a
+// crash left.
 func checkArchives(cfg *config.Config) ([]string, error) {
 	logged := map[string]string{} // archive path -> sha256, latest record
 	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
@@ -135,6 +137,16 @@ func checkArchives(cfg *config.Config) ([]string, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return issues, err
+	}
+	left, err := archive.ScanRoot(root, false)
+	for _, p := range left.Links {
+		issues = append(issues, p+": a symbolic link in the archive root, which gwwatchd never makes nor follows")
+	}
+	for _, p := range left.Stale {
+		issues = append(issues, p+": a temp archive a crash left (the next gwwatchd run or ingest removes it)")
+	}
 	return issues, err
 }
 

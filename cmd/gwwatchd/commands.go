@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/daemon"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/progress"
 	"github.com/gwwatchd/gwwatchd/pipeline"
@@ -79,6 +81,15 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 			return err
 		}
 		logx = audit.NewIndexed(alog, ix)
+	}
+	// Crashed ingests and daemons leave temp archives; a live writer's
+	// are held and stay.
+	root := cfg.Archive.Root
+	if *out != "" {
+		root = *out
+	}
+	if err := daemon.TidyRoot(root, logger); err != nil {
+		logger.Warn("tidying the archive root", zap.Error(err))
 	}
 	flags := ingest.Meta{Channel: *channel, Dataset: *dataset, T0: *t0, SampleRate: *rate,
 		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}

@@ -224,7 +224,17 @@ func LibVersion() string {
 
 // Write writes doc as a new HDF5 file at path, which must not exist.
 func Write(path string, doc *Doc, comp Compression) (err error) {
-	f, err := hdf5.CreateFile(path, hdf5.F_ACC_EXCL)
+	return write(path, doc, comp, hdf5.F_ACC_EXCL)
+}
+
+// WriteInto is Write into an empty file the caller created, and holds
+// open (to lock it, say).
+func WriteInto(path string, doc *Doc, comp Compression) (err error) {
+	return write(path, doc, comp, hdf5.F_ACC_TRUNC)
+}
+
+func write(path string, doc *Doc, comp Compression, flag int) (err error) {
+	f, err := hdf5.CreateFile(path, flag)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
