@@ -356,6 +356,8 @@ func (s *state) event(path string, f *file, o *Watch, renamed bool) Event {
 		Rel:     rel,
 		Size:    f.cur.size,
 		ModTime: time.Unix(0, f.cur.mtime),
+		Dev:     f.cur.dev,
+		Ino:     f.cur.ino,
 		Seen:    f.seen,
 		Renamed: renamed,
 		Changed: f.lastChange,

@@ -16,13 +16,13 @@ const quiet = 25 * time.Millisecond
 
 // version identifies one content of a path. Each is emitted once.
 type version struct {
-	size  int64
-	mtime int64 // Unix nanoseconds
-	ino   uint64
+	size     int64
+	mtime    int64 // Unix nanoseconds
+	dev, ino uint64
 }
 
 func versionOf(fi fs.FileInfo) version {
-	return version{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ino: inode(fi)}
+	return version{size: fi.Size(), mtime: fi.ModTime().UnixNano(), dev: device(fi), ino: inode(fi)}
 }
 
 // file is what the loop knows about one data file or sidecar.

@@ -33,8 +33,12 @@ type Event struct {
 	Rel     string    // path relative to Watch.Dir
 	Size    int64     // size of the version that became ready
 	ModTime time.Time // mtime of the version that became ready
-	Seen    time.Time // when the watcher first noticed this version of the file
-	Renamed bool      // became ready because it was renamed or linked in complete, not by settling
+	// Dev and Ino identify the file of that version, as lstat saw it: the
+	// consumer opens the path and checks that it got this very file, not
+	// one swapped in since (0 where the platform has none).
+	Dev, Ino uint64
+	Seen     time.Time // when the watcher first noticed this version of the file
+	Renamed  bool      // became ready because it was renamed or linked in complete, not by settling
 
 	// Changed is when the watcher last noticed this file change. An Event
 	// and an earlier Quiet event with the same Changed saw the same
