@@ -539,7 +539,9 @@ func (d *decoder) endOfFrame(s *structure) error {
 	if run != f.Run || number != f.Number {
 		return w.malformed("inconsistent", "run %d frame %d, but its FrameH says run %d frame %d", run, number, f.Run, f.Number)
 	}
-	if d.version >= 8 && (int64(sec) != f.GPS.Sec || int32(nsec) != f.GPS.Nsec) {
+	// frameCPP writes 0 for both; FrameL's own reader compares only the
+	// run and frame numbers.
+	if d.version >= 8 && (sec != 0 || nsec != 0) && (int64(sec) != f.GPS.Sec || int32(nsec) != f.GPS.Nsec) {
 		return w.malformed("inconsistent", "start %d.%09d, but its FrameH says %d.%09d", sec, nsec, f.GPS.Sec, f.GPS.Nsec)
 	}
 	if chkType > 1 {
