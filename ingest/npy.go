@@ -79,7 +79,7 @@ func parseNPY(data []byte) (*npyArray, error) {
 	shape := formatShape(h.shape)
 
 	if h.descrList != "" {
-		return nil, fmt.Errorf("unsupported dtype %s: structured arrays are not supported", clip(h.descrList))
+		return nil, fmt.Errorf("unsupported dtype (a %d-byte list): structured arrays are not supported", len(h.descrList))
 	}
 	a.DType, a.ByteOrder, err = ParseNumPyDescr(h.descr)
 	if err != nil {
@@ -88,7 +88,7 @@ func parseNPY(data []byte) (*npyArray, error) {
 	if a.DType.Size() > 1 && (h.descr[0] == '=' || a.ByteOrder == "") {
 		// '=' and a missing order both mean the writer's byte order,
 		// which the file does not record.
-		return nil, fmt.Errorf("dtype %q does not state the byte order", h.descr)
+		return nil, fmt.Errorf("dtype %s does not state the byte order", typeToken(h.descr))
 	}
 
 	var n int64
@@ -120,6 +120,15 @@ func parseNPY(data []byte) (*npyArray, error) {
 	}
 	a.Values = decodeSamples(body, a.DType, a.ByteOrder)
 	return a, nil
+}
+
+// keyToken quotes a header key NumPy defines, and describes any other.
+func keyToken(k string) string {
+	switch k {
+	case "descr", "fortran_order", "shape":
+		return strconv.Quote(k)
+	}
+	return describe(k)
 }
 
 // formatShape writes a shape the way Python prints a tuple.
@@ -166,7 +175,7 @@ func parseNPYHeader(b []byte) (*npyHeader, error) {
 	if err == nil {
 		p.space()
 		if p.pos < len(p.s) {
-			err = p.errorf("unexpected %q after the dict", p.s[p.pos])
+			err = p.errorf("unexpected %s after the dict", byteKind(p.s[p.pos]))
 		}
 	}
 	if err != nil {
@@ -179,10 +188,10 @@ func parseNPYHeader(b []byte) (*npyHeader, error) {
 	seen := map[string]bool{}
 	for i, k := range v.keys {
 		if k.kind != pyStr {
-			return nil, fmt.Errorf("unparsable header: key %s is not a string", clip(k.raw))
+			return nil, fmt.Errorf("unparsable header: a key at offset %d is not a string", k.at)
 		}
 		if seen[k.str] {
-			return nil, fmt.Errorf("unparsable header: duplicate key %q", clip(k.str))
+			return nil, fmt.Errorf("unparsable header: duplicate key %s", keyToken(k.str))
 		}
 		seen[k.str] = true
 		val := v.items[i]
@@ -194,26 +203,26 @@ func parseNPYHeader(b []byte) (*npyHeader, error) {
 			case pyList:
 				h.descrList = val.raw
 			default:
-				return nil, fmt.Errorf("unparsable header: descr %s is not a string", clip(val.raw))
+				return nil, fmt.Errorf("unparsable header: descr at offset %d is not a string", val.at)
 			}
 		case "fortran_order":
 			if val.kind != pyBool {
-				return nil, fmt.Errorf("unparsable header: fortran_order %s is not True or False", clip(val.raw))
+				return nil, fmt.Errorf("unparsable header: fortran_order at offset %d is not True or False", val.at)
 			}
 			h.fortran = val.b
 		case "shape":
 			if val.kind != pyTuple {
-				return nil, fmt.Errorf("unparsable header: shape %s is not a tuple", clip(val.raw))
+				return nil, fmt.Errorf("unparsable header: shape at offset %d is not a tuple", val.at)
 			}
 			h.shape = make([]int64, len(val.items))
 			for j, d := range val.items {
 				if d.kind != pyInt {
-					return nil, fmt.Errorf("unparsable header: shape %s is not a tuple of integers", clip(val.raw))
+					return nil, fmt.Errorf("unparsable header: shape at offset %d is not a tuple of integers", val.at)
 				}
 				h.shape[j] = d.num
 			}
 		default:
-			return nil, fmt.Errorf("unparsable header: unexpected key %q", clip(k.str))
+			return nil, fmt.Errorf("unparsable header: unexpected key %s at offset %d", describe(k.str), k.at)
 		}
 	}
 	for _, k := range []string{"descr", "fortran_order", "shape"} {
@@ -245,7 +254,8 @@ type pyValue struct {
 	b     bool
 	items []pyValue // tuple or list elements, dict values
 	keys  []pyValue // dict keys
-	raw   string    // source text, for messages
+	raw   string    // source text
+	at    int       // offset in the header, for messages
 }
 
 type pyParser struct {
@@ -292,12 +302,13 @@ func (p *pyParser) value() (pyValue, error) {
 	case isIdentByte(c):
 		v, err = p.ident()
 	default:
-		err = p.errorf("unexpected %q", c)
+		err = p.errorf("unexpected %s", byteKind(c))
 	}
 	if err != nil {
 		return pyValue{}, err
 	}
 	v.raw = string(p.s[start:p.pos])
+	v.at = start
 	return v, nil
 }
 
@@ -319,7 +330,7 @@ func (p *pyParser) ident() (pyValue, error) {
 		return pyValue{kind: pyNone}, nil
 	default:
 		p.pos = start
-		return pyValue{}, p.errorf("unexpected name %q", clip(w))
+		return pyValue{}, p.errorf("unexpected name, %s", describe(w))
 	}
 }
 
@@ -388,7 +399,7 @@ func (p *pyParser) int() (int64, error) {
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
 		p.pos = start
-		return 0, p.errorf("integer %s out of range", clip(text))
+		return 0, p.errorf("a %d-character integer out of range", len(text))
 	}
 	// Python 2 wrote long integers with an L suffix.
 	if p.pos < len(p.s) && (p.s[p.pos] == 'L' || p.s[p.pos] == 'l') {
@@ -432,7 +443,7 @@ func (p *pyParser) container() (pyValue, error) {
 			break
 		}
 		if len(v.items) > commas {
-			return pyValue{}, p.errorf("expected ',' or %q, got %q", closing, p.s[p.pos])
+			return pyValue{}, p.errorf("expected ',' or %q, got %s", closing, byteKind(p.s[p.pos]))
 		}
 		if v.kind == pyDict {
 			k, err := p.value()

@@ -215,10 +215,8 @@ func (d *decoder) header() error {
 	w := where{Struct: "file header", Offset: 0}
 	h := d.data
 	if len(h) < 5 || string(h[:5]) != "IGWD\x00" {
-		if len(h) > 5 {
-			h = h[:5]
-		}
-		return &Error{Problem: "not a frame file", Offset: -1, Detail: fmt.Sprintf("starts with %q, want \"IGWD\\x00\"", h), kind: ErrMalformed}
+		// What it starts with is not quoted: it may be anything at all.
+		return &Error{Problem: "not a frame file", Offset: -1, Detail: fmt.Sprintf("its first %d bytes are not \"IGWD\\x00\"", min(len(h), 5)), kind: ErrMalformed}
 	}
 	if len(h) < headerLen {
 		return w.malformed("truncated", "need %d bytes, have %d", headerLen, len(h))
