@@ -417,4 +417,3 @@ func makeSlice(st storedType, n int) (reflect.Value, error) {
 	p.Elem().Set(reflect.MakeSlice(t, n, n))
 	return p, nil
 }
-
