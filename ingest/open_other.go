@@ -4,6 +4,7 @@ package ingest
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -35,3 +36,12 @@ func fdPath(*os.File) string { return "" }
 
 // lockedByWriter cannot tell here.
 func lockedByWriter(*os.File) (bool, error) { return false, nil }
+
+// mapFile reads the first size bytes of f: there is no mmap here.
+func mapFile(f *os.File, size int64) ([]byte, func(), error) {
+	data := make([]byte, size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, nil, fmt.Errorf("ingest: %s: %w", f.Name(), ErrChanged)
+	}
+	return data, func() {}, nil
+}

@@ -96,3 +96,17 @@ func lockedByWriter(f *os.File) (bool, error) {
 	}
 	return false, syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
+
+// mapFile maps the first size bytes of f read-only, so that a parser
+// reading only some of them costs only the pages it touches. unmap
+// releases the mapping.
+func mapFile(f *os.File, size int64) (data []byte, unmap func(), err error) {
+	if size == 0 {
+		return nil, func() {}, nil
+	}
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ingest: mmap %s: %w", f.Name(), err)
+	}
+	return data, func() { syscall.Munmap(data) }, nil
+}

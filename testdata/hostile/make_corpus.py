@@ -20,8 +20,13 @@ MARKER = "GWW-FAKE-SECRET-7f3a9c"  # must never appear in a reason
 entries = []
 
 
-def add(name, what, outcome, reason=""):
-    entries.append({"file": name, "what": what, "outcome": outcome, "reason": reason})
+def add(name, what, outcome, reason="", measure=None):
+    """measure: "same" when Measure must refuse the file with ReadAll's
+    reason (a size the file cannot hold, or a structure it cannot parse),
+    "measured" when only reading the samples or metadata values tells."""
+    if measure is None:
+        measure = "same" if outcome == "rejected" else "measured"
+    entries.append({"file": name, "what": what, "outcome": outcome, "reason": reason, "measure": measure})
 
 
 def path(name):
@@ -45,7 +50,7 @@ def series(f, name, values, t0=1000000000.0, dt=1 / 16.0, **kw):
 with h5py.File(path("h5_chunked_1e12.h5"), "w") as f:
     d = f.create_dataset("bomb", shape=(10**12,), dtype="f8", chunks=(4096,))
     d.attrs["x0"], d.attrs["dx"] = 1e9, 1 / 16384.0
-add("h5_chunked_1e12.h5", "chunked series declaring 10^12 float64 samples, no chunk stored", "rejected", "no chunks stored")
+add("h5_chunked_1e12.h5", "chunked series declaring 10^12 float64 samples, no chunk stored", "rejected", "only the fill value would be read")
 
 with h5py.File(path("h5_good_beside_image.h5"), "w") as f:
     series(f, "good", np.arange(4096, dtype="f8"))
@@ -94,15 +99,15 @@ add("h5_cycle.h5", "group holding a hard link to itself, a soft link and an exte
 
 with h5py.File(path("h5_t0_huge.h5"), "w") as f:
     series(f, "s", np.arange(16, dtype="f8"), t0=1e300)
-add("h5_t0_huge.h5", "series with x0 = 1e300", "rejected", "t0 1e+300 is outside")
+add("h5_t0_huge.h5", "series with x0 = 1e300", "rejected", "t0 1e+300 is outside the GPS range", measure="measured")
 
 with h5py.File(path("h5_rate_tiny.h5"), "w") as f:
     series(f, "s", np.arange(16, dtype="f8"), dt=1e300)
-add("h5_rate_tiny.h5", "series with dx = 1e300 s", "rejected", "sample rate 1e-300 Hz is outside")
+add("h5_rate_tiny.h5", "series with dx = 1e300 s", "rejected", "sample_rate 1e-300 Hz is outside", measure="measured")
 
 with h5py.File(path("h5_t0_nan.h5"), "w") as f:
     series(f, "s", np.arange(16, dtype="f8"), t0=float("nan"))
-add("h5_t0_nan.h5", "series with x0 = NaN", "rejected", "t0 NaN")
+add("h5_t0_nan.h5", "series with x0 = NaN", "rejected", "t0 NaN", measure="measured")
 
 with h5py.File(path("h5_2d_only.h5"), "w") as f:
     d = f.create_dataset("img", data=np.zeros((8, 8)))
@@ -141,7 +146,7 @@ add("npy_huge_shape.npy", "header declaring 10^15 float64 samples, 16 bytes of d
 write("npy_overflow_shape.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775807,), }", b"\0" * 16))
 add("npy_overflow_shape.npy", "header declaring 2^63-1 float64 samples", "rejected", "far short")
 write("npy_marker_descr.npy", npy("{'descr': '<" + MARKER + "', 'fortran_order': False, 'shape': (2,), }", b"\0" * 16))
-add("npy_marker_descr.npy", "descr holding a marker", "rejected", "unsupported dtype")
+add("npy_marker_descr.npy", "descr holding a marker", "rejected", "unknown dtype a 23-byte token")
 write("npy_marker_key.npy", npy("{'" + MARKER + "': '<f8', 'fortran_order': False, 'shape': (2,), }", b"\0" * 16))
 add("npy_marker_key.npy", "header key holding a marker", "rejected", "unexpected key")
 write("npy_marker_garbage.npy", npy("{'descr': '<f8', " + MARKER + " }", b"\0" * 16))
@@ -163,11 +168,11 @@ def raw_with(name, sidecar_ext, sidecar, data=raw):
     write(name.rsplit(".", 1)[0] + sidecar_ext, sidecar.encode())
 
 raw_with("raw_t0_huge.bin", ".json", '{"dtype": "<f4", "t0": 1e300, "sample_rate": 16}')
-add("raw_t0_huge.bin", "raw samples, sidecar t0 = 1e300", "rejected", "t0 1e+300 (from sidecar) is outside")
+add("raw_t0_huge.bin", "raw samples, sidecar t0 = 1e300", "rejected", "t0 1e+300 is outside the GPS range")
 raw_with("raw_t0_negative.bin", ".json", '{"dtype": "<f4", "t0": -5, "sample_rate": 16}')
-add("raw_t0_negative.bin", "raw samples, sidecar t0 before the GPS epoch", "rejected", "t0 -5 (from sidecar) is outside")
+add("raw_t0_negative.bin", "raw samples, sidecar t0 before the GPS epoch", "rejected", "t0 -5 is outside the GPS range")
 raw_with("raw_rate_tiny.bin", ".json", '{"dtype": "<f4", "t0": 1e9, "sample_rate": 1e-300}')
-add("raw_rate_tiny.bin", "raw samples, sidecar sample_rate = 1e-300", "rejected", "sample_rate 1e-300 (from sidecar) is outside")
+add("raw_rate_tiny.bin", "raw samples, sidecar sample_rate = 1e-300", "rejected", "sample_rate 1e-300 Hz is outside")
 raw_with("raw_t0_nan.bin", ".toml", 'dtype = "<f4"\nt0 = nan\nsample_rate = 16\n')
 add("raw_t0_nan.bin", "raw samples, TOML sidecar t0 = nan", "rejected", "t0 NaN")
 raw_with("raw_odd_size.bin", ".json", '{"dtype": "<f8", "t0": 1e9, "sample_rate": 16}', raw[:-3])
@@ -187,17 +192,17 @@ add("raw_good.bin", "good raw file with a JSON sidecar", "archived")
 
 # --- text -----------------------------------------------------------------
 write("text_binary.txt", bytes(range(256)) * 4)
-add("text_binary.txt", "1 KB of every byte value", "rejected", "line 1")
+add("text_binary.txt", "1 KB of every byte value", "rejected", "line 1", measure="measured")
 write("text_marker.txt", ("1.0\n2.0\n" + MARKER + "\n").encode())
-add("text_marker.txt", "numbers then a line holding a marker", "rejected", "line 3: a 22-byte token")
+add("text_marker.txt", "numbers then a line holding a marker", "rejected", "line 3: a 22-byte token of printable ASCII is not a number", measure="measured")
 write("text_marker_time.txt", ("1000000000,1\n1000000001," + MARKER + "\n").encode())
-add("text_marker_time.txt", "two-column text with a marker as a value", "rejected", "line 2")
+add("text_marker_time.txt", "two-column text with a marker as a value", "rejected", "line 2", measure="measured")
 write("text_nul.txt", b"1\n2\x00\x00\n3\n")
-add("text_nul.txt", "text with NUL bytes", "rejected", "line 2")
+add("text_nul.txt", "text with NUL bytes", "rejected", "line 2", measure="measured")
 write("text_t0_huge.txt", b"1e300,1\n1.0000000000000001e300,2\n")
-add("text_t0_huge.txt", "time column starting at 1e300", "rejected", "")
+add("text_t0_huge.txt", "time column starting at 1e300", "rejected", "", measure="measured")
 write("X1-TEXT-99999999999-4.txt", b"1\n2\n3\n4\n")
-add("X1-TEXT-99999999999-4.txt", "file name GPS time 99999999999, beyond the range", "rejected", "t0 99999999999 (from filename) is outside")
+add("X1-TEXT-99999999999-4.txt", "file name GPS time 99999999999, beyond the range", "rejected", "t0 99999999999 is outside the GPS range [0, 1e10) s (from filename)", measure="measured")
 write("X1-TEXT-1000000000-4.txt", b"1\n2\n3\n4\n")
 add("X1-TEXT-1000000000-4.txt", "good text, 4 samples over 4 s from the file name", "archived")
 
@@ -260,14 +265,14 @@ add("gwf_zero_suppress_bomb.gwf", "9 KB zero-suppressed vector declaring 1.07 G 
 
 gz = zlib.compress(b"\0" * (1 << 20), 9)
 f = Frame()
-f.frame(1000000000, vect(256 + 1, 2, 1 << 30, gz, dx=1 / (1 << 30)))
+f.frame(1000000000, vect(256 + 1, 2, 1 << 27, gz, dx=1 / (1 << 27)))
 write("gwf_gzip_bomb.gwf", f.done())
-add("gwf_gzip_bomb.gwf", "1 KB of gzip declaring 2^30 float64 samples", "rejected", "gzip data cannot hold")
+add("gwf_gzip_bomb.gwf", "1 KB of gzip declaring 2^27 float64 samples", "rejected", "gzip data cannot hold")
 
 f = Frame()
 f.frame(1000000000, vect(256, 1, 1 << 40, b"\0" * 64))
 write("gwf_raw_ndata.gwf", f.done())
-add("gwf_raw_ndata.gwf", "raw vector declaring 2^40 samples in 64 bytes", "rejected", "dimensions")
+add("gwf_raw_ndata.gwf", "raw vector declaring 2^40 samples in 64 bytes", "rejected", "dimension of 1099511627776 elements")
 
 write("gwf_truncated.gwf", good_gwf[: len(good_gwf) - 30])
 add("gwf_truncated.gwf", "good frame file missing its last 30 bytes", "rejected", "truncated")
