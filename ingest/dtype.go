@@ -84,7 +84,7 @@ func parseDTypeSpec(s string) (DType, string, error) {
 	}
 	d, order, err := ParseNumPyDescr(name)
 	if err != nil && !isDescrLike(name) {
-		return "", "", fmt.Errorf("unknown dtype %q: want one of %s or a NumPy type string such as <f8", s, dtypeList())
+		return "", "", fmt.Errorf("unknown dtype %s: want one of %s or a NumPy type string such as <f8", typeToken(s), dtypeList())
 	}
 	return d, order, err
 }
@@ -133,18 +133,18 @@ func ParseNumPyDescr(descr string) (d DType, byteOrder string, err error) {
 		orderChar, s = s[0], s[1:]
 	}
 	if s == "" {
-		return "", "", fmt.Errorf("unknown dtype %q", descr)
+		return "", "", fmt.Errorf("unknown dtype %s", typeToken(descr))
 	}
 	kind, digits := s[0], s[1:]
 	if kind == 'O' {
-		return "", "", fmt.Errorf("unsupported dtype %q: object arrays are not supported", descr)
+		return "", "", fmt.Errorf("unsupported dtype %s: object arrays are not supported", typeToken(descr))
 	}
 	size, perr := strconv.Atoi(digits)
 	if perr != nil || size <= 0 || !allDigits(digits) {
 		if !isDescrLike(descr) {
-			return "", "", fmt.Errorf("unknown dtype %q", descr)
+			return "", "", fmt.Errorf("unknown dtype %s", typeToken(descr))
 		}
-		return "", "", fmt.Errorf("unsupported dtype %q (%s)", descr, kindName(kind, 0))
+		return "", "", fmt.Errorf("unsupported dtype %s (%s)", typeToken(descr), kindName(kind, 0))
 	}
 	switch {
 	case kind == 'i' && (size == 1 || size == 2 || size == 4 || size == 8):
@@ -154,7 +154,7 @@ func ParseNumPyDescr(descr string) (d DType, byteOrder string, err error) {
 	case kind == 'f' && (size == 4 || size == 8):
 		d = DType("float" + strconv.Itoa(8*size))
 	default:
-		return "", "", fmt.Errorf("unsupported dtype %q (%s)", descr, kindName(kind, size))
+		return "", "", fmt.Errorf("unsupported dtype %s (%s)", typeToken(descr), kindName(kind, size))
 	}
 	if d.Size() == 1 {
 		return d, "", nil
@@ -167,7 +167,7 @@ func ParseNumPyDescr(descr string) (d DType, byteOrder string, err error) {
 	case '=':
 		byteOrder = nativeOrder()
 	case '|':
-		return "", "", fmt.Errorf("dtype %q: byte order '|' is not valid for a %d-byte type", descr, size)
+		return "", "", fmt.Errorf("dtype %s: byte order '|' is not valid for a %d-byte type", typeToken(descr), size)
 	}
 	return d, byteOrder, nil
 }

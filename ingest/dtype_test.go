@@ -35,8 +35,8 @@ func TestParseDType(t *testing.T) {
 		{"O", "", "", "object arrays are not supported"},
 		{"<M8[ns]", "", "", `unsupported dtype "<M8[ns]" (datetime64)`},
 		{"|f8", "", "", "byte order '|' is not valid for a 8-byte type"},
-		{"f+8", "", "", `unknown dtype "f+8"`},
-		{"double", "", "", `unknown dtype "double": want one of int8, int16`},
+		{"f+8", "", "", `unknown dtype a 3-byte token of printable ASCII`},
+		{"double", "", "", `unknown dtype a 6-byte token of printable ASCII: want one of int8, int16`},
 		{"", "", "", `unknown dtype ""`},
 	}
 	for _, tt := range tests {

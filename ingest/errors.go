@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrUnsupportedFormat is wrapped by the InputError for a file whose
@@ -74,3 +77,51 @@ func oneLine(s string) string {
 	}
 	return b.String()
 }
+
+// describe says what a token taken from a file is without quoting it, as
+// reasons never quote file content: its length and the class of its
+// bytes, as in "a 22-byte token of printable ASCII".
+func describe(s string) string {
+	return fmt.Sprintf("a %d-byte token of %s", len(s), byteClass(s))
+}
+
+// byteClass names the class of the bytes of s.
+func byteClass(s string) string {
+	switch {
+	case s == "":
+		return "nothing"
+	case !utf8.ValidString(s):
+		return "binary bytes"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "text with control characters"
+	case strings.IndexFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) >= 0:
+		return "non-ASCII text"
+	}
+	return "printable ASCII"
+}
+
+// byteKind names the kind of one byte, for a parser's "unexpected" errors.
+func byteKind(c byte) string {
+	switch {
+	case c >= '0' && c <= '9':
+		return "a digit"
+	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		return "a letter"
+	case c < ' ' || c == 0x7f:
+		return fmt.Sprintf("control byte 0x%02x", c)
+	case c >= 0x80:
+		return "a non-ASCII byte"
+	}
+	return fmt.Sprintf("punctuation %q", c)
+}
+
+// typeToken quotes s if it has the shape of a NumPy type string such as
+// "<f2" or "|b1", which says nothing else, or describes it otherwise.
+func typeToken(s string) string {
+	if typeShape.MatchString(s) {
+		return strconv.Quote(s)
+	}
+	return describe(s)
+}
+
+var typeShape = regexp.MustCompile(`^([<>|=]?[a-zA-Z?][0-9]{0,2}(\[[a-z]{1,2}\])?)?$`)

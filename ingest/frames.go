@@ -23,7 +23,7 @@ func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Serie
 	if err != nil {
 		return nil, nil, inputErr(abs, err, err.Error())
 	}
-	all := f.Series()
+	all := f.TakeSeries()
 	names := datasetNames(all)
 	for i, gs := range all {
 		s := &Series{

@@ -1,64 +1,126 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
+	"github.com/gwwatchd/gwwatchd/ingest/gwf"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
 
 // archiveFormat is the root "format" attribute of gwwatchd's own archives.
 const archiveFormat = "gwwatchd-archive"
 
+// maxDecodedBytes bounds the samples of the series selected in one HDF5
+// file, as gwf.DefaultMaxBytes bounds those of a frame file.
+const maxDecodedBytes = gwf.DefaultMaxBytes
+
 // decodeHDF5 finds the series in an HDF5 file written the way gwpy and
 // gwexpy write them: one-dimensional datasets, at the root or in groups,
 // whose attributes give the time of the first sample and the spacing (x0
 // and dx, or t0 and dt, in seconds), and optionally unit, channel and
-// name. Other datasets are passed over. src is the file as read, which
-// libhdf5 reads again from disk: a change in between is reported.
-func decodeHDF5(abs string, src Source, keep func(string) bool) (out []*Series, found []string, err error) {
-	if locked, err := lockedByWriter(abs); err != nil {
+// name. Other datasets are passed over by their metadata, unread: only a
+// one-dimensional dataset of a numeric type has its attributes read, and
+// only a selected series its values, after its declared size was checked
+// against what the file stores (h5.Dataset.CheckStorage) and the sum
+// against maxDecodedBytes. f is the file as opened and read, which
+// libhdf5 reads again through its descriptor. With measure set, no values
+// are read and the series have nil Values.
+func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, measure bool) (out []*Series, found []string, err error) {
+	if locked, err := lockedByWriter(f); err != nil {
 		return nil, nil, fmt.Errorf("ingest: %w", err)
 	} else if locked {
 		return nil, nil, fmt.Errorf("ingest: %s: %w", abs, ErrInUse)
 	}
-	doc, rerr := h5.ReadLenient(abs)
-	// What libhdf5 read must be what was hashed; a file that changed says
-	// nothing about its content.
-	if fi, err := os.Stat(abs); err != nil {
+	path := fdPath(f)
+	if path == "" {
+		path = abs
+	}
+	var budget int64 = maxDecodedBytes
+	names := map[string]int{}
+	opts := h5.ReadOptions{
+		Attrs: func(d *h5.Dataset) bool { return candidate(d) },
+		Data: func(d *h5.Dataset) (bool, error) {
+			if !candidate(d) {
+				return false, nil
+			}
+			s, ok := seriesOf(d)
+			if !ok {
+				return false, nil
+			}
+			found = append(found, s.Channel)
+			if !keep(s.Channel) {
+				return false, nil
+			}
+			where := fmt.Sprintf("dataset %q", clip(d.Path))
+			n := d.Elements()
+			if n == 0 {
+				return false, inputErr(abs, nil, where+": no samples")
+			}
+			if err := d.CheckStorage(src.Size); err != nil {
+				return false, inputErr(abs, err, fmt.Sprintf("%s: %s, %s: %v", where, d.Info.Layout, fmtCount(n, s.DType), err))
+			}
+			bytes := n * int64(s.DType.Size())
+			if bytes > budget {
+				return false, inputErr(abs, nil, fmt.Sprintf("%s: %s exceed the %d bytes left of the limit of %d for one file", where, fmtCount(n, s.DType), budget, int64(maxDecodedBytes)))
+			}
+			budget -= bytes
+			s.Shape = []int{int(n)} // the length, until the values are read
+			names[s.Dataset]++
+			out = append(out, s)
+			return !measure, nil
+		},
+	}
+	doc, rerr := h5.Select(path, opts)
+	// What libhdf5 read must be what was hashed: through the descriptor it
+	// is the same file, but it may have been written to meanwhile.
+	if fi, err := f.Stat(); err != nil {
 		return nil, nil, fmt.Errorf("ingest: %w", err)
-	} else if fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
+	} else if id, _ := idOf(fi); id != src.ID || fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
 		return nil, nil, fmt.Errorf("ingest: %s: %w", abs, ErrChanged)
 	}
-	if rerr != nil {
-		// The library's messages name the file; ours does already.
-		why := strings.ReplaceAll(strings.ReplaceAll(rerr.Error(), abs+": ", ""), abs, "the file")
-		if why != "not an HDF5 file" {
-			why = "unreadable HDF5 file: " + why
+	if path == abs {
+		if fi, err := os.Lstat(abs); err != nil || !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("ingest: %s: %w", abs, ErrChanged)
+		} else if id, _ := idOf(fi); id != src.ID {
+			return nil, nil, fmt.Errorf("ingest: %s: %w", abs, ErrChanged)
 		}
-		return nil, nil, inputErr(abs, rerr, why)
+	}
+	if rerr != nil {
+		var ie *InputError
+		var he *h5.Error
+		switch {
+		case errors.As(rerr, &ie):
+			return nil, nil, ie
+		case errors.Is(rerr, h5.ErrNotHDF5):
+			return nil, nil, inputErr(abs, rerr, "not an HDF5 file")
+		case errors.As(rerr, &he):
+			return nil, nil, inputErr(abs, rerr, "unreadable HDF5 file: "+he.Error())
+		}
+		return nil, nil, inputErr(abs, rerr, "unreadable HDF5 file: "+rerr.Error())
 	}
 	if f, _ := doc.Attr("format").(string); f == archiveFormat {
+		// The archive_id is of gwwatchd's own making; anything else in
+		// its place is not quoted.
 		id, _ := doc.Attr("archive_id").(string)
-		return nil, nil, inputErr(abs, nil, fmt.Sprintf("already a gwwatchd archive (archive_id %s): archives are not archived again", clip(id)))
+		if !archiveID.MatchString(id) {
+			id = describe(id)
+		}
+		return nil, nil, inputErr(abs, nil, fmt.Sprintf("already a gwwatchd archive (archive_id %s): archives are not archived again", id))
 	}
-	names := map[string]int{}
+	byPath := map[string]*h5.Dataset{}
 	for i := range doc.Datasets {
-		d := &doc.Datasets[i]
-		s, ok := seriesOf(d)
-		if !ok {
-			continue
-		}
-		found = append(found, s.Channel)
-		if !keep(s.Channel) {
-			continue
-		}
-		names[s.Dataset]++
-		out = append(out, s)
+		byPath[doc.Datasets[i].Path] = &doc.Datasets[i]
 	}
-	// Two datasets naming the same channel keep their own paths apart.
 	for _, s := range out {
+		if !measure {
+			s.Values = byPath[s.Extra["hdf5_path"].(string)].Data
+			s.Shape = nil
+		}
+		// Two datasets naming the same channel keep their own paths apart.
 		if names[s.Dataset] > 1 {
 			s.Dataset = plainName(strings.TrimPrefix(s.Extra["hdf5_path"].(string), "/"))
 		}
@@ -66,13 +128,42 @@ func decodeHDF5(abs string, src Source, keep func(string) bool) (out []*Series, 
 	return out, found, nil
 }
 
-// seriesOf reads one dataset as a series, if it is one.
+var archiveID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// candidate reports, from its metadata alone, whether a dataset could be
+// a series: one dimension of a numeric type.
+func candidate(d *h5.Dataset) bool {
+	return d.Info != nil && d.Info.Rank == 1 && !d.Info.Null && d.Info.Supported
+}
+
+// dtypeOfInfo is the sample type of a dataset's stored type.
+func dtypeOfInfo(in *h5.Info) DType {
+	switch in.Class {
+	case "float":
+		return map[int]DType{4: Float32, 8: Float64}[in.Size]
+	case "complex":
+		return map[int]DType{8: Complex64, 16: Complex128}[in.Size]
+	case "integer":
+		if in.Signed {
+			return map[int]DType{1: Int8, 2: Int16, 4: Int32, 8: Int64}[in.Size]
+		}
+		return map[int]DType{1: Uint8, 2: Uint16, 4: Uint32, 8: Uint64}[in.Size]
+	}
+	return ""
+}
+
+// fmtCount describes n samples of a type, as in "1000000000000 uint8 samples".
+func fmtCount(n int64, d DType) string {
+	return fmt.Sprintf("%d %s samples", n, d)
+}
+
+// seriesOf makes a series of one dataset from its metadata and
+// attributes, if it is one; its values are read later.
 func seriesOf(d *h5.Dataset) (*Series, bool) {
-	if len(d.Dims) != 1 {
+	if !candidate(d) {
 		return nil, false
 	}
-	d.Dims = nil
-	dt := dtypeOf(d.Data)
+	dt := dtypeOfInfo(d.Info)
 	if dt == "" {
 		return nil, false
 	}
@@ -99,7 +190,6 @@ func seriesOf(d *h5.Dataset) (*Series, bool) {
 		T0:          t0,
 		SampleRate:  1 / dx,
 		DType:       dt,
-		Values:      d.Data,
 		Extra:       map[string]any{"hdf5_path": d.Path},
 	}
 	if name := text(d, "name"); name != "" && name != channel {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,6 +16,14 @@ import (
 )
 
 // Meta is one source of metadata; nil fields are unset.
+//
+// T0 and SampleRate, from whichever source (flags, sidecar, the file
+// itself, a file name or defaults), must be physical: t0 a GPS time in
+// [MinT0, MaxT0) seconds, as negative GPS times are before 1980 and 1e10 s
+// is in the 23rd century; the sample rate in [MinSampleRate,
+// MaxSampleRate] Hz; and the duration a series covers, samples over rate,
+// at most MaxDuration seconds. Values outside are refused with a reason
+// naming the value, its source and the range.
 type Meta struct {
 	Channel     *string
 	Dataset     *string
@@ -35,6 +44,13 @@ type Options struct {
 	// path.Match glob patterns such as "K1:LSC-*"; none selects every
 	// channel. Files holding one series ignore it.
 	Channels []string
+
+	// Expect, when set, identifies the file the caller means, as its
+	// watcher saw it (by Lstat): the file opened must have this device,
+	// inode and size, else the error wraps ErrChanged. Without it, the
+	// file at the name when it is opened is read. A symbolic link is never
+	// followed either way.
+	Expect *FileID
 }
 
 // Validate checks the values that are set. Errors name the key.
@@ -50,13 +66,13 @@ func (m Meta) Validate() error {
 			return fmt.Errorf("%s is empty", f.key)
 		}
 		if strings.IndexFunc(*f.v, unicode.IsControl) >= 0 {
-			return fmt.Errorf("%s %q contains control characters", f.key, clip(*f.v))
+			return fmt.Errorf("%s (%s) contains control characters", f.key, describe(*f.v))
 		}
 	}
 	if m.Dataset != nil {
 		// The dataset becomes one HDF5 link name under /raw.
 		if d := *m.Dataset; strings.Contains(d, "/") || d == "." || d == ".." {
-			return fmt.Errorf("dataset %q is not a plain name", clip(d))
+			return fmt.Errorf("dataset (%s) is not a plain name: it holds a slash or is . or ..", describe(d))
 		}
 	}
 	var specOrder string
@@ -71,22 +87,75 @@ func (m Meta) Validate() error {
 	}
 	if m.ByteOrder != nil {
 		if bo := *m.ByteOrder; bo != "little" && bo != "big" {
-			return fmt.Errorf("byte_order %q: want \"little\" or \"big\"", clip(bo))
+			return fmt.Errorf("byte_order %s: want \"little\" or \"big\"", typeToken(bo))
 		}
 		if specOrder != "" && specOrder != *m.ByteOrder {
-			return fmt.Errorf("dtype %q is %s-endian but byte_order is %s", *m.DType, specOrder, *m.ByteOrder)
+			return fmt.Errorf("dtype %s is %s-endian but byte_order is %s", typeToken(*m.DType), specOrder, *m.ByteOrder)
 		}
 	}
-	if m.T0 != nil && !isFinite(*m.T0) {
-		return fmt.Errorf("t0 %s is not finite", fmtFloat(*m.T0))
+	if m.T0 != nil {
+		if err := checkT0(*m.T0); err != nil {
+			return err
+		}
 	}
-	if m.SampleRate != nil && (!isFinite(*m.SampleRate) || *m.SampleRate <= 0) {
-		return fmt.Errorf("sample_rate %s is not a positive finite number", fmtFloat(*m.SampleRate))
+	if m.SampleRate != nil {
+		if err := checkRate(*m.SampleRate); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// The physical ranges of t0, sample rate and duration; see Meta.
+const (
+	MinT0         = 0.0
+	MaxT0         = 1e10
+	MinSampleRate = 1e-6
+	MaxSampleRate = 1e9
+	MaxDuration   = 1e9
+)
+
+// checkT0 refuses a t0 outside [MinT0, MaxT0).
+func checkT0(x float64) error {
+	if !isFinite(x) {
+		return fmt.Errorf("t0 %s is not finite", fmtValue(x))
+	}
+	if x < MinT0 || x >= MaxT0 {
+		return fmt.Errorf("t0 %s is outside the GPS range [0, 1e10) s", fmtValue(x))
+	}
+	return nil
+}
+
+// checkRate refuses a sample rate outside [MinSampleRate, MaxSampleRate].
+func checkRate(x float64) error {
+	if !isFinite(x) || x <= 0 {
+		return fmt.Errorf("sample_rate %s is not a positive finite number", fmtValue(x))
+	}
+	if x < MinSampleRate || x > MaxSampleRate {
+		return fmt.Errorf("sample_rate %s Hz is outside [1e-06, 1e+09] Hz", fmtValue(x))
+	}
+	return nil
+}
+
+// checkDuration refuses n samples at rate Hz covering more than
+// MaxDuration seconds.
+func checkDuration(n int, rate float64) error {
+	if d := float64(n) / rate; !isFinite(d) || d > MaxDuration {
+		return fmt.Errorf("%d samples at %s Hz span %s s, more than the %s s allowed", n, fmtValue(rate), fmtValue(d), fmtValue(MaxDuration))
+	}
+	return nil
+}
+
+// fmtValue writes a number in plain decimal where that is short, as a
+// GPS time reads best, and in exponent form otherwise.
+func fmtValue(x float64) string {
+	if isFinite(x) && math.Abs(x) < 1e15 && (x == 0 || math.Abs(x) >= 1e-4) {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
 
 // sidecarKeys are the keys a sidecar may hold.
 var sidecarKeys = []string{"channel", "dataset", "t0", "sample_rate", "unit", "dtype", "byte_order", "description"}
@@ -147,7 +216,7 @@ func parseSidecarJSON(data []byte) (Meta, error) {
 		sp, fp := m.field(key)
 		switch {
 		case sp == nil && fp == nil:
-			return m, fmt.Errorf("line %d: unknown key %q (want %s)", line, clip(key), strings.Join(sidecarKeys, ", "))
+			return m, fmt.Errorf("line %d: unknown key, %s (want %s)", line, describe(key), strings.Join(sidecarKeys, ", "))
 		case seen[key]:
 			return m, fmt.Errorf("line %d: duplicate key %q", line, key)
 		}
@@ -158,7 +227,7 @@ func parseSidecarJSON(data []byte) (Meta, error) {
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return m, fmt.Errorf("line %d: %s: %v", line, key, err)
+				return m, fmt.Errorf("line %d: %s is not a valid JSON string", line, key)
 			}
 			*sp = &s
 		} else {
@@ -167,7 +236,7 @@ func parseSidecarJSON(data []byte) (Meta, error) {
 			}
 			x, err := strconv.ParseFloat(string(raw), 64)
 			if err != nil {
-				return m, fmt.Errorf("line %d: %s %s is out of range", line, key, clip(string(raw)))
+				return m, fmt.Errorf("line %d: %s, a %d-character number, is out of range", line, key, len(raw))
 			}
 			*fp = &x
 		}
@@ -213,7 +282,13 @@ func jsonSyntax(data []byte, dec *json.Decoder, err error) error {
 		err = errors.New("unexpected end of JSON input")
 	}
 	line, col := lineCol(data, off)
-	return fmt.Errorf("line %d, column %d: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))
+	what := "JSON syntax error"
+	if se != nil && off > 0 && off <= int64(len(data)) {
+		what += ": unexpected " + byteKind(data[off-1])
+	} else if errors.Is(err, io.ErrUnexpectedEOF) || err.Error() == "unexpected end of JSON input" {
+		what = "unexpected end of JSON input"
+	}
+	return fmt.Errorf("line %d, column %d: %s", line, col, what)
 }
 
 // lineCol converts a byte offset to a 1-based line and column.
@@ -230,6 +305,9 @@ func lineCol(data []byte, off int64) (line, col int) {
 	return line, col
 }
 
+// tomlLine finds the line number in a TOML decoding error.
+var tomlLine = regexp.MustCompile(`^toml: line (\d+)`)
+
 // parseSidecarTOML decodes a TOML sidecar holding only sidecarKeys.
 func parseSidecarTOML(data []byte) (Meta, error) {
 	var v struct {
@@ -244,10 +322,26 @@ func parseSidecarTOML(data []byte) (Meta, error) {
 	}
 	md, err := toml.Decode(string(data), &v)
 	if err != nil {
-		return Meta{}, errors.New(strings.TrimPrefix(err.Error(), "toml: "))
+		// The library's messages quote the document; say where instead.
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			what := "TOML syntax error"
+			if strings.Contains(pe.Message, "incompatible types") || strings.Contains(err.Error(), "incompatible types") {
+				what = "a value of the wrong type"
+			}
+			return Meta{}, fmt.Errorf("line %d, column %d: %s", pe.Position.Line, pe.Position.Col, what)
+		}
+		what := "invalid TOML document"
+		if strings.Contains(err.Error(), "incompatible types") {
+			what = "a value of the wrong type"
+		}
+		if m := tomlLine.FindStringSubmatch(err.Error()); m != nil {
+			return Meta{}, fmt.Errorf("line %s: %s", m[1], what)
+		}
+		return Meta{}, errors.New(what)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return Meta{}, fmt.Errorf("unknown key %q (want %s)", clip(und[0].String()), strings.Join(sidecarKeys, ", "))
+		return Meta{}, fmt.Errorf("unknown key, %s (want %s)", describe(und[0].String()), strings.Join(sidecarKeys, ", "))
 	}
 	m := Meta(v)
 	return m, m.Validate()

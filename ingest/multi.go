@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -63,7 +64,11 @@ func ReadAll(path string, opt Options) ([]*Series, error) {
 }
 
 func readMulti(abs, format string, opt Options) (out []*Series, err error) {
-	data, src, side, sum, err := readSource(abs)
+	var f *os.File
+	data, src, side, sum, err := readSource(abs, opt.Expect, func(o *os.File) { f = o })
+	if f != nil {
+		defer f.Close()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func readMulti(abs, format string, opt Options) (out []*Series, err error) {
 	case "gwf":
 		out, found, err = decodeFrames(abs, data, keep)
 	case "hdf5":
-		out, found, err = decodeHDF5(abs, src, keep)
+		out, found, err = decodeHDF5(abs, f, src, keep, false)
 	}
 	if err != nil {
 		return nil, err
@@ -170,13 +175,29 @@ func (r *resolver) resolveFromFile(s *Series, n int) error {
 	if s.Description == "" {
 		delete(s.Origin, "description")
 	}
-	if !isFinite(s.T0) {
-		return r.fail("%s: t0 %s is not finite", s.Channel, fmtFloat(s.T0))
+	if err := checkT0(s.T0); err != nil {
+		return r.fail("%s: %v (from file)", s.Channel, err)
 	}
-	if !isFinite(s.SampleRate) || s.SampleRate <= 0 {
-		return r.fail("%s: sample rate %s is not a positive finite number", s.Channel, fmtFloat(s.SampleRate))
+	if err := checkRate(s.SampleRate); err != nil {
+		return r.fail("%s: %v (from file)", s.Channel, err)
+	}
+	if err := checkDuration(seriesLen(s), s.SampleRate); err != nil {
+		return r.fail("%s: %v", s.Channel, err)
 	}
 	return nil
+}
+
+// seriesLen is the number of samples of a series, also of one measured
+// and not read, whose Shape alone counts them.
+func seriesLen(s *Series) int {
+	if s.Values != nil {
+		return s.Len()
+	}
+	n := 1
+	for _, d := range s.Shape {
+		n *= d
+	}
+	return n
 }
 
 // fmtGPS writes a GPS time in plain decimal.

@@ -28,98 +28,123 @@ type npyArray struct {
 // parseNPY decodes a whole .npy file: format versions 1.0, 2.0 and 3.0,
 // holding a 1-D or N×1 array of a supported type.
 func parseNPY(data []byte) (*npyArray, error) {
-	if len(data) == 0 {
-		return nil, fmt.Errorf("empty file")
+	a, off, n, err := npyLayout(data, int64(len(data)))
+	if err != nil {
+		return nil, err
 	}
-	if len(data) < len(npyMagic) {
-		if strings.HasPrefix(npyMagic, string(data)) {
-			return nil, fmt.Errorf("truncated header: file is %d bytes", len(data))
+	a.Values = decodeSamples(data[off:off+n*int64(a.DType.Size())], a.DType, a.ByteOrder)
+	return a, nil
+}
+
+// npyLayout parses the header of a .npy file of total bytes whose first
+// bytes are data, which must hold at least the whole header, and checks
+// the shape it declares against the bytes that follow: it returns the
+// array without Values, the offset of the samples and their number.
+func npyLayout(data []byte, total int64) (*npyArray, int64, int64, error) {
+	fail := func(err error) (*npyArray, int64, int64, error) { return nil, 0, 0, err }
+	if total == 0 {
+		return fail(fmt.Errorf("empty file"))
+	}
+	if total < int64(len(npyMagic)) {
+		if strings.HasPrefix(npyMagic, string(data[:min(int64(len(data)), total)])) {
+			return fail(fmt.Errorf("truncated header: file is %d bytes", total))
 		}
-		return nil, fmt.Errorf("not a NumPy file: bad magic")
+		return fail(fmt.Errorf("not a NumPy file: bad magic"))
 	}
 	if !bytes.HasPrefix(data, []byte(npyMagic)) {
-		return nil, fmt.Errorf("not a NumPy file: bad magic")
+		return fail(fmt.Errorf("not a NumPy file: bad magic"))
 	}
-	if len(data) < 8 {
-		return nil, fmt.Errorf("truncated header: file is %d bytes", len(data))
+	if total < 8 || len(data) < 8 {
+		return fail(fmt.Errorf("truncated header: file is %d bytes", total))
 	}
 	a := &npyArray{Major: int(data[6]), Minor: int(data[7])}
 	var hlen, start int
 	switch {
 	case a.Minor != 0:
-		return nil, fmt.Errorf("unsupported .npy format version %d.%d", a.Major, a.Minor)
+		return fail(fmt.Errorf("unsupported .npy format version %d.%d", a.Major, a.Minor))
 	case a.Major == 1:
 		start = 10
-		if len(data) < start {
-			return nil, fmt.Errorf("truncated header: file is %d bytes", len(data))
+		if total < int64(start) || len(data) < start {
+			return fail(fmt.Errorf("truncated header: file is %d bytes", total))
 		}
 		hlen = int(binary.LittleEndian.Uint16(data[8:]))
 	case a.Major == 2 || a.Major == 3:
 		start = 12
-		if len(data) < start {
-			return nil, fmt.Errorf("truncated header: file is %d bytes", len(data))
+		if total < int64(start) || len(data) < start {
+			return fail(fmt.Errorf("truncated header: file is %d bytes", total))
 		}
 		n := binary.LittleEndian.Uint32(data[8:])
 		if n > maxNPYHeader {
-			return nil, fmt.Errorf("header length %d exceeds the limit of %d bytes", n, maxNPYHeader)
+			return fail(fmt.Errorf("header length %d exceeds the limit of %d bytes", n, maxNPYHeader))
 		}
 		hlen = int(n)
 	default:
-		return nil, fmt.Errorf("unsupported .npy format version %d.%d", a.Major, a.Minor)
+		return fail(fmt.Errorf("unsupported .npy format version %d.%d", a.Major, a.Minor))
+	}
+	if int64(hlen) > total-int64(start) {
+		return fail(fmt.Errorf("truncated header: header length %d extends beyond the end of the %d-byte file", hlen, total))
 	}
 	if hlen > len(data)-start {
-		return nil, fmt.Errorf("truncated header: header length %d extends beyond the end of the %d-byte file", hlen, len(data))
+		return fail(fmt.Errorf("header of %d bytes not read", hlen))
 	}
 	h, err := parseNPYHeader(data[start : start+hlen])
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	a.Fortran = h.fortran
 	a.Shape = h.shape
 	shape := formatShape(h.shape)
 
 	if h.descrList != "" {
-		return nil, fmt.Errorf("unsupported dtype %s: structured arrays are not supported", clip(h.descrList))
+		return fail(fmt.Errorf("unsupported dtype (a %d-byte list): structured arrays are not supported", len(h.descrList)))
 	}
 	a.DType, a.ByteOrder, err = ParseNumPyDescr(h.descr)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if a.DType.Size() > 1 && (h.descr[0] == '=' || a.ByteOrder == "") {
 		// '=' and a missing order both mean the writer's byte order,
 		// which the file does not record.
-		return nil, fmt.Errorf("dtype %q does not state the byte order", h.descr)
+		return fail(fmt.Errorf("dtype %s does not state the byte order", typeToken(h.descr)))
 	}
 
 	var n int64
 	switch {
 	case len(h.shape) == 0:
-		return nil, fmt.Errorf("shape (): 0-d arrays are not supported")
+		return fail(fmt.Errorf("shape (): 0-d arrays are not supported"))
 	case len(h.shape) == 1:
 		n = h.shape[0]
 	case len(h.shape) == 2 && h.shape[1] == 1:
 		n = h.shape[0]
 	default:
-		return nil, fmt.Errorf("shape %s: only 1-D or N×1 arrays are supported", shape)
+		return fail(fmt.Errorf("shape %s: only 1-D or N×1 arrays are supported", shape))
 	}
 	for _, dim := range h.shape {
 		if dim < 0 {
-			return nil, fmt.Errorf("shape %s: negative dimension", shape)
+			return fail(fmt.Errorf("shape %s: negative dimension", shape))
 		}
 	}
-	body := data[start+hlen:]
+	body := total - int64(start+hlen)
 	size := int64(a.DType.Size())
 	if n > math.MaxInt64/size {
-		return nil, fmt.Errorf("data is %d bytes, far short of shape %s %s", len(body), shape, a.DType)
+		return fail(fmt.Errorf("data is %d bytes, far short of shape %s %s", body, shape, a.DType))
 	}
-	if want := n * size; int64(len(body)) != want {
-		return nil, fmt.Errorf("data is %d bytes, expected %d for shape %s %s", len(body), want, shape, a.DType)
+	if want := n * size; body != want {
+		return fail(fmt.Errorf("data is %d bytes, expected %d for shape %s %s", body, want, shape, a.DType))
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("no samples: shape %s", shape)
+		return fail(fmt.Errorf("no samples: shape %s", shape))
 	}
-	a.Values = decodeSamples(body, a.DType, a.ByteOrder)
-	return a, nil
+	return a, int64(start + hlen), n, nil
+}
+
+// keyToken quotes a header key NumPy defines, and describes any other.
+func keyToken(k string) string {
+	switch k {
+	case "descr", "fortran_order", "shape":
+		return strconv.Quote(k)
+	}
+	return describe(k)
 }
 
 // formatShape writes a shape the way Python prints a tuple.
@@ -166,7 +191,7 @@ func parseNPYHeader(b []byte) (*npyHeader, error) {
 	if err == nil {
 		p.space()
 		if p.pos < len(p.s) {
-			err = p.errorf("unexpected %q after the dict", p.s[p.pos])
+			err = p.errorf("unexpected %s after the dict", byteKind(p.s[p.pos]))
 		}
 	}
 	if err != nil {
@@ -179,10 +204,10 @@ func parseNPYHeader(b []byte) (*npyHeader, error) {
 	seen := map[string]bool{}
 	for i, k := range v.keys {
 		if k.kind != pyStr {
-			return nil, fmt.Errorf("unparsable header: key %s is not a string", clip(k.raw))
+			return nil, fmt.Errorf("unparsable header: a key at offset %d is not a string", k.at)
 		}
 		if seen[k.str] {
-			return nil, fmt.Errorf("unparsable header: duplicate key %q", clip(k.str))
+			return nil, fmt.Errorf("unparsable header: duplicate key %s", keyToken(k.str))
 		}
 		seen[k.str] = true
 		val := v.items[i]
@@ -194,26 +219,26 @@ func parseNPYHeader(b []byte) (*npyHeader, error) {
 			case pyList:
 				h.descrList = val.raw
 			default:
-				return nil, fmt.Errorf("unparsable header: descr %s is not a string", clip(val.raw))
+				return nil, fmt.Errorf("unparsable header: descr at offset %d is not a string", val.at)
 			}
 		case "fortran_order":
 			if val.kind != pyBool {
-				return nil, fmt.Errorf("unparsable header: fortran_order %s is not True or False", clip(val.raw))
+				return nil, fmt.Errorf("unparsable header: fortran_order at offset %d is not True or False", val.at)
 			}
 			h.fortran = val.b
 		case "shape":
 			if val.kind != pyTuple {
-				return nil, fmt.Errorf("unparsable header: shape %s is not a tuple", clip(val.raw))
+				return nil, fmt.Errorf("unparsable header: shape at offset %d is not a tuple", val.at)
 			}
 			h.shape = make([]int64, len(val.items))
 			for j, d := range val.items {
 				if d.kind != pyInt {
-					return nil, fmt.Errorf("unparsable header: shape %s is not a tuple of integers", clip(val.raw))
+					return nil, fmt.Errorf("unparsable header: shape at offset %d is not a tuple of integers", val.at)
 				}
 				h.shape[j] = d.num
 			}
 		default:
-			return nil, fmt.Errorf("unparsable header: unexpected key %q", clip(k.str))
+			return nil, fmt.Errorf("unparsable header: unexpected key %s at offset %d", describe(k.str), k.at)
 		}
 	}
 	for _, k := range []string{"descr", "fortran_order", "shape"} {
@@ -245,7 +270,8 @@ type pyValue struct {
 	b     bool
 	items []pyValue // tuple or list elements, dict values
 	keys  []pyValue // dict keys
-	raw   string    // source text, for messages
+	raw   string    // source text
+	at    int       // offset in the header, for messages
 }
 
 type pyParser struct {
@@ -292,12 +318,13 @@ func (p *pyParser) value() (pyValue, error) {
 	case isIdentByte(c):
 		v, err = p.ident()
 	default:
-		err = p.errorf("unexpected %q", c)
+		err = p.errorf("unexpected %s", byteKind(c))
 	}
 	if err != nil {
 		return pyValue{}, err
 	}
 	v.raw = string(p.s[start:p.pos])
+	v.at = start
 	return v, nil
 }
 
@@ -319,7 +346,7 @@ func (p *pyParser) ident() (pyValue, error) {
 		return pyValue{kind: pyNone}, nil
 	default:
 		p.pos = start
-		return pyValue{}, p.errorf("unexpected name %q", clip(w))
+		return pyValue{}, p.errorf("unexpected name, %s", describe(w))
 	}
 }
 
@@ -388,7 +415,7 @@ func (p *pyParser) int() (int64, error) {
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
 		p.pos = start
-		return 0, p.errorf("integer %s out of range", clip(text))
+		return 0, p.errorf("a %d-character integer out of range", len(text))
 	}
 	// Python 2 wrote long integers with an L suffix.
 	if p.pos < len(p.s) && (p.s[p.pos] == 'L' || p.s[p.pos] == 'l') {
@@ -432,7 +459,7 @@ func (p *pyParser) container() (pyValue, error) {
 			break
 		}
 		if len(v.items) > commas {
-			return pyValue{}, p.errorf("expected ',' or %q, got %q", closing, p.s[p.pos])
+			return pyValue{}, p.errorf("expected ',' or %q, got %s", closing, byteKind(p.s[p.pos]))
 		}
 		if v.kind == pyDict {
 			k, err := p.value()

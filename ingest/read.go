@@ -71,7 +71,7 @@ func Read(path string, opt Options) (s *Series, err error) {
 		return nil, inputErr(abs, ErrUnsupportedFormat, fmt.Sprintf("unsupported format %q: want %s", clip(ext), extensions))
 	}
 
-	data, src, side, sum, err := readSource(abs)
+	data, src, side, sum, err := readSource(abs, opt.Expect, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +108,17 @@ func Read(path string, opt Options) (s *Series, err error) {
 
 // readSource reads a whole data file and its sidecar, if any, and starts
 // hashing the file, which the caller decodes meanwhile: sum waits for the
-// hash. On error there is nothing to wait for.
-func readSource(abs string) (data []byte, src Source, side *sidecar, sum func() string, err error) {
-	data, src, err = readFile(abs, abs, maxFileSize)
+// hash. On error there is nothing to wait for. keep, if not nil, is given
+// the open file to use until the caller is done, and must close it.
+func readSource(abs string, expect *FileID, keep func(*os.File)) (data []byte, src Source, side *sidecar, sum func() string, err error) {
+	data, src, f, err := readFile(abs, abs, maxFileSize, expect)
 	if err != nil {
 		return nil, src, nil, nil, err
+	}
+	if keep != nil {
+		keep(f)
+	} else {
+		f.Close()
 	}
 	if len(data) == 0 {
 		return nil, src, nil, nil, inputErr(abs, nil, "empty file")
@@ -129,30 +135,34 @@ func readSource(abs string) (data []byte, src Source, side *sidecar, sum func() 
 	return data, src, side, func() string { return <-c }, nil
 }
 
-// readFile reads a whole regular file and describes it, all but its
-// sha256, which the caller computes. errPath names the data file in any
-// InputError, also when reading its sidecar.
-func readFile(path, errPath string, limit int64) ([]byte, Source, error) {
+// readFile reads a whole regular file, opened by openRegular, and
+// describes it, all but its sha256, which the caller computes. errPath
+// names the data file in any InputError, also when reading its sidecar.
+// When expect is set, the file opened must be the one it identifies. The
+// file is returned open, for the caller to close.
+func readFile(path, errPath string, limit int64, expect *FileID) ([]byte, Source, *os.File, error) {
 	src := Source{Path: path}
-	// Stat first so that opening a FIFO cannot block.
-	fi, err := os.Stat(path)
+	f, id, err := openRegular(path, errPath)
 	if err != nil {
-		return nil, src, fmt.Errorf("ingest: %w", err)
+		return nil, src, nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, src, inputErr(errPath, nil, fmt.Sprintf("%s is not a regular file", path))
-	}
-	f, err := os.Open(path)
+	data, src, err := readOpen(f, id, path, errPath, limit, expect)
 	if err != nil {
-		return nil, src, fmt.Errorf("ingest: %w", err)
+		f.Close()
+		return nil, src, nil, err
 	}
-	defer f.Close()
+	return data, src, f, nil
+}
+
+func readOpen(f *os.File, id FileID, path, errPath string, limit int64, expect *FileID) ([]byte, Source, error) {
+	src := Source{Path: path}
+	if expect != nil && *expect != id {
+		return nil, src, fmt.Errorf("ingest: %s: %w: device %d inode %d size %d, expected device %d inode %d size %d",
+			path, ErrChanged, id.Dev, id.Ino, id.Size, expect.Dev, expect.Ino, expect.Size)
+	}
 	before, err := f.Stat()
 	if err != nil {
 		return nil, src, fmt.Errorf("ingest: %w", err)
-	}
-	if !before.Mode().IsRegular() {
-		return nil, src, inputErr(errPath, nil, fmt.Sprintf("%s is not a regular file", path))
 	}
 	if before.Size() > limit || int64(int(before.Size())) != before.Size() {
 		return nil, src, inputErr(errPath, nil, fmt.Sprintf("%s is %d bytes, more than the limit of %d", path, before.Size(), limit))
@@ -177,6 +187,7 @@ func readFile(path, errPath string, limit int64) ([]byte, Source, error) {
 	}
 	src.Size = before.Size()
 	src.ModTime = before.ModTime().UTC()
+	src.ID = id
 	return data, src, nil
 }
 
@@ -197,7 +208,7 @@ func readSidecar(path string) (*sidecar, error) {
 	var found []string
 	for _, ext := range []string{".json", ".toml"} {
 		p := stem + ext
-		_, err := os.Stat(p)
+		_, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -214,10 +225,11 @@ func readSidecar(path string) (*sidecar, error) {
 			filepath.Base(found[0]), filepath.Base(found[1])))
 	}
 	p := found[0]
-	data, src, err := readFile(p, path, maxSidecarSize)
+	data, src, f, err := readFile(p, path, maxSidecarSize, nil)
 	if err != nil {
 		return nil, err
 	}
+	f.Close()
 	src.SHA256 = sha256Hex(data)
 	var m Meta
 	if strings.HasSuffix(p, ".json") {
@@ -409,8 +421,8 @@ func (r *resolver) resolve(s *Series, stem string) error {
 	if s.T0, ok = pickFloat("t0", func(m *Meta) *float64 { return m.T0 }); !ok {
 		return r.fail("no t0: give --t0, a sidecar t0, a T010150 file name, or a watch default")
 	}
-	if !isFinite(s.T0) {
-		return r.fail("t0 %s (from %s) is not finite", fmtFloat(s.T0), s.Origin["t0"])
+	if err := checkT0(s.T0); err != nil {
+		return r.fail("%v (from %s)", err, s.Origin["t0"])
 	}
 	if s.SampleRate, ok = pickFloat("sample_rate", func(m *Meta) *float64 { return m.SampleRate }); !ok {
 		hint := ""
@@ -419,8 +431,11 @@ func (r *resolver) resolve(s *Series, stem string) error {
 		}
 		return r.fail("no sample_rate: give --sample-rate, a sidecar sample_rate, a T010150 file name, or a watch default%s", hint)
 	}
-	if !isFinite(s.SampleRate) || s.SampleRate <= 0 {
-		return r.fail("sample_rate %s (from %s) is not a positive finite number", fmtFloat(s.SampleRate), s.Origin["sample_rate"])
+	if err := checkRate(s.SampleRate); err != nil {
+		return r.fail("%v (from %s)", err, s.Origin["sample_rate"])
+	}
+	if err := checkDuration(s.Len(), s.SampleRate); err != nil {
+		return r.fail("%v", err)
 	}
 
 	if r.name != nil {

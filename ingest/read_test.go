@@ -55,11 +55,11 @@ func TestReadRejects(t *testing.T) {
 		{name: "Inf sample rate", files: map[string]string{"a.txt": "1\n", "a.toml": "sample_rate = +inf"}, read: "a.txt", opt: timing, want: "sample_rate +Inf is not a positive finite number"},
 		{name: "unparsable JSON sidecar", files: map[string]string{"a.txt": "1\n", "a.json": "{\n\"t0\": 1,\n}"}, read: "a.txt", opt: timing, want: "a.json: line 3, column 1"},
 		{name: "unparsable TOML sidecar", files: map[string]string{"a.txt": "1\n", "a.toml": "t0 = 1\nunit = \"m\nx"}, read: "a.txt", opt: timing, want: "a.toml: line 2"},
-		{name: "unknown sidecar key", files: map[string]string{"a.txt": "1\n", "a.json": `{"samplerate": 4}`}, read: "a.txt", opt: timing, want: `unknown key "samplerate"`},
+		{name: "unknown sidecar key", files: map[string]string{"a.txt": "1\n", "a.json": `{"samplerate": 4}`}, read: "a.txt", opt: timing, want: `unknown key, a 10-byte token of printable ASCII`},
 		{name: "wrong sidecar type", files: map[string]string{"a.txt": "1\n", "a.json": `{"t0": "now"}`}, read: "a.txt", opt: timing, want: "t0 must be a number, not string"},
-		{name: "unknown sidecar dtype", files: map[string]string{"a.bin": "12345678", "a.json": `{"dtype": "double"}`}, read: "a.bin", opt: timing, want: `unknown dtype "double"`},
+		{name: "unknown sidecar dtype", files: map[string]string{"a.bin": "12345678", "a.json": `{"dtype": "double"}`}, read: "a.bin", opt: timing, want: `unknown dtype a 6-byte token of printable ASCII`},
 		{name: "unsupported sidecar dtype", files: map[string]string{"a.bin": "12345678", "a.toml": `dtype = "uint64"`}, read: "a.bin", opt: timing, want: "unsupported dtype uint64"},
-		{name: "non-numeric text", files: map[string]string{"a.csv": "1\n2\n3\n4\n5\n6\nabc\n"}, read: "a.csv", opt: timing, want: `line 7: "abc" is not a number`},
+		{name: "non-numeric text", files: map[string]string{"a.csv": "1\n2\n3\n4\n5\n6\nabc\n"}, read: "a.csv", opt: timing, want: `line 7: a 3-byte token of printable ASCII is not a number`},
 		{name: "non-uniform time column", files: map[string]string{"a.dat": "0 1\n1 2\n2 3\n3.5 4\n"}, read: "a.dat", want: "non-uniform time column at line 4: step 1.5, expected 1"},
 		{name: "both sidecars", files: map[string]string{"a.txt": "1\n", "a.json": "{}", "a.toml": ""}, read: "a.txt", opt: timing, want: "both a.json and a.toml sidecars exist"},
 		{name: "JSON sidecar as data", files: map[string]string{"a.txt": "1\n", "a.json": "{}"}, read: "a.json", opt: timing, want: "is a sidecar, not data", is: ErrSidecar},
@@ -74,7 +74,7 @@ func TestReadRejects(t *testing.T) {
 		{name: "text with three columns", files: map[string]string{"a.txt": "1 2 3\n"}, read: "a.txt", opt: timing, want: "line 1: 3 columns"},
 		{name: "text with ragged rows", files: map[string]string{"a.txt": "1\n2 3\n"}, read: "a.txt", opt: timing, want: "line 2: 2 columns, but line 1 has 1"},
 		{name: "text without samples", files: map[string]string{"a.txt": "# header only\n"}, read: "a.txt", opt: timing, want: "no samples"},
-		{name: "newline in reason", files: map[string]string{"a.txt": "1\n", "a.json": "{\"dtype\": \"f\\n8\"}"}, read: "a.txt", opt: timing, want: `unknown dtype "f\n8"`},
+		{name: "newline in reason", files: map[string]string{"a.txt": "1\n", "a.json": "{\"dtype\": \"f\\n8\"}"}, read: "a.txt", opt: timing, want: `unknown dtype a 3-byte token of text with control characters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +198,11 @@ func TestReadSource(t *testing.T) {
 		SHA256:  sum(content),
 		Sidecar: &Sidecar{Path: filepath.Join(dir, "s.json"), Size: int64(len(sideDoc)), SHA256: sum(sideDoc)},
 	}
+	fi, err := os.Lstat(filepath.Join(dir, "s.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSrc.ID, _ = idOf(fi)
 	if !reflect.DeepEqual(s.Source, wantSrc) {
 		t.Errorf("source:\ngot  %+v %+v\nwant %+v %+v", s.Source, s.Source.Sidecar, wantSrc, wantSrc.Sidecar)
 	}

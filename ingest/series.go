@@ -65,6 +65,18 @@ type Source struct {
 	ModTime time.Time
 	SHA256  string   // hex, of the whole file
 	Sidecar *Sidecar // nil when the file had none
+
+	// ID identifies the file that was opened and read, which may no
+	// longer be the one its name leads to.
+	ID FileID
+}
+
+// FileID identifies one file: its device and inode numbers, and its size
+// when it was looked at. Where the system has no inodes, Dev and Ino
+// are 0.
+type FileID struct {
+	Dev, Ino uint64
+	Size     int64
 }
 
 // Sidecar describes the metadata file that travelled with a data file.

@@ -10,21 +10,23 @@ import (
 )
 
 // Unchanged reports, with an error wrapping ErrChanged, whether the file
-// src describes, or its sidecar, is no longer what was read: a different
-// size or modification time, a sidecar that appeared, went or holds other
-// bytes. Work done on src is valid only while Unchanged returns nil.
+// src describes, or its sidecar, is no longer what was read: another file
+// (device and inode) or a symbolic link at its name, a different size or
+// modification time, a sidecar that appeared, went or holds other bytes.
+// Work done on src is valid only while Unchanged returns nil.
 func (src Source) Unchanged() error {
-	fi, err := os.Stat(src.Path)
+	fi, err := os.Lstat(src.Path)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
+	id, _ := idOf(fi)
+	if !fi.Mode().IsRegular() || id != src.ID || fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
 		return fmt.Errorf("ingest: %s: %w", src.Path, ErrChanged)
 	}
 	stem := strings.TrimSuffix(src.Path, filepath.Ext(src.Path))
 	for _, ext := range []string{".json", ".toml"} {
 		p := stem + ext
-		_, err := os.Stat(p)
+		_, err := os.Lstat(p)
 		exists := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("ingest: %w", err)
@@ -36,10 +38,11 @@ func (src Source) Unchanged() error {
 		if !exists {
 			continue
 		}
-		data, _, err := readFile(p, src.Path, maxSidecarSize)
+		data, _, f, err := readFile(p, src.Path, maxSidecarSize, nil)
 		if err != nil {
 			return err
 		}
+		f.Close()
 		if sha256Hex(data) != src.Sidecar.SHA256 {
 			return fmt.Errorf("ingest: %s: %w: sidecar %s", src.Path, ErrChanged, p)
 		}

@@ -71,19 +71,19 @@ func parseText(data []byte) (*textData, error) {
 		for i, f := range fields {
 			x, err := strconv.ParseFloat(f, 64)
 			if errors.Is(err, strconv.ErrRange) {
-				return nil, fmt.Errorf("line %d: %q is out of range for float64", lineNo, clip(f))
+				return nil, fmt.Errorf("line %d: %s is out of range for float64 (column %d)", lineNo, describe(f), i+1)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("line %d: %q is not a number", lineNo, clip(f))
+				return nil, fmt.Errorf("line %d: %s is not a number (column %d)", lineNo, describe(f), i+1)
 			}
 			nums[i] = x
 		}
 		if td.Columns == 2 {
 			if math.IsNaN(nums[0]) || math.IsInf(nums[0], 0) {
-				return nil, fmt.Errorf("line %d: time %q is not finite", lineNo, clip(fields[0]))
+				return nil, fmt.Errorf("line %d: time %s is not finite", lineNo, fmtFloat(nums[0]))
 			}
 			if n := len(times); n > 0 && nums[0] <= times[n-1] {
-				return nil, fmt.Errorf("line %d: time %s does not increase after %s", lineNo, clip(fields[0]), fmtFloat(times[n-1]))
+				return nil, fmt.Errorf("line %d: time %s does not increase after %s", lineNo, fmtFloat(nums[0]), fmtFloat(times[n-1]))
 			}
 			times = append(times, nums[0])
 			timeLines = append(timeLines, lineNo)

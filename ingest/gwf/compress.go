@@ -51,7 +51,7 @@ func inflate(values any, src []byte, size int, le bool, w where) error {
 	}
 	cmf, flg := src[0], src[1]
 	if cmf&0x0f != 8 || cmf>>4 > 7 || (uint16(cmf)<<8|uint16(flg))%31 != 0 {
-		return w.malformed("bad gzip data in", "no zlib header (% x)", src[:2])
+		return w.malformed("bad gzip data in", "no zlib header")
 	}
 	if flg&0x20 != 0 {
 		return w.unsupported("unsupported gzip data in", "a preset dictionary")

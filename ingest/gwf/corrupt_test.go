@@ -178,6 +178,12 @@ func TestRejects(t *testing.T) {
 				override: &vectOverride{nData: u64p(1 << 27)}})),
 		},
 		{
+			// Within what blocks of 65535 words can hold, but beyond any
+			// ratio a writer reaches.
+			name: "zero-suppress bomb in large blocks", kind: ErrMalformed, msg: "at most 1032 times",
+			data: encode(t, oneChannel(encChannel{kind: Adc, values: make([]int16, 1<<20), code: 5, zsBlock: 65535})),
+		},
+		{
 			name: "gzip longer than nData", kind: ErrMalformed, msg: "long gzip data",
 			data: encode(t, oneChannel(encChannel{kind: Adc, values: []float64{1, 2, 3}, code: 1,
 				override: &vectOverride{nData: u64p(2)}})),

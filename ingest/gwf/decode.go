@@ -40,7 +40,23 @@ func Decode(data []byte) (*File, error) {
 // Decode parses a whole frame file held in memory, as the package-level
 // Decode does, with these options.
 func (o Options) Decode(data []byte) (*File, error) {
-	d := &decoder{data: data, opts: o, budget: o.MaxBytes}
+	return o.decode(data, false)
+}
+
+// Scan parses a frame file as Decode does and makes every check of a
+// length and declared size that Decode makes before it allocates, failing
+// as Decode would for a size the file cannot hold or one over MaxBytes;
+// but it expands no vector and verifies no checksum over a vector or the
+// whole file, so it reads little more than the structures' headers, and a
+// file it accepts may still fail to Decode. Every Channel of the File it
+// returns has nil Values; File.Series still joins them, into Series with
+// nil Values whose Shape counts the samples Decode would give.
+func (o Options) Scan(data []byte) (*File, error) {
+	return o.decode(data, true)
+}
+
+func (o Options) decode(data []byte, scan bool) (*File, error) {
+	d := &decoder{data: data, opts: o, budget: o.MaxBytes, scan: scan}
 	if d.budget <= 0 {
 		d.budget = DefaultMaxBytes
 	}
@@ -82,6 +98,7 @@ type decoder struct {
 	version int
 	opts    Options
 	budget  int64
+	scan    bool // check sizes only: no expansion, no checksums over vectors or the file
 
 	file    *File
 	classes map[uint16]string // class id -> name, from FrSH
@@ -198,10 +215,8 @@ func (d *decoder) header() error {
 	w := where{Struct: "file header", Offset: 0}
 	h := d.data
 	if len(h) < 5 || string(h[:5]) != "IGWD\x00" {
-		if len(h) > 5 {
-			h = h[:5]
-		}
-		return &Error{Problem: "not a frame file", Offset: -1, Detail: fmt.Sprintf("starts with %q, want \"IGWD\\x00\"", h), kind: ErrMalformed}
+		// What it starts with is not quoted: it may be anything at all.
+		return &Error{Problem: "not a frame file", Offset: -1, Detail: fmt.Sprintf("its first %d bytes are not \"IGWD\\x00\"", min(len(h), 5)), kind: ErrMalformed}
 	}
 	if len(h) < headerLen {
 		return w.malformed("truncated", "need %d bytes, have %d", headerLen, len(h))
@@ -237,6 +252,9 @@ func (d *decoder) header() error {
 		switch h[39] {
 		case 0:
 		case 1:
+			if d.scan {
+				break
+			}
 			// The file checksum covers all but the last 4 bytes; work it out
 			// alongside the parse, which needs the structure checksums only.
 			d.fileSum = make(chan uint32, 1)
@@ -293,7 +311,9 @@ func (d *decoder) structHeader(off int64) (*structure, error) {
 	if s.name == nameFrVect {
 		// A vector's bytes are most of a file: check them alongside the
 		// expansion of the samples, or before reporting anything wrong in it.
-		d.vectSums = append(d.vectSums, s)
+		if !d.scan {
+			d.vectSums = append(d.vectSums, s)
+		}
 		return s, nil
 	}
 	if err := d.structSum(s); err != nil {
@@ -539,13 +559,15 @@ func (d *decoder) endOfFrame(s *structure) error {
 	if run != f.Run || number != f.Number {
 		return w.malformed("inconsistent", "run %d frame %d, but its FrameH says run %d frame %d", run, number, f.Run, f.Number)
 	}
-	if d.version >= 8 && (int64(sec) != f.GPS.Sec || int32(nsec) != f.GPS.Nsec) {
+	// frameCPP writes 0 for both; FrameL's own reader compares only the
+	// run and frame numbers.
+	if d.version >= 8 && (sec != 0 || nsec != 0) && (int64(sec) != f.GPS.Sec || int32(nsec) != f.GPS.Nsec) {
 		return w.malformed("inconsistent", "start %d.%09d, but its FrameH says %d.%09d", sec, nsec, f.GPS.Sec, f.GPS.Nsec)
 	}
 	if chkType > 1 {
 		return w.malformed("unknown checksum scheme in", "chkType %d (0 none, 1 CRC)", chkType)
 	}
-	if d.version < 8 && chkType == 1 && chkSum != 0 {
+	if d.version < 8 && chkType == 1 && chkSum != 0 && !d.scan {
 		// The frame checksum runs from the FrameH to this structure's end,
 		// its own chkSum counted as zero.
 		sumAt := s.end - 4
@@ -605,7 +627,7 @@ func (d *decoder) endOfFile(s *structure) error {
 	if chkType > 1 {
 		return w.malformed("unknown checksum scheme in", "chkType %d (0 none, 1 CRC)", chkType)
 	}
-	if chkType == 1 && chkSum != 0 {
+	if chkType == 1 && chkSum != 0 && !d.scan {
 		d.file.FileChecksum = true
 		crc := cksumUpdate(0, d.data[:sumAt])
 		crc = cksumUpdate(crc, []byte{0, 0, 0, 0})
@@ -634,7 +656,7 @@ func (d *decoder) resolve(fs *frameState, p pending) error {
 	if err == nil {
 		err = d.fill(ch, v, p.rate, w)
 	}
-	if err != nil {
+	if err != nil && !d.scan {
 		// What looks wrong in a vector may be a corrupt byte.
 		if cerr := d.structSum(&structure{off: sp.off, end: sp.end, chkType: sp.chkType, name: nameFrVect}); cerr != nil {
 			return cerr
@@ -652,6 +674,10 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // error, or else the first vector checksum error in file order, or else
 // the first expansion error.
 func (d *decoder) finishAll() error {
+	if d.scan {
+		d.jobs = nil
+		return nil
+	}
 	// Expansions first: with one large vector, one goroutine inflates it
 	// while another checks the checksums.
 	n := len(d.jobs) + len(d.vectSums)

@@ -25,11 +25,14 @@
 //
 // Every length is checked against the bytes that remain before anything is
 // allocated, and a vector's declared size against what its stored bytes
-// could physically expand to (1032 times for gzip, 32768 times for zstd,
-// the block structure for zero suppression), so a hostile file costs memory
-// and time bounded by its size and by Options.MaxBytes. A file that is
-// corrupt or truncated is rejected whole; Decode never returns part of one.
+// could expand to (1032 times for gzip and for zero suppression, whose
+// block structure is checked too, 32768 times for zstd), so a hostile file
+// costs memory and time bounded by its size and by Options.MaxBytes. A
+// file that is corrupt or truncated is rejected whole; Decode never returns
+// part of one. Options.Scan makes the same checks of every size without
+// expanding any vector, to tell what decoding a file would take.
 //
 // File.Series joins each channel's pieces across frames into contiguous
-// series, starting a new series at any gap, overlap or change of metadata.
+// series, starting a new series at any gap, overlap or change of metadata;
+// File.TakeSeries does so without keeping a second copy of the samples.
 package gwf

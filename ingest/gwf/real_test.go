@@ -197,3 +197,38 @@ func TestLibframe(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameCPPEndOfFrame reads the files frameCPP wrote, whose
+// FrEndOfFrame carries 0 for the frame's start time: the run and frame
+// numbers tie it to its FrameH, as in FrameL's reader.
+func TestFrameCPPEndOfFrame(t *testing.T) {
+	for _, c := range []struct {
+		file     string
+		gps      int64
+		channels int
+		dur      float64
+	}{
+		{"frameCPP-bilby_pipe-test_data.gwf", 1126259356, 1, 1},
+		{"H-H1_llhoft-1214714160-4.gwf", 1214714160, 20, 4},
+	} {
+		data := readShared(t, c.file)
+		f, err := Decode(data)
+		if err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		if len(f.Frames) != 1 || f.Frames[0].GPS != (Time{Sec: c.gps}) || f.Library != 2 {
+			t.Errorf("%s: %d frames, library %d", c.file, len(f.Frames), f.Library)
+			continue
+		}
+		series := f.Series()
+		if len(series) != c.channels {
+			t.Errorf("%s: %d series, want %d", c.file, len(series), c.channels)
+		}
+		for _, s := range series {
+			if s.T0 != (Time{Sec: c.gps}) || math.Abs(float64(s.Len())/s.SampleRate-c.dur) > 1e-9 {
+				t.Errorf("%s: %s starts at %v with %d samples at %v Hz", c.file, s.Name, s.T0, s.Len(), s.SampleRate)
+			}
+		}
+	}
+}

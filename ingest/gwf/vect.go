@@ -263,9 +263,18 @@ func (d *decoder) schemeOf(code uint16, t *vtype, w where) (scheme, error) {
 // a 258-byte match in 2 bits at best, and a 4-byte zstd RLE block expands
 // to at most 128 KiB. A vector declaring more than its compressed bytes
 // could hold is rejected before anything is allocated for it.
+//
+// Zero suppression's best case is a block of zero differences, B words in
+// one field of 4 to 6 bits, so its ratio grows with the block size the
+// file declares, up to 262140 for blocks of 65535 2-byte words: a 9 KB
+// vector could declare a billion samples. FrameL writes blocks of 12
+// words and frameCPP of 8, which expand at most 48 and 52 times; a
+// zero-suppressed vector may expand no more than a gzip one, which allows
+// blocks of up to 258, 161 and 96 words of 2, 4 and 8 bytes.
 const (
-	maxGzipRatio = 1032
-	maxZstdRatio = 32768
+	maxGzipRatio         = 1032
+	maxZstdRatio         = 32768
+	maxZeroSuppressRatio = maxGzipRatio
 )
 
 // job is one vector to expand into its channel's Values.
@@ -294,6 +303,8 @@ func (d *decoder) prepare(v *vect, t *vtype) (scheme, error) {
 		return s, v.w.malformed("impossible size of", "%d bytes of gzip data cannot hold %d bytes", nBytes, size)
 	case s.zstd && uint64(size) > maxZstdRatio*nBytes+1024:
 		return s, v.w.malformed("impossible size of", "%d bytes of zstd data cannot hold %d bytes", nBytes, size)
+	case s.zsWord != 0 && uint64(size) > maxZeroSuppressRatio*nBytes+1024:
+		return s, v.w.malformed("impossible size of", "%d bytes of zero-suppressed data cannot hold %d bytes (at most %d times as many)", nBytes, size, maxZeroSuppressRatio)
 	case !s.gzip && !s.zstd && s.zsWord == 0 && len(v.data) != size:
 		return s, v.w.malformed("bad size of", "%d bytes of data, want %d (%d samples of %d bytes)", len(v.data), size, v.nData, t.size)
 	}

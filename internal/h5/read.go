@@ -1,0 +1,725 @@
+package h5
+
+// #include <stdlib.h>
+// #include <string.h>
+// #include <hdf5.h>
+//
+// // gw_link describes link i of group g, in name order: its name (the
+// // length of which is returned, or -1), whether it is a hard link, and
+// // for a hard link the type and address of the object it leads to.
+// static ssize_t gw_link(hid_t g, hsize_t i, char *name, size_t size, int *hard, int *otype, haddr_t *addr) {
+//   ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, size, H5P_DEFAULT);
+//   if (n < 0) return -1;
+//   H5L_info_t li;
+//   if (H5Lget_info_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &li, H5P_DEFAULT) < 0) return -1;
+//   *hard = li.type == H5L_TYPE_HARD;
+//   *otype = -1;
+//   *addr = 0;
+//   if (!*hard) return n;
+//   H5O_info_t oi;
+//   if (H5Oget_info_by_idx2(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+//   *otype = oi.type;
+//   *addr = oi.addr;
+//   return n;
+// }
+//
+// static long long gw_nlinks(hid_t g) {
+//   H5G_info_t gi;
+//   if (H5Gget_info(g, &gi) < 0) return -1;
+//   return (long long)gi.nlinks;
+// }
+//
+// // gw_dset_storage describes how a dataset is stored: layout, external
+// // files, filters (up to 8 of their ids), elements per chunk, bytes
+// // allocated in the file and chunks allocated.
+// static int gw_dset_storage(hid_t d, int *layout, int *external, int *nfilters, int *filters,
+//                            long long *chunk_elems, long long *storage, long long *nchunks) {
+//   hid_t p = H5Dget_create_plist(d);
+//   if (p < 0) return -1;
+//   int rc = -1;
+//   *layout = H5Pget_layout(p);
+//   if (*layout < 0) goto out;
+//   *external = H5Pget_external_count(p);
+//   if (*external < 0) goto out;
+//   *nfilters = H5Pget_nfilters(p);
+//   if (*nfilters < 0) goto out;
+//   for (int i = 0; i < *nfilters && i < 8; i++) {
+//     unsigned flags = 0, cd[8], fc = 0;
+//     size_t nelmts = 8;
+//     char name[64];
+//     filters[i] = H5Pget_filter2(p, (unsigned)i, &flags, &nelmts, cd, sizeof name, name, &fc);
+//   }
+//   *chunk_elems = 0;
+//   *nchunks = 0;
+//   if (*layout == H5D_CHUNKED) {
+//     hsize_t cdims[H5S_MAX_RANK];
+//     int r = H5Pget_chunk(p, H5S_MAX_RANK, cdims);
+//     if (r < 0) goto out;
+//     long long e = 1;
+//     for (int i = 0; i < r; i++) {
+//       if (cdims[i] == 0 || e > (long long)(((unsigned long long)1 << 62) / cdims[i])) { e = -1; break; }
+//       e *= (long long)cdims[i];
+//     }
+//     *chunk_elems = e;
+//     hid_t s = H5Dget_space(d);
+//     if (s < 0) goto out;
+//     hsize_t n = 0;
+//     herr_t nr = H5Dget_num_chunks(d, s, &n);
+//     H5Sclose(s);
+//     if (nr < 0) goto out;
+//     *nchunks = (long long)n;
+//   }
+//   *storage = (long long)H5Dget_storage_size(d);
+//   rc = 0;
+// out:
+//   H5Pclose(p);
+//   return rc;
+// }
+//
+// static int gw_dset_rank(hid_t d, int *rank, hsize_t *dims, int *null_space) {
+//   hid_t s = H5Dget_space(d);
+//   if (s < 0) return -1;
+//   *null_space = H5Sget_simple_extent_type(s) == H5S_NULL;
+//   *rank = H5Sget_simple_extent_dims(s, dims, NULL);
+//   H5Sclose(s);
+//   return *rank < 0 ? -1 : 0;
+// }
+//
+// static long long gw_num_attrs(hid_t obj) {
+//   H5O_info_t info;
+//   if (H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return -1;
+//   return (long long)info.num_attrs;
+// }
+//
+// static ssize_t gw_attr_name(hid_t obj, hsize_t idx, char *buf, size_t size) {
+//   return H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, idx, buf, size, H5P_DEFAULT);
+// }
+//
+// static int gw_type_info2(hid_t type, int *cls, size_t *size, int *sign, int *vlen) {
+//   *cls = H5Tget_class(type);
+//   *size = H5Tget_size(type);
+//   *sign = (*cls == H5T_INTEGER) ? (H5Tget_sign(type) == H5T_SGN_2) : 0;
+//   *vlen = (*cls == H5T_STRING) ? H5Tis_variable_str(type) : 0;
+//   return *cls < 0 ? -1 : 0;
+// }
+//
+// static int gw_attr_info(hid_t attr, int *cls, size_t *size, int *sign, int *vlen, int *rank, long long *npoints) {
+//   hid_t t = H5Aget_type(attr);
+//   if (t < 0) return -1;
+//   int rc = gw_type_info2(t, cls, size, sign, vlen);
+//   H5Tclose(t);
+//   hid_t s = H5Aget_space(attr);
+//   if (s < 0) return -1;
+//   *rank = H5Sget_simple_extent_ndims(s);
+//   *npoints = H5Sget_simple_extent_npoints(s);
+//   H5Sclose(s);
+//   return rc;
+// }
+//
+// static int gw_dset_type(hid_t dset, int *cls, size_t *size, int *sign, int *vlen) {
+//   hid_t t = H5Dget_type(dset);
+//   if (t < 0) return -1;
+//   int rc = gw_type_info2(t, cls, size, sign, vlen);
+//   H5Tclose(t);
+//   return rc;
+// }
+//
+// // gw_complex_size returns the size of each part of a complex type
+// // stored the way h5py and numpy store one, a compound of floats "r" and
+// // "i", or 0 for any other type.
+// static int gw_complex_size(hid_t type) {
+//   if (H5Tget_class(type) != H5T_COMPOUND || H5Tget_nmembers(type) != 2) return 0;
+//   const char *want[2] = {"r", "i"};
+//   size_t sizes[2];
+//   for (unsigned i = 0; i < 2; i++) {
+//     char *name = H5Tget_member_name(type, i);
+//     int ok = name != NULL && strcmp(name, want[i]) == 0;
+//     if (name != NULL) H5free_memory(name);
+//     hid_t mt = H5Tget_member_type(type, i);
+//     if (mt < 0) return 0;
+//     ok = ok && H5Tget_class(mt) == H5T_FLOAT;
+//     sizes[i] = H5Tget_size(mt);
+//     H5Tclose(mt);
+//     if (!ok || H5Tget_member_offset(type, i) != i * sizes[0]) return 0;
+//   }
+//   if (sizes[0] != sizes[1] || (sizes[0] != 4 && sizes[0] != 8)) return 0;
+//   return (int)sizes[0];
+// }
+//
+// static int gw_dset_complex_size(hid_t dset) {
+//   hid_t t = H5Dget_type(dset);
+//   if (t < 0) return 0;
+//   int n = gw_complex_size(t);
+//   H5Tclose(t);
+//   return n;
+// }
+//
+// static herr_t gw_dset_io_r(hid_t dset, hid_t memtype, void *buf) {
+//   return H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+// }
+//
+// static char *gw_read_string(hid_t attr) {
+//   hid_t ft = H5Aget_type(attr);
+//   if (ft < 0) return NULL;
+//   char *out = NULL;
+//   if (H5Tis_variable_str(ft) > 0) {
+//     hid_t mt = H5Tcopy(H5T_C_S1);
+//     H5Tset_size(mt, H5T_VARIABLE);
+//     H5Tset_cset(mt, H5Tget_cset(ft));
+//     char *p = NULL;
+//     if (H5Aread(attr, mt, &p) >= 0 && p != NULL) {
+//       out = strdup(p);
+//       H5free_memory(p);
+//     }
+//     H5Tclose(mt);
+//   } else {
+//     size_t n = H5Tget_size(ft);
+//     hid_t mt = H5Tcopy(ft);
+//     out = calloc(n + 1, 1);
+//     if (out != NULL && H5Aread(attr, mt, out) < 0) {
+//       free(out);
+//       out = NULL;
+//     }
+//     H5Tclose(mt);
+//   }
+//   H5Tclose(ft);
+//   return out;
+// }
+//
+// static herr_t gw_attr_read(hid_t attr, hid_t memtype, void *buf) { return H5Aread(attr, memtype, buf); }
+// static hid_t gw_native_double(void) { return H5T_NATIVE_DOUBLE; }
+// static hid_t gw_native_int64(void) { return H5T_NATIVE_INT64; }
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"unsafe"
+
+	"gonum.org/v1/hdf5"
+)
+
+// Layouts of a dataset's storage.
+const (
+	Compact    = "compact"
+	Contiguous = "contiguous"
+	Chunked    = "chunked"
+	Virtual    = "virtual"
+)
+
+// Filter ids of the filters libhdf5 defines.
+const (
+	FilterDeflate     = 1
+	FilterShuffle     = 2
+	FilterFletcher32  = 3
+	FilterSzip        = 4
+	FilterNbit        = 5
+	FilterScaleOffset = 6
+)
+
+// Info is what a dataset's metadata says of it, learnt without reading
+// any of its values.
+type Info struct {
+	Rank      int    // 0 for a scalar
+	Null      bool   // a null dataspace: no elements at all
+	Class     string // "integer", "float", "complex", "string", "compound" or "other"
+	Size      int    // bytes per element as stored
+	Signed    bool   // for integers
+	Supported bool   // Read can give its values as a Go slice
+
+	Layout     string // Compact, Contiguous, Chunked or Virtual
+	External   bool   // its values are in files outside this one
+	Filters    []int  // filter ids, in the order applied when writing
+	ChunkElems int64  // elements per chunk; 0 unless Chunked
+	Chunks     int64  // chunks allocated in the file; 0 unless Chunked
+	Storage    int64  // bytes allocated for its values in the file
+}
+
+// Elements returns the number of elements the dataspace declares, or -1
+// if that overflows an int64.
+func (d *Dataset) Elements() int64 {
+	if d.Info != nil && d.Info.Null {
+		return 0
+	}
+	n := int64(1)
+	for _, v := range d.Dims {
+		if v > math.MaxInt64 || v != 0 && n > math.MaxInt64/int64(v) {
+			return -1
+		}
+		n *= int64(v)
+	}
+	return n
+}
+
+// Maximum expansion of each filter libhdf5 applies on reading: deflate
+// codes a 258-byte match in 2 bits at best; shuffle and Fletcher-32
+// change no sizes (Fletcher-32 adds 4 bytes).
+var filterRatio = map[int]int64{
+	FilterDeflate:    1032,
+	FilterShuffle:    1,
+	FilterFletcher32: 1,
+}
+
+// ErrStorage is wrapped by the error CheckStorage returns.
+var ErrStorage = errors.New("dataset storage cannot hold its declared size")
+
+// CheckStorage checks, before any value is read, that what the file
+// stores of the dataset can hold the elements its dataspace declares:
+// values in the file itself (no external files, no virtual mapping),
+// only filters whose expansion is bounded, the bytes declared within
+// what the stored bytes can expand to and within fileSize times that
+// bound, and the chunks allocated covering them. A dataset whose storage
+// was never written, which libhdf5 would read as its fill value, holds no
+// stored samples and is refused too. Its messages describe the storage
+// and never quote the file.
+func (d *Dataset) CheckStorage(fileSize int64) error {
+	in := d.Info
+	if in == nil {
+		return fmt.Errorf("%w: no storage information", ErrStorage)
+	}
+	n := d.Elements()
+	if n < 0 {
+		return fmt.Errorf("%w: its dimensions overflow", ErrStorage)
+	}
+	if n == 0 {
+		return nil
+	}
+	if in.Size <= 0 || n > math.MaxInt64/int64(in.Size) {
+		return fmt.Errorf("%w: %d elements of %d bytes overflow", ErrStorage, n, in.Size)
+	}
+	want := n * int64(in.Size)
+	switch {
+	case in.External:
+		return fmt.Errorf("%w: its values are in external files", ErrStorage)
+	case in.Layout == Virtual:
+		return fmt.Errorf("%w: it is a virtual dataset, mapped from other datasets", ErrStorage)
+	case in.Storage <= 0:
+		return fmt.Errorf("%w: no values stored (%d elements declared, only the fill value would be read)", ErrStorage, n)
+	}
+	ratio := int64(1)
+	for _, f := range in.Filters {
+		r, ok := filterRatio[f]
+		if !ok {
+			return fmt.Errorf("%w: filter %d is not supported", ErrStorage, f)
+		}
+		ratio *= r
+	}
+	if in.Storage > fileSize {
+		return fmt.Errorf("%w: %d bytes stored in a %d-byte file", ErrStorage, in.Storage, fileSize)
+	}
+	switch in.Layout {
+	case Compact, Contiguous:
+		if len(in.Filters) > 0 {
+			return fmt.Errorf("%w: filters on %s storage", ErrStorage, in.Layout)
+		}
+		if in.Storage < want {
+			return fmt.Errorf("%w: %d bytes stored for %d elements of %d bytes", ErrStorage, in.Storage, n, in.Size)
+		}
+	case Chunked:
+		if in.Chunks <= 0 {
+			return fmt.Errorf("%w: no chunks stored (%d elements declared, only the fill value would be read)", ErrStorage, n)
+		}
+		if in.ChunkElems <= 0 || in.Chunks > math.MaxInt64/in.ChunkElems || in.Chunks*in.ChunkElems < n {
+			return fmt.Errorf("%w: %d chunks of %d elements stored for %d elements", ErrStorage, in.Chunks, in.ChunkElems, n)
+		}
+		if in.Storage > math.MaxInt64/ratio || want > ratio*in.Storage+1024 {
+			return fmt.Errorf("%w: %d bytes stored cannot expand to %d bytes (at most %d times)", ErrStorage, in.Storage, want, ratio)
+		}
+	default:
+		return fmt.Errorf("%w: unknown layout", ErrStorage)
+	}
+	return nil
+}
+
+// ReadOptions selects what Select reads of each dataset beyond its Info.
+type ReadOptions struct {
+	// Attrs reports, from its path and Info, whether to read a dataset's
+	// attributes; nil reads every dataset's.
+	Attrs func(d *Dataset) bool
+	// Data reports, from its path, Info and attributes, whether to read a
+	// dataset's values; nil reads none. An error ends the read with it.
+	Data func(d *Dataset) (bool, error)
+}
+
+// Read reads a whole HDF5 file into a Doc: root attributes and every
+// dataset with its attributes and values, in name order. Every dataset's
+// storage is checked first (see CheckStorage), and a type without a Go
+// slice fails with ErrUnsupportedType.
+func Read(path string) (*Doc, error) {
+	return Select(path, ReadOptions{Data: func(d *Dataset) (bool, error) {
+		if !d.Info.Supported {
+			return false, fmt.Errorf("dataset %s: %w (%s, %d bytes)", d.Path, ErrUnsupportedType, d.Info.Class, d.Info.Size)
+		}
+		return true, nil
+	}})
+}
+
+// Select reads the root attributes of an HDF5 file and the Info of every
+// dataset reached through hard links from the root, each once; soft and
+// external links are not followed. Of each dataset it reads what opt
+// selects, the values only after CheckStorage accepts them. Datasets are
+// returned in name order, with nil Data when not read.
+func Select(path string, opt ReadOptions) (*Doc, error) {
+	var doc *Doc
+	err := run(func() error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		r := &reader{path: path, size: fi.Size(), opt: opt, seen: map[C.haddr_t]bool{}}
+		doc, err = r.read()
+		return err
+	})
+	return doc, err
+}
+
+// ReadRootAttrs reads only the root attributes of an HDF5 file.
+func ReadRootAttrs(path string) ([]Attr, error) {
+	var attrs []Attr
+	err := run(func() error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		r := &reader{path: path, size: fi.Size()}
+		f, root, err := r.open()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		defer root.Close()
+		attrs, err = r.attrs(root.ID(), root.OpenAttribute)
+		return r.fail("root attributes", err)
+	})
+	return attrs, err
+}
+
+// ErrUnsupportedType is wrapped by the error for a dataset whose stored
+// type has no Go slice here, such as a compound table or strings.
+var ErrUnsupportedType = errors.New("unsupported stored type")
+
+// ErrNotHDF5 is returned for a file without the HDF5 signature.
+var ErrNotHDF5 = errors.New("not an HDF5 file")
+
+type reader struct {
+	path string
+	size int64
+	opt  ReadOptions
+	seen map[C.haddr_t]bool // objects visited, against hard-link cycles
+	doc  *Doc
+}
+
+// maxDepth bounds the nesting of groups followed.
+const maxDepth = 64
+
+func (r *reader) fail(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if what != "" {
+		err = fail("read "+what, err)
+	}
+	return err
+}
+
+func (r *reader) open() (*hdf5.File, *hdf5.Group, error) {
+	if !hdf5.IsHDF5(r.path) {
+		return nil, nil, ErrNotHDF5
+	}
+	f, err := hdf5.OpenFile(r.path, hdf5.F_ACC_RDONLY)
+	if err != nil {
+		return nil, nil, fail("open", err)
+	}
+	root, err := f.OpenGroup("/")
+	if err != nil {
+		err = fail("open root group", err)
+		f.Close()
+		return nil, nil, err
+	}
+	return f, root, nil
+}
+
+func (r *reader) read() (*Doc, error) {
+	f, root, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	defer root.Close()
+	r.doc = &Doc{}
+	if r.doc.Attrs, err = r.attrs(root.ID(), root.OpenAttribute); err != nil {
+		return nil, r.fail("root attributes", err)
+	}
+	if err := r.walk(root, "", 0); err != nil {
+		return nil, err
+	}
+	return r.doc, nil
+}
+
+func (r *reader) walk(g *hdf5.Group, prefix string, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("groups nested more than %d deep", maxDepth)
+	}
+	n := C.gw_nlinks(C.hid_t(g.ID()))
+	if n < 0 {
+		return r.fail("group", errors.New("cannot count links"))
+	}
+	buf := make([]byte, 4096)
+	for i := int64(0); i < int64(n); i++ {
+		var hard, otype C.int
+		var addr C.haddr_t
+		l := C.gw_link(C.hid_t(g.ID()), C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &hard, &otype, &addr)
+		if l < 0 {
+			return r.fail("link", fmt.Errorf("cannot read link %d", i))
+		}
+		if int(l) >= len(buf) {
+			return fmt.Errorf("link %d: name of %d bytes", i, int(l))
+		}
+		if hard == 0 || r.seen[addr] {
+			continue // soft and external links lead elsewhere; a second hard link to the same object
+		}
+		r.seen[addr] = true
+		name := string(buf[:l])
+		path := prefix + "/" + name
+		switch otype {
+		case C.H5O_TYPE_GROUP:
+			sub, err := g.OpenGroup(name)
+			if err != nil {
+				return r.fail("group", err)
+			}
+			err = r.walk(sub, path, depth+1)
+			sub.Close()
+			if err != nil {
+				return err
+			}
+		case C.H5O_TYPE_DATASET:
+			d, err := r.dataset(g, name, path)
+			if err != nil {
+				return err
+			}
+			r.doc.Datasets = append(r.doc.Datasets, *d)
+		}
+	}
+	return nil
+}
+
+func (r *reader) dataset(g *hdf5.Group, name, path string) (*Dataset, error) {
+	ds, err := g.OpenDataset(name)
+	if err != nil {
+		return nil, r.fail("dataset", err)
+	}
+	defer ds.Close()
+	id := C.hid_t(ds.ID())
+	d := &Dataset{Path: path, Info: &Info{}}
+	in := d.Info
+
+	var rank, null C.int
+	var cdims [32]C.hsize_t
+	if C.gw_dset_rank(id, &rank, &cdims[0], &null) < 0 {
+		return nil, r.fail("dataspace", errors.New("cannot read the dataspace"))
+	}
+	in.Rank, in.Null = int(rank), null != 0
+	d.Dims = make([]uint, in.Rank)
+	for i := range d.Dims {
+		d.Dims[i] = uint(cdims[i])
+	}
+
+	var cls, sign, vlen C.int
+	var size C.size_t
+	if C.gw_dset_type(id, &cls, &size, &sign, &vlen) < 0 {
+		return nil, r.fail("type", errors.New("cannot read the type"))
+	}
+	in.Size = int(size)
+	part := int(C.gw_dset_complex_size(id))
+	switch {
+	case part > 0:
+		in.Class, in.Supported = "complex", true
+	case cls == C.H5T_INTEGER:
+		in.Class, in.Signed = "integer", sign != 0
+	case cls == C.H5T_FLOAT:
+		in.Class = "float"
+	case cls == C.H5T_STRING:
+		in.Class = "string"
+	case cls == C.H5T_COMPOUND:
+		in.Class = "compound"
+	default:
+		in.Class = "other"
+	}
+	st := storedType{cls, in.Size, in.Signed}
+	if _, ok := storedTypes[st]; ok && part == 0 {
+		in.Supported = true
+	}
+
+	var layout, external, nfilters C.int
+	var filters [8]C.int
+	var chunkElems, storage, nchunks C.longlong
+	if C.gw_dset_storage(id, &layout, &external, &nfilters, &filters[0], &chunkElems, &storage, &nchunks) < 0 {
+		return nil, r.fail("storage", errors.New("cannot read the storage layout"))
+	}
+	switch layout {
+	case C.H5D_COMPACT:
+		in.Layout = Compact
+	case C.H5D_CONTIGUOUS:
+		in.Layout = Contiguous
+	case C.H5D_CHUNKED:
+		in.Layout = Chunked
+	case C.H5D_VIRTUAL:
+		in.Layout = Virtual
+	default:
+		in.Layout = fmt.Sprintf("layout %d", int(layout))
+	}
+	in.External = external > 0
+	for i := 0; i < int(nfilters); i++ {
+		if i >= len(filters) {
+			in.Filters = append(in.Filters, -1) // too many to be a filter pipeline any writer makes
+			break
+		}
+		in.Filters = append(in.Filters, int(filters[i]))
+	}
+	in.ChunkElems, in.Chunks, in.Storage = int64(chunkElems), int64(nchunks), int64(storage)
+
+	if r.opt.Attrs == nil || r.opt.Attrs(d) {
+		if d.Attrs, err = r.attrs(ds.ID(), ds.OpenAttribute); err != nil {
+			return nil, r.fail("attributes", err)
+		}
+	}
+	if r.opt.Data == nil {
+		return d, nil
+	}
+	want, err := r.opt.Data(d)
+	if err != nil || !want {
+		return d, err
+	}
+	if !in.Supported {
+		return nil, fmt.Errorf("dataset %s: %w (%s, %d bytes)", path, ErrUnsupportedType, in.Class, in.Size)
+	}
+	if err := d.CheckStorage(r.size); err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", path, err)
+	}
+	n := int(d.Elements())
+	if part > 0 {
+		d.Data, err = readComplex(ds, part, n)
+		return d, r.fail("values", err)
+	}
+	data, err := makeSlice(st, n)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		if err := ds.Read(data.Interface()); err != nil {
+			return nil, r.fail("values", err)
+		}
+	}
+	d.Data = data.Elem().Interface()
+	return d, nil
+}
+
+type attrOpener func(name string) (*hdf5.Attribute, error)
+
+// attrs reads the attributes of an object, each bounded by the size of
+// the file, which must store it.
+func (r *reader) attrs(id int64, open attrOpener) ([]Attr, error) {
+	n := C.gw_num_attrs(C.hid_t(id))
+	if n < 0 {
+		return nil, errors.New("cannot count attributes")
+	}
+	if int64(n) > r.size {
+		return nil, fmt.Errorf("%d attributes in a %d-byte file", int64(n), r.size)
+	}
+	attrs := make([]Attr, 0, int(n))
+	buf := make([]byte, 1024)
+	for i := 0; i < int(n); i++ {
+		l := C.gw_attr_name(C.hid_t(id), C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		if l < 0 || int(l) >= len(buf) {
+			return nil, fmt.Errorf("cannot read the name of attribute %d", i)
+		}
+		name := string(buf[:l])
+		v, err := r.attr(open, name)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %d: %w", i, err)
+		}
+		attrs = append(attrs, Attr{Name: name, Value: v})
+	}
+	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Name < attrs[j].Name })
+	return attrs, nil
+}
+
+func (r *reader) attr(open attrOpener, name string) (any, error) {
+	a, err := open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	id := C.hid_t(a.ID())
+	var cls, sign, vlen, rank C.int
+	var size C.size_t
+	var npoints C.longlong
+	if C.gw_attr_info(id, &cls, &size, &sign, &vlen, &rank, &npoints) < 0 {
+		return nil, errors.New("cannot read its type")
+	}
+	if npoints < 0 || int64(size) > r.size || int64(npoints) > r.size/max(1, int64(size)) {
+		return nil, fmt.Errorf("%d points of %d bytes in a %d-byte file", int64(npoints), int64(size), r.size)
+	}
+	switch {
+	case cls == C.H5T_STRING && npoints == 1:
+		p := C.gw_read_string(id)
+		if p == nil {
+			return nil, errors.New("cannot read string")
+		}
+		defer C.free(unsafe.Pointer(p))
+		return C.GoString(p), nil
+	case cls == C.H5T_FLOAT && npoints == 1 && rank == 0:
+		var v float64
+		if C.gw_attr_read(id, C.gw_native_double(), unsafe.Pointer(&v)) < 0 {
+			return nil, errors.New("cannot read number")
+		}
+		return v, nil
+	case cls == C.H5T_FLOAT && rank == 1:
+		v := make([]float64, int(npoints))
+		if len(v) == 0 {
+			return v, nil
+		}
+		if C.gw_attr_read(id, C.gw_native_double(), unsafe.Pointer(&v[0])) < 0 {
+			return nil, errors.New("cannot read numbers")
+		}
+		return v, nil
+	case cls == C.H5T_INTEGER && npoints == 1 && rank == 0:
+		var v int64
+		if C.gw_attr_read(id, C.gw_native_int64(), unsafe.Pointer(&v)) < 0 {
+			return nil, errors.New("cannot read number")
+		}
+		return v, nil
+	}
+	return fmt.Sprintf("(unsupported attribute: class %d, %d points)", cls, npoints), nil
+}
+
+// readComplex reads a whole dataset of n complex values of part bytes each.
+func readComplex(ds *hdf5.Dataset, part, n int) (any, error) {
+	mt, err := complexType(part)
+	if err != nil {
+		return nil, err
+	}
+	defer mt.Close()
+	var data any
+	var ptr unsafe.Pointer
+	if part == 4 {
+		v := make([]complex64, n)
+		data = v
+		if n > 0 {
+			ptr = unsafe.Pointer(&v[0])
+		}
+	} else {
+		v := make([]complex128, n)
+		data = v
+		if n > 0 {
+			ptr = unsafe.Pointer(&v[0])
+		}
+	}
+	if n > 0 && C.gw_dset_io_r(C.hid_t(ds.ID()), C.hid_t(mt.ID()), ptr) < 0 {
+		return nil, errors.New("cannot read complex values")
+	}
+	return data, nil
+}
