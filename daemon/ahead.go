@@ -47,7 +47,7 @@ func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan 
 		} else {
 			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
 			end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
-			a.prep, a.err = p.Prepare(ctx, a.hint.Path, pipeline.Options(w))
+			a.prep, a.err = p.Prepare(ctx, a.hint.Path, optionsFor(w, a.hint))
 			end()
 		}
 		close(a.done)

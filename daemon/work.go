@@ -70,7 +70,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
-		res, err = p.Process(ctx, ev.Path, pipeline.Options(w))
+		res, err = p.Process(ctx, ev.Path, optionsFor(w, ev))
 	}
 	end()
 	if err == nil || ingest.IsInputError(err) {
@@ -280,4 +280,16 @@ func configFields(cfg *config.Config) map[string]any {
 		f["config_path"] = cfg.File
 	}
 	return f
+}
+
+// optionsFor are the ingest options for a file a watch's event names: the
+// watch's metadata, and the identity of the version the watcher saw, so
+// that a file swapped in at the name since (a link to a secret, say) is
+// never read in its place.
+func optionsFor(w *config.Watch, ev watcher.Event) ingest.Options {
+	opt := pipeline.Options(w)
+	if ev.Ino != 0 {
+		opt.Expect = &ingest.FileID{Dev: ev.Dev, Ino: ev.Ino, Size: ev.Size}
+	}
+	return opt
 }
