@@ -40,6 +40,9 @@ type Daemon struct {
 	Metrics         string   `toml:"metrics"`
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 	Queue           int      `toml:"queue"`
+	// MemoryLimit bounds the memory that the files being processed and
+	// worked ahead on hold at once; see MemoryLimit.
+	MemoryLimit MemoryLimit `toml:"memory_limit"`
 }
 
 // Archive configures where and how archives are written.
@@ -334,6 +337,9 @@ func (c *Config) validate() error {
 	}
 	if c.Daemon.Queue < 1 {
 		return bad("daemon.queue", "must be at least 1, got %d", c.Daemon.Queue)
+	}
+	if _, err := c.Daemon.MemoryLimit.Resolve(1 << 40); err != nil {
+		return bad("daemon.memory_limit", "%v", err)
 	}
 	if c.Archive.Root == "" {
 		return bad("archive.root", "must not be empty")

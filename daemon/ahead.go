@@ -25,6 +25,7 @@ import (
 var (
 	errNoWatch    = errors.New("no watch holds this file")
 	errNotStarted = errors.New("no goroutine was free to work ahead")
+	errNoRoom     = errors.New("the memory budget has no room to work ahead")
 )
 
 // ahead is the work done ahead on one file.
@@ -46,9 +47,15 @@ func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan 
 			a.err = errNoWatch
 		} else {
 			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
-			end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
-			a.prep, a.err = p.Prepare(ctx, a.hint.Path, optionsFor(w, a.hint))
-			end()
+			opt := optionsFor(w, a.hint)
+			if need, why := d.need(a.hint.Path, opt); why != "" || !d.budget.tryAcquire(need) {
+				a.err = errNoRoom
+			} else {
+				end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
+				a.prep, a.err = p.Prepare(ctx, a.hint.Path, opt)
+				end()
+				d.budget.release(need)
+			}
 		}
 		close(a.done)
 	}

@@ -50,6 +50,7 @@ type Daemon struct {
 	// the daemon is quarantined after MaxDeaths deaths.
 	inflight *inflight
 	audit    *auditState
+	budget   *budget // daemon.memory_limit
 
 	mu     sync.Mutex        // guards retry and aheads
 	retry  map[string]int    // attempts per source path, for transient failures
@@ -87,6 +88,13 @@ func New(opts Options) (*Daemon, error) {
 		stopping: make(chan struct{}),
 	}
 	d.cfg.Store(opts.Config)
+	avail, from := availableMemory()
+	limit, err := opts.Config.Daemon.MemoryLimit.Resolve(avail)
+	if err != nil {
+		return nil, fmt.Errorf("daemon.memory_limit: %w", err)
+	}
+	d.budget = newBudget(limit, opts.Metrics)
+	opts.Logger.Info("memory budget", zap.String("limit", mib(limit)), zap.String("of", mib(avail)+", "+from))
 	w, err := watcher.New(watches(opts.Config), watcher.Options{Rescan: opts.Config.Daemon.Rescan.Duration, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
@@ -251,8 +259,8 @@ func (d *Daemon) Reload() error {
 	}
 	old := d.cfg.Load()
 	if cfg.Audit != old.Audit || cfg.Daemon.StateDir != old.Daemon.StateDir || cfg.Daemon.Workers != old.Daemon.Workers ||
-		cfg.Daemon.Metrics != old.Daemon.Metrics || cfg.Daemon.Queue != old.Daemon.Queue {
-		d.log.Warn("reload: changes to [audit], state_dir, workers, queue and metrics take effect at the next start")
+		cfg.Daemon.Metrics != old.Daemon.Metrics || cfg.Daemon.Queue != old.Daemon.Queue || cfg.Daemon.MemoryLimit != old.Daemon.MemoryLimit {
+		d.log.Warn("reload: changes to [audit], state_dir, workers, queue, memory_limit and metrics take effect at the next start")
 	}
 	if err := d.watcher.SetWatches(watches(cfg)); err != nil {
 		d.log.Error("reload: keeping the old configuration", zap.Error(err))

@@ -178,6 +178,6 @@ func (f *inflight) write(m marker) error {
 
 // poisonReason is the reason a file that stopped the daemon is
 // quarantined with.
-func poisonReason(path string, deaths int) string {
-	return fmt.Sprintf("%s: the daemon stopped %d times while processing it", path, deaths)
+func poisonReason(deaths int) string {
+	return fmt.Sprintf("the daemon stopped %d times while processing it", deaths)
 }

@@ -56,12 +56,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	label := w.Dir
 	if n := d.inflight.deathsOf(ev.Path, ev.Size, ev.ModTime); n >= MaxDeaths {
 		d.dropAhead(ev.Path)
-		reason := poisonReason(ev.Path, n)
-		if err := d.appendRecord(audit.EventRejected, map[string]any{"source_path": ev.Path, "reason": reason}); err != nil {
-			d.retryLater(j, err, log)
-			return
-		}
-		d.reject(w, ev, &ingest.InputError{Path: ev.Path, Reason: strings.TrimPrefix(reason, ev.Path+": ")}, log)
+		d.rejectWith(j, w, poisonReason(n), log)
 		d.inflight.forget(ev.Path)
 		return
 	}
@@ -70,7 +65,19 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
-		res, err = p.Process(ctx, ev.Path, optionsFor(w, ev))
+		opt := optionsFor(w, ev)
+		need, why := d.need(ev.Path, opt)
+		if why != "" {
+			end()
+			d.rejectWith(j, w, why, log)
+			return
+		}
+		if err := d.budget.acquire(ctx, need); err != nil {
+			end()
+			return // stopping: left for the next start
+		}
+		res, err = p.Process(ctx, ev.Path, opt)
+		d.budget.release(need)
 	}
 	end()
 	if err == nil || ingest.IsInputError(err) {
@@ -292,4 +299,31 @@ func optionsFor(w *config.Watch, ev watcher.Event) ingest.Options {
 		opt.Expect = &ingest.FileID{Dev: ev.Dev, Ino: ev.Ino, Size: ev.Size}
 	}
 	return opt
+}
+
+// need is the part of the memory budget archiving the file takes, from
+// its headers; or, for a file that could never fit, why it is rejected. A
+// file Measure cannot size is given the base need: reading it fails as
+// Measure did, with the same reason.
+func (d *Daemon) need(path string, opt ingest.Options) (int64, string) {
+	fp, err := ingest.Measure(path, opt)
+	if err != nil {
+		return baseNeed, ""
+	}
+	n := needOf(fp)
+	if d.budget != nil && n > d.budget.limit {
+		return 0, tooBig(fp, n, d.budget.limit)
+	}
+	return n, ""
+}
+
+// rejectWith rejects the job's file for a reason found outside the
+// pipeline, recorded as the pipeline records its rejections.
+func (d *Daemon) rejectWith(j job, w *config.Watch, reason string, log *zap.Logger) {
+	ie := &ingest.InputError{Path: j.ev.Path, Reason: reason}
+	if err := d.appendRecord(audit.EventRejected, map[string]any{"source_path": j.ev.Path, "reason": ie.Error()}); err != nil {
+		d.retryLater(j, err, log)
+		return
+	}
+	d.reject(w, j.ev, ie, log)
 }
