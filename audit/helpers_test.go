@@ -25,15 +25,19 @@ func testClock() func() time.Time {
 }
 
 // testOptions returns Options for a log in a fresh temporary directory.
+// Checkpoints come every DefaultCheckpointEvery records and at Close, not
+// by time, so that the records a test appends have the seqs it counts on;
+// tests of the interval set it.
 func testOptions(t testing.TB) Options {
 	t.Helper()
 	dir := t.TempDir()
 	return Options{
-		Path:     filepath.Join(dir, "log", "audit.log"),
-		StateDir: filepath.Join(dir, "state"),
-		KeyFile:  filepath.Join(dir, "keys", "audit.key"),
-		Host:     "test-host",
-		Now:      testClock(),
+		Path:               filepath.Join(dir, "log", "audit.log"),
+		StateDir:           filepath.Join(dir, "state"),
+		KeyFile:            filepath.Join(dir, "keys", "audit.key"),
+		Host:               "test-host",
+		Now:                testClock(),
+		CheckpointInterval: -1,
 	}
 }
 
