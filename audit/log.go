@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -441,10 +442,25 @@ func (l *Log) MaybeCheckpoint() error {
 	return l.checkpointIf(func() bool { return l.checkpointDue() })
 }
 
-// Checkpoint writes a checkpoint now, unless the last one already covers
-// every record.
+// Checkpoint writes a checkpoint now, unless the last record already is
+// one.
 func (l *Log) Checkpoint() error {
 	return l.checkpointIf(func() bool { return true })
+}
+
+// CheckpointNote writes a checkpoint now, unless the last record already
+// is one, and returns the signed note of the latest checkpoint: what to
+// keep off the host and give Verify as VerifyOptions.Since later.
+func (l *Log) CheckpointNote() ([]byte, error) {
+	if err := l.Checkpoint(); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ckNote == nil {
+		return nil, errors.New("audit checkpoint: the log has no records to sign")
+	}
+	return bytes.Clone(l.ckNote), nil
 }
 
 func (l *Log) checkpointIf(due func() bool) error {

@@ -356,8 +356,9 @@ func (v *verifier) checkRecord(line []byte) bool {
 		ok = false
 	}
 	if f.Unattested > 0 {
-		v.warn(v.seg+":"+strconv.Itoa(v.n), "checkpoint signs %d records from seq %d on that its writer did not write, "+
-			"with no other writer open: a writer died before signing them, or they were written outside gwwatchd", f.Unattested, f.UnattestedFrom)
+		v.warn(v.seg+":"+strconv.Itoa(v.n), "checkpoint signs %d %s from seq %d on that its writer did not write, "+
+			"with no other writer open: a writer died before signing them, or they were written outside gwwatchd",
+			f.Unattested, plural(f.Unattested, "record", "records"), f.UnattestedFrom)
 	}
 	if ok {
 		v.logTime = cp.Time
