@@ -13,15 +13,7 @@ import (
 // openAudit opens the configured audit log and records the start of a
 // command: version, revision, the effective configuration's sha256, pid.
 func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.Log, error) {
-	l, err := audit.Open(audit.Options{
-		Path:               cfg.Audit.Path,
-		MaxSize:            cfg.Audit.MaxSize,
-		KeyFile:            cfg.KeyFile(),
-		StateDir:           cfg.Daemon.StateDir,
-		CheckpointEvery:    cfg.Audit.CheckpointEvery,
-		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
-		Logger:             logger,
-	})
+	l, err := audit.Open(auditOptions(cfg, logger))
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +22,19 @@ func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.L
 		return nil, err
 	}
 	return l, nil
+}
+
+// auditOptions are the Options of the configured audit log.
+func auditOptions(cfg *config.Config, logger *zap.Logger) audit.Options {
+	return audit.Options{
+		Path:               cfg.Audit.Path,
+		MaxSize:            cfg.Audit.MaxSize,
+		KeyFile:            cfg.KeyFile(),
+		StateDir:           cfg.Daemon.StateDir,
+		CheckpointEvery:    cfg.Audit.CheckpointEvery,
+		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
+		Logger:             logger,
+	}
 }
 
 // closeAudit records the end of a command, with what startup records and
