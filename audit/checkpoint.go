@@ -134,23 +134,22 @@ func keyName(host string) string {
 	return string(b)
 }
 
-// loadSigner reads the private key in keyFile, creating it if it does not
-// exist: the file is created with O_EXCL and mode 0600, and its directory,
-// if missing, with mode 0700. The caller holds the log lock, so two writers
-// never race to create it.
-func loadSigner(keyFile, host string) (note.Signer, error) {
-	skey, err := readKey(keyFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		skey, err = createKey(keyFile, keyName(host))
-	}
-	if err != nil {
-		return nil, err
-	}
+// newSigner returns the signer for the private key skey, read from
+// keyFile, and the verifier of its public half.
+func newSigner(keyFile, skey string) (note.Signer, note.Verifier, error) {
 	s, err := note.NewSigner(skey)
 	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", keyFile, err)
+		return nil, nil, fmt.Errorf("key file %s: %w", keyFile, err)
 	}
-	return s, nil
+	vkey, err := verifierKey(keyFile, skey)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key file %s: %w", keyFile, err)
+	}
+	return s, v, nil
 }
 
 func readKey(keyFile string) (string, error) {
@@ -204,18 +203,24 @@ func PublicKey(keyFile string) (string, error) {
 	if _, err := note.NewSigner(skey); err != nil {
 		return "", fmt.Errorf("public key: %s: %w", keyFile, err)
 	}
-	// A signer key is PRIVATE+KEY+<name>+<hash>+<base64(1 || seed)>.
-	parts := strings.SplitN(skey, "+", 5)
-	key, err := base64.StdEncoding.DecodeString(parts[4])
-	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
-		return "", fmt.Errorf("public key: %s: not an Ed25519 signer key", keyFile)
-	}
-	pub := ed25519.NewKeyFromSeed(key[1:]).Public().(ed25519.PublicKey)
-	vkey, err := note.NewEd25519VerifierKey(parts[2], pub)
+	vkey, err := verifierKey(keyFile, skey)
 	if err != nil {
 		return "", fmt.Errorf("public key: %w", err)
 	}
 	return vkey, nil
+}
+
+// verifierKey returns the verifier key of the signer key skey, which
+// note.NewSigner accepted.
+func verifierKey(keyFile, skey string) (string, error) {
+	// A signer key is PRIVATE+KEY+<name>+<hash>+<base64(1 || seed)>.
+	parts := strings.SplitN(skey, "+", 5)
+	key, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
+		return "", fmt.Errorf("%s: not an Ed25519 signer key", keyFile)
+	}
+	pub := ed25519.NewKeyFromSeed(key[1:]).Public().(ed25519.PublicKey)
+	return note.NewEd25519VerifierKey(parts[2], pub)
 }
 
 // checkpointEntry is one line of the checkpoints file.
@@ -305,4 +310,75 @@ func appendCheckpointLine(stateDir string, line []byte) error {
 		return durable.SyncDir(stateDir)
 	}
 	return nil
+}
+
+// writeCopies brings the checkpoint files of stateDir up to the signed
+// note msg of the log's latest checkpoint: first the checkpoint file is
+// replaced, then the entry is appended to the checkpoints file, so that a
+// crash in between leaves the checkpoint file ahead of the checkpoints
+// file by one checkpoint the log holds, which Verify tells from an older
+// checkpoint file put back. Either write that is already done is skipped.
+func writeCopies(stateDir string, msg []byte) error {
+	text, err := noteText(msg)
+	if err != nil {
+		return err
+	}
+	cp, err := ParseCheckpoint(text)
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(stateDir, latestFile)
+	if old, err := os.ReadFile(name); err != nil || !bytes.Equal(old, msg) {
+		if err := durable.WriteFile(name, msg, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", latestFile, err)
+		}
+	}
+	last, err := readLastCheckpoint(stateDir)
+	if err == nil && last != nil && last.Note == string(msg) {
+		return nil
+	}
+	entry, err := json.Marshal(checkpointEntry{
+		Size: cp.Size,
+		Root: base64.StdEncoding.EncodeToString(cp.Root[:]),
+		Time: cp.Time.UTC().Format(TimeLayout),
+		Note: string(msg),
+	})
+	if err != nil {
+		return err
+	}
+	if err := appendCheckpointLine(stateDir, append(entry, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", checkpointsFile, err)
+	}
+	return nil
+}
+
+// checkpointFields are the event fields of a "checkpoint" record, as
+// Verify and a writer catching up read them back.
+type checkpointFields struct {
+	Size           *int64  `json:"size"`
+	Root           *string `json:"root"`
+	Note           *string `json:"note"`
+	Unattested     int64   `json:"unattested"`
+	UnattestedFrom uint64  `json:"unattested_from"`
+}
+
+// parseCheckpointRecord reads the fields of a checkpoint record's line and
+// the checkpoint its note states, without checking the signature.
+func parseCheckpointRecord(line []byte) (checkpointFields, Checkpoint, error) {
+	var f checkpointFields
+	if err := json.Unmarshal(line, &f); err != nil {
+		return f, Checkpoint{}, fmt.Errorf("checkpoint record: %w", err)
+	}
+	if f.Size == nil || f.Root == nil || f.Note == nil {
+		return f, Checkpoint{}, errors.New("checkpoint record: want size, root and note")
+	}
+	text, err := noteText([]byte(*f.Note))
+	if err != nil {
+		return f, Checkpoint{}, fmt.Errorf("checkpoint record: note: %w", err)
+	}
+	cp, err := ParseCheckpoint(text)
+	if err != nil {
+		return f, Checkpoint{}, fmt.Errorf("checkpoint record: note: %w", err)
+	}
+	return f, cp, nil
 }

@@ -16,6 +16,11 @@ func checkAllOnce(t *testing.T, opts Options, writers []string, perWriter int) {
 	t.Helper()
 	rep := mustVerify(t, opts)
 	requireOK(t, rep)
+	// Every writer closed, so every record is signed, each by a writer
+	// that wrote it or knew its writer alive.
+	if rep.Unsigned != 0 || len(rep.Warnings) != 0 {
+		t.Errorf("Verify: got %d unsigned records, warnings %v, want none", rep.Unsigned, rep.Warnings)
+	}
 	seen := map[string]int{}
 	for _, r := range recordsOf(t, opts.Path) {
 		if r.Event == EventArchived {

@@ -59,7 +59,9 @@
 // append is written and fsynced before Append returns. If a writer dies
 // mid-append, the next Open (or append) cuts the active segment back to
 // its last good record and appends a "repaired" record with the segment
-// name, bytes_dropped and dropped_sha256.
+// name, bytes_dropped and dropped_sha256. Both "repaired" and
+// "checkpoint" records are written by the log itself; Append refuses the
+// event "checkpoint".
 //
 // # Merkle tree and checkpoints
 //
@@ -67,22 +69,91 @@
 // golang.org/x/mod/sumdb/tlog builds it: leaf = tlog.RecordHash(the 32
 // raw bytes of the record hash), interior nodes tlog.NodeHash. A writer
 // keeps only the right frontier of the tree. Every CheckpointEvery records,
-// CheckpointInterval, and at Close, it signs the tree head as a note
-// (golang.org/x/mod/sumdb/note, Ed25519) with text
+// CheckpointInterval (the first one at once), and at Close, it signs the
+// tree head of every record so far as a note (golang.org/x/mod/sumdb/note,
+// Ed25519) with text
 //
 //	gwwatchd-audit/<key name>
 //	<tree size>
 //	<root hash, standard base64>
 //	<time, UTC RFC 3339 with nine fraction digits>
 //
-// appends {"size":N,"root":"…","time":"…","note":"<signed note>"} as one
-// line to StateDir/checkpoints (fsynced), replaces StateDir/checkpoint with
-// the signed note, and logs it through zap so the journal keeps a copy.
-// The Ed25519 signer key is Options.KeyFile (default StateDir/audit.key),
-// created on first use; PublicKey gives the verifier key to publish. A
-// checkpoint's size and time never decrease from one entry to the next.
-// StateDir also holds tree-state, the writer's position and frontier,
-// which spares Open from reading the whole log; it is only a cache.
+// and appends it to the log as a "checkpoint" record, a record like any
+// other (in the chain and the tree) with the event fields
+//
+//	"size": the tree size N, which is the record's own seq - 1
+//	"root": the root of the first N records, standard base64
+//	"note": the signed note, verbatim
+//	"unattested", "unattested_from": see Writers below; absent when 0
+//
+// So the checkpoints cannot be removed apart from the log: taking one out
+// breaks the chain, and re-hashing the chain without the key leaves the
+// checkpoints' roots wrong or, with them removed as well, a log that no
+// checkpoint signs, which Verify reports. A checkpoint's size and time
+// never decrease. The Ed25519 signer key is Options.KeyFile (default
+// StateDir/audit.key); PublicKey gives the verifier key to publish.
+//
+// After the record, the writer copies the note to StateDir/checkpoint
+// (replaced whole) and then appends {"size":N,"root":"…","time":"…",
+// "note":"<signed note>"} as one line to StateDir/checkpoints, and logs it
+// through zap so that the journal keeps a copy. These files are copies:
+// Verify does not need them, but when they are there they must agree with
+// the log, or be behind it by what a crash between those two writes
+// leaves, which the next Open brings up to date. A log written before
+// checkpoints were recorded in it has them only in these files, and is
+// verified against them as before. StateDir also holds tree-state, the
+// writer's position, frontier and last checkpoint, which spares Open from
+// reading the whole log; it is only a cache.
+//
+// # Opening
+//
+// Open creates the key only for a new log: no segment holds data and no
+// state file says the log had records. It refuses, with an error saying
+// how to proceed, a log that exists without its key (ErrKeyMissing: a new
+// key would sign whatever the log holds now; restore the key), a key that
+// did not sign the log's last checkpoint (ErrWrongKey), and a log that has
+// fewer records than tree-state or a checkpoint file in StateDir says it
+// had, none included (ErrLogMissing: restore the log, or to start a new
+// log deliberately move those files away and keep them).
+//
+// # Writers
+//
+// Records after the last checkpoint are signed by no one yet: Verify
+// reports them in Report.Warnings. Several writers may append to one log,
+// and the next checkpoint, whoever writes it, signs every record before
+// it. So that a writer does not vouch unawares for records it did not
+// write, each open Log holds a shared flock on Path.writers, and a writer
+// about to sign records it did not write first tries to take that lock
+// exclusively: if it can, no other writer has the log open, so those
+// records were left by a writer that died before its checkpoint, or were
+// written outside gwwatchd. The checkpoint then says how many there are
+// ("unattested") and the seq of the first ("unattested_from"), and Verify
+// reports it among the warnings. Open does that at once when it finds such
+// records, before the caller appends anything. While another writer has
+// the log open, the records of one that died are taken for the open
+// writer's and not marked.
+//
+// # What Verify proves, and what it needs
+//
+// Verify proves that the log is one unbroken chain of canonical records
+// and that every checkpoint in it was signed by the key it is given, over
+// the records before it. That shows the signed part of the log was not
+// edited, reordered or cut short since it was signed, by anyone without
+// the key. Two things are outside the log and must come from elsewhere,
+// and the report lists them in Report.Unchecked when they are missing:
+//
+//   - The verifier key published when the log started
+//     (VerifyOptions.PublicKey). The key derived from the key file beside
+//     the log proves nothing against someone who could replace that file
+//     and re-sign a rewritten log.
+//   - A checkpoint note kept off the host (VerifyOptions.Since): from the
+//     journal, a central log host, or Log.CheckpointNote run by a cron job
+//     (gwwatchd audit checkpoint). Nothing on the host can tell a log cut
+//     back to an earlier checkpoint, together with its checkpoint files,
+//     from one that never went further; the outside checkpoint can, as a
+//     Certificate Transparency or sumdb client does with the last tree head
+//     it saw: the log must still hold at least its size in records, and
+//     the first of them must have its root.
 //
 // # Proofs
 //
@@ -98,8 +169,9 @@
 //
 // # Reading
 //
-// Scan walks the records; Replay builds an Index for de-duplication and
-// tracing; Verify checks everything: canonical lines, seq, prev, hashes,
-// checkpoint signatures, roots and order, and that no record was removed
-// after a checkpoint.
+// Scan walks the records, checkpoint records included; Replay builds an
+// Index for de-duplication and tracing; Verify checks everything:
+// canonical lines, seq, prev, hashes, checkpoint signatures, roots and
+// order, that no record was removed after a checkpoint, and an outside
+// checkpoint.
 package audit

@@ -3,12 +3,15 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // testClock returns a clock that advances one millisecond per call, so
@@ -25,15 +28,19 @@ func testClock() func() time.Time {
 }
 
 // testOptions returns Options for a log in a fresh temporary directory.
+// Checkpoints come every DefaultCheckpointEvery records and at Close, not
+// by time, so that the records a test appends have the seqs it counts on;
+// tests of the interval set it.
 func testOptions(t testing.TB) Options {
 	t.Helper()
 	dir := t.TempDir()
 	return Options{
-		Path:     filepath.Join(dir, "log", "audit.log"),
-		StateDir: filepath.Join(dir, "state"),
-		KeyFile:  filepath.Join(dir, "keys", "audit.key"),
-		Host:     "test-host",
-		Now:      testClock(),
+		Path:               filepath.Join(dir, "log", "audit.log"),
+		StateDir:           filepath.Join(dir, "state"),
+		KeyFile:            filepath.Join(dir, "keys", "audit.key"),
+		Host:               "test-host",
+		Now:                testClock(),
+		CheckpointInterval: -1,
 	}
 }
 
@@ -158,6 +165,7 @@ type bulkWriter struct {
 	h    header
 	n    int64
 	size int64
+	tree frontier
 }
 
 func newBulkWriter(path string) (*bulkWriter, error) {
@@ -184,10 +192,26 @@ func (b *bulkWriter) add(event string, t time.Time, fields map[string]any) error
 		return err
 	}
 	b.h.prev = sum
+	b.tree.add(leafHash(sum))
 	b.n++
 	b.size += int64(len(line))
 	_, err = b.w.Write(line)
 	return err
+}
+
+// checkpoint appends a checkpoint record of every record so far, signed
+// by s, as a Log does.
+func (b *bulkWriter) checkpoint(s note.Signer, t time.Time) error {
+	cp := Checkpoint{Name: s.Name(), Size: b.tree.n, Root: b.tree.root(), Time: t.UTC()}
+	msg, err := note.Sign(&note.Note{Text: cp.Text()}, s)
+	if err != nil {
+		return err
+	}
+	return b.add(EventCheckpoint, t, map[string]any{
+		FieldSize: cp.Size,
+		FieldRoot: base64.StdEncoding.EncodeToString(cp.Root[:]),
+		FieldNote: string(msg),
+	})
 }
 
 func (b *bulkWriter) close() error {

@@ -3,6 +3,7 @@
 package audit
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -38,4 +39,14 @@ func flock(f *os.File, how int) error {
 		return &os.PathError{Op: "flock", Path: f.Name(), Err: ferr}
 	}
 	return nil
+}
+
+// tryLock is flock without waiting: it reports false, and no error, if
+// another open file description holds a conflicting lock.
+func tryLock(f *os.File, how int) (bool, error) {
+	err := flock(f, how|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -29,6 +30,18 @@ const (
 // ErrClosed is returned by the methods of a Log after Close, and by Append
 // after a failed sync made the log's state on disk unknown.
 var ErrClosed = errors.New("audit log closed")
+
+// Errors of Open that say the log, or its key, is not what the state says
+// it was. Their messages say how to proceed.
+var (
+	// ErrLogMissing: the log has fewer records than the state directory
+	// says it had, or none.
+	ErrLogMissing = errors.New("audit log missing or cut back")
+	// ErrKeyMissing: the signing key is gone but the log exists.
+	ErrKeyMissing = errors.New("audit signing key missing")
+	// ErrWrongKey: the signing key did not sign the log's last checkpoint.
+	ErrWrongKey = errors.New("audit signing key is not the log's")
+)
 
 // Options configures Open.
 type Options struct {
@@ -89,9 +102,28 @@ type Log struct {
 	last [32]byte // hash of the last record
 	tree frontier
 
-	signer note.Signer
-	ckSize int64 // size of the last checkpoint known
+	wlock *os.File // Path.writers, held shared while the Log is open
+
+	signer   note.Signer
+	verifier note.Verifier
+
+	// The last checkpoint known: the tree size it signs, its time and
+	// note, and ckEnd, the tree size once its record is added (for a
+	// checkpoint only in the state files, its size).
+	ckSize int64
+	ckEnd  int64
 	ckTime time.Time
+	ckNote []byte
+
+	// foreign counts the records after the last checkpoint that this Log
+	// did not write; firstForeign is the seq of the first.
+	foreign      int64
+	firstForeign uint64
+
+	// While Open reads the log, a torn tail is noted in cut (-1: none)
+	// and cutSize rather than repaired.
+	deferRepair  bool
+	cut, cutSize int64
 
 	err    error // set when the state on disk is unknown
 	closed bool
@@ -105,14 +137,22 @@ type position struct {
 }
 
 // Open opens the audit log at opts.Path for appending, creating it and its
-// directories (mode 0750) if needed. Under the lock it loads or creates the
-// signing key, rebuilds the Merkle frontier (from the saved state if it
-// still matches the log, else by reading every segment), and repairs a torn
-// tail of the active segment: the bytes after the last good record are cut
-// off and a "repaired" record says how many.
+// directories (mode 0750) if needed. Under the lock it loads the signing
+// key, creating it only for a new log, rebuilds the Merkle frontier (from
+// the saved state if it still matches the log, else by reading every
+// segment), and repairs a torn tail of the active segment: the bytes after
+// the last good record are cut off and a "repaired" record says how many.
+// If records follow the last checkpoint and no other writer has the log
+// open, they were left by a writer that died (or written outside
+// gwwatchd): Open signs them at once in a checkpoint whose unattested
+// field says how many there are.
 //
-// Open fails if a record before the tail does not parse; Verify tells what
-// is wrong. The caller must Close the Log.
+// Open refuses, with an error saying how to proceed, a log that has fewer
+// records than the state directory says it had (ErrLogMissing), a log that
+// exists without its key (ErrKeyMissing), and a key that did not sign the
+// log's last checkpoint (ErrWrongKey). It fails if a record before the tail
+// does not parse; Verify tells what is wrong. The caller must Close the
+// Log.
 func Open(opts Options) (*Log, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open audit log: no path")
@@ -151,7 +191,7 @@ func Open(opts Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	l := &Log{opts: opts, logger: opts.Logger.With(zap.String("audit_log", opts.Path)), lockf: lockf}
+	l := &Log{opts: opts, logger: opts.Logger.With(zap.String("audit_log", opts.Path)), lockf: lockf, cut: -1}
 	if err := l.locked(l.open); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open audit log: %w", err)
@@ -160,23 +200,178 @@ func Open(opts Options) (*Log, error) {
 }
 
 func (l *Log) open() error {
-	s, err := loadSigner(l.opts.KeyFile, l.opts.Host)
+	said, err := stateSays(l.opts.StateDir)
 	if err != nil {
 		return err
 	}
-	l.signer = s
-	if last, err := readLastCheckpoint(l.opts.StateDir); err != nil {
-		l.logger.Warn("audit: cannot read the last checkpoint", zap.Error(err))
-	} else if last != nil {
-		l.ckSize = last.Size
-		l.ckTime, _ = time.Parse(time.RFC3339Nano, last.Time)
+	exists, err := logExists(l.opts.Path)
+	if err != nil {
+		return err
 	}
+	if !exists && said.size > 0 {
+		return fmt.Errorf("%w: %s has no records, but %s says the log had %d; "+
+			"restore the log, every segment, from a backup, or to start a new log deliberately, "+
+			"move %s, %s and %s out of %s (and keep them: they show what the old log held)",
+			ErrLogMissing, l.opts.Path, said.file, said.size, checkpointsFile, latestFile, stateFile, l.opts.StateDir)
+	}
+	if err := l.loadKey(exists, said); err != nil {
+		return err
+	}
+	wlock, err := os.OpenFile(l.opts.Path+".writers", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	l.wlock = wlock
+	if err := flock(l.wlock, lockShared); err != nil {
+		return err
+	}
+
+	// Read the log without repairing it yet: a log that must not be
+	// written to gets no "repaired" record.
+	l.deferRepair = true
 	if !l.loadState() {
 		if err := l.scanRotated(); err != nil {
 			return err
 		}
 	}
-	return l.catchUp()
+	err = l.catchUp()
+	l.deferRepair = false
+	if err != nil {
+		return err
+	}
+	if said.size > l.tree.n {
+		return fmt.Errorf("%w: %s has %d records, but %s says the log had %d: it was cut back or replaced; "+
+			"restore the log, every segment, from a backup, or to start a new log deliberately, "+
+			"move %s, %s and %s out of %s (and keep them: they show what the old log held)",
+			ErrLogMissing, l.opts.Path, l.tree.n, said.file, said.size, checkpointsFile, latestFile, stateFile, l.opts.StateDir)
+	}
+	if said.legacy != nil && said.legacy.Size > l.ckSize {
+		// A log written before checkpoints were recorded in it: the last
+		// checkpoint is only in the state files.
+		l.ckEnd, l.ckSize, l.ckNote = said.legacy.Size, said.legacy.Size, []byte(said.legacy.Note)
+		l.ckTime, _ = time.Parse(time.RFC3339Nano, said.legacy.Time)
+		l.foreign, l.firstForeign = l.tree.n-l.ckEnd, 0
+		if l.foreign > 0 {
+			l.firstForeign = uint64(l.ckEnd) + 1
+		}
+	}
+	if l.ckNote != nil {
+		if _, err := openCheckpoint(l.ckNote, l.verifier); err != nil {
+			return fmt.Errorf("%w: the key in %s did not sign the log's last checkpoint (size %d): %w; "+
+				"restore the key that did, or to start a new log deliberately, give it a new path and state directory",
+				ErrWrongKey, l.opts.KeyFile, l.ckSize, err)
+		}
+	}
+	if l.cut >= 0 {
+		if err := l.repair(l.cut, l.cutSize); err != nil {
+			return err
+		}
+	}
+	if l.ckNote != nil && l.ckEnd > l.ckSize {
+		if err := writeCopies(l.opts.StateDir, l.ckNote); err != nil {
+			l.logger.Warn("audit: cannot bring the checkpoint files up to the log", zap.Error(err))
+		}
+	}
+	// Records after the last checkpoint that no open writer will sign
+	// were left by a writer that died, or written outside gwwatchd: sign
+	// them now, saying so, rather than in a later checkpoint as if this
+	// writer had written them.
+	if l.foreign > 0 {
+		alone, err := l.alone()
+		if err != nil {
+			return err
+		}
+		if alone {
+			return l.checkpoint()
+		}
+	}
+	return nil
+}
+
+// loadKey reads the signing key, or creates it for a new log. A key is
+// never created for a log that exists, or that the state says existed:
+// it would sign whatever the log holds now.
+func (l *Log) loadKey(exists bool, said stateClaim) error {
+	skey, err := readKey(l.opts.KeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case exists:
+			return fmt.Errorf("%w: %s does not exist, but the log %s does; restore the key file from its backup "+
+				"(a new key cannot sign for the records the old one signed), or to start a new log deliberately, "+
+				"give it a new path and state directory", ErrKeyMissing, l.opts.KeyFile, l.opts.Path)
+		case said.size > 0:
+			return fmt.Errorf("%w: %s does not exist, but %s says a log of %d records existed; restore the key file from its backup",
+				ErrKeyMissing, l.opts.KeyFile, said.file, said.size)
+		}
+		skey, err = createKey(l.opts.KeyFile, keyName(l.opts.Host))
+	}
+	if err != nil {
+		return err
+	}
+	l.signer, l.verifier, err = newSigner(l.opts.KeyFile, skey)
+	return err
+}
+
+// stateClaim is what the state directory says about the log: the most
+// records a state file says it had, which file says so, and the last
+// entry of the checkpoints file.
+type stateClaim struct {
+	size   int64
+	file   string
+	legacy *checkpointEntry
+}
+
+func stateSays(stateDir string) (stateClaim, error) {
+	var c stateClaim
+	claim := func(size int64, name string) {
+		if size > c.size {
+			c.size, c.file = size, filepath.Join(stateDir, name)
+		}
+	}
+	last, err := readLastCheckpoint(stateDir)
+	if err != nil {
+		return c, err
+	}
+	if last != nil {
+		c.legacy = last
+		claim(last.Size, checkpointsFile)
+	}
+	if msg, err := os.ReadFile(filepath.Join(stateDir, latestFile)); err == nil {
+		if text, err := noteText(msg); err == nil {
+			if cp, err := ParseCheckpoint(text); err == nil {
+				claim(cp.Size, latestFile)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return c, err
+	}
+	if b, err := os.ReadFile(filepath.Join(stateDir, stateFile)); err == nil {
+		var st treeState
+		if json.Unmarshal(b, &st) == nil {
+			claim(st.Size, stateFile)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return c, err
+	}
+	return c, nil
+}
+
+// logExists reports whether any segment of the log at path holds data.
+func logExists(path string) (bool, error) {
+	segs, err := Segments(path)
+	if err != nil {
+		return false, err
+	}
+	for _, seg := range segs {
+		fi, err := os.Stat(seg)
+		if err != nil {
+			return false, err
+		}
+		if fi.Size() > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // locked runs fn holding the exclusive lock that serialises writers.
@@ -199,6 +394,9 @@ func (l *Log) locked(fn func() error) error {
 // A rotation or checkpoint that fails after the record is durable is
 // logged and retried on the next append rather than returned.
 func (l *Log) Append(event string, fields map[string]any) (Record, error) {
+	if event == EventCheckpoint {
+		return Record{}, fmt.Errorf("audit append %s: written by the log itself: %w", event, ErrInvalidField)
+	}
 	keys, err := checkFields(event, fields)
 	if err != nil {
 		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
@@ -244,10 +442,25 @@ func (l *Log) MaybeCheckpoint() error {
 	return l.checkpointIf(func() bool { return l.checkpointDue() })
 }
 
-// Checkpoint writes a checkpoint now, unless the last one already covers
-// every record.
+// Checkpoint writes a checkpoint now, unless the last record already is
+// one.
 func (l *Log) Checkpoint() error {
 	return l.checkpointIf(func() bool { return true })
+}
+
+// CheckpointNote writes a checkpoint now, unless the last record already
+// is one, and returns the signed note of the latest checkpoint: what to
+// keep off the host and give Verify as VerifyOptions.Since later.
+func (l *Log) CheckpointNote() ([]byte, error) {
+	if err := l.Checkpoint(); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ckNote == nil {
+		return nil, errors.New("audit checkpoint: the log has no records to sign")
+	}
+	return bytes.Clone(l.ckNote), nil
 }
 
 func (l *Log) checkpointIf(due func() bool) error {
@@ -286,7 +499,7 @@ func (l *Log) Close() error {
 			if err := l.catchUp(); err != nil {
 				return err
 			}
-			if l.tree.n > l.ckSize {
+			if l.tree.n > l.ckEnd {
 				if err := l.checkpoint(); err != nil {
 					return err
 				}
@@ -309,16 +522,39 @@ func (l *Log) closeFiles() error {
 		err = l.f.Close()
 		l.f = nil
 	}
+	if l.wlock != nil {
+		if cerr := l.wlock.Close(); err == nil {
+			err = cerr
+		}
+		l.wlock = nil
+	}
 	if cerr := l.lockf.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
+// alone reports whether no other Log has the log open. The caller holds
+// the lock, under which alone is the only taker of the exclusive lock on
+// Path.writers, so the shared lock a failed attempt may drop is taken
+// back at once.
+func (l *Log) alone() (bool, error) {
+	ok, err := tryLock(l.wlock, lockExclusive)
+	if err != nil {
+		return false, err
+	}
+	if err := flock(l.wlock, lockShared); err != nil {
+		return false, err
+	}
+	return ok, nil
+}
+
 // scanRotated reads every rotated segment from the start and positions the
 // log at the start of the active segment.
 func (l *Log) scanRotated() error {
 	l.seq, l.last, l.tree = 0, [32]byte{}, frontier{}
+	l.ckSize, l.ckEnd, l.ckTime, l.ckNote = 0, 0, time.Time{}, nil
+	l.foreign, l.firstForeign = 0, 0
 	ns, err := rotatedSegments(l.opts.Path)
 	if err != nil {
 		return err
@@ -370,7 +606,26 @@ func (l *Log) absorb(seg string, off int64, line []byte) error {
 	}
 	l.seq, l.last = lr.seq, lr.hash
 	l.tree.add(leafHash(lr.hash))
+	if string(lr.event) == EventCheckpoint {
+		f, cp, err := parseCheckpointRecord(line)
+		if err == nil && *f.Size == l.tree.n-1 {
+			l.noteCheckpoint(cp, []byte(*f.Note))
+			return nil
+		}
+		l.logger.Warn("audit log: bad checkpoint record", zap.String("segment", seg), zap.Int64("offset", off), zap.Uint64("seq", lr.seq), zap.Error(err))
+	}
+	if l.foreign == 0 {
+		l.firstForeign = lr.seq
+	}
+	l.foreign++
 	return nil
+}
+
+// noteCheckpoint makes cp, whose record was just added to the tree, the
+// last checkpoint known.
+func (l *Log) noteCheckpoint(cp Checkpoint, msg []byte) {
+	l.ckSize, l.ckEnd, l.ckTime, l.ckNote = cp.Size, l.tree.n, cp.Time, msg
+	l.foreign, l.firstForeign = 0, 0
 }
 
 // catchUp reads what other writers appended since this one last held the
@@ -478,6 +733,10 @@ func (l *Log) readActive(size int64) error {
 		}
 	}
 	if cut >= 0 {
+		if l.deferRepair {
+			l.cut, l.cutSize = cut, size
+			return nil
+		}
 		return l.repair(cut, size)
 	}
 	return nil
@@ -496,7 +755,7 @@ func (l *Log) repair(cut, size int64) error {
 	if err := l.f.Sync(); err != nil {
 		return fmt.Errorf("repair: %w", err)
 	}
-	l.pos.off = cut
+	l.pos.off, l.cut = cut, -1
 	seg := filepath.Base(l.opts.Path)
 	sum := sha256.Sum256(dropped)
 	l.logger.Warn("audit log: cut off a torn tail", zap.String("segment", seg), zap.Int64("offset", cut), zap.Int("bytes", len(dropped)))
@@ -590,10 +849,10 @@ func (l *Log) rotate() error {
 }
 
 func (l *Log) checkpointDue() bool {
-	if l.tree.n <= l.ckSize {
+	if l.tree.n <= l.ckEnd {
 		return false
 	}
-	if every := l.opts.CheckpointEvery; every > 0 && l.tree.n-l.ckSize >= int64(every) {
+	if every := l.opts.CheckpointEvery; every > 0 && l.tree.n-l.ckEnd >= int64(every) {
 		return true
 	}
 	if iv := l.opts.CheckpointInterval; iv > 0 && l.opts.Now().Sub(l.ckTime) >= iv {
@@ -602,28 +861,21 @@ func (l *Log) checkpointDue() bool {
 	return false
 }
 
-// checkpoint signs the current tree head, appends it to the checkpoints
-// file, replaces the checkpoint file and logs it. A checkpoint never goes
-// back: if the last one on file (perhaps another writer's) already covers
-// as many records, nothing is written, and the time is never earlier than
-// the last one's even if the clock stepped back.
+// checkpoint signs the current tree head and appends it to the log as a
+// "checkpoint" record, then copies it to the checkpoint files and logs
+// it. Nothing is written if the last checkpoint (perhaps another
+// writer's) is the last record. The time is never earlier than the last
+// checkpoint's, even if the clock stepped back. Records after the last
+// checkpoint that this Log did not write are declared unattested when no
+// other writer has the log open, since then no writer will vouch for
+// them.
 func (l *Log) checkpoint() error {
-	if l.tree.n == 0 {
+	if l.tree.n == 0 || l.tree.n <= l.ckEnd {
 		return nil
 	}
 	t := l.opts.Now().UTC()
-	last, err := readLastCheckpoint(l.opts.StateDir)
-	if err != nil {
-		l.logger.Warn("audit: cannot read the last checkpoint", zap.Error(err))
-	} else if last != nil {
-		lt, _ := time.Parse(time.RFC3339Nano, last.Time)
-		if last.Size >= l.tree.n {
-			l.ckSize, l.ckTime = last.Size, lt
-			return nil
-		}
-		if t.Before(lt) {
-			t = lt
-		}
+	if t.Before(l.ckTime) {
+		t = l.ckTime
 	}
 	cp := Checkpoint{Name: l.signer.Name(), Size: l.tree.n, Root: l.tree.root(), Time: t}
 	msg, err := note.Sign(&note.Note{Text: cp.Text()}, l.signer)
@@ -631,18 +883,39 @@ func (l *Log) checkpoint() error {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
 	root := base64.StdEncoding.EncodeToString(cp.Root[:])
-	entry, err := json.Marshal(checkpointEntry{Size: cp.Size, Root: root, Time: t.Format(TimeLayout), Note: string(msg)})
+	fields := map[string]any{FieldSize: cp.Size, FieldRoot: root, FieldNote: string(msg)}
+	var unattested int64
+	if l.foreign > 0 {
+		alone, err := l.alone()
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if alone {
+			unattested = l.foreign
+			fields[FieldUnattested], fields[FieldUnattestedFrom] = l.foreign, l.firstForeign
+		}
+	}
+	keys, err := checkFields(EventCheckpoint, fields)
 	if err != nil {
 		return err
 	}
-	if err := appendCheckpointLine(l.opts.StateDir, append(entry, '\n')); err != nil {
+	if _, err := l.appendLocked(EventCheckpoint, keys, fields); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
-	if err := durable.WriteFile(filepath.Join(l.opts.StateDir, latestFile), msg, 0o644); err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
+	l.noteCheckpoint(cp, msg)
+	if unattested > 0 {
+		l.logger.Warn("audit checkpoint signs records this writer did not write",
+			zap.Int64("unattested", unattested), zap.Uint64("from_seq", fields[FieldUnattestedFrom].(uint64)))
 	}
-	l.ckSize, l.ckTime = cp.Size, t
 	l.logger.Info("audit checkpoint", zap.Uint64("size", uint64(cp.Size)), zap.String("root", root), zap.String("note", string(msg)))
+	if err := writeCopies(l.opts.StateDir, msg); err != nil {
+		l.logger.Warn("audit: cannot copy the checkpoint to the state directory", zap.Error(err))
+	}
+	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
+		if err := l.rotate(); err != nil {
+			l.logger.Error("audit log rotation failed", zap.Error(err))
+		}
+	}
 	if err := l.saveState(); err != nil {
 		l.logger.Warn("audit: cannot save the tree state", zap.Error(err))
 	}

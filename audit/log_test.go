@@ -45,8 +45,8 @@ func TestAppendAndScan(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Hash != first.Hash || got[1].Hash != second.Hash {
-		t.Fatalf("Scan: got %d records, want the 2 appended", len(got))
+	if len(got) != 3 || got[0].Hash != first.Hash || got[1].Hash != second.Hash || got[2].Event != EventCheckpoint {
+		t.Fatalf("Scan: got %d records, want the 2 appended and the checkpoint Close wrote", len(got))
 	}
 	if got[1].String(FieldArchivePath) != archivedRecord(1)[FieldArchivePath] {
 		t.Errorf("archive_path: got %q", got[1].String(FieldArchivePath))
@@ -153,8 +153,8 @@ func TestTornTailRepair(t *testing.T) {
 			mustClose(t, l)
 			requireOK(t, mustVerify(t, opts))
 			recs := recordsOf(t, opts.Path)
-			if len(recs) != before+2 {
-				t.Fatalf("after repair: got %d records, want %d kept, repaired and shutdown", len(recs), before)
+			if len(recs) != before+3 {
+				t.Fatalf("after repair: got %d records, want %d kept, repaired, shutdown and the checkpoint of Close", len(recs), before)
 			}
 			repaired := recs[before]
 			if repaired.Event != EventRepaired || repaired.Seq != uint64(before)+1 {
@@ -226,8 +226,8 @@ func TestTornTailWhileOpen(t *testing.T) {
 	rec := mustAppend(t, l, EventShutdown, nil)
 	mustClose(t, l)
 	recs := recordsOf(t, opts.Path)
-	if len(recs) != 3 || recs[1].Event != EventRepaired || rec.Seq != 3 {
-		t.Fatalf("got %d records, second %q, last seq %d; want startup, repaired, shutdown", len(recs), recs[1].Event, rec.Seq)
+	if len(recs) != 4 || recs[1].Event != EventRepaired || rec.Seq != 3 || recs[3].Event != EventCheckpoint {
+		t.Fatalf("got %d records, second %q, shutdown seq %d; want startup, repaired, shutdown, checkpoint", len(recs), recs[1].Event, rec.Seq)
 	}
 	if n, _ := recs[1].Int64(FieldBytesDropped); n != int64(dropped) {
 		t.Errorf("bytes_dropped: got %d, want %d", n, dropped)
@@ -287,13 +287,14 @@ func TestRotation(t *testing.T) {
 			t.Fatalf("record %d: got seq %d, want %d", i, r.Seq, i+1)
 		}
 	}
-	if len(recs) != n {
-		t.Errorf("Scan across segments: got %d records, want %d", len(recs), n)
+	// The appended records and the checkpoint of Close.
+	if len(recs) != n+1 || recs[n].Event != EventCheckpoint {
+		t.Errorf("Scan across segments: got %d records, want %d", len(recs), n+1)
 	}
 	rep := mustVerify(t, opts)
 	requireOK(t, rep)
-	if rep.Records != n || len(rep.Segments) != len(segs) {
-		t.Errorf("Verify: got %d records in %d segments, want %d in %d", rep.Records, len(rep.Segments), n, len(segs))
+	if rep.Records != n+1 || len(rep.Segments) != len(segs) {
+		t.Errorf("Verify: got %d records in %d segments, want %d in %d", rep.Records, len(rep.Segments), n+1, len(segs))
 	}
 
 	// Reopening, from the saved state and from scratch, continues the chain
@@ -308,8 +309,8 @@ func TestRotation(t *testing.T) {
 		mustClose(t, l)
 	}
 	requireOK(t, mustVerify(t, opts))
-	if got := len(recordsOf(t, opts.Path)); got != n+4 {
-		t.Errorf("after reopening: got %d records, want %d", got, n+4)
+	if got := len(recordsOf(t, opts.Path)); got != n+7 {
+		t.Errorf("after reopening: got %d records, want %d (two more and a checkpoint each time)", got, n+7)
 	}
 }
 
@@ -342,8 +343,9 @@ func TestSavedStateIsOnlyACache(t *testing.T) {
 			}
 			os.WriteFile(name, []byte(state), 0o640)
 			l = mustOpen(t, opts)
-			if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 6 {
-				t.Errorf("after a bad state: got seq %d, want 6", rec.Seq)
+			// Five records and the checkpoint of Close came before.
+			if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 7 {
+				t.Errorf("after a bad state: got seq %d, want 7", rec.Seq)
 			}
 			mustClose(t, l)
 			requireOK(t, mustVerify(t, opts))
@@ -374,8 +376,24 @@ func TestCheckpoints(t *testing.T) {
 		}
 		sizes = append(sizes, e.Size)
 	}
-	if want := []int64{3, 6, 7}; !equalInts(sizes, want) {
+	// Checkpoint records count as records: 3 archived, a checkpoint of
+	// 3; 3 more, a checkpoint of 7; the last one, a checkpoint of 9 at
+	// Close.
+	if want := []int64{3, 7, 9}; !equalInts(sizes, want) {
 		t.Errorf("checkpoint sizes: got %v, want %v (every 3, and at Close)", sizes, want)
+	}
+	var inLog []int64
+	for _, r := range recordsOf(t, opts.Path) {
+		if r.Event == EventCheckpoint {
+			n, _ := r.Int64(FieldSize)
+			if uint64(n) != r.Seq-1 {
+				t.Errorf("checkpoint record %d: got size %d, want the %d records before it", r.Seq, n, r.Seq-1)
+			}
+			inLog = append(inLog, n)
+		}
+	}
+	if want := []int64{3, 7, 9}; !equalInts(inLog, want) {
+		t.Errorf("checkpoint records: got sizes %v, want %v", inLog, want)
 	}
 	entries := logs.FilterMessage("audit checkpoint").All()
 	if len(entries) != 3 {
@@ -383,8 +401,8 @@ func TestCheckpoints(t *testing.T) {
 	}
 	f := entries[2].ContextMap()
 	latest, _ := os.ReadFile(filepath.Join(opts.StateDir, latestFile))
-	if f["size"] != uint64(7) || f["note"] != string(latest) || f["root"] == "" {
-		t.Errorf("logged checkpoint: got %v, want size 7 and the note in %s", f, latestFile)
+	if f["size"] != uint64(9) || f["note"] != string(latest) || f["root"] == "" {
+		t.Errorf("logged checkpoint: got %v, want size 9 and the note in %s", f, latestFile)
 	}
 	vkey, err := PublicKey(opts.KeyFile)
 	if err != nil {
@@ -394,11 +412,11 @@ func TestCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("VerifyCheckpoint: %v", err)
 	}
-	if cp.Size != 7 || cp.Name != "gwwatchd-test-host" {
-		t.Errorf("checkpoint: got size %d name %s, want 7 gwwatchd-test-host", cp.Size, cp.Name)
+	if cp.Size != 9 || cp.Name != "gwwatchd-test-host" {
+		t.Errorf("checkpoint: got size %d name %s, want 9 gwwatchd-test-host", cp.Size, cp.Name)
 	}
 	text, _ := noteText(latest)
-	if !strings.HasPrefix(text, "gwwatchd-audit/gwwatchd-test-host\n7\n") || strings.Count(text, "\n") != 4 {
+	if !strings.HasPrefix(text, "gwwatchd-audit/gwwatchd-test-host\n9\n") || strings.Count(text, "\n") != 4 {
 		t.Errorf("checkpoint text: got %q", text)
 	}
 	rep := mustVerify(t, opts)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,8 +22,10 @@ const proofHeader = "gwwatchd-audit-proof v1"
 var ErrNotCovered = errors.New("record not covered by the latest checkpoint")
 
 // Prove returns a self-contained proof that record seq is in the log at
-// path, as covered by the latest checkpoint in stateDir (the directory of
-// path if empty). The proof is text:
+// path, as covered by the latest checkpoint: the log's last checkpoint
+// record, or for a log written before checkpoints were recorded in it,
+// the checkpoint file in stateDir (the directory of path if empty). The
+// proof is text:
 //
 //	gwwatchd-audit-proof v1
 //	seq <seq>
@@ -31,9 +34,9 @@ var ErrNotCovered = errors.New("record not covered by the latest checkpoint")
 //	<k lines: the tlog.RecordProof hashes, standard base64, one per line>
 //	<the signed checkpoint note, verbatim, to the end>
 //
-// Prove reads the log up to the checkpoint's size, checks that its Merkle
-// root is the checkpoint's, and keeps about two hashes per record in
-// memory meanwhile.
+// Prove reads the whole log, checks that the checkpoint's Merkle root is
+// the root of the log's first records, and keeps about two hashes per
+// record in memory meanwhile.
 func Prove(path, stateDir string, seq uint64) ([]byte, error) {
 	if stateDir == "" {
 		stateDir = filepath.Dir(path)
@@ -42,29 +45,28 @@ func Prove(path, stateDir string, seq uint64) ([]byte, error) {
 	snap, err := takeSnapshot(path, func() error {
 		var err error
 		msg, err = os.ReadFile(filepath.Join(stateDir, latestFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("prove record %d: %w", seq, err)
 	}
 	defer snap.close()
-	text, err := noteText(msg)
-	if err != nil {
-		return nil, fmt.Errorf("prove record %d: latest checkpoint: %w", seq, err)
+	var cp Checkpoint
+	if msg != nil {
+		text, err := noteText(msg)
+		if err != nil {
+			return nil, fmt.Errorf("prove record %d: latest checkpoint: %w", seq, err)
+		}
+		if cp, err = ParseCheckpoint(text); err != nil {
+			return nil, fmt.Errorf("prove record %d: latest checkpoint: %w", seq, err)
+		}
 	}
-	cp, err := ParseCheckpoint(text)
-	if err != nil {
-		return nil, fmt.Errorf("prove record %d: latest checkpoint: %w", seq, err)
-	}
-	if seq == 0 || seq > uint64(cp.Size) {
-		return nil, fmt.Errorf("prove record %d: checkpoint size %d: %w", seq, cp.Size, ErrNotCovered)
-	}
-	tree := &storedTree{hashes: make([]tlog.Hash, 0, tlog.StoredHashCount(cp.Size))}
+	tree := &storedTree{}
 	var record []byte
 	err = snap.each(func(seg string, n int, _ int64, line []byte, complete bool) error {
-		if tree.n == cp.Size {
-			return errStop
-		}
 		if !complete {
 			return nil
 		}
@@ -81,10 +83,25 @@ func Prove(path, stateDir string, seq uint64) ([]byte, error) {
 			}
 			record = bytes.Clone(line)
 		}
+		if string(lr.event) == EventCheckpoint {
+			f, rc, err := parseCheckpointRecord(line)
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w (see verify)", seg, n, err)
+			}
+			if rc.Size >= cp.Size {
+				cp, msg = rc, []byte(*f.Note)
+			}
+		}
 		return tree.add(leafHash(lr.hash))
 	})
-	if err != nil && !errors.Is(err, errStop) {
+	if err != nil {
 		return nil, fmt.Errorf("prove record %d: %w", seq, err)
+	}
+	if msg == nil {
+		return nil, fmt.Errorf("prove record %d: no checkpoint: %w", seq, ErrNotCovered)
+	}
+	if seq == 0 || seq > uint64(cp.Size) {
+		return nil, fmt.Errorf("prove record %d: checkpoint size %d: %w", seq, cp.Size, ErrNotCovered)
 	}
 	if tree.n < cp.Size {
 		return nil, fmt.Errorf("prove record %d: the log has %d records, the checkpoint %d", seq, tree.n, cp.Size)

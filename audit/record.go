@@ -24,6 +24,7 @@ const (
 	EventSourceDeleted  = "source_deleted"  // source_path
 	EventConfigReloaded = "config_reloaded" // config_sha256
 	EventRepaired       = "repaired"        // segment, bytes_dropped, dropped_sha256; written by the log itself
+	EventCheckpoint     = "checkpoint"      // size, root, note[, unattested, unattested_from]; written by the log itself
 )
 
 // Field names of event records. Replay reads the source and archive fields
@@ -49,6 +50,16 @@ const (
 	FieldSegment       = "segment"
 	FieldBytesDropped  = "bytes_dropped"
 	FieldDroppedSHA256 = "dropped_sha256"
+
+	// Fields of "checkpoint" records: the signed note of the tree of the
+	// size records before it, its size and root (standard base64), and,
+	// when the writer signed records it had not written, how many and the
+	// seq of the first.
+	FieldSize           = "size"
+	FieldRoot           = "root"
+	FieldNote           = "note"
+	FieldUnattested     = "unattested"
+	FieldUnattestedFrom = "unattested_from"
 )
 
 // Names of the common fields, set by the log on every record.

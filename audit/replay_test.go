@@ -28,10 +28,11 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ix.Records != 14 || ix.LastSeq != 14 || ix.Len() != 11 {
-		t.Errorf("Replay: got %d records, last seq %d, %d archives, want 14, 14, 11", ix.Records, ix.LastSeq, ix.Len())
+	// 14 appended and the checkpoint of Close.
+	if ix.Records != 15 || ix.LastSeq != 15 || ix.Len() != 11 {
+		t.Errorf("Replay: got %d records, last seq %d, %d archives, want 15, 15, 11", ix.Records, ix.LastSeq, ix.Len())
 	}
-	if ix.Events[EventArchived] != 11 || ix.Events[EventStartup] != 1 || ix.Events[EventDuplicate] != 1 {
+	if ix.Events[EventArchived] != 11 || ix.Events[EventStartup] != 1 || ix.Events[EventDuplicate] != 1 || ix.Events[EventCheckpoint] != 1 {
 		t.Errorf("Events: got %v", ix.Events)
 	}
 	recs := recordsOf(t, opts.Path)
@@ -121,19 +122,20 @@ func TestReplaySkipsTornTail(t *testing.T) {
 	mustAppend(t, l, EventArchived, archivedRecord(1))
 	mustClose(t, l)
 	appendHalfRecord(t, opts.Path)
+	// The archived record and the checkpoint of Close.
 	ix, err := Replay(opts.Path)
-	if err != nil || ix.Records != 1 {
-		t.Errorf("Replay with a torn tail: got %v, %v, want 1 record", ix, err)
+	if err != nil || ix.Records != 2 {
+		t.Errorf("Replay with a torn tail: got %v, %v, want 2 records", ix, err)
 	}
-	if n := len(recordsOf(t, opts.Path)); n != 1 {
-		t.Errorf("Scan with a torn tail: got %d records, want 1", n)
+	if n := len(recordsOf(t, opts.Path)); n != 2 {
+		t.Errorf("Scan with a torn tail: got %d records, want 2", n)
 	}
 	appendBytes(t, opts.Path, "\n{\"not\":\"a record\"}\n")
-	if _, err := Replay(opts.Path); err == nil || !strings.Contains(err.Error(), "audit.log:2") {
-		t.Errorf("Replay with a bad line: got %v, want an error naming audit.log:2", err)
+	if _, err := Replay(opts.Path); err == nil || !strings.Contains(err.Error(), "audit.log:3") {
+		t.Errorf("Replay with a bad line: got %v, want an error naming audit.log:3", err)
 	}
-	if err := Scan(opts.Path, func(Record, []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "audit.log:2") {
-		t.Errorf("Scan with a bad line: got %v, want an error naming audit.log:2", err)
+	if err := Scan(opts.Path, func(Record, []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "audit.log:3") {
+		t.Errorf("Scan with a bad line: got %v, want an error naming audit.log:3", err)
 	}
 }
 
@@ -146,14 +148,15 @@ func TestSavedStateUsed(t *testing.T) {
 	}
 	mustClose(t, l)
 	probe := &Log{opts: opts}
-	if !probe.loadState() || probe.seq != 3 || probe.tree.n != 3 {
-		t.Fatalf("loadState: got seq %d size %d, want the saved state of 3 records", probe.seq, probe.tree.n)
+	if !probe.loadState() || probe.seq != 4 || probe.tree.n != 4 || probe.ckEnd != 4 || probe.ckSize != 3 {
+		t.Fatalf("loadState: got seq %d size %d, checkpoint %d through %d, want the saved state of 3 records and the checkpoint of Close",
+			probe.seq, probe.tree.n, probe.ckSize, probe.ckEnd)
 	}
 	// A damaged old segment is not read again when the state matches.
 	os.WriteFile(opts.Path+".1", []byte("damaged\n"), 0o640)
 	l = mustOpen(t, opts)
-	if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 4 {
-		t.Errorf("after Open from the saved state: got seq %d, want 4", rec.Seq)
+	if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 5 {
+		t.Errorf("after Open from the saved state: got seq %d, want 5", rec.Seq)
 	}
 	mustClose(t, l)
 	if rep := mustVerify(t, opts); rep.OK() || rep.FirstBad != "audit.log.1:1" {

@@ -27,13 +27,25 @@ type treeState struct {
 	Seq      uint64   `json:"seq"`
 	Hash     string   `json:"hash"`
 	Frontier []string `json:"frontier"` // hex, smallest subtree first
+
+	// Checkpoint is the last checkpoint as of Seq; a state without it,
+	// from before checkpoints were recorded in the log, is not used.
+	Checkpoint *stateCheckpoint `json:"checkpoint"`
+}
+
+// stateCheckpoint is a Log's last checkpoint: ckEnd, and the signed note
+// ("" for none yet).
+type stateCheckpoint struct {
+	End  int64  `json:"end"`
+	Note string `json:"note"`
 }
 
 func (l *Log) saveState() error {
 	if l.tree.n == 0 {
 		return nil
 	}
-	st := treeState{Segment: l.pos.seg, Offset: l.pos.off, Size: l.tree.n, Seq: l.seq, Hash: hex.EncodeToString(l.last[:])}
+	st := treeState{Segment: l.pos.seg, Offset: l.pos.off, Size: l.tree.n, Seq: l.seq, Hash: hex.EncodeToString(l.last[:]),
+		Checkpoint: &stateCheckpoint{End: l.ckEnd, Note: string(l.ckNote)}}
 	if st.Offset == 0 {
 		// Just after a rotation the last record ends the previous segment;
 		// name that place, since an empty segment has no record to check.
@@ -61,7 +73,20 @@ func (l *Log) loadState() bool {
 		return false
 	}
 	var st treeState
-	if json.Unmarshal(b, &st) != nil || st.Offset <= 0 || st.Size <= 0 || st.Segment <= 0 {
+	if json.Unmarshal(b, &st) != nil || st.Offset <= 0 || st.Size <= 0 || st.Segment <= 0 ||
+		st.Checkpoint == nil || st.Checkpoint.End < 0 || st.Checkpoint.End > st.Size {
+		return false
+	}
+	var ck Checkpoint
+	if st.Checkpoint.Note != "" {
+		text, err := noteText([]byte(st.Checkpoint.Note))
+		if err != nil {
+			return false
+		}
+		if ck, err = ParseCheckpoint(text); err != nil || ck.Size > st.Checkpoint.End {
+			return false
+		}
+	} else if st.Checkpoint.End != 0 {
 		return false
 	}
 	var last [32]byte
@@ -89,6 +114,17 @@ func (l *Log) loadState() bool {
 	}
 	l.pos = position{seg: st.Segment, off: st.Offset}
 	l.seq, l.last, l.tree = st.Seq, last, fr
+	l.ckSize, l.ckEnd, l.ckTime = ck.Size, st.Checkpoint.End, ck.Time
+	l.ckNote = nil
+	if st.Checkpoint.Note != "" {
+		l.ckNote = []byte(st.Checkpoint.Note)
+	}
+	// Every record after the checkpoint is another writer's as far as
+	// this Log knows.
+	l.foreign, l.firstForeign = st.Size-l.ckEnd, 0
+	if l.foreign > 0 {
+		l.firstForeign = uint64(l.ckEnd) + 1
+	}
 	return true
 }
 

@@ -16,8 +16,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// tamperLog writes a closed log of 20 records with checkpoints at 5, 10,
-// 15 and 20.
+// tamperLog writes a closed log of 20 archived records with a checkpoint
+// record after every 5 of them: seq 1-5, the checkpoint of 5 at 6, 7-11,
+// the checkpoint of 11 at 12, 13-17, 18 (17), 19-23 and 24 (23).
 func tamperLog(t *testing.T) Options {
 	t.Helper()
 	opts := testOptions(t)
@@ -30,8 +31,8 @@ func tamperLog(t *testing.T) Options {
 	mustClose(t, l)
 	rep := mustVerify(t, opts)
 	requireOK(t, rep)
-	if rep.Records != 20 || rep.Checkpoints != 4 {
-		t.Fatalf("Verify: got %d records, %d checkpoints, want 20 and 4", rep.Records, rep.Checkpoints)
+	if rep.Records != 24 || rep.Checkpoints != 4 || rep.LogCheckpoints != 4 {
+		t.Fatalf("Verify: got %d records, %d checkpoints in the file, %d in the log, want 24, 4 and 4", rep.Records, rep.Checkpoints, rep.LogCheckpoints)
 	}
 	return opts
 }
@@ -129,9 +130,9 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		}, "audit.log:5", "does not match"},
 		{"number edited", func(t *testing.T, o Options) {
 			lines := readLinesOf(t, o.Path)
-			lines[9] = bytes.Replace(lines[9], []byte(`"source_size":8388617`), []byte(`"source_size":8388618`), 1)
+			lines[10] = bytes.Replace(lines[10], []byte(`"source_size":8388617`), []byte(`"source_size":8388618`), 1)
 			writeLines(t, o.Path, lines)
-		}, "audit.log:10", "does not match"},
+		}, "audit.log:11", "does not match"},
 		{"line inserted", func(t *testing.T, o Options) {
 			lines := readLinesOf(t, o.Path)
 			lines = append(lines[:7], append([][]byte{lines[6]}, lines[7:]...)...)
@@ -159,17 +160,44 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		{"tail truncated after a checkpoint", func(t *testing.T, o Options) {
 			lines := readLinesOf(t, o.Path)
 			writeLines(t, o.Path, lines[:17])
-		}, "checkpoints:4", "covers 20 records but the log has 17"},
+		}, "checkpoints:4", "covers 23 records but the log has 17"},
 		{"edited and rechained", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 2, func(i int, m map[string]any) {
 				if i == 2 {
 					m[FieldArchivePath] = "/archive/elsewhere.h5"
 				}
 			})
-		}, "checkpoints:1", "is not the root"},
-		{"tail rewritten after the last checkpoint", func(t *testing.T, o Options) {
-			rechain(t, o.Path, 19, func(_ int, m map[string]any) { m[FieldReason] = "x" })
-		}, "checkpoints:4", "is not the root"},
+		}, "audit.log:6", "is not the root"},
+		{"tail rewritten after the last checkpoint but one", func(t *testing.T, o Options) {
+			rechain(t, o.Path, 18, func(_ int, m map[string]any) {
+				if m[keyEvent] != EventCheckpoint {
+					m[FieldReason] = "x"
+				}
+			})
+		}, "audit.log:24", "is not the root"},
+		{"checkpoint record forged", func(t *testing.T, o Options) {
+			rechain(t, o.Path, 11, func(i int, m map[string]any) {
+				if i == 11 {
+					n := m[FieldNote].(string)
+					i := strings.LastIndex(n, " ") + 10
+					m[FieldNote] = n[:i] + string(n[i]^1) + n[i+1:]
+				}
+			})
+		}, "audit.log:12", "verify checkpoint"},
+		{"checkpoint record removed", func(t *testing.T, o Options) {
+			lines := readLinesOf(t, o.Path)
+			writeLines(t, o.Path, append(lines[:11], lines[12:]...))
+			dropCheckpointRecords(t, o.Path)
+			rechain(t, o.Path, 0, func(int, map[string]any) {})
+		}, "checkpoints:2", "is not the root"},
+		{"checkpoint record of another log", func(t *testing.T, o Options) {
+			other := tamperLog(t)
+			theirs := readLinesOf(t, other.Path)[11]
+			lines := readLinesOf(t, o.Path)
+			lines[11] = theirs
+			writeLines(t, o.Path, lines)
+			rechain(t, o.Path, 11, func(int, map[string]any) {})
+		}, "audit.log:12", "unknown key"},
 		{"checkpoint signature forged", func(t *testing.T, o Options) {
 			entries := checkpointEntries(t, o.StateDir)
 			msg := entryNote(t, entries[3])
@@ -202,7 +230,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			entries := checkpointEntries(t, o.StateDir)
 			appendBytes(t, filepath.Join(o.StateDir, checkpointsFile), string(entries[1]))
 			os.WriteFile(filepath.Join(o.StateDir, latestFile), entryNote(t, entries[1]), 0o644)
-		}, "checkpoints:5", "rolled back: size 10 after 20"},
+		}, "checkpoints:5", "rolled back: size 11 after 23"},
 		{"checkpoint file replaced with an older one", func(t *testing.T, o Options) {
 			entries := checkpointEntries(t, o.StateDir)
 			os.WriteFile(filepath.Join(o.StateDir, latestFile), entryNote(t, entries[2]), 0o644)
@@ -242,16 +270,19 @@ func TestVerifyPublicKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Someone replaces the key and re-signs everything after an edit.
+	// Someone edits the log, drops the checkpoints, replaces the key with
+	// one of their own and has it sign everything.
+	dropCheckpointRecords(t, opts.Path)
 	rechain(t, opts.Path, 0, func(i int, m map[string]any) {
 		if i == 0 {
 			m[FieldArchivePath] = "/archive/elsewhere.h5"
 		}
 	})
 	os.Remove(opts.KeyFile)
-	os.Remove(filepath.Join(opts.StateDir, checkpointsFile))
-	os.Remove(filepath.Join(opts.StateDir, latestFile))
-	os.Remove(filepath.Join(opts.StateDir, stateFile))
+	removeStateCopies(t, opts)
+	if _, err := createKey(opts.KeyFile, keyName(opts.Host)); err != nil {
+		t.Fatal(err)
+	}
 	l := mustOpen(t, opts)
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts)) // consistent with the new key…
@@ -268,12 +299,20 @@ func TestVerifyPublicKey(t *testing.T) {
 func TestVerifyReport(t *testing.T) {
 	opts := tamperLog(t)
 	rep := mustVerify(t, opts)
-	if rep.LastSeq != 20 || rep.Events[EventArchived] != 20 || len(rep.Segments) != 1 {
+	if rep.LastSeq != 24 || rep.Events[EventArchived] != 20 || rep.Events[EventCheckpoint] != 4 || len(rep.Segments) != 1 {
 		t.Errorf("Report: got last seq %d, events %v, segments %v", rep.LastSeq, rep.Events, rep.Segments)
 	}
-	cp := lastCheckpoint(t, opts)
-	if rep.Root != base64.StdEncoding.EncodeToString(cp.Root[:]) {
-		t.Errorf("Report.Root: got %s, want the last checkpoint's root", rep.Root)
+	if rep.Signed != 24 || rep.Unsigned != 0 || len(rep.Warnings) != 0 {
+		t.Errorf("Report: got %d records signed, %d unsigned, warnings %v; want 24, 0, none", rep.Signed, rep.Unsigned, rep.Warnings)
+	}
+	var fr frontier
+	for _, r := range recordsOf(t, opts.Path) {
+		var h [32]byte
+		hex32(t, r.Hash, &h)
+		fr.add(leafHash(h))
+	}
+	if root := fr.root(); rep.Root != base64.StdEncoding.EncodeToString(root[:]) {
+		t.Errorf("Report.Root: got %s, want the root over all %d records", rep.Root, fr.n)
 	}
 
 	// A log with no records and no checkpoints is fine.

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.uber.org/zap/zapcore"
+
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
@@ -17,11 +19,13 @@ import (
 
 func (m *Main) audit(args []string) error {
 	if len(args) == 0 {
-		return &usageError{"audit: give verify, prove, check-proof or pubkey"}
+		return &usageError{"audit: give verify, checkpoint, prove, check-proof or pubkey"}
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "verify":
 		return m.auditVerify(rest)
+	case "checkpoint":
+		return m.auditCheckpoint(rest)
 	case "prove":
 		return m.auditProve(rest)
 	case "check-proof":
@@ -33,11 +37,31 @@ func (m *Main) audit(args []string) error {
 	}
 }
 
+const auditVerifyHelp = `Usage: gwwatchd audit verify [--config F] [--archives] [--pubkey K] [--since FILE]
+
+Checks the whole audit log, its checkpoints and, with --archives, the
+archives it names; says what it could not check without a trusted key
+(--pubkey) and a checkpoint kept off the host (--since).
+
+Flags:
+`
+
+const auditVerifyExample = `
+Example:
+  gwwatchd audit verify --pubkey /etc/gwwatchd/audit.pub --since /srv/anchor/gwwatchd.checkpoint
+`
+
 func (m *Main) auditVerify(args []string) error {
 	fs := newFlagSet("audit verify", m.Stderr)
 	cfgPath := fs.String("config", "", "configuration file")
 	archives := fs.Bool("archives", false, "also check every archive against the log, and the log against archive.root")
 	pubkey := fs.String("pubkey", "", "verifier key (or a file holding it) the checkpoints must be signed with; default: derived from the configured key")
+	since := fs.String("since", "", "a signed checkpoint kept off the host (as gwwatchd audit checkpoint prints it): the log must still hold its tree")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), auditVerifyHelp)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), auditVerifyExample)
+	}
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -53,7 +77,13 @@ func (m *Main) auditVerify(args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := audit.Verify(audit.VerifyOptions{Path: cfg.Audit.Path, StateDir: cfg.Daemon.StateDir, KeyFile: cfg.KeyFile(), PublicKey: key})
+	var anchor []byte
+	if *since != "" {
+		if anchor, err = os.ReadFile(*since); err != nil {
+			return fmt.Errorf("read outside checkpoint: %w", err)
+		}
+	}
+	r, err := audit.Verify(audit.VerifyOptions{Path: cfg.Audit.Path, StateDir: cfg.Daemon.StateDir, KeyFile: cfg.KeyFile(), PublicKey: key, Since: anchor})
 	if err != nil {
 		return err
 	}
@@ -75,14 +105,98 @@ func (m *Main) auditVerify(args []string) error {
 		}
 		problems += len(issues)
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d records in %d segments, %d checkpoints, root %s\n",
-		cfg.Audit.Path, r.Records, len(r.Segments), r.Checkpoints, r.Root)
+	fmt.Fprintf(m.Stdout, "%s: %d records in %d segments, %d checkpoints in the log, %d in %s, root %s\n",
+		cfg.Audit.Path, r.Records, len(r.Segments), r.LogCheckpoints, r.Checkpoints, filepath.Join(cfg.Daemon.StateDir, "checkpoints"), r.Root)
+	for _, w := range r.Warnings {
+		fmt.Fprintf(m.Stdout, "WARNING: %s\n", oneLine(w.String()))
+	}
+	for _, u := range r.Unchecked {
+		hint := ""
+		switch {
+		case strings.HasPrefix(u, "no trusted key"):
+			hint = " (--pubkey)"
+		case strings.HasPrefix(u, "no outside checkpoint"):
+			hint = " (--since FILE, saved from gwwatchd audit checkpoint)"
+		}
+		fmt.Fprintf(m.Stdout, "UNCHECKED: %s%s\n", oneLine(u), hint)
+	}
 	if problems > 0 {
 		fmt.Fprintf(m.Stdout, "FAILED: %d problems; the first at %s\n", problems, first)
 		return &exitCodeError{exitProblems}
 	}
+	if n, w := len(r.Unchecked), len(r.Warnings); n+w > 0 {
+		fmt.Fprintf(m.Stdout, "OK as far as checked: no problems, %d %s, %d not checked (above)\n", w, plural(w, "warning", "warnings"), n)
+		return nil
+	}
 	fmt.Fprintln(m.Stdout, "OK")
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+const auditCheckpointHelp = `Usage: gwwatchd audit checkpoint [--config F]
+
+Signs a checkpoint of the audit log now, recorded in the log, and prints its
+signed note; keep it off the host and give it to "gwwatchd audit verify
+--since" later to catch a log cut back or rewritten.
+
+Flags:
+`
+
+const auditCheckpointExample = `
+Example (a cron job keeping the latest checkpoint on another host):
+  gwwatchd audit checkpoint --config /etc/gwwatchd/config.toml | ssh anchor 'cat > gwwatchd.checkpoint'
+`
+
+func (m *Main) auditCheckpoint(args []string) error {
+	fs := newFlagSet("audit checkpoint", m.Stderr)
+	cfgPath := fs.String("config", "", "configuration file")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), auditCheckpointHelp)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), auditCheckpointExample)
+	}
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{"audit checkpoint takes no arguments"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	segs, err := audit.Segments(cfg.Audit.Path)
+	if err != nil {
+		return err
+	}
+	if len(segs) == 0 {
+		return fmt.Errorf("audit checkpoint: no audit log at %s", cfg.Audit.Path)
+	}
+	logger, err := newLogger(m.Stderr, zapcore.WarnLevel)
+	if err != nil {
+		return err
+	}
+	defer logger.Sync()
+	l, err := audit.Open(auditOptions(cfg, logger))
+	if err != nil {
+		return err
+	}
+	msg, err := l.CheckpointNote()
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	_, err = m.Stdout.Write(msg)
+	return err
 }
 
 // checkArchives compares the archives the log names with the files: every

@@ -24,6 +24,19 @@ func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.L
 	return l, nil
 }
 
+// auditOptions are the Options of the configured audit log.
+func auditOptions(cfg *config.Config, logger *zap.Logger) audit.Options {
+	return audit.Options{
+		Path:               cfg.Audit.Path,
+		MaxSize:            cfg.Audit.MaxSize,
+		KeyFile:            cfg.KeyFile(),
+		StateDir:           cfg.Daemon.StateDir,
+		CheckpointEvery:    cfg.Audit.CheckpointEvery,
+		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
+		Logger:             logger,
+	}
+}
+
 // closeAudit records the end of a command, with what startup records and
 // the given fields, and closes the log, which writes a checkpoint.
 func closeAudit(l *audit.Log, cfg *config.Config, command string, fields map[string]any) error {
