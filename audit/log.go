@@ -204,6 +204,7 @@ func (l *Log) open() error {
 	if err != nil {
 		return err
 	}
+	l.removeStaleTemps()
 	exists, err := logExists(l.opts.Path)
 	if err != nil {
 		return err
@@ -920,4 +921,18 @@ func (l *Log) checkpoint() error {
 		l.logger.Warn("audit: cannot save the tree state", zap.Error(err))
 	}
 	return nil
+}
+
+// removeStaleTemps removes what writers killed while replacing a state
+// file left: every writer replaces those files holding the lock that open
+// runs under, so no temp file there belongs to a live writer.
+func (l *Log) removeStaleTemps() {
+	for _, name := range []string{latestFile, stateFile} {
+		stale, _ := filepath.Glob(filepath.Join(l.opts.StateDir, "."+name+".tmp*"))
+		for _, p := range stale {
+			if err := os.Remove(p); err == nil {
+				l.logger.Info("audit: removed a temp file a killed writer left", zap.String("file", p))
+			}
+		}
+	}
 }

@@ -480,3 +480,26 @@ func TestAppendRejectsCheckpoint(t *testing.T) {
 		t.Errorf("Append(checkpoint): got %v, want ErrInvalidField", err)
 	}
 }
+
+// A writer killed while it replaced a state file leaves a temp file
+// beside it; the next writer to open the log removes it, under the lock
+// every writer replaces those files under.
+func TestOpenRemovesStateTempsOfKilledWriters(t *testing.T) {
+	opts := testOptions(t)
+	l := mustOpen(t, opts)
+	mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1"})
+	mustClose(t, l)
+	stale := []string{filepath.Join(opts.StateDir, ".checkpoint.tmp123"), filepath.Join(opts.StateDir, ".tree-state.tmp456")}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l = mustOpen(t, opts)
+	defer mustClose(t, l)
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left after open: %v", p, err)
+		}
+	}
+}

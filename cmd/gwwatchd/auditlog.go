@@ -66,16 +66,3 @@ func startFields(cfg *config.Config, command string) map[string]any {
 	}
 	return f
 }
-
-// auditOptions are the options of the configured audit log.
-func auditOptions(cfg *config.Config, logger *zap.Logger) audit.Options {
-	return audit.Options{
-		Path:               cfg.Audit.Path,
-		MaxSize:            cfg.Audit.MaxSize,
-		KeyFile:            cfg.KeyFile(),
-		StateDir:           cfg.Daemon.StateDir,
-		CheckpointEvery:    cfg.Audit.CheckpointEvery,
-		CheckpointInterval: cfg.Audit.CheckpointInterval.Duration,
-		Logger:             logger,
-	}
-}

@@ -45,4 +45,3 @@ func TestWriteFullDisk(t *testing.T) {
 		t.Errorf("libhdf5 printed:\n%s", stderr)
 	}
 }
-
