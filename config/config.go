@@ -43,6 +43,9 @@ type Daemon struct {
 	// MemoryLimit bounds the memory that the files being processed and
 	// worked ahead on hold at once; see MemoryLimit.
 	MemoryLimit MemoryLimit `toml:"memory_limit"`
+	// MaxDeaths is how many times the daemon may die while processing
+	// one file before that file is quarantined; 0 never quarantines for it.
+	MaxDeaths int `toml:"max_deaths"`
 }
 
 // Archive configures where and how archives are written.
@@ -237,6 +240,9 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if !set("daemon", "queue") {
 		c.Daemon.Queue = 64
 	}
+	if !set("daemon", "max_deaths") {
+		c.Daemon.MaxDeaths = 3
+	}
 	if !set("archive", "root") {
 		c.Archive.Root = "./var/archive"
 	}
@@ -337,6 +343,9 @@ func (c *Config) validate() error {
 	}
 	if c.Daemon.Queue < 1 {
 		return bad("daemon.queue", "must be at least 1, got %d", c.Daemon.Queue)
+	}
+	if c.Daemon.MaxDeaths < 0 {
+		return bad("daemon.max_deaths", "must not be negative, got %d", c.Daemon.MaxDeaths)
 	}
 	if _, err := c.Daemon.MemoryLimit.Resolve(1 << 40); err != nil {
 		return bad("daemon.memory_limit", "%v", err)

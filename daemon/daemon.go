@@ -47,7 +47,7 @@ type Daemon struct {
 
 	logx *audit.Indexed // the audit log and its de-duplication index
 	// inflight marks the files being processed, so that one that kills
-	// the daemon is quarantined after MaxDeaths deaths.
+	// the daemon is quarantined after daemon.max_deaths deaths.
 	inflight *inflight
 	audit    *auditState
 	budget   *budget // daemon.memory_limit

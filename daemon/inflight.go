@@ -21,17 +21,14 @@ import (
 // scan at every start and kill it again: a crash loop in which no other
 // file is archived. So while a file is read and processed, a marker naming
 // it lies in state_dir/inflight; a clean end of the work removes it, and a
-// marker found at start is a death. After MaxDeaths deaths while
-// processing the same version of a file, the file is quarantined instead
-// of processed again.
+// marker found at start is a death. After daemon.max_deaths (default 3)
+// deaths while processing the same version of a file, with no clean end of
+// its processing in between, the file is quarantined instead of processed
+// again.
 //
 // Markers are written without fsync: they guard against the process
 // dying, whose writes the page cache keeps, not against power loss, after
 // which a file is simply tried again.
-
-// MaxDeaths is how many times the daemon may stop while processing one
-// file before that file is quarantined.
-const MaxDeaths = 3
 
 // inflightDir is the directory of the markers below state_dir.
 const inflightDir = "inflight"

@@ -36,7 +36,7 @@ func dieWhileProcessing(t *testing.T, spec string) {
 }
 
 // A file that kills the daemon while it is processed must not make it
-// crash-loop: after MaxDeaths deaths it is quarantined with the reason, and
+// crash-loop: after daemon.max_deaths deaths it is quarantined with the reason, and
 // the other files are archived.
 func TestFileThatKillsTheDaemonIsQuarantined(t *testing.T) {
 	if spec := os.Getenv("GWWATCHD_DIE_WHILE"); spec != "" {
@@ -47,7 +47,7 @@ func TestFileThatKillsTheDaemonIsQuarantined(t *testing.T) {
 	b.alog.Close()
 	src := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(src, synth.Coloured(8*64, 64, 5, 4))
-	for i := 0; i < MaxDeaths; i++ {
+	for i := 0; i < b.cfg.Daemon.MaxDeaths; i++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestFileThatKillsTheDaemonIsQuarantined$")
 		cmd.Env = append(os.Environ(), "GWWATCHD_DIE_WHILE="+b.dir+"|"+src)
 		out, err := cmd.CombinedOutput()
@@ -61,8 +61,8 @@ func TestFileThatKillsTheDaemonIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(src)
-	if n := b.d.inflight.deathsOf(src, fi.Size(), fi.ModTime()); n != MaxDeaths {
-		t.Fatalf("deaths counted: got %d, want %d", n, MaxDeaths)
+	if n := b.d.inflight.deathsOf(src, fi.Size(), fi.ModTime()); n != b.cfg.Daemon.MaxDeaths {
+		t.Fatalf("deaths counted: got %d, want %d", n, b.cfg.Daemon.MaxDeaths)
 	}
 	other := filepath.Join(b.in, "K-K1_TEST-1300000100-8.npy")
 	synth.WriteNPY(other, synth.Coloured(8*64, 64, 5, 5))

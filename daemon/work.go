@@ -54,7 +54,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		return
 	}
 	label := w.Dir
-	if n := d.inflight.deathsOf(ev.Path, ev.Size, ev.ModTime); n >= MaxDeaths {
+	if n := d.inflight.deathsOf(ev.Path, ev.Size, ev.ModTime); cfg.Daemon.MaxDeaths > 0 && n >= cfg.Daemon.MaxDeaths {
 		d.dropAhead(ev.Path)
 		d.rejectWith(j, w, poisonReason(n), log)
 		d.inflight.forget(ev.Path)
