@@ -203,7 +203,8 @@ func (m *Main) auditCheckpoint(args []string) error {
 // archive written still exists with its logged sha256, every archive
 // under archive.root appears in the log, and nothing else is there but
 // the temp archives of live writers: no symbolic link, no temp archive a
-// crash left.
+// crash left; nor is there a symbolic link in a done or quarantine
+// directory.
 func checkArchives(cfg *config.Config) ([]string, error) {
 	logged := map[string]string{} // archive path -> sha256, latest record
 	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
@@ -261,7 +262,28 @@ func checkArchives(cfg *config.Config) ([]string, error) {
 	for _, p := range left.Stale {
 		issues = append(issues, p+": a temp archive a crash left (the next gwwatchd run or ingest removes it)")
 	}
-	return issues, err
+	if err != nil {
+		return issues, err
+	}
+	// Done and quarantine directories: a link there could have led a
+	// move outside them, had gwwatchd followed it.
+	seen := map[string]bool{}
+	for _, w := range cfg.Watch {
+		for _, dir := range []string{w.DoneDir, w.QuarantineDir} {
+			if dir == "" || seen[dir] {
+				continue
+			}
+			seen[dir] = true
+			left, err := archive.ScanRoot(dir, false)
+			if err != nil {
+				return issues, err
+			}
+			for _, p := range left.Links {
+				issues = append(issues, p+": a symbolic link in a done or quarantine directory, which gwwatchd never makes nor follows")
+			}
+		}
+	}
+	return issues, nil
 }
 
 // readPubkey takes a verifier key from the file it names, or as given.

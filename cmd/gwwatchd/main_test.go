@@ -298,3 +298,45 @@ func TestIngestOutputQuotesNames(t *testing.T) {
 		t.Errorf("second line %q, want it to start %q", lines[1], want)
 	}
 }
+
+// audit verify --archives reports what does not belong below the archive
+// root and the done and quarantine directories: a symbolic link (gwwatchd
+// makes none and follows none) and a temp archive a crash left.
+func TestVerifyArchivesReportsLinksAndStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	text, _ := os.ReadFile(cfg)
+	quar := filepath.Join(dir, "quarantine")
+	os.MkdirAll(quar, 0o755)
+	text = append(text, []byte("[[watch]]\ndir = "+strconv.Quote(filepath.Join(dir, "in"))+"\nquarantine_dir = "+strconv.Quote(quar)+"\n")...)
+	os.WriteFile(cfg, text, 0o644)
+	os.MkdirAll(filepath.Join(dir, "in"), 0o755)
+	src := filepath.Join(dir, "K-K1_TEST-1300000000-8.npy")
+	synth.WriteNPY(src, synth.Coloured(8*512, 512, 50, 2))
+	if code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src); code != exitOK {
+		t.Fatalf("ingest: exit %d %s %s", code, stdout, stderr)
+	}
+	root := filepath.Join(dir, "archive")
+	os.Symlink("/etc", filepath.Join(root, "K", "elsewhere"))
+	os.Symlink("/tmp", filepath.Join(quar, "out"))
+	stale := filepath.Join(root, "K", ".gwwatchd-0123456789abcdef.h5.tmp")
+	os.WriteFile(stale, []byte("half an archive"), 0o644)
+	code, stdout, _ := runMain(t, "audit", "verify", "--config", cfg, "--archives")
+	if code == exitOK {
+		t.Errorf("audit verify --archives: exit 0 with links and a stale temp present\n%s", stdout)
+	}
+	for _, want := range []string{
+		filepath.Join(root, "K", "elsewhere") + ": a symbolic link in the archive root",
+		filepath.Join(quar, "out") + ": a symbolic link in a done or quarantine directory",
+		stale + ": a temp archive a crash left",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("audit verify --archives does not say %q:\n%s", want, stdout)
+		}
+	}
+	// The next ingest removes the stale temp, and only it.
+	runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temp archive is still there after an ingest: %v", err)
+	}
+}
