@@ -11,14 +11,7 @@ import (
 // decodeFrames reads the selected channels of an IGWD frame file: each
 // channel's frames joined where they follow on, a new series at every gap.
 func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Series, found []string, err error) {
-	seen := map[string]bool{}
-	opts := gwf.Options{Keep: func(_ gwf.Kind, name string) bool {
-		if !seen[name] {
-			seen[name] = true
-			found = append(found, name)
-		}
-		return keep(name)
-	}}
+	opts, met := frameOptions(keep)
 	f, err := opts.Decode(data)
 	if err != nil {
 		return nil, nil, inputErr(abs, err, err.Error())
@@ -48,7 +41,7 @@ func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Serie
 		}
 		out = append(out, s)
 	}
-	return out, found, nil
+	return out, *met, nil
 }
 
 // frameAttrs is what the frame file says of a series beyond its samples,
@@ -137,4 +130,18 @@ func gpsString(t gwf.Time) string {
 		return strconv.FormatInt(t.Sec, 10)
 	}
 	return strings.TrimRight(fmt.Sprintf("%d.%09d", t.Sec, t.Nsec), "0")
+}
+
+// frameOptions are the frame reader's options for the channels keep
+// selects, and the names of every channel the reader meets, in order.
+func frameOptions(keep func(string) bool) (gwf.Options, *[]string) {
+	var found []string
+	seen := map[string]bool{}
+	return gwf.Options{Keep: func(_ gwf.Kind, name string) bool {
+		if !seen[name] {
+			seen[name] = true
+			found = append(found, name)
+		}
+		return keep(name)
+	}}, &found
 }

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-
-	"github.com/gwwatchd/gwwatchd/ingest/gwf"
 )
 
 // Footprint is what holding the decoded samples of a file's series takes.
@@ -195,15 +193,7 @@ func measureFrames(abs string, f *os.File, size int64, keep func(string) bool, c
 			fp, err = Footprint{}, fmt.Errorf("ingest: %s: %w: it shrank", abs, ErrChanged)
 		}
 	}()
-	var found []string
-	seen := map[string]bool{}
-	opts := gwf.Options{Keep: func(_ gwf.Kind, name string) bool {
-		if !seen[name] {
-			seen[name] = true
-			found = append(found, name)
-		}
-		return keep(name)
-	}}
+	opts, met := frameOptions(keep)
 	file, err := opts.Scan(data)
 	if err != nil {
 		return Footprint{}, inputErr(abs, err, err.Error())
@@ -211,7 +201,7 @@ func measureFrames(abs string, f *os.File, size int64, keep func(string) bool, c
 	all := file.Series()
 	if len(all) == 0 {
 		out := []*Series(nil)
-		return Footprint{}, noneFound(abs, out, found, channels)
+		return Footprint{}, noneFound(abs, out, *met, channels)
 	}
 	for _, s := range all {
 		n := int64(1)
