@@ -18,18 +18,20 @@ import (
 //
 // The key is the lowercase hex SHA-256 of this JSON, with the fields in
 // this order, floats as the shortest decimal that reads back exactly
-// (strconv 'g', -1) and one object per series in the order read:
+// (strconv 'g', -1), the names as the standard base64 of their bytes (so
+// that names differing only in bytes that are not UTF-8 stay apart), and
+// one object per series in the order read:
 //
 //	{"v":1,"source_sha256":"…","sidecar_sha256":"…" or "",
-//	 "series":[{"channel":"…","dataset":"…","t0":"…","sample_rate":"…",
-//	            "unit":"…","dtype":"…","byte_order":"…","samples":N,"shape":[…]}]}
+//	 "series":[{"channel":"<base64>","dataset":"<base64>","t0":"…","sample_rate":"…",
+//	            "unit":"<base64>","dtype":"…","byte_order":"…","samples":N,"shape":[…] or null}]}
 func ContentKey(src ingest.Source, series []*ingest.Series) string {
 	type keySeries struct {
-		Channel    string `json:"channel"`
-		Dataset    string `json:"dataset"`
+		Channel    []byte `json:"channel"`
+		Dataset    []byte `json:"dataset"`
 		T0         string `json:"t0"`
 		SampleRate string `json:"sample_rate"`
-		Unit       string `json:"unit"`
+		Unit       []byte `json:"unit"`
 		DType      string `json:"dtype"`
 		ByteOrder  string `json:"byte_order"`
 		Samples    int    `json:"samples"`
@@ -46,11 +48,11 @@ func ContentKey(src ingest.Source, series []*ingest.Series) string {
 	}
 	for _, s := range series {
 		k.Series = append(k.Series, keySeries{
-			Channel:    s.Channel,
-			Dataset:    DatasetName(s.Dataset),
+			Channel:    []byte(s.Channel),
+			Dataset:    []byte(DatasetName(s.Dataset)),
 			T0:         strconv.FormatFloat(s.T0, 'g', -1, 64),
 			SampleRate: strconv.FormatFloat(s.SampleRate, 'g', -1, 64),
-			Unit:       s.Unit,
+			Unit:       []byte(s.Unit),
 			DType:      string(s.DType),
 			ByteOrder:  s.ByteOrder,
 			Samples:    s.Len(),

@@ -57,7 +57,11 @@ func ScanRoot(root string, remove bool) (Leftovers, error) {
 // then removes it if asked, while holding its lock so that no writer can
 // take it up meanwhile.
 func staleTemp(p string, remove bool) (bool, error) {
-	f, err := os.OpenFile(p, os.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	flags := os.O_RDWR
+	if !remove {
+		flags = os.O_RDONLY // a verifier may have no write access, and takes no lock
+	}
+	f, err := os.OpenFile(p, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil // committed or discarded since it was listed
 	}
@@ -65,6 +69,13 @@ func staleTemp(p string, remove bool) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
+	if !remove {
+		lk := unix.Flock_t{Type: unix.F_WRLCK}
+		if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &lk); err != nil {
+			return false, err
+		}
+		return lk.Type == unix.F_UNLCK, nil
+	}
 	if err := lockOFD(f); err != nil {
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
 			return false, nil

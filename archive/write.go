@@ -99,6 +99,13 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 		t.Discard()
 		return nil, err
 	}
+	// A tidier that took the name for a crash's leftover in the instant
+	// between its creation and its lock would have removed it, and libhdf5
+	// made another file at the name: the archive must be in the file held.
+	if err := t.stillHeld(); err != nil {
+		t.Discard()
+		return nil, err
+	}
 	w, err := hashAndSync(t.file)
 	if err != nil {
 		t.Discard()
@@ -133,6 +140,22 @@ func (t *Temp) create() error {
 		return nil
 	}
 	return fmt.Errorf("no free temp name in %s", t.dir.Name())
+}
+
+// stillHeld checks that the temp name is the file t holds locked.
+func (t *Temp) stillHeld() error {
+	at, err := durable.Lstatat(t.dir, t.name)
+	if err != nil {
+		return err
+	}
+	var held unix.Stat_t
+	if err := unix.Fstat(int(t.file.Fd()), &held); err != nil {
+		return err
+	}
+	if at.Dev != held.Dev || at.Ino != held.Ino {
+		return fmt.Errorf("temp archive %s was replaced while it was written", t.Path)
+	}
+	return nil
 }
 
 // procPath names the entry name of t's directory through the descriptor
@@ -221,7 +244,7 @@ func CheckName(rel string) string {
 	}
 	for _, name := range strings.Split(rel, string(filepath.Separator)) {
 		if len(name) > MaxName {
-			return fmt.Sprintf("archive name of %d bytes from the layout (%.40s…): at most %d bytes", len(name), name, MaxName)
+			return fmt.Sprintf("archive name of %d bytes from the layout: at most %d bytes", len(name), MaxName)
 		}
 	}
 	return ""

@@ -66,15 +66,20 @@ func (x *Indexed) Log() *Log {
 	return x.log
 }
 
-// Swap puts a reopened log and the index replayed from it in place of the
-// old ones, which it returns for the caller to close.
-func (x *Indexed) Swap(l *Log, ix *Index) *Log {
+// Reopen puts a log reopened by open, and the index replayed from it, in
+// place of the old ones, which it returns for the caller to close. No
+// record is appended meanwhile, so the index holds every record.
+func (x *Indexed) Reopen(open func() (*Log, *Index, error)) (*Log, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ix, err := open()
+	if err != nil {
+		return nil, err
+	}
 	if ix == nil {
 		ix = &Index{}
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
 	old := x.log
 	x.log, x.ix = l, ix
-	return old
+	return old, nil
 }

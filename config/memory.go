@@ -26,18 +26,23 @@ var units = []struct {
 	{"B", 1},
 }
 
-// Resolve returns the limit in bytes, given the memory available.
+// MinMemoryLimit is the smallest memory budget: what archiving any file
+// at all takes.
+const MinMemoryLimit = 64 << 20
+
+// Resolve returns the limit in bytes, given the memory available; a share
+// of little memory is at least MinMemoryLimit.
 func (m MemoryLimit) Resolve(available int64) (int64, error) {
 	s := strings.TrimSpace(string(m))
 	if s == "" {
-		return int64(float64(available) * DefaultMemoryShare), nil
+		return max(int64(float64(available)*DefaultMemoryShare), MinMemoryLimit), nil
 	}
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || !(f > 0 && f <= 100) {
 			return 0, fmt.Errorf("%q: a percentage must be in (0, 100]", s)
 		}
-		return int64(float64(available) * f / 100), nil
+		return max(int64(float64(available)*f/100), MinMemoryLimit), nil
 	}
 	num, mult := s, 1.0
 	for _, u := range units {
@@ -50,7 +55,7 @@ func (m MemoryLimit) Resolve(available int64) (int64, error) {
 	if err != nil || !(f > 0) || f*mult > 1<<62 {
 		return 0, fmt.Errorf("%q: want a size such as 2GiB, 1536MiB or 40%%", s)
 	}
-	if b := f * mult; b < 64<<20 {
+	if b := f * mult; b < MinMemoryLimit {
 		return 0, fmt.Errorf("%q: at least 64MiB, to archive anything at all", s)
 	}
 	return int64(f * mult), nil

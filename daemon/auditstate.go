@@ -87,12 +87,11 @@ func (d *Daemon) reopenAudit() {
 			return
 		case <-time.After(delay):
 		}
-		l, ix, err := d.opts.Reopen()
+		old, err := d.logx.Reopen(d.opts.Reopen)
 		if err == nil {
 			d.audit.mu.Lock()
 			since, cause := d.audit.since, d.audit.err
 			d.audit.mu.Unlock()
-			old := d.logx.Swap(l, ix)
 			old.Close() // its state on disk is unknown: what it says on close is moot
 			_, err = d.logx.AppendRecord(audit.EventResumed, map[string]any{
 				"down_since": since.UTC().Format(time.RFC3339Nano), "error": cause.Error()})
@@ -105,6 +104,11 @@ func (d *Daemon) reopenAudit() {
 					m.SetAuditUp(true)
 				}
 				d.log.Info("the audit log takes records again", zap.Duration("down", time.Since(since)))
+				// Removals the outage interrupted are finished now, not at
+				// the next start.
+				d.removeMu.Lock()
+				d.recoverRemovals()
+				d.removeMu.Unlock()
 				return
 			}
 		}

@@ -51,6 +51,10 @@ type Daemon struct {
 	inflight *inflight
 	audit    *auditState
 	budget   *budget // daemon.memory_limit
+	// removeMu serialises removals, from planning to the last record, so
+	// that two never choose one destination and recovery never meets a
+	// plan under way.
+	removeMu sync.Mutex
 
 	mu     sync.Mutex        // guards retry and aheads
 	retry  map[string]int    // attempts per source path, for transient failures
@@ -123,6 +127,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// Before the watcher looks: a source whose removal a crash
 	// interrupted is not new work, and a file that was being processed
 	// when the daemon died is counted.
+	if stale, err := TidyMoves(cfg, true); err != nil {
+		return err
+	} else if len(stale) > 0 {
+		d.log.Info("removed partial copies a crash left in done and quarantine directories", zap.Int("files", len(stale)))
+	}
 	d.recoverRemovals()
 	if err := d.inflight.load(d.log); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
+	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
@@ -114,9 +115,18 @@ func (r *removal) fileList() []any {
 	return out
 }
 
+// recordError is an append to the log that failed after its file was
+// handled: the plan stays pending, to be finished once the log works.
+type recordError struct{ err error }
+
+func (e *recordError) Error() string { return e.err.Error() }
+func (e *recordError) Unwrap() error { return e.err }
+
 // carryOut moves or deletes every file of the plan and records each.
 // A file that cannot be handled is recorded as abandoned with the reason,
-// and the first such error is returned once every file was tried.
+// and the first such error is returned once every file was tried. When
+// the log fails, it stops at once and leaves the plan pending. The caller
+// holds removeMu.
 func (d *Daemon) carryOut(r *removal, watchDir string) error {
 	var first error
 	for _, f := range r.files {
@@ -124,14 +134,26 @@ func (d *Daemon) carryOut(r *removal, watchDir string) error {
 		if err == nil {
 			continue
 		}
+		var re *recordError
+		if errors.As(err, &re) {
+			return err
+		}
 		if first == nil {
 			first = err
 		}
 		if aerr := d.abandon(r.seq, f.path, err.Error()); aerr != nil {
-			return errors.Join(err, aerr)
+			return errors.Join(err, &recordError{aerr})
 		}
 	}
 	return first
+}
+
+// record appends a record of a file handled.
+func (d *Daemon) record(event string, fields map[string]any) error {
+	if err := d.appendRecord(event, fields); err != nil {
+		return &recordError{err}
+	}
+	return nil
 }
 
 // removeOne moves or deletes one file of a plan, or finds it already done
@@ -160,7 +182,7 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 				return err
 			}
 		}
-		return d.appendRecord(audit.EventSourceDeleted, map[string]any{
+		return d.record(audit.EventSourceDeleted, map[string]any{
 			audit.FieldPlanned: int64(r.seq), "source_path": f.path, "source_sha256": f.sha,
 			"archive_path": r.fields["archive_path"]})
 	default:
@@ -198,6 +220,13 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 			}
 		case !present && !arrived:
 			return fmt.Errorf("%s is neither at its path nor at %s", f.path, f.to)
+		case !present && arrived:
+			// Moved before a crash, or gone and something else there.
+			if there, err := hashAt(dst, toName); err != nil {
+				return err
+			} else if there != f.sha {
+				return fmt.Errorf("%s is gone, and %s holds other bytes", f.path, f.to)
+			}
 		}
 		fields := map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": f.path, "moved_to": f.to, "source_sha256": f.sha}
 		if a, ok := r.fields["archive_path"]; ok {
@@ -206,7 +235,7 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 		if r.action == "quarantine" {
 			fields["quarantine"] = true
 		}
-		return d.appendRecord(audit.EventSourceMoved, fields)
+		return d.record(audit.EventSourceMoved, fields)
 	}
 }
 
@@ -225,7 +254,7 @@ func (d *Daemon) finishQuarantine(r *removal, moveErr error) (string, error) {
 	var noteErr error
 	if dst, err := openParent(r.root, data.to, 0); err == nil {
 		defer dst.Close()
-		if _, err := durable.Lstatat(dst, filepath.Base(data.to)); err == nil {
+		if sum, err := hashAt(dst, filepath.Base(data.to)); err == nil && sum == data.sha {
 			fields["quarantine_path"] = data.to
 			note := map[string]any{
 				"source_path":      data.path,
@@ -258,7 +287,7 @@ func (d *Daemon) finishQuarantine(r *removal, moveErr error) (string, error) {
 }
 
 // recoverRemovals finishes the removals a crash interrupted, as the log
-// has them pending.
+// has them pending. The caller holds removeMu, or runs before the workers.
 func (d *Daemon) recoverRemovals() {
 	for _, p := range d.logx.Pending() {
 		r := &removal{seq: p.Seq, action: p.Action, fields: map[string]any{}}
@@ -285,6 +314,11 @@ func (d *Daemon) recoverRemovals() {
 		var first error
 		for _, f := range todo {
 			if err := d.removeOne(r, f, watchDir); err != nil {
+				var re *recordError
+				if errors.As(err, &re) {
+					log.Error("audit", zap.Error(err))
+					return
+				}
 				if first == nil {
 					first = err
 				}
@@ -405,4 +439,43 @@ func cutUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// TidyMoves lists, and with remove removes, the temp files a copy across
+// file systems or a reason file being written leaves in the done and
+// quarantine directories when the daemon dies there. Only the daemon
+// writes there, holding its lock, so before its workers start every such
+// file is a crash's.
+func TidyMoves(cfg *config.Config, remove bool) ([]string, error) {
+	var found []string
+	seen := map[string]bool{}
+	for _, w := range cfg.Watch {
+		for _, dir := range []string{w.DoneDir, w.QuarantineDir} {
+			if dir == "" || seen[dir] {
+				continue
+			}
+			seen[dir] = true
+			err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+				if err != nil {
+					if p == dir && errors.Is(err, fs.ErrNotExist) {
+						return filepath.SkipDir
+					}
+					return err
+				}
+				if e.Type().IsRegular() && strings.HasPrefix(e.Name(), durable.TempPrefix) && strings.HasSuffix(e.Name(), ".tmp") {
+					found = append(found, p)
+					if remove {
+						if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return found, err
+			}
+		}
+	}
+	return found, nil
 }

@@ -412,3 +412,89 @@ func TestQuarantineNeverFailsSilently(t *testing.T) {
 		}
 	})
 }
+
+// A move whose record the log did not take is not "abandoned": the file
+// did go. The plan stays pending and is finished, with its record, once
+// the log works.
+func TestMoveWhoseRecordFailedIsFinishedLater(t *testing.T) {
+	b := newTestBed(t, "move")
+	data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
+	synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 7))
+	sum, _ := pipeline.FileSHA256(data)
+	r, err := b.d.plan("move", b.in, b.done, []string{data}, []string{sum}, map[string]any{"archive_path": "/a.h5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.alog.Close() // appends fail from here on
+	err = b.d.carryOut(r, b.in)
+	var re *recordError
+	if !errors.As(err, &re) {
+		t.Fatalf("carryOut with the log down: got %v, want a recordError", err)
+	}
+	if _, err := os.Stat(r.files[0].to); err != nil {
+		t.Fatalf("the move itself did not happen: %v", err)
+	}
+	b.open()
+	if n := len(b.records(audit.EventRemovalAbandoned)); n != 0 {
+		t.Errorf("got %d removal_abandoned records for a file that was moved", n)
+	}
+	b.d.recoverRemovals()
+	moved := b.records(audit.EventSourceMoved)
+	if len(moved) != 1 || moved[0].String("moved_to") != r.files[0].to {
+		t.Errorf("source_moved records: got %+v, want one naming %s", moved, r.files[0].to)
+	}
+	if p := b.d.logx.Pending(); len(p) != 0 {
+		t.Errorf("still pending: %+v", p)
+	}
+}
+
+// Recovery records a move only when the bytes planned are at the
+// destination: a source gone by other hands, with an unrelated file where
+// it was to go, is abandoned with the reason.
+func TestRecoveryChecksTheDestination(t *testing.T) {
+	b := newTestBed(t, "move")
+	data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
+	synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 8))
+	sum, _ := pipeline.FileSHA256(data)
+	r, err := b.d.plan("move", b.in, b.done, []string{data}, []string{sum}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(data)
+	os.MkdirAll(filepath.Dir(r.files[0].to), 0o755)
+	write(t, r.files[0].to, "unrelated")
+	b.open()
+	b.d.recoverRemovals()
+	if n := len(b.records(audit.EventSourceMoved)); n != 0 {
+		t.Errorf("got %d source_moved records, want none", n)
+	}
+	if a := b.records(audit.EventRemovalAbandoned); len(a) != 1 || !strings.Contains(a[0].String("reason"), "holds other bytes") {
+		t.Errorf("removal_abandoned records: got %+v, want one saying the destination holds other bytes", a)
+	}
+}
+
+// A copy across file systems, or a reason file, that a crash cut short is
+// removed at the next start, before any move could be under way.
+func TestPartialCopiesAreRemovedAtStart(t *testing.T) {
+	b := newTestBed(t, "move")
+	os.MkdirAll(filepath.Join(b.done, "sub"), 0o755)
+	os.MkdirAll(b.quar, 0o755)
+	partial := []string{filepath.Join(b.done, "sub", durable.TempPrefix+"00aa.tmp"), filepath.Join(b.quar, durable.TempPrefix+"11bb.tmp")}
+	for _, p := range partial {
+		write(t, p, "half")
+	}
+	kept := filepath.Join(b.done, "K-K1_TEST-1300000000-8.npy")
+	write(t, kept, "a moved file")
+	got, err := TidyMoves(b.cfg, true)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("TidyMoves: %v, %v; want the 2 partial copies", got, err)
+	}
+	for _, p := range partial {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("a moved file was removed: %v", err)
+	}
+}

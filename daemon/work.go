@@ -61,25 +61,25 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		return
 	}
 	p.Config, p.Root = cfg, cfg.Archive.Root
-	end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
 		opt := optionsFor(w, ev)
 		need, why := d.need(ev.Path, opt)
 		if why != "" {
-			end()
 			d.rejectWith(j, w, why, log)
 			return
 		}
 		if err := d.budget.acquire(ctx, need); err != nil {
-			end()
 			return // stopping: left for the next start
 		}
+		// Only while it is processed: a death while the file waits for
+		// memory is not its doing.
+		end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		res, err = p.Process(ctx, ev.Path, opt)
+		end()
 		d.budget.release(need)
 	}
-	end()
 	if err == nil || ingest.IsInputError(err) {
 		d.inflight.forget(ev.Path)
 	}
@@ -164,6 +164,8 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 	if w.After == "move" {
 		root = w.DoneDir
 	}
+	d.removeMu.Lock()
+	defer d.removeMu.Unlock()
 	r, err := d.plan(w.After, w.Dir, root, files, shas, map[string]any{
 		"archive_path": res.Archive, audit.FieldContentKey: res.ContentKey, "source_sha256": res.Source.SHA256})
 	if err != nil {
@@ -203,6 +205,8 @@ func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap
 		}
 		return
 	}
+	d.removeMu.Lock()
+	defer d.removeMu.Unlock()
 	r, err := d.plan("quarantine", w.Dir, w.QuarantineDir, files, shas, map[string]any{"reason": reason})
 	if err != nil {
 		log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
@@ -212,6 +216,11 @@ func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap
 		return
 	}
 	moveErr := d.carryOut(r, w.Dir)
+	var re *recordError
+	if errors.As(moveErr, &re) {
+		log.Error("rejected; its quarantine is finished once the audit log works", zap.String("reason", reason), zap.Error(moveErr))
+		return
+	}
 	to, noteErr := d.finishQuarantine(r, moveErr)
 	switch {
 	case moveErr != nil:

@@ -81,7 +81,9 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		if ingest.IsInputError(err) {
 			abs, _ := filepath.Abs(path)
 			if aerr := p.audit(audit.EventRejected, map[string]any{"source_path": abs, "reason": err.Error()}); aerr != nil {
-				return nil, errors.Join(err, aerr)
+				// Not an input error: a rejection the log does not hold
+				// is to be tried again, not quarantined unrecorded.
+				return nil, fmt.Errorf("%s: rejected, but: %w", path, aerr)
 			}
 		}
 		return nil, err

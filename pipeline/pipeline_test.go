@@ -292,6 +292,13 @@ func TestAuditRecords(t *testing.T) {
 		t.Errorf("rejected reason %q does not name the file", r)
 	}
 	p.Audit = func(string, map[string]any) error { return errors.New("disk full") }
+	// A rejection the log could not take is not bad input yet: the file
+	// must be tried again, not quarantined with no record of why.
+	bad2 := filepath.Join(t.TempDir(), "bad2.npy")
+	os.WriteFile(bad2, []byte("junk"), 0o644)
+	if _, err := p.Process(context.Background(), bad2, ingest.Options{}); err == nil || ingest.IsInputError(err) || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("a rejection the log did not take: got %v, want an error that is not an input error", err)
+	}
 	src2, _ := fixture(t, synth.Coloured(16*1024, 1024, 50, 8), 16)
 	if _, err := p.Process(context.Background(), src2, ingest.Options{}); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("a failed audit append: got %v, want the error", err)

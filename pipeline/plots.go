@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -94,7 +97,18 @@ func quicklook(doc *archive.Doc, c *archive.Content) ([]byte, error) {
 // archive is what matters: a quick-look that fails does not fail it.
 func (x *Prepared) writeQuicklook(fields map[string]any) {
 	path := strings.TrimSuffix(x.res.Archive, ".h5") + ".png"
-	if err := durable.WriteFile(path, x.quicklook, 0o644); err != nil {
+	// Through the archive's directory walked from the root without
+	// following links, as the archive itself was written.
+	err := errors.New("the archive is not below the archive root")
+	root, _ := filepath.Abs(x.p.Root)
+	if rel, rerr := filepath.Rel(root, filepath.Dir(path)); rerr == nil && filepath.IsLocal(rel) {
+		var dir *os.File
+		if dir, err = durable.OpenDir(root, rel, 0); err == nil {
+			err = durable.WriteFileAt(dir, filepath.Base(path), x.quicklook, 0o644)
+			dir.Close()
+		}
+	}
+	if err != nil {
 		fields["quicklook_error"] = err.Error()
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/daemon"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
@@ -283,7 +284,11 @@ func checkArchives(cfg *config.Config) ([]string, error) {
 			}
 		}
 	}
-	return issues, nil
+	stale, err := daemon.TidyMoves(cfg, false)
+	for _, p := range stale {
+		issues = append(issues, p+": a partial copy a crash left (the next gwwatchd run removes it)")
+	}
+	return issues, err
 }
 
 // readPubkey takes a verifier key from the file it names, or as given.

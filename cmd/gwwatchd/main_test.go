@@ -321,6 +321,8 @@ func TestVerifyArchivesReportsLinksAndStaleTemps(t *testing.T) {
 	os.Symlink("/tmp", filepath.Join(quar, "out"))
 	stale := filepath.Join(root, "K", ".gwwatchd-0123456789abcdef.h5.tmp")
 	os.WriteFile(stale, []byte("half an archive"), 0o644)
+	copied := filepath.Join(quar, ".gwwatchd-move-0123456789abcdef.tmp")
+	os.WriteFile(copied, []byte("half a copy"), 0o644)
 	code, stdout, _ := runMain(t, "audit", "verify", "--config", cfg, "--archives")
 	if code == exitOK {
 		t.Errorf("audit verify --archives: exit 0 with links and a stale temp present\n%s", stdout)
@@ -329,6 +331,7 @@ func TestVerifyArchivesReportsLinksAndStaleTemps(t *testing.T) {
 		filepath.Join(root, "K", "elsewhere") + ": a symbolic link in the archive root",
 		filepath.Join(quar, "out") + ": a symbolic link in a done or quarantine directory",
 		stale + ": a temp archive a crash left",
+		copied + ": a partial copy a crash left",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("audit verify --archives does not say %q:\n%s", want, stdout)

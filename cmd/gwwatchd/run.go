@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -56,7 +57,10 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	defer lock.Release()
 	ctx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
-	rootLock, err := instance.Acquire(cfg.Archive.Root)
+	rootLock := &instance.Lock{}
+	if same, _ := sameDir(cfg.Daemon.StateDir, cfg.Archive.Root); !same {
+		rootLock, err = instance.Acquire(cfg.Archive.Root)
+	}
 	var inUse *instance.InUseError
 	switch {
 	case errors.As(err, &inUse):
@@ -230,4 +234,14 @@ func lockLater(ctx context.Context, stop context.CancelCauseFunc, root string, h
 			return
 		}
 	}
+}
+
+// sameDir reports whether two configured paths name one directory.
+func sameDir(a, b string) (bool, error) {
+	x, err := filepath.Abs(a)
+	if err != nil {
+		return false, err
+	}
+	y, err := filepath.Abs(b)
+	return x == y, err
 }
