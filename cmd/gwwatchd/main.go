@@ -63,7 +63,8 @@ Usage:
   gwwatchd verify FILE.h5...
   gwwatchd plot [-o FILE.png] [--dataset D] [--spectrogram] FILE.h5
   gwwatchd trace [--config F] [--json] ARCHIVE|SOURCE|SHA256-PREFIX
-  gwwatchd audit verify [--config F] [--archives] [--pubkey K]
+  gwwatchd audit verify [--config F] [--archives] [--pubkey K] [--since CHECKPOINT]
+  gwwatchd audit checkpoint [--config F] > CHECKPOINT
   gwwatchd audit prove [--config F] ARCHIVE > PROOF
   gwwatchd audit check-proof --pubkey K PROOF
   gwwatchd audit pubkey [--config F]
