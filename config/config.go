@@ -46,6 +46,10 @@ type Daemon struct {
 	// MaxDeaths is how many times the daemon may die while processing
 	// one file before that file is quarantined; 0 never quarantines for it.
 	MaxDeaths int `toml:"max_deaths"`
+	// ProcessTimeout ends the daemon when a file has been processed for
+	// longer, so that its restart counts a death against that file; 0
+	// never does.
+	ProcessTimeout Duration `toml:"process_timeout"`
 }
 
 // Archive configures where and how archives are written.
@@ -243,6 +247,9 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if !set("daemon", "max_deaths") {
 		c.Daemon.MaxDeaths = 3
 	}
+	if !set("daemon", "process_timeout") {
+		c.Daemon.ProcessTimeout.Duration = 15 * time.Minute
+	}
 	if !set("archive", "root") {
 		c.Archive.Root = "./var/archive"
 	}
@@ -343,6 +350,9 @@ func (c *Config) validate() error {
 	}
 	if c.Daemon.Queue < 1 {
 		return bad("daemon.queue", "must be at least 1, got %d", c.Daemon.Queue)
+	}
+	if c.Daemon.ProcessTimeout.Duration < 0 {
+		return bad("daemon.process_timeout", "must not be negative, got %s", c.Daemon.ProcessTimeout)
 	}
 	if c.Daemon.MaxDeaths < 0 {
 		return bad("daemon.max_deaths", "must not be negative, got %d", c.Daemon.MaxDeaths)

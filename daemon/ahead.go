@@ -48,14 +48,14 @@ func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan 
 		} else {
 			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
 			opt := optionsFor(w, a.hint)
+			end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
 			if need, why := d.need(a.hint.Path, opt); why != "" || !d.budget.tryAcquire(need) {
 				a.err = errNoRoom
 			} else {
-				end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
 				a.prep, a.err = p.Prepare(ctx, a.hint.Path, opt)
-				end()
 				d.budget.release(need)
 			}
+			end()
 		}
 		close(a.done)
 	}

@@ -36,7 +36,15 @@ type Options struct {
 	// Reopen opens the audit log again, with the index replayed from it,
 	// after appends to it failed; nil leaves the log down until restart.
 	Reopen func() (*audit.Log, *audit.Index, error)
+
+	// Abort ends the process at once with the exit code, for a file stuck
+	// in processing (see daemon.process_timeout); nil only logs it.
+	Abort func(code int)
 }
+
+// ExitStuck is the exit code of a daemon that ended itself because a file
+// was stuck in processing.
+const ExitStuck = 3
 
 // Daemon archives every file dropped into the watched directories.
 type Daemon struct {
@@ -162,6 +170,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.discardAheads()
 	sweep := time.NewTicker(aheadSweep)
 	defer sweep.Stop()
+	// Its own goroutine: the loop below may wait on a full queue, which
+	// stuck workers would keep full.
+	go d.watchStuck(intake, max(cfg.Daemon.ProcessTimeout.Duration/20, time.Second))
 
 	select {
 	case <-d.watcher.Ready():
@@ -324,4 +335,43 @@ func TidyRoot(root string, log *zap.Logger) error {
 		log.Warn("symbolic link in the archive root: never followed, and not made by gwwatchd", zap.String("path", p))
 	}
 	return nil
+}
+
+// watchStuck runs checkStuck every tick until ctx ends.
+func (d *Daemon) watchStuck(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.checkStuck()
+		}
+	}
+}
+
+// checkStuck ends the daemon when a file has been processed for longer
+// than daemon.process_timeout: a file that makes libhdf5 loop for ever
+// (as a corrupt variable-length string can) holds its worker for good,
+// and no call into the library can be interrupted. The exit leaves that
+// file's in-flight marker alone, so that the restart counts a death
+// against it and daemon.max_deaths quarantines it.
+func (d *Daemon) checkStuck() {
+	limit := d.cfg.Load().Daemon.ProcessTimeout.Duration
+	if limit <= 0 {
+		return
+	}
+	path, took, ok := d.inflight.stuck(limit)
+	if !ok {
+		return
+	}
+	d.log.Error("a file has been processed for longer than daemon.process_timeout: exiting, so that the restart counts it against the file",
+		zap.String("source", path), zap.Duration("for", took), zap.Duration("process_timeout", limit))
+	if d.opts.Abort == nil {
+		return
+	}
+	d.inflight.dropOthers(path)
+	d.log.Sync()
+	d.opts.Abort(ExitStuck)
 }

@@ -47,12 +47,13 @@ type inflight struct {
 	dir string // "" keeps no markers
 
 	mu     sync.Mutex
-	refs   map[string]int    // work under way per path: a worker and work ahead may overlap
-	deaths map[string]marker // deaths counted at start, by path
+	refs   map[string]int       // work under way per path: a worker and work ahead may overlap
+	since  map[string]time.Time // when the work under way on a path began
+	deaths map[string]marker    // deaths counted at start, by path
 }
 
 func newInflight(stateDir string) *inflight {
-	f := &inflight{refs: map[string]int{}, deaths: map[string]marker{}}
+	f := &inflight{refs: map[string]int{}, since: map[string]time.Time{}, deaths: map[string]marker{}}
 	if stateDir != "" {
 		f.dir = filepath.Join(stateDir, inflightDir)
 	}
@@ -126,6 +127,9 @@ func (f *inflight) begin(path string, size int64, mtime time.Time, log *zap.Logg
 	f.mu.Lock()
 	f.refs[path]++
 	first := f.refs[path] == 1
+	if first {
+		f.since[path] = time.Now()
+	}
 	f.mu.Unlock()
 	if first {
 		m := marker{Path: path, Size: size, ModTime: mtime, Since: time.Now().UTC()}
@@ -140,6 +144,7 @@ func (f *inflight) begin(path string, size int64, mtime time.Time, log *zap.Logg
 		last := f.refs[path] == 0
 		if last {
 			delete(f.refs, path)
+			delete(f.since, path)
 		}
 		f.mu.Unlock()
 		if last {
@@ -177,4 +182,31 @@ func (f *inflight) write(m marker) error {
 // quarantined with.
 func poisonReason(deaths int) string {
 	return fmt.Sprintf("the daemon stopped %d times while processing it", deaths)
+}
+
+// stuck returns a path whose processing began more than limit ago, if any.
+func (f *inflight) stuck(limit time.Duration) (string, time.Duration, bool) {
+	if f == nil {
+		return "", 0, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for p, t := range f.since {
+		if d := time.Since(t); d > limit {
+			return p, d, true
+		}
+	}
+	return "", 0, false
+}
+
+// dropOthers removes the markers of every file in flight but keep, so
+// that a deliberate exit counts a death against keep alone.
+func (f *inflight) dropOthers(keep string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for p := range f.refs {
+		if p != keep {
+			os.Remove(f.name(p))
+		}
+	}
 }

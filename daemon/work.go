@@ -65,7 +65,11 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	ahead := res != nil
 	if res == nil && err == nil {
 		opt := optionsFor(w, ev)
+		// Reading the headers is processing too: libhdf5 may loop for
+		// ever on a corrupt one.
+		end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		need, why := d.need(ev.Path, opt)
+		end()
 		if why != "" {
 			d.rejectWith(j, w, why, log)
 			return
@@ -75,7 +79,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		}
 		// Only while it is processed: a death while the file waits for
 		// memory is not its doing.
-		end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
+		end = d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		res, err = p.Process(ctx, ev.Path, opt)
 		end()
 		d.budget.release(need)

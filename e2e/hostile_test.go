@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,8 +68,8 @@ func TestHostileInput(t *testing.T) {
 	}
 	for _, ent := range entries {
 		name := ent.Name()
-		if name == "manifest.json" || name == "make_corpus.py" {
-			continue
+		if name == "manifest.json" || name == "make_corpus.py" || ent.IsDir() {
+			continue // stuck/ has a test of its own
 		}
 		plainCopy(t, filepath.Join(hostileDir, name), filepath.Join(stage, name))
 		if f, ok := byName[name]; ok {
@@ -248,4 +250,48 @@ func plainCopy(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestStuckFileEndsInQuarantine drops a file that makes libhdf5 loop for
+// ever beside a good one. The daemon ends itself once the file has been
+// processed for longer than process_timeout, the restart (systemd's
+// Restart=on-failure, done by hand here) counts a death against it, and
+// after max_deaths deaths it is quarantined while the good file is
+// archived: no worker is held for good, and no crash loop.
+func TestStuckFileEndsInQuarantine(t *testing.T) {
+	e := newEnv(t, "keep", "")
+	text, _ := os.ReadFile(e.config)
+	text = []byte(strings.Replace(string(text), "[daemon]\n", "[daemon]\nprocess_timeout = \"2s\"\nmax_deaths = 2\n", 1))
+	os.WriteFile(e.config, text, 0o644)
+	stuck := filepath.Join(e.incoming, "K-K1_STUCK-1000000000-4.h5")
+	plainCopy(t, filepath.Join(hostileDir, "stuck", "h5_attr_loop.h5"), filepath.Join(e.dir, "stuck.h5"))
+	os.Rename(filepath.Join(e.dir, "stuck.h5"), stuck)
+	for i := 1; i <= 2; i++ {
+		d := e.start()
+		select {
+		case err := <-d.exited:
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Fatalf("start %d: exited with %v, want exit status 3\n%s", i, err, d.stderr.String())
+			}
+			if !strings.Contains(d.stderr.String(), "longer than daemon.process_timeout") {
+				t.Errorf("start %d: the daemon did not say why it ended\n%s", i, d.stderr.String())
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("start %d: the daemon did not end itself\n%s", i, d.stderr.String())
+		}
+	}
+	d := e.start()
+	good := npy(t, e.incoming, 1300000000, 1)
+	e.waitFor("the stuck file quarantined", func() bool { return e.count("quarantined", "source_path", stuck) == 1 }, d)
+	e.waitFor("the good file archived", func() bool { return e.count("archived", "source_path", good) == 1 }, d)
+	for _, r := range e.records() {
+		if r["event"] == "quarantined" && r["source_path"] == stuck {
+			if reason, _ := r["reason"].(string); !strings.Contains(reason, "the daemon stopped 2 times while processing it") {
+				t.Errorf("reason %q", reason)
+			}
+		}
+	}
+	e.stop(d)
+	e.auditVerify()
 }

@@ -112,7 +112,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return l, ix, nil
 	}
 	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *cfgPath, Logger: logger, Audit: alog, Index: ix,
-		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen})
+		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
 	if err != nil {
 		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
 		return err

@@ -121,6 +121,18 @@ with h5py.File(path("h5_good.h5"), "w") as f:
 good_h5 = open(path("h5_good.h5"), "rb").read()
 add("h5_good.h5", "two small good series", "archived")
 
+# Three bits flipped in the good file's attribute heap make libhdf5 1.10.8
+# (and so h5dump -A and h5py) loop for ever reading the attribute
+# "channel" of "a". No reader can be interrupted inside the library, so
+# this file is not in the manifest, which ingest's tests read through
+# ReadAll: the daemon's end-to-end test shows that it ends in quarantine
+# after daemon.max_deaths restarts (daemon.process_timeout).
+os.makedirs(path("stuck"), exist_ok=True)
+stuck = bytearray(good_h5)
+for off, bit in ((2328, 0x04), (4873, 0x10), (5230, 0x20)):
+    stuck[off] ^= bit
+write(os.path.join("stuck", "h5_attr_loop.h5"), bytes(stuck))
+
 write("h5_truncated.h5", good_h5[: len(good_h5) // 2])
 add("h5_truncated.h5", "good file cut in half", "rejected", "unreadable HDF5 file")
 
