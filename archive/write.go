@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -171,12 +172,8 @@ func (t *Temp) Commit() (*Written, error) {
 		return nil, errors.New("archive: temp file already committed or discarded")
 	}
 	dirfd := int(t.dir.Fd())
-	base := strings.TrimSuffix(filepath.Base(t.dest), ".h5")
 	for i := 1; ; i++ {
-		name := filepath.Base(t.dest)
-		if i > 1 {
-			name = fmt.Sprintf("%s_%d.h5", base, i)
-		}
+		name := CollisionName(filepath.Base(t.dest), i)
 		err := unix.Linkat(dirfd, t.name, dirfd, name, 0)
 		if err == nil {
 			if err := unix.Unlinkat(dirfd, t.name, 0); err != nil {
@@ -228,6 +225,37 @@ func (t *Temp) close() {
 func lockOFD(f *os.File) error {
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: 0, Len: 0}
 	return unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk)
+}
+
+// CollisionName is the name the i-th archive meant to be called name
+// gets (name itself for i = 1). A LIGO-T010150 name,
+// OBS-DESC-START-DURATION.EXT, takes the counter in its description,
+// OBS-DESC_i-START-DURATION.EXT, so that every T010150 parser (gwpy's
+// file_segment among them) still reads START and DURATION exactly; any
+// other name takes it before its extension, NAME_i.EXT.
+func CollisionName(name string, i int) string {
+	if i <= 1 {
+		return name
+	}
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	if f := strings.Split(stem, "-"); len(f) == 4 && f[0] != "" && f[1] != "" && isDigits(f[2]) && isDigits(f[3]) {
+		f[1] += "_" + strconv.Itoa(i)
+		return strings.Join(f, "-") + ext
+	}
+	return stem + "_" + strconv.Itoa(i) + ext
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxName is the longest file or directory name an archive path may

@@ -202,3 +202,37 @@ func TestComplexAndUint64(t *testing.T) {
 		t.Error("complex64 data_sha256 differs from its parts'")
 	}
 }
+
+// Collision names are read by T010150 parsers, gwpy's among them, which
+// take START and DURATION from the last two fields: the counter goes in
+// the description, never after the duration ("-1_2" reads as 12 s).
+func TestCollisionNamesKeepStartAndDuration(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		i    int
+		want string
+	}{
+		{"HLV-HW100916-968654552-1.h5", 1, "HLV-HW100916-968654552-1.h5"},
+		{"HLV-HW100916-968654552-1.h5", 2, "HLV-HW100916_2-968654552-1.h5"},
+		{"K-K1_LSC_DARM_OUT_DQ-1300000000-64.h5", 17, "K-K1_LSC_DARM_OUT_DQ_17-1300000000-64.h5"},
+		{"K-K1_TEST-1300000000-8.json", 3, "K-K1_TEST_3-1300000000-8.json"},
+		{"x.h5", 2, "x_2.h5"},
+		{"K1_LSC-DARM-ERR-1300000000-64.h5", 2, "K1_LSC-DARM-ERR-1300000000-64_2.h5"}, // not T010150: five fields
+		{"K-K1-1300000000.5-64.h5", 2, "K-K1-1300000000.5-64_2.h5"},
+	} {
+		if got := CollisionName(tt.name, tt.i); got != tt.want {
+			t.Errorf("CollisionName(%q, %d) = %q, want %q", tt.name, tt.i, got, tt.want)
+		}
+	}
+	dir := t.TempDir()
+	name := "HLV-HW100916-968654552-1.h5"
+	for i, want := range []string{name, "HLV-HW100916_2-968654552-1.h5", "HLV-HW100916_3-968654552-1.h5"} {
+		w, err := WriteFile(dir, name, testDoc(fmt.Sprint("source", i)), Compression{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(w.Path) != want {
+			t.Errorf("archive %d: got %s, want %s", i+1, filepath.Base(w.Path), want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
+	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/config"
@@ -406,11 +407,13 @@ func hashAt(dir *os.File, name string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// suffixed is name with _n before its extension for n > 1, cut so that
-// it stays within maxName bytes.
+// suffixed is the n-th free name for a file called name: as an archive's
+// (archive.CollisionName, which keeps a LIGO-T010150 name's start and
+// duration), or, where that would be too long, the stem cut to fit with
+// _n before its extension.
 func suffixed(name string, n int) string {
-	if n <= 1 {
-		return name
+	if c := archive.CollisionName(name, n); len(c) <= maxName {
+		return c
 	}
 	ext := filepath.Ext(name)
 	stem, tail := strings.TrimSuffix(name, ext), fmt.Sprintf("_%d%s", n, ext)

@@ -174,7 +174,7 @@ func TestMoveNeverReplaces(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(b.done, "K-K1_TEST-1300000000-8.json")); string(got) != "someone else's" {
 		t.Errorf("a file in done_dir was replaced: now %q", got)
 	}
-	for _, name := range []string{"K-K1_TEST-1300000000-8_2.npy", "K-K1_TEST-1300000000-8_2.json"} {
+	for _, name := range []string{"K-K1_TEST_2-1300000000-8.npy", "K-K1_TEST_2-1300000000-8.json"} {
 		if _, err := os.Stat(filepath.Join(b.done, name)); err != nil {
 			t.Errorf("data file and sidecar must move together under one free stem: %v", err)
 		}
