@@ -242,7 +242,9 @@ func TestSecondSignalAborts(t *testing.T) {
 	}
 	e.waitFor("the first file archived", func() bool { return e.count("archived", "", "") >= 1 }, d)
 	d.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
+	// Signals that arrive before the first was read merge into one: send
+	// the second only once the daemon says it is stopping.
+	e.waitFor("the daemon to say it is stopping", func() bool { return strings.Contains(d.stderr.String(), "stopping: finishing files in flight") }, d)
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-d.exited:
