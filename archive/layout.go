@@ -121,7 +121,7 @@ func (c *Content) RelPath(layout string) (string, error) {
 // says of a series (ingest.Series.Extra) may not take.
 var reserved = map[string]bool{
 	"t0": true, "dt": true, "sample_rate": true, "unit": true, "name": true, "channel": true,
-	"x0": true, "dx": true, "xunit": true, "description": true, "data_sha256": true, "params_json": true,
+	"unit_source": true, "x0": true, "dx": true, "xunit": true, "description": true, "data_sha256": true, "params_json": true,
 	"asd_skipped": true, "spectrogram_skipped": true, "gwwatchd_version": true, "pipeline_version": true,
 	"go_version": true, "hdf5_version": true, "gonum_version": true, "hostname": true, "created_utc": true,
 }
@@ -193,12 +193,13 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 	s := e.Series
 	raw := RawPath(name)
 	dt := 1 / s.SampleRate
+	unit := ArchiveUnit(s.Unit)
 	params := map[string]any{
 		"channel":     s.Channel,
 		"dataset":     name,
 		"t0":          s.T0,
 		"sample_rate": s.SampleRate,
-		"unit":        s.Unit,
+		"unit":        unit,
 		"dtype":       string(s.DType),
 		"description": s.Description,
 		"format":      s.Format,
@@ -207,6 +208,9 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 	}
 	if s.ByteOrder != "" {
 		params["byte_order"] = s.ByteOrder
+	}
+	if s.Unit != unit {
+		params["unit_source"] = s.Unit
 	}
 	if len(s.Extra) > 0 {
 		params["source_attrs"] = s.Extra
@@ -222,7 +226,7 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		{Name: "t0", Value: s.T0},
 		{Name: "dt", Value: dt},
 		{Name: "sample_rate", Value: s.SampleRate},
-		{Name: "unit", Value: s.Unit},
+		{Name: "unit", Value: unit},
 		{Name: "name", Value: name},
 		{Name: "channel", Value: s.Channel},
 		{Name: "x0", Value: s.T0},
@@ -231,6 +235,9 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		{Name: "description", Value: s.Description},
 		{Name: "data_sha256", Value: rawSHA},
 		{Name: "params_json", Value: pj},
+	}
+	if s.Unit != unit {
+		rawAttrs = append(rawAttrs, Attr{Name: "unit_source", Value: s.Unit})
 	}
 	if e.ASDSkipped != "" {
 		rawAttrs = append(rawAttrs, Attr{Name: "asd_skipped", Value: e.ASDSkipped})
@@ -251,7 +258,7 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 	}
 	out := []Dataset{{Path: raw, Data: s.Values, Dims: dims, Attrs: rawAttrs}}
 
-	asdUnit := DensityUnit(s.Unit)
+	asdUnit := DensityUnit(unit)
 	if a := e.ASD; a != nil {
 		pj, err := marshal(WelchParamsJSON(e.ASDParams, s.SampleRate, a.NFFT, a.NOverlap, a.Segments, 0))
 		if err != nil {
@@ -322,10 +329,18 @@ func WelchParamsJSON(p processor.Params, fs float64, nfft, noverlap, segments in
 }
 
 // DensityUnit is the unit of an amplitude spectral density of data in unit.
+// unit is an archive unit (see ArchiveUnit); "dimensionless" is taken as
+// "", as archives written before ArchiveUnit stored it.
 func DensityUnit(unit string) string {
 	switch unit {
 	case "", "dimensionless":
 		return "1 / Hz(1/2)"
+	}
+	// astropy reads "/" from the left, so "m / s / Hz(1/2)" is
+	// m / (s Hz(1/2)) as wanted; it refuses parentheses around a quotient
+	// and "1 / a / b", but takes "1 / (a b)".
+	if rest, ok := strings.CutPrefix(unit, "1 / "); ok && !strings.Contains(strings.ReplaceAll(rest, "(1/2)", ""), "/") {
+		return "1 / (" + rest + " Hz(1/2))"
 	}
 	return unit + " / Hz(1/2)"
 }

@@ -344,3 +344,34 @@ func addTable(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestHDF5EmptyUnitStaysEmpty reads a series gwpy wrote without a unit
+// (gwpy writes a dimensionless one as ""), and one with no unit attribute:
+// both have no unit, never a spelling astropy cannot parse.
+func TestHDF5EmptyUnitStaysEmpty(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "K-K1_A-1300000000-1.h5")
+	attrs := func(extra ...h5.Attr) []h5.Attr {
+		return append([]h5.Attr{{Name: "x0", Value: 1300000000.0}, {Name: "dx", Value: 0.25}}, extra...)
+	}
+	doc := &h5.Doc{Datasets: []h5.Dataset{
+		{Path: "/K1:A", Data: []float64{1, 2, 3, 4}, Attrs: attrs(h5.Attr{Name: "unit", Value: ""})},
+		{Path: "/K1:B", Data: []float64{1, 2, 3, 4}, Attrs: attrs()},
+		{Path: "/K1:C", Data: []float64{1, 2, 3, 4}, Attrs: attrs(h5.Attr{Name: "unit", Value: "dimensionless"})},
+	}}
+	if err := h5.Write(p, doc, h5.Compression{}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := ReadAll(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 {
+		t.Fatalf("%d series, want 3", len(all))
+	}
+	for _, s := range all {
+		if s.Unit != "" {
+			t.Errorf("%s: unit %q, want \"\"", s.Channel, s.Unit)
+		}
+	}
+}

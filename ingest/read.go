@@ -446,8 +446,9 @@ func (r *resolver) resolve(s *Series, stem string) error {
 	return nil
 }
 
-// DefaultUnit is the unit of a series whose metadata gives none.
-const DefaultUnit = "dimensionless"
+// DefaultUnit is the unit of a series whose metadata gives none: no unit,
+// as astropy and gwpy write a dimensionless one.
+const DefaultUnit = ""
 
 // channelObs is the observatory letter of a channel such as
 // "K1:LSC-DARM_OUT_DQ", or "X" when the channel has no prefix.

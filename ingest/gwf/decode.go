@@ -541,9 +541,13 @@ func (d *decoder) endOfFrame(s *structure) error {
 	c := d.body(s)
 	run := c.i32()
 	number := c.u32()
-	var sec, nsec, chkType, chkSum uint32
+	var chkType, chkSum uint32
 	if d.version >= 8 {
-		sec, nsec = c.u32(), c.u32()
+		// GTimeS, GTimeN: not compared with the FrameH's. frameCPP writes
+		// 0 there, and FrameL's reader ties the two structures by run and
+		// frame number only; the frame's time is the FrameH's.
+		c.u32()
+		c.u32()
 	} else {
 		chkType, chkSum = c.u32(), c.u32()
 	}
@@ -558,11 +562,6 @@ func (d *decoder) endOfFrame(s *structure) error {
 	f := fs.f
 	if run != f.Run || number != f.Number {
 		return w.malformed("inconsistent", "run %d frame %d, but its FrameH says run %d frame %d", run, number, f.Run, f.Number)
-	}
-	// frameCPP writes 0 for both; FrameL's own reader compares only the
-	// run and frame numbers.
-	if d.version >= 8 && (sec != 0 || nsec != 0) && (int64(sec) != f.GPS.Sec || int32(nsec) != f.GPS.Nsec) {
-		return w.malformed("inconsistent", "start %d.%09d, but its FrameH says %d.%09d", sec, nsec, f.GPS.Sec, f.GPS.Nsec)
 	}
 	if chkType > 1 {
 		return w.malformed("unknown checksum scheme in", "chkType %d (0 none, 1 CRC)", chkType)

@@ -34,6 +34,8 @@ type encFrame struct {
 	gps    Time // Frac ignored
 	dt     float64
 	chans  []encChannel
+	eofGPS *Time   // GTime written in FrEndOfFrame (version 8 on); nil: gps
+	eofNum *uint32 // frame number written in FrEndOfFrame; nil: number
 }
 
 type encChannel struct {
@@ -261,10 +263,18 @@ func (e *enc) frame(fr encFrame) error {
 	}
 	s = e.begin("FrEndOfFrame")
 	e.u32(uint32(fr.run))
-	e.u32(fr.number)
+	if fr.eofNum != nil {
+		e.u32(*fr.eofNum)
+	} else {
+		e.u32(fr.number)
+	}
 	if e.f.version >= 8 {
-		e.u32(uint32(fr.gps.Sec))
-		e.u32(uint32(fr.gps.Nsec))
+		eof := fr.gps
+		if fr.eofGPS != nil {
+			eof = *fr.eofGPS
+		}
+		e.u32(uint32(eof.Sec))
+		e.u32(uint32(eof.Nsec))
 		e.end(s)
 	} else {
 		e.u32(1) // chkType
