@@ -27,25 +27,37 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
+var ingestHelp = help{
+	Synopsis: "ingest [--config F] [--out DIR] [--channels GLOBS] [metadata flags] FILE...",
+	Text: `Archives each FILE once, as the daemon would, and prints "FILE -> ARCHIVE"
+or "FILE: reason", one line per file in the order given. Metadata the
+flags give take precedence over a file's sidecar, the file itself, its name
+and the configuration's [[watch]] defaults. A sidecar (.json, .toml) named
+together with its data file goes with it.`,
+	Example: `gwwatchd ingest --config /etc/gwwatchd/config.toml K-K1_DARM-1300000000-64.npy
+gwwatchd ingest --channel K1:PEM-ACC --sample-rate 4096 --t0 1300000000 --dtype float32 acc.bin
+gwwatchd ingest --out /tmp/archive incoming/*`,
+}
+
 func (m *Main) ingest(ctx context.Context, args []string) error {
-	fs := newFlagSet("ingest", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
-	out := fs.String("out", "", "archive root (default: archive.root of the configuration)")
-	channel := stringFlag(fs, "channel", "channel name, e.g. K1:LSC-DARM_OUT_DQ")
-	dataset := stringFlag(fs, "dataset", "raw dataset name (default: the channel)")
-	t0 := floatFlag(fs, "t0", "GPS time of the first sample, seconds")
-	rate := floatFlag(fs, "sample-rate", "sample rate, Hz")
-	unit := stringFlag(fs, "unit", "unit of the samples, e.g. ct or strain")
-	dtype := stringFlag(fs, "dtype", "sample type of raw binary files, e.g. float64 or int16")
-	order := stringFlag(fs, "byte-order", `byte order of raw binary files: "little" or "big"`)
-	desc := stringFlag(fs, "description", "free text stored with the raw dataset")
-	channels := fs.String("channels", "", `channels of frame and HDF5 files to archive, comma-separated globs such as "K1:LSC-*,K1:PEM-*" (default: the watch's channels, else all)`)
-	files, err := parse(fs, args)
+	fs := m.newFlagSet("ingest", ingestHelp)
+	cfgPath := fs.String("config", "", "configuration `file` (default: the embedded default)")
+	out := fs.String("out", "", "archive root `directory` (default: archive.root of the configuration)")
+	channel := stringFlag(fs, "channel", "`channel` name, e.g. K1:LSC-DARM_OUT_DQ")
+	dataset := stringFlag(fs, "dataset", "raw `dataset` name (default: the channel)")
+	t0 := floatFlag(fs, "t0", "GPS time of the first sample, in `seconds`")
+	rate := floatFlag(fs, "sample-rate", "sample rate, in `Hz`")
+	unit := stringFlag(fs, "unit", "`unit` of the samples, e.g. ct or strain")
+	dtype := stringFlag(fs, "dtype", "sample `type` of raw binary files, e.g. float64 or int16")
+	order := stringFlag(fs, "byte-order", "byte `order` of raw binary files: little or big")
+	desc := stringFlag(fs, "description", "free `text` stored with the raw dataset")
+	channels := fs.String("channels", "", "channels of frame and HDF5 files to archive, comma-separated `globs` such as \"K1:LSC-*,K1:PEM-*\" (default: the watch's channels, else all)")
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return &usageError{"ingest: no files given"}
+		return fs.usageError("no files given")
 	}
 	var selection []string
 	if *channels != "" {
@@ -53,7 +65,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 			selection = append(selection, strings.TrimSpace(p))
 		}
 		if err := ingest.ValidChannelPatterns(selection); err != nil {
-			return &usageError{"ingest: --channels: " + err.Error()}
+			return fs.usageError("--channels: " + err.Error())
 		}
 	}
 	cfg, err := config.Load(*cfgPath)
@@ -234,16 +246,25 @@ func oneLine(s string) string {
 	return q[1 : len(q)-1]
 }
 
+var inspectHelp = help{
+	Synopsis: "inspect [--config F] [--json] FILE.h5",
+	Text: `Prints an archive's tree with attribute counts, the source, provenance
+and parameters of every dataset, the parent links, and the archive's audit
+record (seq and hash) when the configured audit log names it.`,
+	Example: `gwwatchd inspect var/archive/K/13000/K-K1_DARM-1300000000-64.h5
+gwwatchd inspect --json var/archive/K/13000/K-K1_DARM-1300000000-64.h5 | jq .datasets`,
+}
+
 func (m *Main) inspect(args []string) error {
-	fs := newFlagSet("inspect", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file, for the audit log")
+	fs := m.newFlagSet("inspect", inspectHelp)
+	cfgPath := fs.String("config", "", "configuration `file`, for the audit log")
 	asJSON := fs.Bool("json", false, "print JSON")
-	files, err := parse(fs, args)
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return &usageError{"inspect: give one archive"}
+		return fs.usageError("give one archive")
 	}
 	s, err := archive.Summarize(files[0])
 	if err != nil {
@@ -264,14 +285,23 @@ func (m *Main) inspect(args []string) error {
 	return s.WriteText(m.Stdout)
 }
 
+var verifyHelp = help{
+	Synopsis: "verify FILE.h5...",
+	Text: `Checks each archive: every data_sha256, every product recomputed from its
+parent with its recorded parameters, the parent links, and the source's
+sha256 when the source is still there; one line per archive. Exits 1 when
+any archive does not verify, 2 when any cannot be read.`,
+	Example: `gwwatchd verify var/archive/K/13000/*.h5`,
+}
+
 func (m *Main) verify(args []string) error {
-	fs := newFlagSet("verify", m.Stderr)
-	files, err := parse(fs, args)
+	fs := m.newFlagSet("verify", verifyHelp)
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return &usageError{"verify: no archives given"}
+		return fs.usageError("no archives given")
 	}
 	proc := processor.New(runtime.NumCPU())
 	code := exitOK
@@ -293,17 +323,37 @@ func (m *Main) verify(args []string) error {
 	return nil
 }
 
+var configHelp = help{
+	Synopsis: "config check [FILE]",
+	Text: `Works with gwwatchd's configuration. Its one subcommand, check, validates
+a configuration file.`,
+	Example: `gwwatchd config check /etc/gwwatchd/config.toml`,
+}
+
+var configCheckHelp = help{
+	Synopsis: "config check [FILE]",
+	Text: `Validates a configuration file, or the embedded default without FILE, and
+prints the effective configuration with every key and default spelled
+out. A problem is reported with its key and line, and exits 2; a watch
+directory that does not exist and that run would not create is warned of.`,
+	Example: `gwwatchd config check /etc/gwwatchd/config.toml`,
+}
+
 func (m *Main) config(args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return &usageError{`config: the subcommand is "check"`}
+	if len(args) > 0 && isHelp(args[0]) {
+		configHelp.write(m.Stdout, nil)
+		return errHelp
 	}
-	fs := newFlagSet("config check", m.Stderr)
-	files, err := parse(fs, args[1:])
+	if len(args) == 0 || args[0] != "check" {
+		return &usageError{msg: `config: the subcommand is "check"`, command: "config", synopsis: configHelp.Synopsis}
+	}
+	fs := m.newFlagSet("config check", configCheckHelp)
+	files, err := fs.parse(args[1:])
 	if err != nil {
 		return err
 	}
 	if len(files) > 1 {
-		return &usageError{"config check: give at most one file"}
+		return fs.usageError("give at most one file")
 	}
 	path := ""
 	if len(files) == 1 {
@@ -325,9 +375,21 @@ func (m *Main) config(args []string) error {
 	return nil
 }
 
+var versionHelp = help{
+	Synopsis: "version",
+	Text: `Prints gwwatchd's version and VCS revision, and the versions of Go,
+libhdf5 and gonum it was built with.`,
+	Example: `gwwatchd version`,
+}
+
 func (m *Main) version(args []string) error {
-	if len(args) > 0 {
-		return &usageError{"version takes no arguments"}
+	fs := m.newFlagSet("version", versionHelp)
+	rest, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fs.usageError("version takes no arguments")
 	}
 	in := buildinfo.Get()
 	fmt.Fprintf(m.Stdout, "gwwatchd %s\nrevision %s\ngo       %s\nlibhdf5  %s\ngonum    %s\n",

@@ -14,19 +14,28 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
+var plotHelp = help{
+	Synopsis: "plot [-o FILE.png] [--dataset D] [--spectrogram] [-width W] [-height H] FILE.h5",
+	Text: `Draws a raw dataset's stored ASD on log-log axes with the ASD recomputed
+from the raw samples dashed over it, and prints their largest relative
+difference; with --spectrogram, draws its spectrogram. Prints the PNG's path.`,
+	Example: `gwwatchd plot -o asd.png var/archive/K/13000/K-K1_DARM-1300000000-64.h5
+gwwatchd plot --spectrogram --dataset K1:LSC-DARM_OUT_DQ var/archive/K/13000/K-K1_DARM-1300000000-64.h5`,
+}
+
 func (m *Main) plot(args []string) error {
-	fs := newFlagSet("plot", m.Stderr)
-	out := fs.String("o", "", "PNG file to write (default: ARCHIVE-DATASET-asd.png or -spectrogram.png in the current directory)")
-	dataset := fs.String("dataset", "", "raw dataset to draw (default: the first that has the product)")
+	fs := m.newFlagSet("plot", plotHelp)
+	out := fs.String("o", "", "PNG `file` to write (default: ARCHIVE-DATASET-asd.png or -spectrogram.png in the current directory)")
+	dataset := fs.String("dataset", "", "raw `dataset` to draw (default: the first that has the product)")
 	spec := fs.Bool("spectrogram", false, "draw the spectrogram instead of the ASD")
-	width := fs.Int("width", plot.DefaultWidth, "image width in pixels")
-	height := fs.Int("height", plot.DefaultHeight, "image height in pixels")
-	files, err := parse(fs, args)
+	width := fs.Int("width", plot.DefaultWidth, "image width in `pixels`")
+	height := fs.Int("height", plot.DefaultHeight, "image height in `pixels`")
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return &usageError{"plot: give one archive"}
+		return fs.usageError("give one archive")
 	}
 	doc, err := archive.Read(files[0])
 	if err != nil {

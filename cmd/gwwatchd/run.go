@@ -24,15 +24,23 @@ import (
 // run is the daemon: it archives every file dropped into the watched
 // directories until SIGTERM or SIGINT, and reloads its configuration on
 // SIGHUP. A second SIGTERM or SIGINT aborts at once.
+var runHelp = help{
+	Synopsis: "run [--config F]",
+	Text: `Runs the daemon: archives every file dropped into the [[watch]]
+directories until SIGTERM or SIGINT, and reloads the configuration on
+SIGHUP. A watch directory must exist unless its watch sets create = true.`,
+	Example: `gwwatchd run --config /etc/gwwatchd/config.toml`,
+}
+
 func (m *Main) run(ctx context.Context, args []string) error {
-	fs := newFlagSet("run", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
-	rest, err := parse(fs, args)
+	fs := m.newFlagSet("run", runHelp)
+	cfgPath := fs.String("config", "", "configuration `file` (default: the embedded default)")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return &usageError{"run takes no arguments"}
+		return fs.usageError("run takes no arguments")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
