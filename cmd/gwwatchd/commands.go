@@ -77,7 +77,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer logger.Sync()
-	alog, err := openAudit(cfg, logger, "ingest")
+	alog, err := openAudit(cfg, quiet(logger), "ingest")
 	if err != nil {
 		return err
 	}
