@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -111,20 +112,29 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if f, ok := m.Stdout.(*os.File); ok {
 		tty = progress.IsTerminal(f)
 	}
+	// A sidecar named beside its data file goes with it; named alone, it
+	// is archived as data, and rejected as such.
+	sidecars := sidecarsOf(files)
 	var total int64
-	for _, f := range files {
+	for i, f := range files {
+		if _, ok := sidecars[i]; ok {
+			continue
+		}
 		if fi, err := os.Stat(f); err == nil {
 			total += fi.Size()
 		}
 	}
-	bar := progress.New(m.Stdout, len(files), total, tty)
+	bar := progress.New(m.Stdout, len(files)-len(sidecars), total, tty)
 	lines := make([]chan outcome, len(files))
 	for i := range lines {
 		lines[i] = make(chan outcome, 1)
+		if data, ok := sidecars[i]; ok {
+			lines[i] <- outcome{line: fmt.Sprintf("%s (sidecar of %s)", quoteName(files[i]), quoteName(data))}
+		}
 	}
 	jobs := make(chan int)
 	var g errgroup.Group
-	workers := min(cfg.Daemon.Workers, len(files))
+	workers := min(cfg.Daemon.Workers, len(files)-len(sidecars))
 	for range workers {
 		p := pipeline.New(cfg, runtime.NumCPU()/workers)
 		if *out != "" {
@@ -146,11 +156,16 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	go func() {
 		defer close(jobs)
 		for i := range files {
+			if _, ok := sidecars[i]; ok {
+				continue
+			}
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
 				for ; i < len(files); i++ {
-					lines[i] <- outcome{line: files[i] + ": " + ctx.Err().Error(), err: ctx.Err()}
+					if _, ok := sidecars[i]; !ok {
+						lines[i] <- outcome{line: files[i] + ": " + ctx.Err().Error(), err: ctx.Err()}
+					}
 				}
 				return
 			}
@@ -166,13 +181,40 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	g.Wait()
 	bar.Finish()
-	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files), "failed": failed}); err != nil {
+	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files) - len(sidecars), "failed": failed}); err != nil {
 		return err
 	}
 	if failed > 0 {
 		return &exitCodeError{exitProblems}
 	}
 	return nil
+}
+
+// sidecarsOf maps the index of each sidecar in files whose data file is
+// in files too to that data file: the one file of the same stem that is
+// not a sidecar, as the ingest of that file finds it.
+func sidecarsOf(files []string) map[int]string {
+	isSidecar := func(f string) bool { e := filepath.Ext(f); return e == ".json" || e == ".toml" }
+	stem := func(f string) string {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			abs = f
+		}
+		return strings.TrimSuffix(abs, filepath.Ext(abs))
+	}
+	data := map[string]string{} // stem -> data file
+	for _, f := range files {
+		if !isSidecar(f) {
+			data[stem(f)] = f
+		}
+	}
+	out := map[int]string{}
+	for i, f := range files {
+		if d, ok := data[stem(f)]; ok && isSidecar(f) {
+			out[i] = d
+		}
+	}
+	return out
 }
 
 // outcome is the line ingest prints for one file.

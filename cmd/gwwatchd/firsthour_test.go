@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,5 +33,41 @@ func TestIngestSuccessLogsNothing(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, `"level":"debug"`) || !strings.Contains(stderr, `"msg":"audit checkpoint"`) ||
 		strings.Contains(stderr, `"level":"info"`) {
 		t.Errorf("ingest at debug level: exit %d, stderr %q; want the checkpoint at debug level", code, stderr)
+	}
+}
+
+// TestIngestSidecarBesideItsDataFile: "ingest dir/*" names each sidecar
+// beside its data file; the sidecar goes with that file and is no failure.
+// A sidecar named without its data file is still rejected.
+func TestIngestSidecarBesideItsDataFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	data := filepath.Join(in, "K-K1_TEST-1300000000-8.npy")
+	if err := synth.WriteNPY(data, synth.Coloured(8*512, 512, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	side := filepath.Join(in, "K-K1_TEST-1300000000-8.json")
+	os.WriteFile(side, []byte(`{"channel": "K1:TEST", "unit": "strain"}`), 0o644)
+	lone := filepath.Join(in, "K-K1_LONE-1300000000-8.toml")
+	os.WriteFile(lone, []byte("channel = \"K1:LONE\"\n"), 0o644)
+
+	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, side, data)
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if code != exitOK || len(lines) != 2 || lines[0] != side+" (sidecar of "+data+")" || !strings.HasPrefix(lines[1], data+" -> ") {
+		t.Fatalf("ingest SIDECAR DATA: exit %d\n%s%s; want 0, the sidecar's line then the archive's", code, stdout, stderr)
+	}
+	arch := strings.TrimPrefix(lines[1], data+" -> ")
+	if _, out, _ := runMain(t, "inspect", arch); !strings.Contains(out, "K1:TEST") || !strings.Contains(out, "sidecar") {
+		t.Errorf("the archive does not name the sidecar's channel and origin:\n%s", out)
+	}
+	code, stdout, _ = runMain(t, "ingest", "--config", cfg, lone)
+	if code != exitProblems || !strings.HasPrefix(stdout, lone+": ") {
+		t.Errorf("ingest of a lone sidecar: exit %d, %q; want 1 and its reason", code, stdout)
+	}
+	code, stdout, _ = runMain(t, "ingest", "--config", cfg, data, side, lone)
+	if code != exitProblems || !strings.Contains(stdout, side+" (sidecar of "+data+")\n") || !strings.Contains(stdout, "\n"+lone+": ") {
+		t.Errorf("ingest DATA SIDECAR LONE: exit %d\n%s", code, stdout)
 	}
 }
