@@ -312,6 +312,13 @@ func (m *Main) inspect(args []string) error {
 	if err != nil {
 		return err
 	}
+	if f, ok := s.Attrs["format"].(string); !ok || f != archive.Format {
+		why := "it has no format attribute"
+		if ok {
+			why = fmt.Sprintf("its format is %q", f)
+		}
+		return &problemError{fmt.Errorf("inspect: %s: not a gwwatchd archive (%s)", files[0], why)}
+	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
@@ -69,5 +70,69 @@ func TestIngestSidecarBesideItsDataFile(t *testing.T) {
 	code, stdout, _ = runMain(t, "ingest", "--config", cfg, data, side, lone)
 	if code != exitProblems || !strings.Contains(stdout, side+" (sidecar of "+data+")\n") || !strings.Contains(stdout, "\n"+lone+": ") {
 		t.Errorf("ingest DATA SIDECAR LONE: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestTraceOfUnknownTargetExits1: a target that is no file and no sha256
+// prefix matches nothing, which trace reports with exit 1 as documented,
+// not as a usage error.
+func TestTraceOfUnknownTargetExits1(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	ingestN(t, dir, cfg, 0)
+	code, stdout, stderr := runMain(t, "trace", "--config", cfg, "no-such-archive.h5")
+	if code != exitProblems || stdout != "" || stderr != "gwwatchd: trace: \"no-such-archive.h5\" is neither an existing file nor a sha256 prefix\n" {
+		t.Errorf("trace of an unknown name: exit %d, %q, %q; want 1 and one line naming it", code, stdout, stderr)
+	}
+}
+
+// TestInspectOfNonArchiveExits1: an HDF5 file that is not a gwwatchd
+// archive is an error naming the file, not a summary full of <nil>.
+func TestInspectOfNonArchiveExits1(t *testing.T) {
+	f := filepath.Join("..", "..", "testdata", "hostile", "h5_good.h5")
+	for _, args := range [][]string{{"inspect", f}, {"inspect", "--json", f}} {
+		code, stdout, stderr := runMain(t, args...)
+		if code != exitProblems || stdout != "" || stderr != "gwwatchd: inspect: "+f+": not a gwwatchd archive (it has no format attribute)\n" {
+			t.Errorf("%v: exit %d, %q, %q; want 1 and the reason", args, code, stdout, stderr)
+		}
+	}
+}
+
+// TestPlotGivesTheRecordedReason: an archive whose series was too short
+// for the products: plot says why, as the archive records it.
+func TestPlotGivesTheRecordedReason(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	src := filepath.Join(dir, "K-K1_SHORT-1300000000-1.npy")
+	if err := synth.WriteNPY(src, synth.Coloured(512, 512, 50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:SHORT", src)
+	if code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
+	}
+	arch := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+	doc, err := archive.Read(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := doc.Dataset(archive.RawPath("K1:SHORT"))
+	asdWhy, _ := raw.Attr("asd_skipped").(string)
+	specWhy, _ := raw.Attr("spectrogram_skipped").(string)
+	if !strings.Contains(asdWhy, "shorter") || !strings.Contains(specWhy, "shorter") {
+		t.Fatalf("the archive records %q and %q for its products, want why they were skipped", asdWhy, specWhy)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no dataset has an ASD: K1:SHORT: " + asdWhy},
+		{[]string{"--spectrogram"}, "no dataset has a spectrogram: K1:SHORT: " + specWhy},
+		{[]string{"--dataset", "K1:SHORT"}, `dataset "K1:SHORT" has no ASD: ` + asdWhy},
+	} {
+		code, _, stderr := runMain(t, append(append([]string{"plot", "-o", filepath.Join(dir, "x.png")}, c.args...), arch)...)
+		if want := "gwwatchd: " + arch + ": " + c.want + "\n"; code != exitError || stderr != want {
+			t.Errorf("plot %v: exit %d, %q; want 2 and %q", c.args, code, stderr, want)
+		}
 	}
 }

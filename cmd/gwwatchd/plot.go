@@ -81,8 +81,20 @@ func (m *Main) plot(args []string) error {
 }
 
 // pickDataset returns the named raw dataset, which must have the product,
-// or the first raw dataset that has it.
+// or the first raw dataset that has it. Without one, the error gives the
+// reason each raw dataset records for the product's absence.
 func pickDataset(doc *archive.Doc, want, product string) (string, error) {
+	label, article := "ASD", "an"
+	if product == "spectrogram" {
+		label, article = "spectrogram", "a"
+	}
+	why := func(name string) string {
+		s, _ := doc.Dataset(archive.RawPath(name)).Attr(strings.TrimSuffix(product, "_values") + "_skipped").(string)
+		if s == "" {
+			s = "the archive records no reason (was it disabled in the configuration?)"
+		}
+		return s
+	}
 	var names []string
 	for _, d := range doc.Datasets {
 		if name, ok := strings.CutPrefix(d.Path, "/raw/"); ok {
@@ -97,17 +109,20 @@ func pickDataset(doc *archive.Doc, want, product string) (string, error) {
 			return name, nil
 		}
 		if want != "" {
-			why, _ := doc.Dataset(archive.RawPath(name)).Attr(strings.TrimSuffix(product, "_values") + "_skipped").(string)
-			if why == "" {
-				why = "it was not made"
-			}
-			return "", fmt.Errorf("dataset %q has no %s: %s", want, product, why)
+			return "", fmt.Errorf("dataset %q has no %s: %s", want, label, why(name))
 		}
 	}
 	if want != "" {
 		return "", fmt.Errorf("no raw dataset %q (the archive holds %s)", want, strings.Join(names, ", "))
 	}
-	return "", fmt.Errorf("no dataset has a %s", product)
+	if len(names) == 0 {
+		return "", fmt.Errorf("no raw dataset: not a gwwatchd archive?")
+	}
+	reasons := make([]string, len(names))
+	for i, name := range names {
+		reasons[i] = name + ": " + why(name)
+	}
+	return "", fmt.Errorf("no dataset has %s %s: %s", article, label, strings.Join(reasons, "; "))
 }
 
 // fileSafe makes a dataset name usable in a file name.
