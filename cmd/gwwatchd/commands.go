@@ -421,6 +421,9 @@ func (m *Main) config(args []string) error {
 		src = path
 	}
 	fmt.Fprintf(m.Stdout, "# %s: valid; effective configuration:\n%s", src, b)
+	for _, err := range cfg.WatchDirProblems() {
+		fmt.Fprintf(m.Stderr, "gwwatchd: config check: warning: run would refuse to start: %v\n", err)
+	}
 	return nil
 }
 

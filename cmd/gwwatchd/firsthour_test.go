@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
@@ -134,5 +139,51 @@ func TestPlotGivesTheRecordedReason(t *testing.T) {
 		if want := "gwwatchd: " + arch + ": " + c.want + "\n"; code != exitError || stderr != want {
 			t.Errorf("plot %v: exit %d, %q; want 2 and %q", c.args, code, stderr, want)
 		}
+	}
+}
+
+// TestConfigCheckSpellsOutEveryDefault: config check prints every key,
+// defaults and watch metadata included, and warns of a watch directory
+// that run would refuse.
+func TestConfigCheckSpellsOutEveryDefault(t *testing.T) {
+	code, stdout, stderr := runMain(t, "config", "check", "testdata/config/first-hour.toml")
+	if code != exitOK {
+		t.Fatalf("config check: exit %d\n%s", code, stderr)
+	}
+	golden(t, "config/first-hour.stdout", stdout)
+	golden(t, "config/first-hour.stderr", stderr)
+}
+
+// TestConfigCheckRefusesAddressRunRefuses: an address without a port,
+// which run cannot listen on, is an error at load naming key and line.
+func TestConfigCheckRefusesAddressRunRefuses(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(p, []byte("[daemon]\nmetrics = \"9464\"\n"), 0o644)
+	code, stdout, stderr := runMain(t, "config", "check", p)
+	want := "gwwatchd: " + p + `:2: daemon.metrics: "9464" is not an address HOST:PORT such as "127.0.0.1:9464": missing port in address` + "\n"
+	if code != exitError || stdout != "" || stderr != want {
+		t.Errorf("config check: exit %d, %q, %q; want 2 and %q", code, stdout, stderr, want)
+	}
+}
+
+// TestRunRefusesMissingWatchDir: run does not create a watch directory
+// that is not there (a typo would archive nothing and say nothing) unless
+// its watch sets create = true.
+func TestRunRefusesMissingWatchDir(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	typo := filepath.Join(dir, "incomnig")
+	text, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(text, []byte("[[watch]]\ndir = "+strconv.Quote(typo)+"\n")...), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := NewMain(&stdout, &stderr).Run(ctx, []string{"run", "--config", cfg})
+	want := fmt.Sprintf("gwwatchd: %s:8: watch[0].dir: %q does not exist: create it, or set create = true in this [[watch]] to have run create it\n", cfg, typo)
+	if code != exitError || stderr.String() != want {
+		t.Errorf("run: exit %d, %q; want 2 and %q", code, stderr.String(), want)
+	}
+	if _, err := os.Stat(typo); !os.IsNotExist(err) {
+		t.Errorf("run created the missing watch directory: %v", err)
 	}
 }

@@ -51,10 +51,11 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer logger.Sync()
-	for _, w := range cfg.Watch {
-		if err := os.MkdirAll(w.Dir, 0o750); err != nil {
-			return err
-		}
+	// A missing watch directory is a mistyped one, unless its watch has
+	// run create it: watching an empty new directory would archive
+	// nothing and say nothing.
+	if err := cfg.MakeWatchDirs(); err != nil {
+		return err
 	}
 	// One daemon per state directory and archive root: a second would
 	// remove the first one's temp archives and archive every file twice.
