@@ -117,8 +117,9 @@ func (m *Main) auditVerify(args []string) error {
 		}
 		problems += len(issues)
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d records in %d segments, %d checkpoints in the log, %d in %s, root %s\n",
-		cfg.Audit.Path, r.Records, len(r.Segments), r.LogCheckpoints, r.Checkpoints, filepath.Join(cfg.Daemon.StateDir, "checkpoints"), r.Root)
+	fmt.Fprintf(m.Stdout, "%s: %s in %s, %s in the log, %d in %s, root %s\n",
+		cfg.Audit.Path, nOf(int(r.Records), "record", "records"), nOf(len(r.Segments), "segment", "segments"),
+		nOf(r.LogCheckpoints, "checkpoint", "checkpoints"), r.Checkpoints, filepath.Join(cfg.Daemon.StateDir, "checkpoints"), r.Root)
 	for _, w := range r.Warnings {
 		fmt.Fprintf(m.Stdout, "WARNING: %s\n", oneLine(w.String()))
 	}
@@ -133,7 +134,7 @@ func (m *Main) auditVerify(args []string) error {
 		fmt.Fprintf(m.Stdout, "UNCHECKED: %s%s\n", oneLine(u), hint)
 	}
 	if problems > 0 {
-		fmt.Fprintf(m.Stdout, "FAILED: %d problems; the first at %s\n", problems, first)
+		fmt.Fprintf(m.Stdout, "FAILED: %s; the first at %s\n", nOf(problems, "problem", "problems"), first)
 		return &exitCodeError{exitProblems}
 	}
 	if n, w := len(r.Unchecked), len(r.Warnings); n+w > 0 {
@@ -143,6 +144,9 @@ func (m *Main) auditVerify(args []string) error {
 	fmt.Fprintln(m.Stdout, "OK")
 	return nil
 }
+
+// nOf is "1 record", "2 records".
+func nOf(n int, one, many string) string { return fmt.Sprintf("%d %s", n, plural(n, one, many)) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

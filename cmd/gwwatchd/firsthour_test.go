@@ -187,3 +187,20 @@ func TestRunRefusesMissingWatchDir(t *testing.T) {
 		t.Errorf("run created the missing watch directory: %v", err)
 	}
 }
+
+// TestAuditVerifyCountsInTheSingular: one segment is "1 segment", one
+// problem "1 problem".
+func TestAuditVerifyCountsInTheSingular(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	ingestN(t, dir, cfg, 0)
+	code, stdout, _ := runMain(t, "audit", "verify", "--config", cfg)
+	if want := ": 5 records in 1 segment, 2 checkpoints in the log, 2 in "; code != exitOK || !strings.Contains(stdout, want) {
+		t.Errorf("audit verify: exit %d, want …%s…\n%s", code, want, stdout)
+	}
+	os.WriteFile(filepath.Join(dir, "archive", "stray.h5"), []byte("x"), 0o644)
+	code, stdout, _ = runMain(t, "audit", "verify", "--config", cfg, "--archives")
+	if want := "\nFAILED: 1 problem; the first at "; code != exitProblems || !strings.Contains(stdout, want) {
+		t.Errorf("audit verify --archives: exit %d, want …%s…\n%s", code, want, stdout)
+	}
+}
