@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,6 +117,9 @@ type Watch struct {
 	After         string   `toml:"after"`
 	DoneDir       string   `toml:"done_dir"`
 	QuarantineDir string   `toml:"quarantine_dir"`
+	// Create has run create Dir when it does not exist; without it a
+	// missing Dir is an error, so that a mistyped one is noticed.
+	Create bool `toml:"create"`
 
 	// Channels selects the channels archived from frame and HDF5 files
 	// (shell globs on channel names); empty selects every channel.
@@ -153,11 +159,12 @@ const DefaultLayout = "{obs}/{gps5}/{obs}-{desc}-{gps}-{dur}.h5"
 var DefaultPatterns = []string{"*.npy", "*.bin", "*.raw", "*.txt", "*.csv", "*.dat", "*.gwf", "*.h5", "*.hdf", "*.hdf5"}
 
 // Default returns the embedded default configuration: everything under
-// ./var, one watch on ./var/incoming with a quarantine directory.
+// ./var, one watch on ./var/incoming, which run creates, with a quarantine
+// directory.
 func Default() *Config {
 	c := &Config{}
 	c.applyDefaults(nil)
-	c.Watch = []Watch{{Dir: "./var/incoming", QuarantineDir: "./var/quarantine"}}
+	c.Watch = []Watch{{Dir: "./var/incoming", QuarantineDir: "./var/quarantine", Create: true}}
 	c.applyWatchDefaults()
 	return c
 }
@@ -348,6 +355,9 @@ func (c *Config) validate() error {
 	if c.Daemon.ShutdownTimeout.Duration <= 0 {
 		return bad("daemon.shutdown_timeout", "must be positive, got %s", c.Daemon.ShutdownTimeout)
 	}
+	if err := checkAddress(c.Daemon.Metrics); err != nil {
+		return bad("daemon.metrics", "%v", err)
+	}
 	if c.Daemon.Queue < 1 {
 		return bad("daemon.queue", "must be at least 1, got %d", c.Daemon.Queue)
 	}
@@ -462,6 +472,78 @@ func (c *Config) validate() error {
 		if w.DType != "" && !knownDType(w.DType) {
 			return bad(key("dtype"), "unknown dtype %q (want one of %s)", w.DType, strings.Join(dtypes, ", "))
 		}
+	}
+	return nil
+}
+
+// checkAddress reports whether addr is "" or a TCP address to listen on,
+// HOST:PORT with a port number (the host may be empty: every interface).
+func checkAddress(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		return fmt.Errorf("%q is not an address HOST:PORT such as \"127.0.0.1:9464\": %v", addr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: the port must be a number from 1 to 65535, got %q", addr, port)
+	}
+	return nil
+}
+
+// WatchDirProblems returns an error for every watch directory that is not
+// there and that run would not create (the watch does not set create),
+// and for every one that is not a directory.
+func (c *Config) WatchDirProblems() []error {
+	var lines *keyLines
+	if c.File != "" {
+		if b, err := os.ReadFile(c.File); err == nil {
+			lines = newKeyLines(b)
+		}
+	}
+	var errs []error
+	for i, w := range c.Watch {
+		key := fmt.Sprintf("watch[%d].dir", i)
+		bad := func(format string, args ...any) {
+			e := &ValidationError{File: c.File, Key: key, Msg: fmt.Sprintf(format, args...)}
+			if lines != nil {
+				e.Line = lines.lineOf(key)
+			}
+			errs = append(errs, e)
+		}
+		fi, err := os.Stat(w.Dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && !w.Create:
+			bad("%q does not exist: create it, or set create = true in this [[watch]] to have run create it", w.Dir)
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			bad("%v", err)
+		case !fi.IsDir():
+			bad("%q is not a directory", w.Dir)
+		}
+	}
+	return errs
+}
+
+// MakeWatchDirs creates the directory of every watch that sets create and
+// returns the first of WatchDirProblems: what run does before watching.
+func (c *Config) MakeWatchDirs() error {
+	for i, w := range c.Watch {
+		if !w.Create {
+			continue
+		}
+		if err := os.MkdirAll(w.Dir, 0o750); err != nil {
+			return fmt.Errorf("watch[%d].dir: create: %w", i, err)
+		}
+	}
+	if errs := c.WatchDirProblems(); len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
 }

@@ -2,8 +2,12 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,6 +68,10 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"quarantine in a watch", "[[watch]]\ndir = \"in\"\nquarantine_dir = \"./in/\"\n", "watch[0].quarantine_dir", 3},
 		{"done dir of one watch is another", "[[watch]]\ndir = \"a\"\nafter = \"move\"\ndone_dir = \"b\"\n[[watch]]\ndir = \"b\"\n", "watch[0].done_dir", 4},
 		{"duplicate dir", "[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"./a\"\n", "watch[1].dir", 4},
+		{"metrics without a port", "[daemon]\nmetrics = \"9464\"\n", "daemon.metrics", 2},
+		{"metrics port out of range", "[daemon]\nmetrics = \"127.0.0.1:94640\"\n", "daemon.metrics", 2},
+		{"metrics port by name", "[daemon]\n\nmetrics = \"localhost:http\"\n", "daemon.metrics", 3},
+		{"metrics port zero", "[daemon]\nmetrics = \":0\"\n", "daemon.metrics", 2},
 		{"bad duration", "[daemon]\nrescan = \"soon\"\n", "", 2},
 		{"wrong type", "[daemon]\nworkers = \"two\"\n", "", 2},
 		{"syntax", "[daemon\nworkers = 1\n", "", -1},
@@ -140,5 +148,106 @@ func TestRenderLayout(t *testing.T) {
 				t.Errorf("%q has a %q element", got, part)
 			}
 		}
+	}
+}
+
+// TestMetricsAddresses: what run can listen on is accepted at load.
+func TestMetricsAddresses(t *testing.T) {
+	for _, addr := range []string{"", "127.0.0.1:9464", ":9464", "[::1]:9464", "localhost:65535"} {
+		if _, err := Parse([]byte("[daemon]\nmetrics = " + strconv.Quote(addr) + "\n")); err != nil {
+			t.Errorf("metrics = %q: %v", addr, err)
+		}
+	}
+	_, err := Parse([]byte("[daemon]\nmetrics = \"9464\"\n"))
+	if want := `line 2: daemon.metrics: "9464" is not an address HOST:PORT such as "127.0.0.1:9464": missing port in address`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestEffectiveSpellsOutEveryKey: the effective configuration names every
+// key of the schema, as a value or, for metadata with no default, as a
+// comment saying where it comes from; and it reads back as the same.
+func TestEffectiveSpellsOutEveryKey(t *testing.T) {
+	c, err := Parse([]byte("[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"b\"\nsample_rate = 4096.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Effective()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name := strings.Split(f.Tag.Get("toml"), ",")[0]
+			if name == "" || name == "-" {
+				continue
+			}
+			ft := f.Type
+			if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(Duration{}) {
+				walk(prefix+name+".", ft)
+				continue
+			}
+			if !regexp.MustCompile(`(?m)^\s*(# )?` + name + `( =|: )`).MatchString(text) {
+				t.Errorf("the effective configuration lacks %s%s:\n%s", prefix, name, text)
+			}
+		}
+	}
+	walk("", reflect.TypeOf(Config{}))
+	for _, want := range []string{"memory_limit = \"50%\"", "key = \"var/state/audit.key\"", "channels = []", "create = false",
+		"sample_rate = 4096.0", "# sample_rate: not set", "# t0: not set"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the effective configuration lacks %q:\n%s", want, text)
+		}
+	}
+	again, err := Parse(b)
+	if err != nil {
+		t.Fatalf("the effective configuration does not parse: %v\n%s", err, b)
+	}
+	if b2, _ := again.Effective(); string(b2) != text {
+		t.Errorf("the effective configuration read back is another:\n%s\nwant\n%s", b2, text)
+	}
+}
+
+// TestWatchDirMustExist: a missing watch directory is a problem naming the
+// key, its line and the path, unless the watch sets create = true, in
+// which case MakeWatchDirs makes it.
+func TestWatchDirMustExist(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.toml")
+	typo, made, file := filepath.Join(dir, "incomnig"), filepath.Join(dir, "new", "in"), filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	text := fmt.Sprintf("[[watch]]\ndir = %q\n\n[[watch]]\ndir = %q\ncreate = true\n[[watch]]\ndir = %q\n", typo, made, file)
+	os.WriteFile(p, []byte(text), 0o644)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := c.WatchDirProblems()
+	want := []string{
+		fmt.Sprintf("%s:2: watch[0].dir: %q does not exist: create it, or set create = true in this [[watch]] to have run create it", p, typo),
+		fmt.Sprintf("%s:8: watch[2].dir: %q is not a directory", p, file),
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("got %v, want %d problems", errs, len(want))
+	}
+	for i := range want {
+		if errs[i].Error() != want[i] {
+			t.Errorf("got %q, want %q", errs[i], want[i])
+		}
+	}
+	if err := c.MakeWatchDirs(); err == nil || err.Error() != want[0] {
+		t.Errorf("MakeWatchDirs: got %v, want %s", err, want[0])
+	}
+	if fi, err := os.Stat(made); err != nil || !fi.IsDir() {
+		t.Errorf("the watch with create = true has no directory: %v", err)
+	}
+	if _, err := os.Stat(typo); !os.IsNotExist(err) {
+		t.Errorf("the mistyped directory was created: %v", err)
 	}
 }

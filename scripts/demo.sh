@@ -37,7 +37,9 @@ until grep -q '"msg":"ready"' var/demo/daemon.log; do
   kill -0 $pid 2>/dev/null || { cat var/demo/daemon.log; exit 1; }
   sleep 0.2
 done
-gps=$(( 1300000064 + 64 * $(ls var/archive/K/13000 | wc -l) ))
+# The dropped files follow on from the archived ones, without a gap: 64 s
+# each from 1300000000 (the one ingested first), as many as are archived.
+gps=$(( 1300000000 + 64 * $(ls var/archive/K/13000/*.h5 | wc -l) ))
 dropped=$(go run ./scripts/synth -dir var/incoming -n 3 -duration 64 -fs 4096 -gps "$gps")
 echo "dropped:"
 echo "$dropped" | sed 's/^/  /'

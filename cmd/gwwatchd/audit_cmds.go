@@ -18,9 +18,30 @@ import (
 	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
+var auditHelp = help{
+	Synopsis: `audit verify [--config F] [--archives] [--pubkey K] [--since CHECKPOINT]
+audit checkpoint [--config F] > CHECKPOINT
+audit prove [--config F] ARCHIVE > PROOF
+audit check-proof --pubkey K PROOF
+audit pubkey [--config F]`,
+	Text: `Checks the audit log and what it proves: verify checks the log, its
+signed checkpoints and the archives; checkpoint signs one now; prove and
+check-proof make and check the proof that an archive is in the signed log;
+pubkey prints the key the checkpoints verify with. Run
+"gwwatchd audit SUBCOMMAND --help" for the flags of each.`,
+	Example: `gwwatchd audit verify --archives --pubkey /etc/gwwatchd/audit.pub`,
+}
+
 func (m *Main) audit(args []string) error {
+	usage := func(msg string) error {
+		return &usageError{msg: msg, command: "audit", synopsis: auditHelp.Synopsis}
+	}
 	if len(args) == 0 {
-		return &usageError{"audit: give verify, checkpoint, prove, check-proof or pubkey"}
+		return usage("audit: give verify, checkpoint, prove, check-proof or pubkey")
+	}
+	if isHelp(args[0]) {
+		auditHelp.write(m.Stdout, nil)
+		return errHelp
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "verify":
@@ -34,41 +55,31 @@ func (m *Main) audit(args []string) error {
 	case "pubkey":
 		return m.auditPubkey(rest)
 	default:
-		return &usageError{fmt.Sprintf("audit: unknown subcommand %q", cmd)}
+		return usage(fmt.Sprintf("audit: unknown subcommand %q", cmd))
 	}
 }
 
-const auditVerifyHelp = `Usage: gwwatchd audit verify [--config F] [--archives] [--pubkey K] [--since FILE]
-
-Checks the whole audit log, its checkpoints and, with --archives, the
+var auditVerifyHelp = help{
+	Synopsis: "audit verify [--config F] [--archives] [--pubkey K] [--since FILE]",
+	Text: `Checks the whole audit log, its checkpoints and, with --archives, the
 archives it names; says what it could not check without a trusted key
-(--pubkey) and a checkpoint kept off the host (--since).
-
-Flags:
-`
-
-const auditVerifyExample = `
-Example:
-  gwwatchd audit verify --pubkey /etc/gwwatchd/audit.pub --since /srv/anchor/gwwatchd.checkpoint
-`
+(--pubkey) and a checkpoint kept off the host (--since). Exits 1 when
+there is any problem.`,
+	Example: `gwwatchd audit verify --pubkey /etc/gwwatchd/audit.pub --since /srv/anchor/gwwatchd.checkpoint`,
+}
 
 func (m *Main) auditVerify(args []string) error {
-	fs := newFlagSet("audit verify", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file")
+	fs := m.newFlagSet("audit verify", auditVerifyHelp)
+	cfgPath := fs.String("config", "", "configuration `file`")
 	archives := fs.Bool("archives", false, "also check every archive against the log, and the log against archive.root")
-	pubkey := fs.String("pubkey", "", "verifier key (or a file holding it) the checkpoints must be signed with; default: derived from the configured key")
-	since := fs.String("since", "", "a signed checkpoint kept off the host (as gwwatchd audit checkpoint prints it): the log must still hold its tree")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), auditVerifyHelp)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), auditVerifyExample)
-	}
-	rest, err := parse(fs, args)
+	pubkey := fs.String("pubkey", "", "verifier `key` (or a file holding it) the checkpoints must be signed with; default: derived from the configured key")
+	since := fs.String("since", "", "a signed `checkpoint` kept off the host (as gwwatchd audit checkpoint prints it): the log must still hold its tree")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return &usageError{"audit verify takes no arguments"}
+		return fs.usageError("audit verify takes no arguments")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -106,8 +117,9 @@ func (m *Main) auditVerify(args []string) error {
 		}
 		problems += len(issues)
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d records in %d segments, %d checkpoints in the log, %d in %s, root %s\n",
-		cfg.Audit.Path, r.Records, len(r.Segments), r.LogCheckpoints, r.Checkpoints, filepath.Join(cfg.Daemon.StateDir, "checkpoints"), r.Root)
+	fmt.Fprintf(m.Stdout, "%s: %s in %s, %s in the log, %d in %s, root %s\n",
+		cfg.Audit.Path, nOf(int(r.Records), "record", "records"), nOf(len(r.Segments), "segment", "segments"),
+		nOf(r.LogCheckpoints, "checkpoint", "checkpoints"), r.Checkpoints, filepath.Join(cfg.Daemon.StateDir, "checkpoints"), r.Root)
 	for _, w := range r.Warnings {
 		fmt.Fprintf(m.Stdout, "WARNING: %s\n", oneLine(w.String()))
 	}
@@ -122,7 +134,7 @@ func (m *Main) auditVerify(args []string) error {
 		fmt.Fprintf(m.Stdout, "UNCHECKED: %s%s\n", oneLine(u), hint)
 	}
 	if problems > 0 {
-		fmt.Fprintf(m.Stdout, "FAILED: %d problems; the first at %s\n", problems, first)
+		fmt.Fprintf(m.Stdout, "FAILED: %s; the first at %s\n", nOf(problems, "problem", "problems"), first)
 		return &exitCodeError{exitProblems}
 	}
 	if n, w := len(r.Unchecked), len(r.Warnings); n+w > 0 {
@@ -133,6 +145,9 @@ func (m *Main) auditVerify(args []string) error {
 	return nil
 }
 
+// nOf is "1 record", "2 records".
+func nOf(n int, one, many string) string { return fmt.Sprintf("%d %s", n, plural(n, one, many)) }
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -140,34 +155,23 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-const auditCheckpointHelp = `Usage: gwwatchd audit checkpoint [--config F]
-
-Signs a checkpoint of the audit log now, recorded in the log, and prints its
-signed note; keep it off the host and give it to "gwwatchd audit verify
---since" later to catch a log cut back or rewritten.
-
-Flags:
-`
-
-const auditCheckpointExample = `
-Example (a cron job keeping the latest checkpoint on another host):
-  gwwatchd audit checkpoint --config /etc/gwwatchd/config.toml | ssh anchor 'cat > gwwatchd.checkpoint'
-`
+var auditCheckpointHelp = help{
+	Synopsis: "audit checkpoint [--config F]",
+	Text: `Signs a checkpoint of the audit log now, recorded in the log, and prints its
+signed note; keep it off the host (a cron job, say) and give it to
+"gwwatchd audit verify --since" later to catch a log cut back or rewritten.`,
+	Example: `gwwatchd audit checkpoint --config /etc/gwwatchd/config.toml | ssh anchor 'cat > gwwatchd.checkpoint'`,
+}
 
 func (m *Main) auditCheckpoint(args []string) error {
-	fs := newFlagSet("audit checkpoint", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), auditCheckpointHelp)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), auditCheckpointExample)
-	}
-	rest, err := parse(fs, args)
+	fs := m.newFlagSet("audit checkpoint", auditCheckpointHelp)
+	cfgPath := fs.String("config", "", "configuration `file`")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return &usageError{"audit checkpoint takes no arguments"}
+		return fs.usageError("audit checkpoint takes no arguments")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -306,15 +310,23 @@ func readPubkey(k string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
+var auditProveHelp = help{
+	Synopsis: "audit prove [--config F] ARCHIVE > PROOF",
+	Text: `Prints an inclusion proof of the archive's "archived" record against the
+latest signed checkpoint, which "gwwatchd audit check-proof" checks anywhere
+with only the public key.`,
+	Example: `gwwatchd audit prove var/archive/K/13000/K-K1_DARM-1300000000-64.h5 > K-K1_DARM-1300000000-64.proof`,
+}
+
 func (m *Main) auditProve(args []string) error {
-	fs := newFlagSet("audit prove", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file")
-	rest, err := parse(fs, args)
+	fs := m.newFlagSet("audit prove", auditProveHelp)
+	cfgPath := fs.String("config", "", "configuration `file`")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return &usageError{"audit prove: give one archive"}
+		return fs.usageError("give one archive")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -340,15 +352,22 @@ func (m *Main) auditProve(args []string) error {
 	return err
 }
 
+var auditCheckProofHelp = help{
+	Synopsis: "audit check-proof --pubkey K PROOF",
+	Text: `Checks a proof that "gwwatchd audit prove" made, offline, with only the
+public key (K is the key or a file holding it). Exits 1 when it is invalid.`,
+	Example: `gwwatchd audit check-proof --pubkey audit.pub K-K1_DARM-1300000000-64.proof`,
+}
+
 func (m *Main) auditCheckProof(args []string) error {
-	fs := newFlagSet("audit check-proof", m.Stderr)
-	pubkey := fs.String("pubkey", "", "verifier key, or a file holding it (required)")
-	rest, err := parse(fs, args)
+	fs := m.newFlagSet("audit check-proof", auditCheckProofHelp)
+	pubkey := fs.String("pubkey", "", "verifier `key`, or a file holding it (required)")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 || *pubkey == "" {
-		return &usageError{"audit check-proof: give --pubkey KEY and one proof file"}
+		return fs.usageError("give --pubkey KEY and one proof file")
 	}
 	key, err := readPubkey(*pubkey)
 	if err != nil {
@@ -372,15 +391,23 @@ func (m *Main) auditCheckProof(args []string) error {
 	return nil
 }
 
+var auditPubkeyHelp = help{
+	Synopsis: "audit pubkey [--config F]",
+	Text: `Prints the public key that the audit log's checkpoints verify with, to
+publish and to give to "gwwatchd audit verify --pubkey" and
+"gwwatchd audit check-proof".`,
+	Example: `gwwatchd audit pubkey --config /etc/gwwatchd/config.toml > audit.pub`,
+}
+
 func (m *Main) auditPubkey(args []string) error {
-	fs := newFlagSet("audit pubkey", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file")
-	rest, err := parse(fs, args)
+	fs := m.newFlagSet("audit pubkey", auditPubkeyHelp)
+	cfgPath := fs.String("config", "", "configuration `file`")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return &usageError{"audit pubkey takes no arguments"}
+		return fs.usageError("audit pubkey takes no arguments")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

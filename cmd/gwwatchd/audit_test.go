@@ -149,17 +149,17 @@ func TestAuditVerifySaysWhatIsUnsigned(t *testing.T) {
 	}
 }
 
-// TestAuditCheckpointHelp: the new command explains itself.
+// TestAuditCheckpointHelp: the new command explains itself, on stdout.
 func TestAuditCheckpointHelp(t *testing.T) {
 	code, stdout, stderr := runMain(t, "audit", "checkpoint", "--help")
 	for _, want := range []string{"Usage: gwwatchd audit checkpoint [--config F]", "prints its\nsigned note", "-config", "Example", "| ssh"} {
-		if code != exitOK || !strings.Contains(stderr, want) {
-			t.Errorf("audit checkpoint --help: exit %d, %q%q, want 0 and …%s…", code, stdout, stderr, want)
+		if code != exitOK || stderr != "" || !strings.Contains(stdout, want) {
+			t.Errorf("audit checkpoint --help: exit %d, %q%q, want 0 and …%s… on stdout", code, stdout, stderr, want)
 		}
 	}
-	code, _, stderr = runMain(t, "audit", "verify", "--help")
-	if code != exitOK || !strings.Contains(stderr, "--since FILE") || !strings.Contains(stderr, "-since") {
-		t.Errorf("audit verify --help: exit %d, %q", code, stderr)
+	code, stdout, stderr = runMain(t, "audit", "verify", "--help")
+	if code != exitOK || stderr != "" || !strings.Contains(stdout, "--since FILE") || !strings.Contains(stdout, "-since") {
+		t.Errorf("audit verify --help: exit %d, %q%q", code, stdout, stderr)
 	}
 	cfg := tempConfig(t, t.TempDir())
 	if code, _, stderr = runMain(t, "audit", "checkpoint", "--config", cfg); code != exitError || !strings.Contains(stderr, "no audit log at") {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -27,25 +28,37 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
+var ingestHelp = help{
+	Synopsis: "ingest [--config F] [--out DIR] [--channels GLOBS] [metadata flags] FILE...",
+	Text: `Archives each FILE once, as the daemon would, and prints "FILE -> ARCHIVE"
+or "FILE: reason", one line per file in the order given. Metadata the
+flags give take precedence over a file's sidecar, the file itself, its name
+and the configuration's [[watch]] defaults. A sidecar (.json, .toml) named
+together with its data file goes with it.`,
+	Example: `gwwatchd ingest --config /etc/gwwatchd/config.toml K-K1_DARM-1300000000-64.npy
+gwwatchd ingest --channel K1:PEM-ACC --sample-rate 4096 --t0 1300000000 --dtype float32 acc.bin
+gwwatchd ingest --out /tmp/archive incoming/*`,
+}
+
 func (m *Main) ingest(ctx context.Context, args []string) error {
-	fs := newFlagSet("ingest", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
-	out := fs.String("out", "", "archive root (default: archive.root of the configuration)")
-	channel := stringFlag(fs, "channel", "channel name, e.g. K1:LSC-DARM_OUT_DQ")
-	dataset := stringFlag(fs, "dataset", "raw dataset name (default: the channel)")
-	t0 := floatFlag(fs, "t0", "GPS time of the first sample, seconds")
-	rate := floatFlag(fs, "sample-rate", "sample rate, Hz")
-	unit := stringFlag(fs, "unit", "unit of the samples, e.g. ct or strain")
-	dtype := stringFlag(fs, "dtype", "sample type of raw binary files, e.g. float64 or int16")
-	order := stringFlag(fs, "byte-order", `byte order of raw binary files: "little" or "big"`)
-	desc := stringFlag(fs, "description", "free text stored with the raw dataset")
-	channels := fs.String("channels", "", `channels of frame and HDF5 files to archive, comma-separated globs such as "K1:LSC-*,K1:PEM-*" (default: the watch's channels, else all)`)
-	files, err := parse(fs, args)
+	fs := m.newFlagSet("ingest", ingestHelp)
+	cfgPath := fs.String("config", "", "configuration `file` (default: the embedded default)")
+	out := fs.String("out", "", "archive root `directory` (default: archive.root of the configuration)")
+	channel := stringFlag(fs, "channel", "`channel` name, e.g. K1:LSC-DARM_OUT_DQ")
+	dataset := stringFlag(fs, "dataset", "raw `dataset` name (default: the channel)")
+	t0 := floatFlag(fs, "t0", "GPS time of the first sample, in `seconds`")
+	rate := floatFlag(fs, "sample-rate", "sample rate, in `Hz`")
+	unit := stringFlag(fs, "unit", "`unit` of the samples, e.g. ct or strain")
+	dtype := stringFlag(fs, "dtype", "sample `type` of raw binary files, e.g. float64 or int16")
+	order := stringFlag(fs, "byte-order", "byte `order` of raw binary files: little or big")
+	desc := stringFlag(fs, "description", "free `text` stored with the raw dataset")
+	channels := fs.String("channels", "", "channels of frame and HDF5 files to archive, comma-separated `globs` such as \"K1:LSC-*,K1:PEM-*\" (default: the watch's channels, else all)")
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return &usageError{"ingest: no files given"}
+		return fs.usageError("no files given")
 	}
 	var selection []string
 	if *channels != "" {
@@ -53,7 +66,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 			selection = append(selection, strings.TrimSpace(p))
 		}
 		if err := ingest.ValidChannelPatterns(selection); err != nil {
-			return &usageError{"ingest: --channels: " + err.Error()}
+			return fs.usageError("--channels: " + err.Error())
 		}
 	}
 	cfg, err := config.Load(*cfgPath)
@@ -65,7 +78,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer logger.Sync()
-	alog, err := openAudit(cfg, logger, "ingest")
+	alog, err := openAudit(cfg, quiet(logger), "ingest")
 	if err != nil {
 		return err
 	}
@@ -99,20 +112,29 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if f, ok := m.Stdout.(*os.File); ok {
 		tty = progress.IsTerminal(f)
 	}
+	// A sidecar named beside its data file goes with it; named alone, it
+	// is archived as data, and rejected as such.
+	sidecars := sidecarsOf(files)
 	var total int64
-	for _, f := range files {
+	for i, f := range files {
+		if _, ok := sidecars[i]; ok {
+			continue
+		}
 		if fi, err := os.Stat(f); err == nil {
 			total += fi.Size()
 		}
 	}
-	bar := progress.New(m.Stdout, len(files), total, tty)
+	bar := progress.New(m.Stdout, len(files)-len(sidecars), total, tty)
 	lines := make([]chan outcome, len(files))
 	for i := range lines {
 		lines[i] = make(chan outcome, 1)
+		if data, ok := sidecars[i]; ok {
+			lines[i] <- outcome{line: fmt.Sprintf("%s (sidecar of %s)", quoteName(files[i]), quoteName(data))}
+		}
 	}
 	jobs := make(chan int)
 	var g errgroup.Group
-	workers := min(cfg.Daemon.Workers, len(files))
+	workers := min(cfg.Daemon.Workers, len(files)-len(sidecars))
 	for range workers {
 		p := pipeline.New(cfg, runtime.NumCPU()/workers)
 		if *out != "" {
@@ -134,11 +156,16 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	go func() {
 		defer close(jobs)
 		for i := range files {
+			if _, ok := sidecars[i]; ok {
+				continue
+			}
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
 				for ; i < len(files); i++ {
-					lines[i] <- outcome{line: files[i] + ": " + ctx.Err().Error(), err: ctx.Err()}
+					if _, ok := sidecars[i]; !ok {
+						lines[i] <- outcome{line: files[i] + ": " + ctx.Err().Error(), err: ctx.Err()}
+					}
 				}
 				return
 			}
@@ -154,13 +181,40 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	g.Wait()
 	bar.Finish()
-	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files), "failed": failed}); err != nil {
+	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files) - len(sidecars), "failed": failed}); err != nil {
 		return err
 	}
 	if failed > 0 {
 		return &exitCodeError{exitProblems}
 	}
 	return nil
+}
+
+// sidecarsOf maps the index of each sidecar in files whose data file is
+// in files too to that data file: the one file of the same stem that is
+// not a sidecar, as the ingest of that file finds it.
+func sidecarsOf(files []string) map[int]string {
+	isSidecar := func(f string) bool { e := filepath.Ext(f); return e == ".json" || e == ".toml" }
+	stem := func(f string) string {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			abs = f
+		}
+		return strings.TrimSuffix(abs, filepath.Ext(abs))
+	}
+	data := map[string]string{} // stem -> data file
+	for _, f := range files {
+		if !isSidecar(f) {
+			data[stem(f)] = f
+		}
+	}
+	out := map[int]string{}
+	for i, f := range files {
+		if d, ok := data[stem(f)]; ok && isSidecar(f) {
+			out[i] = d
+		}
+	}
+	return out
 }
 
 // outcome is the line ingest prints for one file.
@@ -234,20 +288,36 @@ func oneLine(s string) string {
 	return q[1 : len(q)-1]
 }
 
+var inspectHelp = help{
+	Synopsis: "inspect [--config F] [--json] FILE.h5",
+	Text: `Prints an archive's tree with attribute counts, the source, provenance
+and parameters of every dataset, the parent links, and the archive's audit
+record (seq and hash) when the configured audit log names it.`,
+	Example: `gwwatchd inspect var/archive/K/13000/K-K1_DARM-1300000000-64.h5
+gwwatchd inspect --json var/archive/K/13000/K-K1_DARM-1300000000-64.h5 | jq .datasets`,
+}
+
 func (m *Main) inspect(args []string) error {
-	fs := newFlagSet("inspect", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file, for the audit log")
+	fs := m.newFlagSet("inspect", inspectHelp)
+	cfgPath := fs.String("config", "", "configuration `file`, for the audit log")
 	asJSON := fs.Bool("json", false, "print JSON")
-	files, err := parse(fs, args)
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return &usageError{"inspect: give one archive"}
+		return fs.usageError("give one archive")
 	}
 	s, err := archive.Summarize(files[0])
 	if err != nil {
 		return err
+	}
+	if f, ok := s.Attrs["format"].(string); !ok || f != archive.Format {
+		why := "it has no format attribute"
+		if ok {
+			why = fmt.Sprintf("its format is %q", f)
+		}
+		return &problemError{fmt.Errorf("inspect: %s: not a gwwatchd archive (%s)", files[0], why)}
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -264,14 +334,23 @@ func (m *Main) inspect(args []string) error {
 	return s.WriteText(m.Stdout)
 }
 
+var verifyHelp = help{
+	Synopsis: "verify FILE.h5...",
+	Text: `Checks each archive: every data_sha256, every product recomputed from its
+parent with its recorded parameters, the parent links, and the source's
+sha256 when the source is still there; one line per archive. Exits 1 when
+any archive does not verify, 2 when any cannot be read.`,
+	Example: `gwwatchd verify var/archive/K/13000/*.h5`,
+}
+
 func (m *Main) verify(args []string) error {
-	fs := newFlagSet("verify", m.Stderr)
-	files, err := parse(fs, args)
+	fs := m.newFlagSet("verify", verifyHelp)
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return &usageError{"verify: no archives given"}
+		return fs.usageError("no archives given")
 	}
 	proc := processor.New(runtime.NumCPU())
 	code := exitOK
@@ -293,17 +372,37 @@ func (m *Main) verify(args []string) error {
 	return nil
 }
 
+var configHelp = help{
+	Synopsis: "config check [FILE]",
+	Text: `Works with gwwatchd's configuration. Its one subcommand, check, validates
+a configuration file.`,
+	Example: `gwwatchd config check /etc/gwwatchd/config.toml`,
+}
+
+var configCheckHelp = help{
+	Synopsis: "config check [FILE]",
+	Text: `Validates a configuration file, or the embedded default without FILE, and
+prints the effective configuration with every key and default spelled
+out. A problem is reported with its key and line, and exits 2; a watch
+directory that does not exist and that run would not create is warned of.`,
+	Example: `gwwatchd config check /etc/gwwatchd/config.toml`,
+}
+
 func (m *Main) config(args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return &usageError{`config: the subcommand is "check"`}
+	if len(args) > 0 && isHelp(args[0]) {
+		configHelp.write(m.Stdout, nil)
+		return errHelp
 	}
-	fs := newFlagSet("config check", m.Stderr)
-	files, err := parse(fs, args[1:])
+	if len(args) == 0 || args[0] != "check" {
+		return &usageError{msg: `config: the subcommand is "check"`, command: "config", synopsis: configHelp.Synopsis}
+	}
+	fs := m.newFlagSet("config check", configCheckHelp)
+	files, err := fs.parse(args[1:])
 	if err != nil {
 		return err
 	}
 	if len(files) > 1 {
-		return &usageError{"config check: give at most one file"}
+		return fs.usageError("give at most one file")
 	}
 	path := ""
 	if len(files) == 1 {
@@ -322,12 +421,27 @@ func (m *Main) config(args []string) error {
 		src = path
 	}
 	fmt.Fprintf(m.Stdout, "# %s: valid; effective configuration:\n%s", src, b)
+	for _, err := range cfg.WatchDirProblems() {
+		fmt.Fprintf(m.Stderr, "gwwatchd: config check: warning: run would refuse to start: %v\n", err)
+	}
 	return nil
 }
 
+var versionHelp = help{
+	Synopsis: "version",
+	Text: `Prints gwwatchd's version and VCS revision, and the versions of Go,
+libhdf5 and gonum it was built with.`,
+	Example: `gwwatchd version`,
+}
+
 func (m *Main) version(args []string) error {
-	if len(args) > 0 {
-		return &usageError{"version takes no arguments"}
+	fs := m.newFlagSet("version", versionHelp)
+	rest, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fs.usageError("version takes no arguments")
 	}
 	in := buildinfo.Get()
 	fmt.Fprintf(m.Stdout, "gwwatchd %s\nrevision %s\ngo       %s\nlibhdf5  %s\ngonum    %s\n",

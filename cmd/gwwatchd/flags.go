@@ -6,27 +6,87 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
+// errHelp is returned once a command's help has been printed, as asked.
 var errHelp = errors.New("help shown")
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+// help is what "gwwatchd COMMAND --help" prints: the synopsis, what the
+// command does, its flags, and an example.
+type help struct {
+	Synopsis string // after "Usage: ", one or more lines
+	Text     string // what the command does, in a sentence or a few
+	Example  string // one or more command lines, without indentation
+}
+
+// write prints the help of a command with the flags of fs (none if nil).
+func (h help) write(w io.Writer, fs *flag.FlagSet) {
+	h.writeSynopsis(w)
+	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(h.Text))
+	hasFlags := false
+	if fs != nil {
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	}
+	if hasFlags {
+		fmt.Fprint(w, "\nFlags:\n")
+		out := fs.Output()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+	}
+	fmt.Fprint(w, "\nExample:\n")
+	for _, l := range strings.Split(strings.TrimSpace(h.Example), "\n") {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
+
+// writeSynopsis prints the "Usage:" lines.
+func (h help) writeSynopsis(w io.Writer) {
+	lines := strings.Split(h.Synopsis, "\n")
+	fmt.Fprintf(w, "Usage: gwwatchd %s\n", lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(w, "       gwwatchd %s\n", l)
+	}
+}
+
+// isHelp reports whether an argument asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// commandFlags is the flag set of one command, with its help.
+type commandFlags struct {
+	*flag.FlagSet
+	help   help
+	stdout io.Writer
+}
+
+// newFlagSet returns the flag set of a command. Its own messages are
+// discarded: parse returns them as usage errors, and prints the help on
+// stdout when asked with -h or --help.
+func (m *Main) newFlagSet(name string, h help) *commandFlags {
 	fs := flag.NewFlagSet("gwwatchd "+name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	return fs
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &commandFlags{FlagSet: fs, help: h, stdout: m.Stdout}
 }
 
 // parse parses flags that may stand before, between or after the
 // positional arguments, and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+func (fs *commandFlags) parse(args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.help.write(fs.stdout, fs.FlagSet)
 				return nil, errHelp
 			}
-			return nil, &usageError{err.Error()}
+			return nil, fs.usageError(err.Error())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -40,13 +100,22 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func stringFlag(fs *flag.FlagSet, name, help string) **string {
+// usageError is a mistake in this command's line, shown with its synopsis.
+func (fs *commandFlags) usageError(msg string) error {
+	name := strings.TrimPrefix(fs.Name(), "gwwatchd ")
+	if !strings.HasPrefix(msg, name+":") && !strings.HasPrefix(msg, name+" ") {
+		msg = name + ": " + msg
+	}
+	return &usageError{msg: msg, command: name, synopsis: fs.help.Synopsis}
+}
+
+func stringFlag(fs *commandFlags, name, help string) **string {
 	var p *string
 	fs.Func(name, help, func(s string) error { p = &s; return nil })
 	return &p
 }
 
-func floatFlag(fs *flag.FlagSet, name, help string) **float64 {
+func floatFlag(fs *commandFlags, name, help string) **float64 {
 	var p *float64
 	fs.Func(name, help, func(s string) error {
 		v, err := strconv.ParseFloat(s, 64)

@@ -41,3 +41,25 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// quiet returns logger with its info entries demoted to debug: for the
+// audit log of a one-shot command, whose checkpoint on closing is routine
+// and whose outcome the command prints itself. Warnings and errors stay.
+func quiet(logger *zap.Logger) *zap.Logger {
+	return logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return demoted{c} }))
+}
+
+// demoted is a core that writes info entries at debug level.
+type demoted struct{ zapcore.Core }
+
+func (d demoted) With(fields []zapcore.Field) zapcore.Core { return demoted{d.Core.With(fields)} }
+
+func (d demoted) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if e.Level == zapcore.InfoLevel {
+		e.Level = zapcore.DebugLevel
+	}
+	if d.Enabled(e.Level) {
+		return ce.AddCore(e, d)
+	}
+	return ce
+}

@@ -44,10 +44,22 @@ type Main struct {
 // NewMain returns a Main writing to the given streams.
 func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
 
-// usageError is a mistake in the command line; Run prints it with a hint.
-type usageError struct{ msg string }
+// usageError is a mistake in the command line; Run prints it with the
+// command's synopsis, or the list of commands.
+type usageError struct {
+	msg      string
+	command  string // "audit verify"; "" for no command in particular
+	synopsis string // the command's, as its help gives it
+}
 
 func (e *usageError) Error() string { return e.msg }
+
+// problemError is a problem with what a command was given to work on
+// rather than with its command line: Run prints it and exits 1.
+type problemError struct{ err error }
+
+func (e *problemError) Error() string { return e.err.Error() }
+func (e *problemError) Unwrap() error { return e.err }
 
 // exitCodeError carries a command's exit code without a further message.
 type exitCodeError struct{ code int }
@@ -71,7 +83,8 @@ Usage:
   gwwatchd config check [FILE]
   gwwatchd version
 
-Run "gwwatchd COMMAND -h" for a command's flags.
+Run "gwwatchd COMMAND --help" for what a command does, its flags and an
+example.
 `
 
 // Run runs one command and returns the process exit code.
@@ -101,23 +114,35 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	case "version":
 		err = m.version(rest)
 	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && !isHelp(rest[0]) {
+			return m.Run(ctx, append(rest, "--help"))
+		}
 		fmt.Fprint(m.Stdout, usage)
 		return exitOK
 	default:
-		err = &usageError{fmt.Sprintf("unknown command %q", cmd)}
+		err = &usageError{msg: fmt.Sprintf("unknown command %q", cmd)}
 	}
 	var ue *usageError
 	var ce *exitCodeError
+	var pe *problemError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.As(err, &ue) && ue.synopsis != "":
+		fmt.Fprintf(m.Stderr, "gwwatchd: %v\n\n", err)
+		help{Synopsis: ue.synopsis}.writeSynopsis(m.Stderr)
+		fmt.Fprintf(m.Stderr, "Run \"gwwatchd %s --help\" for its flags and an example.\n", ue.command)
+		return exitError
 	case errors.As(err, &ue):
 		fmt.Fprintf(m.Stderr, "gwwatchd: %v\n\n%s", err, usage)
 		return exitError
 	case errors.Is(err, errHelp):
 		return exitOK
+	case errors.As(err, &pe):
+		fmt.Fprintf(m.Stderr, "gwwatchd: %v\n", err)
+		return exitProblems
 	default:
 		fmt.Fprintf(m.Stderr, "gwwatchd: %v\n", err)
 		return exitError

@@ -14,19 +14,28 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
+var plotHelp = help{
+	Synopsis: "plot [-o FILE.png] [--dataset D] [--spectrogram] [-width W] [-height H] FILE.h5",
+	Text: `Draws a raw dataset's stored ASD on log-log axes with the ASD recomputed
+from the raw samples dashed over it, and prints their largest relative
+difference; with --spectrogram, draws its spectrogram. Prints the PNG's path.`,
+	Example: `gwwatchd plot -o asd.png var/archive/K/13000/K-K1_DARM-1300000000-64.h5
+gwwatchd plot --spectrogram --dataset K1:LSC-DARM_OUT_DQ var/archive/K/13000/K-K1_DARM-1300000000-64.h5`,
+}
+
 func (m *Main) plot(args []string) error {
-	fs := newFlagSet("plot", m.Stderr)
-	out := fs.String("o", "", "PNG file to write (default: ARCHIVE-DATASET-asd.png or -spectrogram.png in the current directory)")
-	dataset := fs.String("dataset", "", "raw dataset to draw (default: the first that has the product)")
+	fs := m.newFlagSet("plot", plotHelp)
+	out := fs.String("o", "", "PNG `file` to write (default: ARCHIVE-DATASET-asd.png or -spectrogram.png in the current directory)")
+	dataset := fs.String("dataset", "", "raw `dataset` to draw (default: the first that has the product)")
 	spec := fs.Bool("spectrogram", false, "draw the spectrogram instead of the ASD")
-	width := fs.Int("width", plot.DefaultWidth, "image width in pixels")
-	height := fs.Int("height", plot.DefaultHeight, "image height in pixels")
-	files, err := parse(fs, args)
+	width := fs.Int("width", plot.DefaultWidth, "image width in `pixels`")
+	height := fs.Int("height", plot.DefaultHeight, "image height in `pixels`")
+	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return &usageError{"plot: give one archive"}
+		return fs.usageError("give one archive")
 	}
 	doc, err := archive.Read(files[0])
 	if err != nil {
@@ -72,8 +81,20 @@ func (m *Main) plot(args []string) error {
 }
 
 // pickDataset returns the named raw dataset, which must have the product,
-// or the first raw dataset that has it.
+// or the first raw dataset that has it. Without one, the error gives the
+// reason each raw dataset records for the product's absence.
 func pickDataset(doc *archive.Doc, want, product string) (string, error) {
+	label, article := "ASD", "an"
+	if product == "spectrogram" {
+		label, article = "spectrogram", "a"
+	}
+	why := func(name string) string {
+		s, _ := doc.Dataset(archive.RawPath(name)).Attr(strings.TrimSuffix(product, "_values") + "_skipped").(string)
+		if s == "" {
+			s = "the archive records no reason (was it disabled in the configuration?)"
+		}
+		return s
+	}
 	var names []string
 	for _, d := range doc.Datasets {
 		if name, ok := strings.CutPrefix(d.Path, "/raw/"); ok {
@@ -88,17 +109,20 @@ func pickDataset(doc *archive.Doc, want, product string) (string, error) {
 			return name, nil
 		}
 		if want != "" {
-			why, _ := doc.Dataset(archive.RawPath(name)).Attr(strings.TrimSuffix(product, "_values") + "_skipped").(string)
-			if why == "" {
-				why = "it was not made"
-			}
-			return "", fmt.Errorf("dataset %q has no %s: %s", want, product, why)
+			return "", fmt.Errorf("dataset %q has no %s: %s", want, label, why(name))
 		}
 	}
 	if want != "" {
 		return "", fmt.Errorf("no raw dataset %q (the archive holds %s)", want, strings.Join(names, ", "))
 	}
-	return "", fmt.Errorf("no dataset has a %s", product)
+	if len(names) == 0 {
+		return "", fmt.Errorf("no raw dataset: not a gwwatchd archive?")
+	}
+	reasons := make([]string, len(names))
+	for i, name := range names {
+		reasons[i] = name + ": " + why(name)
+	}
+	return "", fmt.Errorf("no dataset has %s %s: %s", article, label, strings.Join(reasons, "; "))
 }
 
 // fileSafe makes a dataset name usable in a file name.

@@ -24,15 +24,23 @@ import (
 // run is the daemon: it archives every file dropped into the watched
 // directories until SIGTERM or SIGINT, and reloads its configuration on
 // SIGHUP. A second SIGTERM or SIGINT aborts at once.
+var runHelp = help{
+	Synopsis: "run [--config F]",
+	Text: `Runs the daemon: archives every file dropped into the [[watch]]
+directories until SIGTERM or SIGINT, and reloads the configuration on
+SIGHUP. A watch directory must exist unless its watch sets create = true.`,
+	Example: `gwwatchd run --config /etc/gwwatchd/config.toml`,
+}
+
 func (m *Main) run(ctx context.Context, args []string) error {
-	fs := newFlagSet("run", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
-	rest, err := parse(fs, args)
+	fs := m.newFlagSet("run", runHelp)
+	cfgPath := fs.String("config", "", "configuration `file` (default: the embedded default)")
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return &usageError{"run takes no arguments"}
+		return fs.usageError("run takes no arguments")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -43,10 +51,11 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer logger.Sync()
-	for _, w := range cfg.Watch {
-		if err := os.MkdirAll(w.Dir, 0o750); err != nil {
-			return err
-		}
+	// A missing watch directory is a mistyped one, unless its watch has
+	// run create it: watching an empty new directory would archive
+	// nothing and say nothing.
+	if err := cfg.MakeWatchDirs(); err != nil {
+		return err
 	}
 	// One daemon per state directory and archive root: a second would
 	// remove the first one's temp archives and archive every file twice.

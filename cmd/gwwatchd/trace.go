@@ -32,16 +32,27 @@ type event struct {
 	Fields map[string]any `json:"fields"`
 }
 
+var traceHelp = help{
+	Synopsis: "trace [--config F] [--json] ARCHIVE|SOURCE|SHA256-PREFIX",
+	Text: `Prints the lineage of an archive from the audit log: its source, when, on
+which host and by which version it was archived, its datasets, products
+and parameters, and every later event about it. The target is an archive
+path, a source path, or a sha256 prefix of a source or an archive. Exits 1
+when nothing matches.`,
+	Example: `gwwatchd trace var/archive/K/13000/K-K1_DARM-1300000000-64.h5
+gwwatchd trace --json 3fa9c2e1`,
+}
+
 func (m *Main) trace(args []string) error {
-	fs := newFlagSet("trace", m.Stderr)
-	cfgPath := fs.String("config", "", "configuration file")
+	fs := m.newFlagSet("trace", traceHelp)
+	cfgPath := fs.String("config", "", "configuration `file`")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parse(fs, args)
+	rest, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return &usageError{"trace: give one archive path, source path or sha256 prefix"}
+		return fs.usageError("give one archive path, source path or sha256 prefix")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -64,7 +75,7 @@ func (m *Main) trace(args []string) error {
 			found = ix.BySourcePath(abs)
 		}
 	} else if found, err = ix.ByHashPrefix(target); err != nil {
-		return &usageError{fmt.Sprintf("trace: %q is neither an existing file nor a sha256 prefix", target)}
+		return &problemError{fmt.Errorf("trace: %q is neither an existing file nor a sha256 prefix", target)}
 	}
 	if len(found) == 0 {
 		fmt.Fprintf(m.Stderr, "gwwatchd: trace: nothing in %s matches %s\n", cfg.Audit.Path, target)
