@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -84,4 +85,37 @@ func TestLinkInArchiveRootIsNotFollowed(t *testing.T) {
 	if len(l.Links) != 2 {
 		t.Errorf("ScanRoot links: got %v, want the 2 planted", l.Links)
 	}
+}
+
+// A tidier sweeping the root while writers work never takes a live
+// writer's temp archive for a crash's, not even in the instant after it
+// is made.
+func TestTidyingNeverTakesALiveTemp(t *testing.T) {
+	root := t.TempDir()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				ScanRoot(root, true)
+			}
+		}
+	}()
+	for i := range 100 {
+		w, err := WriteFile(root, "d/x.h5", testDoc(strconv.Itoa(i)), Compression{})
+		if err != nil {
+			close(stop)
+			<-done
+			t.Fatalf("write %d beside a tidier: %v", i, err)
+		}
+		if w.Size == 0 {
+			t.Errorf("write %d: an empty archive", i)
+		}
+	}
+	close(stop)
+	<-done
 }

@@ -117,14 +117,34 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	return t, nil
 }
 
-// create makes and locks the temp file.
+// create makes and locks the temp file. The file is made unnamed
+// (O_TMPFILE), locked, and only then linked under its temp name, so that
+// no tidier ever sees the name of a file not yet locked; a file system
+// without O_TMPFILE gets the file created by name and locked at once, a
+// window stillHeld closes.
 func (t *Temp) create() error {
-	for range 10 {
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return err
+	f, err := durable.OpenFileAt(t.dir, ".", unix.O_TMPFILE|os.O_RDWR, 0o644)
+	if err == nil {
+		if err := lockOFD(f); err != nil {
+			f.Close()
+			return fmt.Errorf("lock a temp archive in %s: %w", t.dir.Name(), err)
 		}
-		t.name = TempPrefix + hex.EncodeToString(b[:]) + TempSuffix
+		for range 10 {
+			t.name = tempName()
+			err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", f.Fd()), int(t.dir.Fd()), t.name, unix.AT_SYMLINK_FOLLOW)
+			if err != unix.EEXIST {
+				break
+			}
+		}
+		if err != nil {
+			f.Close()
+			return &fs.PathError{Op: "link", Path: filepath.Join(t.dir.Name(), t.name), Err: err}
+		}
+		t.file, t.Path = f, filepath.Join(t.dir.Name(), t.name)
+		return nil
+	}
+	for range 10 {
+		t.name = tempName()
 		f, err := durable.OpenFileAt(t.dir, t.name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -141,6 +161,12 @@ func (t *Temp) create() error {
 		return nil
 	}
 	return fmt.Errorf("no free temp name in %s", t.dir.Name())
+}
+
+func tempName() string {
+	var b [8]byte
+	rand.Read(b[:]) // crypto/rand does not fail on supported platforms
+	return TempPrefix + hex.EncodeToString(b[:]) + TempSuffix
 }
 
 // stillHeld checks that the temp name is the file t holds locked.
