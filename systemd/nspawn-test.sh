@@ -70,6 +70,10 @@ teardown() {
 	trap - EXIT INT TERM
 	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
 		if [ -n "$leader" ]; then
+			if [ "$rc" -ne 0 ]; then
+				echo "--- journal of gwwatchd.service (last 40 lines)" >&2
+				timeout 10 nsenter -t "$leader" -a journalctl -u gwwatchd.service --no-pager -n 40 >&2 || true
+			fi
 			timeout 10 nsenter -t "$leader" -a systemctl poweroff --no-block >/dev/null 2>&1 || true
 		fi
 		for _ in $(seq 100); do
@@ -77,6 +81,8 @@ teardown() {
 			sleep 0.2
 		done
 		if kill -0 "$nspawn_pid" 2>/dev/null; then
+			# Killing the container's PID 1 kills everything in it.
+			[ -n "$leader" ] && kill -KILL "$leader" 2>/dev/null
 			kill -KILL "$nspawn_pid" 2>/dev/null || true
 		fi
 		wait "$nspawn_pid" 2>/dev/null || true
@@ -121,7 +127,7 @@ for link in "$root"/etc/systemd/system/*.wants/*; do
 done
 
 # Three seed-like files to drop, made on the host.
-(cd "$src" && "$go" run ./scripts/synth -dir "$tmp/drop" -n 3 -duration 16 -fs 4096 -gps 1300000000) >/dev/null ||
+(cd "$src" && timeout 300 "$go" run ./scripts/synth -dir "$tmp/drop" -n 3 -duration 16 -fs 4096 -gps 1300000000) >/dev/null ||
 	fail "scripts/synth failed"
 
 systemd-nspawn --quiet --register=no --keep-unit --link-journal=no --private-network \
@@ -194,7 +200,7 @@ EOF
 # wait_for SECONDS WHAT EXPR: waits until audit EXPR prints True.
 wait_for() {
 	local deadline=$(($(date +%s) + $1))
-	until [ "$(audit "$3")" = True ]; do
+	until [ "$(audit "$3" 2>/dev/null)" = True ]; do
 		[ "$(date +%s)" -lt "$deadline" ] || fail "$2: not after $1 s"
 		sleep 0.2
 	done
