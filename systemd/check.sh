@@ -3,15 +3,17 @@
 # installed:
 #   - gwwatchd.service passes systemd-analyze verify, with no warnings, and
 #     systemd-analyze security rates its exposure at most 2.0;
+#   - its reload runs `gwwatchd config check` on the file ExecStart= names
+#     before it sends SIGHUP, so that an invalid file fails the reload;
 #   - every ReadWritePaths= directory is created by gwwatchd.tmpfiles, and
 #     every /srv path in config.toml is writable;
 #   - as root: gwwatchd.sysusers and gwwatchd.tmpfiles apply to a scratch
 #     root;
 #   - when BINARY is a gwwatchd build: it accepts config.toml.
 #
-# The unit is checked as a copy whose ExecStart= names BINARY (default
-# /bin/true): verify fails when the executable does not exist, and the
-# real one is only there once installed.
+# The unit is checked as a copy whose ExecStart= and ExecReload= name
+# BINARY (default /bin/true): verify fails when the executable does not
+# exist, and the real one is only there once installed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,11 +37,26 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unit=$tmp/gwwatchd.service
-sed "s|^ExecStart=/usr/local/bin/gwwatchd |ExecStart=$bin |" "$here/gwwatchd.service" >"$unit"
+sed "s|^\(Exec[A-Za-z]*\)=/usr/local/bin/gwwatchd |\1=$bin |" "$here/gwwatchd.service" >"$unit"
 if ! grep -q "^ExecStart=$bin " "$unit"; then
 	echo "check.sh: no ExecStart=/usr/local/bin/gwwatchd line to rewrite" >&2
 	exit 1
 fi
+
+# The reload: config check of the running configuration, then SIGHUP.
+conf=$(sed -n 's|^ExecStart=/usr/local/bin/gwwatchd run --config \([^ ]*\)$|\1|p' "$here/gwwatchd.service")
+if [ -z "$conf" ]; then
+	echo "check.sh: ExecStart= is not /usr/local/bin/gwwatchd run --config FILE" >&2
+	exit 1
+fi
+reload=$(grep '^ExecReload=' "$here/gwwatchd.service" || true)
+want="ExecReload=/usr/local/bin/gwwatchd config check $conf
+ExecReload=/bin/kill -HUP \$MAINPID"
+if [ "$reload" != "$want" ]; then
+	printf 'check.sh: the reload of gwwatchd.service is\n%s\nwant\n%s\n' "${reload:-(none)}" "$want" >&2
+	exit 1
+fi
+echo "reload: ok"
 
 # verify prints warnings without failing on some of them: any output at
 # all fails the check.
