@@ -62,6 +62,8 @@ package h5
 //
 // static gw_err_t *gw_last_error(void) { return &gw_last; }
 //
+// static void gw_clear(void) { H5Eclear2(H5E_DEFAULT); }
+//
 // static void gw_msg(hid_t id, char *buf, size_t n) {
 //   buf[0] = 0;
 //   if (H5Eget_msg(id, NULL, buf, n) < 0) buf[0] = 0;
@@ -106,7 +108,13 @@ func run(f func() error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	C.gw_quiet()
-	return f()
+	err := f()
+	// The entries of a failed call's stack hold references to the
+	// library's error messages until the thread's next call clears them;
+	// a thread that never calls again would keep them to the exit, where
+	// libhdf5 then cannot close and prints "infinite loop closing library".
+	C.gw_clear()
+	return err
 }
 
 // lastError describes the last libhdf5 call that failed on this thread
