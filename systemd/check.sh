@@ -50,7 +50,7 @@ if [ -z "$conf" ]; then
 	exit 1
 fi
 reload=$(grep '^ExecReload=' "$here/gwwatchd.service" || true)
-want="ExecReload=/usr/local/bin/gwwatchd config check $conf
+want="ExecReload=/usr/local/bin/gwwatchd config check --quiet $conf
 ExecReload=/bin/kill -HUP \$MAINPID"
 if [ "$reload" != "$want" ]; then
 	printf 'check.sh: the reload of gwwatchd.service is\n%s\nwant\n%s\n' "${reload:-(none)}" "$want" >&2

@@ -380,10 +380,11 @@ a configuration file.`,
 }
 
 var configCheckHelp = help{
-	Synopsis: "config check [FILE]",
+	Synopsis: "config check [--quiet] [FILE]",
 	Text: `Validates a configuration file, or the embedded default without FILE, and
 prints the effective configuration with every key and default spelled
-out. A problem is reported with its key and line, and exits 2; a watch
+out (with --quiet, nothing: the exit status says it, as systemctl reload
+needs). A problem is reported with its key and line, and exits 2; a watch
 directory that does not exist and that run would not create is warned of.`,
 	Example: `gwwatchd config check /etc/gwwatchd/config.toml`,
 }
@@ -397,6 +398,7 @@ func (m *Main) config(args []string) error {
 		return &usageError{msg: `config: the subcommand is "check"`, command: "config", synopsis: configHelp.Synopsis}
 	}
 	fs := m.newFlagSet("config check", configCheckHelp)
+	quiet := fs.Bool("quiet", false, "print nothing when the file is valid")
 	files, err := fs.parse(args[1:])
 	if err != nil {
 		return err
@@ -420,7 +422,9 @@ func (m *Main) config(args []string) error {
 	if path != "" {
 		src = path
 	}
-	fmt.Fprintf(m.Stdout, "# %s: valid; effective configuration:\n%s", src, b)
+	if !*quiet {
+		fmt.Fprintf(m.Stdout, "# %s: valid; effective configuration:\n%s", src, b)
+	}
 	for _, err := range cfg.WatchDirProblems() {
 		fmt.Fprintf(m.Stderr, "gwwatchd: config check: warning: run would refuse to start: %v\n", err)
 	}

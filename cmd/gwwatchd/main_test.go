@@ -343,3 +343,18 @@ func TestVerifyArchivesReportsLinksAndStaleTemps(t *testing.T) {
 		t.Errorf("the stale temp archive is still there after an ingest: %v", err)
 	}
 }
+
+// config check --quiet, as systemctl reload runs it, says nothing of a
+// valid file and fails on an invalid one.
+func TestConfigCheckQuiet(t *testing.T) {
+	dir := t.TempDir()
+	good := tempConfig(t, dir)
+	if code, stdout, stderr := runMain(t, "config", "check", "--quiet", good); code != exitOK || stdout != "" || stderr != "" {
+		t.Errorf("valid file: exit %d, stdout %q, stderr %q; want 0 and nothing", code, stdout, stderr)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[processing.spectrogram]\nstride = 0.5\n"), 0o644)
+	if code, _, stderr := runMain(t, "config", "check", "--quiet", bad); code == exitOK || stderr == "" {
+		t.Errorf("invalid file: exit %d, stderr %q; want a failure with its reason", code, stderr)
+	}
+}
