@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -971,6 +972,9 @@ func (k *killLoop) checkDeleted(v *violations, f *srcFile, path string, here boo
 	}
 }
 
+// summaryLine is audit verify's first line: what it read.
+var summaryLine = regexp.MustCompile(`: \d+ records? in \d+ segments?, `)
+
 // auditProblems runs gwwatchd audit verify (with --archives if archives)
 // and returns its problem lines, without the summary, and its error.
 // Warnings are not problems: after kill -9 they rightly say that a writer
@@ -984,7 +988,7 @@ func (k *killLoop) auditProblems(archives bool) (problems []string, out []byte, 
 	}
 	out, err = exec.Command(bin, args...).CombinedOutput()
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if l == "OK" || strings.HasPrefix(l, "FAILED: ") || strings.Contains(l, " records in ") && strings.Contains(l, " segments, ") ||
+		if l == "OK" || strings.HasPrefix(l, "FAILED: ") || summaryLine.MatchString(l) ||
 			strings.HasPrefix(l, "WARNING: ") || strings.HasPrefix(l, "UNCHECKED: ") || strings.HasPrefix(l, "OK as far as checked: no problems") {
 			continue
 		}
