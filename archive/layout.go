@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -284,16 +285,23 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		)
 	}
 	if sg := e.Spectrogram; sg != nil {
-		pj, err := marshal(WelchParamsJSON(e.SpectrogramParams, s.SampleRate, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride))
+		params := WelchParamsJSON(e.SpectrogramParams, s.SampleRate, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
+		step, values, sgUnit := "Spectrogram of ASD via Welch/"+e.SpectrogramParams.Method, "asd", asdUnit
+		if sg.PSD {
+			params["chunks"], params["values"] = ChunksGWpy, "psd"
+			step, values, sgUnit = "Spectrogram of PSD via Welch/"+e.SpectrogramParams.Method+", in gwpy's chunks", "psd", PowerDensityUnit(unit)
+		}
+		pj, err := marshal(params)
 		if err != nil {
 			return nil, err
 		}
 		attrs := append([]Attr{
 			{Name: "product", Value: ProductSpectrogram},
 			{Name: "parent_dataset", Value: raw},
-			{Name: "processing_step", Value: "Spectrogram of ASD via Welch/" + e.SpectrogramParams.Method},
+			{Name: "processing_step", Value: step},
 			{Name: "params_json", Value: pj},
-			{Name: "unit", Value: asdUnit},
+			{Name: "values", Value: values},
+			{Name: "unit", Value: sgUnit},
 			{Name: "t0", Value: s.T0},
 			{Name: "dt", Value: sg.DT},
 			{Name: "f0", Value: sg.F0},
@@ -326,6 +334,74 @@ func WelchParamsJSON(p processor.Params, fs float64, nfft, noverlap, segments in
 		m["stride"] = stride
 	}
 	return m
+}
+
+// ChunksGWpy is the "chunks" of a spectrogram's params_json whose rows
+// come from gwpy's chunks (processor.GWpySpectrogram), and whose values are
+// PSD ("values": "psd"). A spectrogram without it, as archives before it
+// hold, is of ASD rows of whole strides (processor.Spectrogram).
+const ChunksGWpy = "gwpy"
+
+// PowerDensityUnit is the unit of a power spectral density of data in
+// unit (an archive unit): every factor squared, over Hz, as astropy
+// parses it ("ct" gives "ct2 / Hz", "m / s" gives "m2 / s2 / Hz").
+func PowerDensityUnit(unit string) string {
+	if unit == "" || unit == "dimensionless" {
+		return "1 / Hz"
+	}
+	var out []string
+	for _, tok := range strings.Fields(unit) {
+		if tok == "/" {
+			out = append(out, tok)
+			continue
+		}
+		m := factorRe.FindStringSubmatch(tok)
+		if m == nil {
+			return "(" + unit + ")2 / Hz" // not a unit ArchiveUnit makes
+		}
+		num, den := 1, 1
+		if m[2] != "" {
+			num, _ = strconv.Atoi(m[2])
+		}
+		if m[3] != "" {
+			num, _ = strconv.Atoi(m[3])
+			den, _ = strconv.Atoi(m[4])
+		}
+		num *= 2
+		if g := gcd(abs(num), den); g > 1 {
+			num, den = num/g, den/g
+		}
+		switch {
+		case den != 1:
+			out = append(out, fmt.Sprintf("%s(%d/%d)", m[1], num, den))
+		case num == 1:
+			out = append(out, m[1])
+		default:
+			out = append(out, m[1]+strconv.Itoa(num))
+		}
+	}
+	if out[0] == "1" {
+		return "1 / (" + strings.Join(out[2:], " ") + " Hz)"
+	}
+	return strings.Join(out, " ") + " / Hz"
+}
+
+// factorRe is one factor of an astropy unit: a name and an exponent, as
+// in "m", "s-1", "Hz(1/2)".
+var factorRe = regexp.MustCompile(`^([A-Za-zµΩ_]+|1)(?:(-?\d+)|\((-?\d+)/(\d+)\))?$`)
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func abs(a int) int {
+	if a < 0 {
+		return -a
+	}
+	return a
 }
 
 // DensityUnit is the unit of an amplitude spectral density of data in unit.

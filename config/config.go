@@ -97,7 +97,7 @@ type ASD struct {
 	Window    string   `toml:"window"`
 }
 
-// Spectrogram configures the spectrogram: the ASD of each stride.
+// Spectrogram configures the spectrogram: the PSD of each stride, as gwpy makes it.
 type Spectrogram struct {
 	Enabled   bool     `toml:"enabled"`
 	Stride    float64  `toml:"stride"`

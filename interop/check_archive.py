@@ -120,9 +120,22 @@ def main():
                 sg = grp["spectrogram"]
                 p = json.loads(sg.attrs["params_json"])
                 nstride = int(round(p["stride"] * p["sample_rate"]))
-                rows = [welch_asd(x[i * nstride:(i + 1) * nstride], p)[1]
-                        for i in range(len(x) // nstride)]
+                if p.get("chunks") == "gwpy":
+                    # gwpy's chunks of a stride and an overlap, each a PSD.
+                    size, x0, step, starts = nstride + p["noverlap"], 0, nstride - p["noverlap"] // 2, []
+                    while x0 + nstride <= len(x):
+                        if x0 + size >= len(x):
+                            x0 = len(x) - size
+                        starts.append(x0)
+                        x0 += step
+                        step = nstride
+                    rows = [welch_asd(x[s0:s0 + size], p)[1] ** 2 for s0 in starts]
+                else:
+                    rows = [welch_asd(x[i * nstride:(i + 1) * nstride], p)[1]
+                            for i in range(len(x) // nstride)]
                 rep["spectrogram"] = {
+                    "values": str(sg.attrs.get("values", "asd")),
+                    "unit": str(sg.attrs["unit"]),
                     "shape": list(sg.shape),
                     "parent": str(sg.attrs["parent_dataset"]),
                     "max_rel": max_rel(sg[()], np.array(rows)),

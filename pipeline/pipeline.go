@@ -385,7 +385,7 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 		sc := cfg.Spectrogram
 		e.SpectrogramParams = processor.Params{FFTLength: sc.FFTLength, Overlap: config.EffectiveOverlap(sc.FFTLength, sc.Overlap), Method: sc.Method, Window: sc.Window}
 		e.SpectrogramStride = sc.Stride
-		sg, err := p.proc.Spectrogram(x, s.SampleRate, sc.Stride, e.SpectrogramParams)
+		sg, err := p.proc.GWpySpectrogram(x, s.SampleRate, sc.Stride, e.SpectrogramParams)
 		if err != nil {
 			e.SpectrogramSkipped = err.Error()
 		} else {

@@ -383,3 +383,50 @@ func TestOverlongArchiveNameIsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Archives written before spectrograms followed gwpy hold ASD rows of
+// whole strides; verify recomputes each spectrogram as it was made, so
+// they still verify, and a stored spectrogram of the other kind fails.
+func TestOlderSpectrogramsStillVerify(t *testing.T) {
+	x := synth.Coloured(32*256, 256, 20, 3)
+	s := &ingest.Series{Channel: "K1:OLD", Dataset: "K1:OLD", T0: 1300000000, SampleRate: 256, DType: "float64", Values: x, Format: "npy"}
+	proc := processor.New(1)
+	prm := processor.Params{FFTLength: 2, Overlap: 1, Method: "median", Window: "hann"}
+	for _, legacy := range []bool{true, false} {
+		sg, err := proc.GWpySpectrogram(x, 256, 8, prm)
+		if legacy {
+			sg, err = proc.Spectrogram(x, 256, 8, prm)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &archive.Content{ID: archive.NewID(), Source: ingest.Source{Path: "/src.npy", SHA256: strings.Repeat("ab", 32)},
+			Entries: []archive.Entry{{Series: s, Spectrogram: sg, SpectrogramParams: prm, SpectrogramStride: 8}}}
+		doc, err := c.Doc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := archive.WriteFile(t.TempDir(), "a.h5", doc, archive.Compression{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Verify(w.Path, proc)
+		if err != nil || !r.OK() {
+			t.Errorf("legacy %v: verify: %v %s", legacy, err, r.Summary())
+		}
+		// The same values recorded as the other kind do not verify.
+		bad := rewrite(t, w.Path, func(d *archive.Doc) {
+			sgd := d.Dataset("/processed/K1:OLD/spectrogram")
+			pj, _ := sgd.Attr("params_json").(string)
+			if legacy {
+				pj = strings.Replace(pj, "{", `{"chunks":"gwpy",`, 1)
+			} else {
+				pj = strings.Replace(pj, `"chunks":"gwpy",`, "", 1)
+			}
+			setAttr(sgd, "params_json", pj)
+		})
+		if r, _ := Verify(bad, proc); r != nil && r.OK() {
+			t.Errorf("legacy %v: a spectrogram recorded as the other kind verified", legacy)
+		}
+	}
+}

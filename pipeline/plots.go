@@ -62,6 +62,9 @@ func SpectrogramPlot(doc *archive.Doc, name string) plot.Spectrogram {
 	t0, _ := sg.Attr("t0").(float64)
 	s := plot.Spectrogram{Title: PlotTitle(channel, t0), T0: t0}
 	s.Unit, _ = sg.Attr("unit").(string)
+	if v, _ := sg.Attr("values").(string); v == "psd" {
+		s.Quantity = "PSD"
+	}
 	s.DT, _ = sg.Attr("dt").(float64)
 	s.F0, _ = sg.Attr("f0").(float64)
 	s.DF, _ = sg.Attr("df").(float64)

@@ -176,6 +176,7 @@ func Recompute(d, parent *archive.Dataset, proc *processor.Processor) ([]float64
 		Window     string   `json:"window"`
 		SampleRate float64  `json:"sample_rate"`
 		Stride     *float64 `json:"stride"`
+		Chunks     string   `json:"chunks"`
 	}
 	s, _ := d.Attr("params_json").(string)
 	if err := json.Unmarshal([]byte(s), &pj); err != nil {
@@ -201,7 +202,13 @@ func Recompute(d, parent *archive.Dataset, proc *processor.Processor) ([]float64
 		if pj.Stride == nil {
 			return nil, fmt.Errorf("params_json has no stride")
 		}
-		sg, err := proc.Spectrogram(x, pj.SampleRate, *pj.Stride, prm)
+		// As it was made: gwpy's chunks and PSD, or, in archives written
+		// before, whole strides and ASD.
+		spectrogram := proc.Spectrogram
+		if pj.Chunks == archive.ChunksGWpy {
+			spectrogram = proc.GWpySpectrogram
+		}
+		sg, err := spectrogram(x, pj.SampleRate, *pj.Stride, prm)
 		if err != nil {
 			return nil, fmt.Errorf("recompute: %v", err)
 		}

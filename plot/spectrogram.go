@@ -17,12 +17,15 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Spectrogram is a sequence of amplitude spectral densities, one row per
-// time stride, drawn as an image with time across and frequency up and a
+// Spectrogram is a sequence of spectral densities, one row per time
+// stride, drawn as an image with time across and frequency up and a
 // logarithmic colour scale.
 type Spectrogram struct {
 	// Title is printed above the plot.
 	Title string
+	// Quantity names the values on the colour bar: "PSD" or "ASD" (the
+	// default, when empty).
+	Quantity string
 	// Unit is the unit of the values, e.g. "strain/√Hz"; the colour bar
 	// reads "ASD [Unit]", or just "ASD" when Unit is empty.
 	Unit string
@@ -34,7 +37,7 @@ type Spectrogram struct {
 	F0, DF float64
 	// Times and Freqs are the numbers of rows and columns.
 	Times, Freqs int
-	// Values holds the ASDs row-major: Times rows of Freqs values.
+	// Values holds the densities row-major: Times rows of Freqs values.
 	Values []float64
 	// Min and Max, when positive, fix the ends of the colour scale; values
 	// outside are drawn in the end colours. Zero means the smallest and
@@ -141,6 +144,9 @@ func WriteSpectrogram(w io.Writer, s Spectrogram, width, height int) error {
 	bar.HideX()
 	bar.X.Padding, bar.Y.Padding = 0, 0
 	bar.Y.Label.Text = "ASD"
+	if s.Quantity != "" {
+		bar.Y.Label.Text = s.Quantity
+	}
 	if s.Unit != "" {
 		bar.Y.Label.Text += " [" + s.Unit + "]"
 	}

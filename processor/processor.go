@@ -21,13 +21,18 @@ func (a *ASD) Frequencies() []float64 { return frequencies(len(a.Values), a.F0, 
 
 // Spectrogram is a sequence of amplitude spectral densities, one per stride.
 type Spectrogram struct {
-	Values            []float64 // row-major: Times rows × Freqs columns, unit/√Hz
+	Values            []float64 // row-major: Times rows × Freqs columns: ASD (unit/√Hz), or PSD (unit²/Hz) when PSD
 	Times, Freqs      int
-	DT                float64 // stride actually used (whole samples), s; row i covers [i·DT, (i+1)·DT) after the series start
+	DT                float64 // stride actually used (whole samples), s: row i stands for [i·DT, (i+1)·DT) after the series start
 	F0, DF            float64 // column k is at frequency F0 + k·DF
 	NFFT              int
 	NOverlap          int
 	SegmentsPerStride int
+
+	// PSD is set for a spectrogram as gwpy makes it (GWpySpectrogram):
+	// power spectral density of rows taken from chunks of a stride and
+	// an overlap.
+	PSD bool
 }
 
 // Row returns the ASD values of row i (a view into s.Values).
@@ -250,10 +255,68 @@ func (p *Processor) ASD(x []float64, fs float64, prm Params) (*ASD, error) {
 	return out, nil
 }
 
+// GWpySpectrogram returns the spectrogram gwpy's
+// TimeSeries.spectrogram(stride, fftlength, overlap, method, window)
+// returns: one power spectral density (Welch, as ASD computes it but not
+// square-rooted) per stride, each from the chunk gwpy takes for it. With
+// nstride and noverlap in samples, chunks are nstride+noverlap long; the
+// first starts at 0, the second at nstride−⌊noverlap/2⌋, each next one a
+// stride later, while a stride still fits; a chunk that would run past the
+// end is moved back to end with the data. Row i stands for
+// [i·stride, (i+1)·stride) after the series start.
+func (p *Processor) GWpySpectrogram(x []float64, fs, stride float64, prm Params) (*Spectrogram, error) {
+	nfft, nover, err := prm.resolve(fs)
+	if err != nil {
+		return nil, err
+	}
+	if !(stride > 0) || math.IsInf(stride, 0) {
+		return nil, skip(ErrBadParams, fmt.Sprintf("stride must be positive and finite, got %g s", stride))
+	}
+	ns := toSamples(stride, fs)
+	if ns < float64(nfft) {
+		return nil, skip(ErrBadParams, fmt.Sprintf("stride %g s (%g samples) is shorter than fftlength %g s (%d samples)", stride, ns, prm.FFTLength, nfft))
+	}
+	nstride := int(ns)
+	if nstride+nover > len(x) {
+		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one stride and overlap of %d (stride %g s at %g Hz)", len(x), nstride+nover, stride, fs))
+	}
+	if err := checkFinite(x); err != nil {
+		return nil, err
+	}
+	starts := gwpyChunks(len(x), nstride, nover)
+	sg, err := p.rows(x, fs, nfft, nover, nstride, nstride+nover, starts, prm.Method)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range sg.Values {
+		sg.Values[i] = v * v
+	}
+	sg.PSD = true
+	return sg, nil
+}
+
+// gwpyChunks are the starts of gwpy's spectrogram chunks of a series of n
+// samples (gwpy/signal/spectral/_ui.py, _chunk_timeseries).
+func gwpyChunks(n, nstride, nover int) []int {
+	var starts []int
+	size := nstride + nover
+	step := nstride - nover/2
+	for x := 0; x+nstride <= n; {
+		if x+size >= n {
+			x = n - size
+		}
+		starts = append(starts, x)
+		x += step
+		step = nstride
+	}
+	return starts
+}
+
 // Spectrogram returns the ASD of each consecutive stride of x (stride in
 // seconds, rounded to whole samples), computed with the same Welch
 // parameters as ASD. A trailing partial stride is dropped, but every sample
-// of x must be finite.
+// of x must be finite. Archives written before GWpySpectrogram hold this
+// spectrogram, which verify recomputes as it was made.
 func (p *Processor) Spectrogram(x []float64, fs, stride float64, prm Params) (*Spectrogram, error) {
 	nfft, nover, err := prm.resolve(fs)
 	if err != nil {
@@ -273,10 +336,20 @@ func (p *Processor) Spectrogram(x []float64, fs, stride float64, prm Params) (*S
 	if err := checkFinite(x); err != nil {
 		return nil, err
 	}
-	wl := p.newWelch(p.use(nfft), fs, nover, nstride, prm.Method)
+	starts := make([]int, len(x)/nstride)
+	for i := range starts {
+		starts[i] = i * nstride
+	}
+	return p.rows(x, fs, nfft, nover, nstride, nstride, starts, prm.Method)
+}
+
+// rows computes one Welch ASD per chunk x[start : start+size], for each
+// start, into a spectrogram of rows a stride of nstride samples apart.
+func (p *Processor) rows(x []float64, fs float64, nfft, nover, nstride, size int, starts []int, method string) (*Spectrogram, error) {
+	wl := p.newWelch(p.use(nfft), fs, nover, size, method)
 	nb := nfft/2 + 1
 	sg := &Spectrogram{
-		Times:             len(x) / nstride,
+		Times:             len(starts),
 		Freqs:             nb,
 		DT:                float64(nstride) / fs,
 		DF:                fs / float64(nfft),
@@ -285,7 +358,7 @@ func (p *Processor) Spectrogram(x []float64, fs, stride float64, prm Params) (*S
 		SegmentsPerStride: wl.nseg,
 	}
 	sg.Values = make([]float64, sg.Times*nb)
-	chunk := func(i int) []float64 { return x[i*nstride : (i+1)*nstride] }
+	chunk := func(i int) []float64 { return x[starts[i] : starts[i]+size] }
 
 	ws := p.workers
 	if sg.Times*wl.nseg*nfft < minParallelSamples {

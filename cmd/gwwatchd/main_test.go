@@ -39,8 +39,10 @@ func tempConfig(t *testing.T, dir string) string {
 func TestIngestInspectVerify(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
-	good := filepath.Join(dir, "K-K1_TEST-1300000000-8.npy")
-	if err := synth.WriteNPY(good, synth.Coloured(8*512, 512, 50, 1)); err != nil {
+	// 16 s: a spectrogram row as gwpy makes it takes a stride (8 s) and
+	// an overlap of data.
+	good := filepath.Join(dir, "K-K1_TEST-1300000000-16.npy")
+	if err := synth.WriteNPY(good, synth.Coloured(16*512, 512, 50, 1)); err != nil {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(dir, "empty.npy")
