@@ -35,6 +35,8 @@ type DatasetSummary struct {
 	Attrs  map[string]any `json:"attributes"`
 	Params any            `json:"params,omitempty"`
 	Parent string         `json:"parent_dataset,omitempty"`
+	// ViewOf is the dataset a view for gwpy maps (see ViewPath).
+	ViewOf string `json:"view_of,omitempty"`
 }
 
 // Summarize reads an archive for inspection.
@@ -51,7 +53,12 @@ func Summarize(path string) (*Summary, error) {
 		}
 	}
 	for _, d := range doc.Datasets {
-		ds := DatasetSummary{Path: d.Path, DType: dtypeName(d.Data), Shape: d.Dims, Attrs: attrMap(d.Attrs)}
+		ds := DatasetSummary{Path: d.Path, DType: dtypeName(d.Data), Shape: d.Dims, Attrs: attrMap(d.Attrs), ViewOf: d.Virtual}
+		if d.Virtual != "" {
+			if src := doc.Dataset(d.Virtual); src != nil {
+				ds.DType = dtypeName(src.Data)
+			}
+		}
 		if pj, ok := ds.Attrs["params_json"].(string); ok {
 			var v any
 			if json.Unmarshal([]byte(pj), &v) == nil {
@@ -61,12 +68,17 @@ func Summarize(path string) (*Summary, error) {
 		ds.Parent, _ = ds.Attrs["parent_dataset"].(string)
 		s.Datasets = append(s.Datasets, ds)
 	}
-	// Raw series first, then their products.
-	sort.SliceStable(s.Datasets, func(i, j int) bool {
-		ri := strings.HasPrefix(s.Datasets[i].Path, "/raw/")
-		rj := strings.HasPrefix(s.Datasets[j].Path, "/raw/")
-		return ri && !rj
-	})
+	// Raw series first, then their products, then the views for gwpy.
+	rank := func(d DatasetSummary) int {
+		switch {
+		case strings.HasPrefix(d.Path, "/raw/"):
+			return 0
+		case d.ViewOf != "":
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(s.Datasets, func(i, j int) bool { return rank(s.Datasets[i]) < rank(s.Datasets[j]) })
 	return s, nil
 }
 
@@ -121,6 +133,15 @@ func (s *Summary) WriteText(w io.Writer) error {
 	for _, d := range s.Datasets {
 		fmt.Fprintf(w, "\n%s\n", d.Path)
 		da := d.Attrs
+		if d.ViewOf != "" {
+			fmt.Fprintf(w, "  view of          %s, for gwpy\n", d.ViewOf)
+			for _, k := range []string{"name", "channel", "unit", "x0", "dx", "y0", "dy"} {
+				if v, ok := da[k]; ok {
+					fmt.Fprintf(w, "  %-16s %s\n", k, val(v))
+				}
+			}
+			continue
+		}
 		if p, ok := da["product"]; ok {
 			fmt.Fprintf(w, "  product          %v\n  parent_dataset   %v\n  processing_step  %v\n", p, da["parent_dataset"], da["processing_step"])
 		} else {

@@ -173,6 +173,13 @@ func (c *Content) Doc() (*Doc, error) {
 		}
 		doc.Datasets = append(doc.Datasets, ds...)
 	}
+	// The views for gwpy come last: each maps a dataset written before it.
+	var vs []Dataset
+	for name := range seen {
+		vs = append(vs, views(doc, name)...)
+	}
+	slices.SortFunc(vs, func(a, b Dataset) int { return strings.Compare(a.Path, b.Path) })
+	doc.Datasets = append(doc.Datasets, vs...)
 	return doc, nil
 }
 

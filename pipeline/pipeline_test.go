@@ -430,3 +430,44 @@ func TestOlderSpectrogramsStillVerify(t *testing.T) {
 		}
 	}
 }
+
+// The views gwpy reads must map the dataset their path names, whole, with
+// that dataset's times and units: verify and CheckData find a view that
+// does not.
+func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := archive.Read(res.Archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{archive.ViewTimeSeries, archive.ViewASD, archive.ViewSpectrogram} {
+		if v := doc.Dataset(archive.ViewPath(kind, channel)); v == nil || v.Virtual == "" || v.Data != nil {
+			t.Errorf("no view %s: %+v", archive.ViewPath(kind, channel), v)
+		}
+	}
+	proc := processor.New(1)
+	for name, change := range map[string]func(*archive.Doc){
+		"x0 moved": func(d *archive.Doc) { setAttr(d.Dataset(archive.ViewPath(archive.ViewTimeSeries, channel)), "x0", 1.0) },
+		"unit changed": func(d *archive.Doc) {
+			setAttr(d.Dataset(archive.ViewPath(archive.ViewASD, channel)), "unit", "m")
+		},
+		"maps another dataset": func(d *archive.Doc) {
+			d.Dataset(archive.ViewPath(archive.ViewASD, channel)).Virtual = archive.ProcessedPath(channel, "asd_frequencies")
+		},
+	} {
+		bad := rewrite(t, res.Archive, change)
+		if r, err := Verify(bad, proc); err != nil || r.OK() {
+			t.Errorf("%s: verify passed (%v)", name, err)
+		}
+		if err := CheckData(bad); err == nil {
+			t.Errorf("%s: CheckData passed", name)
+		}
+	}
+	if r, _ := Verify(rewrite(t, res.Archive, func(*archive.Doc) {}), proc); !r.OK() {
+		t.Errorf("an archive rewritten unchanged: %s", r.Summary())
+	}
+}

@@ -79,10 +79,20 @@ func TestIngestInspectVerify(t *testing.T) {
 		Datasets []struct {
 			Path   string
 			Parent string `json:"parent_dataset"`
+			ViewOf string `json:"view_of"`
 		}
 	}
-	if err := json.Unmarshal([]byte(stdout), &s); err != nil || code != exitOK || len(s.Datasets) != 4 {
-		t.Errorf("inspect --json: exit %d, %v, %d datasets", code, err, len(s.Datasets))
+	views := 0
+	err := json.Unmarshal([]byte(stdout), &s)
+	for _, d := range s.Datasets {
+		if d.ViewOf != "" {
+			views++
+		}
+	}
+	// The raw series, the ASD, its frequencies and the spectrogram, and
+	// the views gwpy reads of three of them.
+	if err != nil || code != exitOK || len(s.Datasets) != 7 || views != 3 {
+		t.Errorf("inspect --json: exit %d, %v, %d datasets of which %d views, want 7 and 3", code, err, len(s.Datasets), views)
 	}
 
 	code, stdout, _ = runMain(t, "verify", archivePath)

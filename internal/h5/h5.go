@@ -32,6 +32,25 @@ package h5
 //   return rc;
 // }
 //
+// // gw_create_view makes name in loc a virtual dataset that maps the whole
+// // of the dataset src (a path in the same file) and has its type and
+// // shape: a second view of the same samples, stored once.
+// static hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src) {
+//   hid_t s = H5Dopen2(file, src, H5P_DEFAULT);
+//   if (s < 0) return -1;
+//   hid_t t = H5Dget_type(s), sp = H5Dget_space(s);
+//   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+//   hid_t d = -1;
+//   if (t >= 0 && sp >= 0 && dcpl >= 0 && H5Sselect_all(sp) >= 0 &&
+//       H5Pset_virtual(dcpl, sp, ".", src, sp) >= 0)
+//     d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+//   if (dcpl >= 0) H5Pclose(dcpl);
+//   if (sp >= 0) H5Sclose(sp);
+//   if (t >= 0) H5Tclose(t);
+//   H5Dclose(s);
+//   return d;
+// }
+//
 // static herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write) {
 //   if (write) return H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
 //   return H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
@@ -65,6 +84,13 @@ type Dataset struct {
 	Dims  []uint
 	Attrs []Attr
 	Info  *Info // how it is stored, when read from a file; nil when written
+
+	// Virtual, when set, makes the dataset a view of the whole dataset at
+	// this path in the same file (an HDF5 virtual dataset): its type, shape
+	// and values are that dataset's, stored once, and Data is nil. Read
+	// sets it for a virtual dataset that maps one whole dataset of the
+	// file, and reads no values of it.
+	Virtual string
 }
 
 // Attr returns the value of the named attribute, or nil.
@@ -150,9 +176,15 @@ func write(path string, doc *Doc, comp Compression, flag int) (err error) {
 	if err := writeAttrs(root.ID(), root.CreateAttribute, doc.Attrs); err != nil {
 		return fmt.Errorf("root attributes: %w", err)
 	}
-	for i := range doc.Datasets {
-		if err := writeDataset(f, &doc.Datasets[i], comp); err != nil {
-			return fmt.Errorf("dataset %s: %w", doc.Datasets[i].Path, err)
+	// Views after every other dataset: each maps one written before it.
+	for _, views := range []bool{false, true} {
+		for i := range doc.Datasets {
+			if (doc.Datasets[i].Virtual != "") != views {
+				continue
+			}
+			if err := writeDataset(f, &doc.Datasets[i], comp); err != nil {
+				return fmt.Errorf("dataset %s: %w", doc.Datasets[i].Path, err)
+			}
 		}
 	}
 	return nil
@@ -164,6 +196,22 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 		return err
 	}
 	defer parent.Close()
+	if d.Virtual != "" {
+		cname, csrc := C.CString(name), C.CString(d.Virtual)
+		defer C.free(unsafe.Pointer(cname))
+		defer C.free(unsafe.Pointer(csrc))
+		id := C.gw_create_view(C.hid_t(f.ID()), C.hid_t(parent.ID()), cname, csrc)
+		if id < 0 {
+			return fmt.Errorf("view of %s: cannot create the virtual dataset", d.Virtual)
+		}
+		C.H5Dclose(id)
+		ds, err := parent.OpenDataset(name)
+		if err != nil {
+			return err
+		}
+		defer ds.Close()
+		return writeAttrs(ds.ID(), ds.CreateAttribute, d.Attrs)
+	}
 	elem, n, err := sliceInfo(d.Data)
 	if err != nil {
 		return err

@@ -29,6 +29,24 @@ package h5
 //   return (long long)gi.nlinks;
 // }
 //
+// // gw_view_source writes into buf the dataset a virtual dataset maps,
+// // when it maps exactly one dataset of its own file ("."), and returns
+// // 1; else 0, or -1 on failure.
+// static int gw_view_source(hid_t d, char *buf, size_t n) {
+//   hid_t p = H5Dget_create_plist(d);
+//   if (p < 0) return -1;
+//   int rc = 0;
+//   size_t count = 0;
+//   char file[8];
+//   if (H5Pget_virtual_count(p, &count) < 0) rc = -1;
+//   else if (count == 1 && H5Pget_virtual_filename(p, 0, file, sizeof file) == 1 && file[0] == '.') {
+//     ssize_t l = H5Pget_virtual_dsetname(p, 0, buf, n);
+//     rc = (l > 0 && (size_t)l < n) ? 1 : 0;
+//   }
+//   H5Pclose(p);
+//   return rc;
+// }
+//
 // // gw_dset_storage describes how a dataset is stored: layout, external
 // // files, filters (up to 8 of their ids), elements per chunk, bytes
 // // allocated in the file and chunks allocated.
@@ -345,11 +363,15 @@ type ReadOptions struct {
 }
 
 // Read reads a whole HDF5 file into a Doc: root attributes and every
-// dataset with its attributes and values, in name order. Every dataset's
+// dataset with its attributes and values, in name order; of a view of
+// another dataset (Dataset.Virtual) it reads no values. Every dataset's
 // storage is checked first (see CheckStorage), and a type without a Go
 // slice fails with ErrUnsupportedType.
 func Read(path string) (*Doc, error) {
 	return Select(path, ReadOptions{Data: func(d *Dataset) (bool, error) {
+		if d.Virtual != "" {
+			return false, nil // a view: its values are its source's
+		}
 		if !d.Info.Supported {
 			return false, fmt.Errorf("dataset %s: %w (%s, %d bytes)", d.Path, ErrUnsupportedType, d.Info.Class, d.Info.Size)
 		}
@@ -568,6 +590,10 @@ func (r *reader) dataset(g *hdf5.Group, name, path string) (*Dataset, error) {
 		in.Layout = Chunked
 	case C.H5D_VIRTUAL:
 		in.Layout = Virtual
+		buf := make([]byte, 1024)
+		if C.gw_view_source(id, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf))) == 1 {
+			d.Virtual = C.GoString((*C.char)(unsafe.Pointer(&buf[0])))
+		}
 	default:
 		in.Layout = fmt.Sprintf("layout %d", int(layout))
 	}
