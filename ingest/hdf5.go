@@ -74,6 +74,14 @@ func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, meas
 			return !measure, nil
 		},
 	}
+	// One of gwwatchd's own archives is told by its root attributes, before
+	// its datasets (among them the views for gwpy, which no input may have)
+	// are looked at.
+	if attrs, err := h5.ReadRootAttrs(path); err == nil {
+		if f, _ := h5.FindAttr(attrs, "format").(string); f == archiveFormat {
+			return nil, nil, alreadyArchive(abs, attrs)
+		}
+	}
 	doc, rerr := h5.Select(path, opts)
 	// What libhdf5 read must be what was hashed: through the descriptor it
 	// is the same file, but it may have been written to meanwhile.
@@ -103,13 +111,7 @@ func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, meas
 		return nil, nil, inputErr(abs, rerr, "unreadable HDF5 file: "+rerr.Error())
 	}
 	if f, _ := doc.Attr("format").(string); f == archiveFormat {
-		// The archive_id is of gwwatchd's own making; anything else in
-		// its place is not quoted.
-		id, _ := doc.Attr("archive_id").(string)
-		if !archiveID.MatchString(id) {
-			id = describe(id)
-		}
-		return nil, nil, inputErr(abs, nil, fmt.Sprintf("already a gwwatchd archive (archive_id %s): archives are not archived again", id))
+		return nil, nil, alreadyArchive(abs, doc.Attrs)
 	}
 	byPath := map[string]*h5.Dataset{}
 	for i := range doc.Datasets {
@@ -226,4 +228,16 @@ func plainName(s string) string {
 		return "_"
 	}
 	return s
+}
+
+// alreadyArchive is the refusal of one of gwwatchd's own archives given as
+// input.
+func alreadyArchive(abs string, attrs []h5.Attr) error {
+	// The archive_id is of gwwatchd's own making; anything else in its
+	// place is not quoted.
+	id, _ := h5.FindAttr(attrs, "archive_id").(string)
+	if !archiveID.MatchString(id) {
+		id = describe(id)
+	}
+	return inputErr(abs, nil, fmt.Sprintf("already a gwwatchd archive (archive_id %s): archives are not archived again", id))
 }
