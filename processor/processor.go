@@ -265,16 +265,9 @@ func (p *Processor) ASD(x []float64, fs float64, prm Params) (*ASD, error) {
 // end is moved back to end with the data. Row i stands for
 // [i·stride, (i+1)·stride) after the series start.
 func (p *Processor) GWpySpectrogram(x []float64, fs, stride float64, prm Params) (*Spectrogram, error) {
-	nfft, nover, err := prm.resolve(fs)
+	nfft, nover, ns, err := prm.resolveStride(fs, stride)
 	if err != nil {
 		return nil, err
-	}
-	if !(stride > 0) || math.IsInf(stride, 0) {
-		return nil, skip(ErrBadParams, fmt.Sprintf("stride must be positive and finite, got %g s", stride))
-	}
-	ns := toSamples(stride, fs)
-	if ns < float64(nfft) {
-		return nil, skip(ErrBadParams, fmt.Sprintf("stride %g s (%g samples) is shorter than fftlength %g s (%d samples)", stride, ns, prm.FFTLength, nfft))
 	}
 	nstride := int(ns)
 	if nstride+nover > len(x) {
@@ -293,6 +286,24 @@ func (p *Processor) GWpySpectrogram(x []float64, fs, stride float64, prm Params)
 	}
 	sg.PSD = true
 	return sg, nil
+}
+
+// resolveStride resolves the Welch parameters of a spectrogram and its
+// stride, in samples (not yet whole: callers round it down), which must be
+// positive, finite and no shorter than one FFT.
+func (prm Params) resolveStride(fs, stride float64) (nfft, nover int, ns float64, err error) {
+	nfft, nover, err = prm.resolve(fs)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !(stride > 0) || math.IsInf(stride, 0) {
+		return 0, 0, 0, skip(ErrBadParams, fmt.Sprintf("stride must be positive and finite, got %g s", stride))
+	}
+	ns = toSamples(stride, fs)
+	if ns < float64(nfft) {
+		return 0, 0, 0, skip(ErrBadParams, fmt.Sprintf("stride %g s (%g samples) is shorter than fftlength %g s (%d samples)", stride, ns, prm.FFTLength, nfft))
+	}
+	return nfft, nover, ns, nil
 }
 
 // gwpyChunks are the starts of gwpy's spectrogram chunks of a series of n
@@ -318,16 +329,9 @@ func gwpyChunks(n, nstride, nover int) []int {
 // of x must be finite. Archives written before GWpySpectrogram hold this
 // spectrogram, which verify recomputes as it was made.
 func (p *Processor) Spectrogram(x []float64, fs, stride float64, prm Params) (*Spectrogram, error) {
-	nfft, nover, err := prm.resolve(fs)
+	nfft, nover, ns, err := prm.resolveStride(fs, stride)
 	if err != nil {
 		return nil, err
-	}
-	if !(stride > 0) || math.IsInf(stride, 0) {
-		return nil, skip(ErrBadParams, fmt.Sprintf("stride must be positive and finite, got %g s", stride))
-	}
-	ns := toSamples(stride, fs)
-	if ns < float64(nfft) {
-		return nil, skip(ErrBadParams, fmt.Sprintf("stride %g s (%g samples) is shorter than fftlength %g s (%d samples)", stride, ns, prm.FFTLength, nfft))
 	}
 	if ns > float64(len(x)) {
 		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one stride of %g (stride %g s at %g Hz)", len(x), ns, stride, fs))
