@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,21 @@ type Audit struct {
 	MaxSize            int64    `toml:"max_size"`
 	CheckpointEvery    int      `toml:"checkpoint_every"`
 	CheckpointInterval Duration `toml:"checkpoint_interval"`
+}
+
+// MoveDirs returns the done and quarantine directories of every watch,
+// each once, in the order the watches name them: where the daemon moves
+// sources to.
+func (c *Config) MoveDirs() []string {
+	var dirs []string
+	for _, w := range c.Watch {
+		for _, dir := range []string{w.DoneDir, w.QuarantineDir} {
+			if dir != "" && !slices.Contains(dirs, dir) {
+				dirs = append(dirs, dir)
+			}
+		}
+	}
+	return dirs
 }
 
 // KeyFile returns the checkpoint signing key's path.

@@ -149,6 +149,19 @@ func (d *Daemon) carryOut(r *removal, watchDir string) error {
 	return first
 }
 
+// stillPlanned checks that the file name in dir holds the bytes its plan
+// names: a file written since is not the one whose removal was planned.
+func stillPlanned(dir *os.File, name string, f removalFile) error {
+	sum, err := hashAt(dir, name)
+	if err != nil {
+		return err
+	}
+	if sum != f.sha {
+		return fmt.Errorf("%s changed since the removal was planned; kept", f.path)
+	}
+	return nil
+}
+
 // record appends a record of a file handled.
 func (d *Daemon) record(event string, fields map[string]any) error {
 	if err := d.appendRecord(event, fields); err != nil {
@@ -174,10 +187,8 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 	switch r.action {
 	case "delete":
 		if present {
-			if sum, err := hashAt(src, name); err != nil {
+			if err := stillPlanned(src, name, f); err != nil {
 				return err
-			} else if sum != f.sha {
-				return fmt.Errorf("%s changed since the removal was planned; kept", f.path)
 			}
 			if err := durable.RemoveAt(src, name); err != nil {
 				return err
@@ -197,10 +208,8 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 		arrived := dstErr == nil
 		switch {
 		case present && !arrived:
-			if sum, err := hashAt(src, name); err != nil {
+			if err := stillPlanned(src, name, f); err != nil {
 				return err
-			} else if sum != f.sha {
-				return fmt.Errorf("%s changed since the removal was planned; kept", f.path)
 			}
 			if err := durable.MoveNoReplace(src, name, dst, toName); err != nil {
 				return err
@@ -451,33 +460,26 @@ func cutUTF8(s string, n int) string {
 // file is a crash's.
 func TidyMoves(cfg *config.Config, remove bool) ([]string, error) {
 	var found []string
-	seen := map[string]bool{}
-	for _, w := range cfg.Watch {
-		for _, dir := range []string{w.DoneDir, w.QuarantineDir} {
-			if dir == "" || seen[dir] {
-				continue
-			}
-			seen[dir] = true
-			err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-				if err != nil {
-					if p == dir && errors.Is(err, fs.ErrNotExist) {
-						return filepath.SkipDir
-					}
-					return err
-				}
-				if e.Type().IsRegular() && strings.HasPrefix(e.Name(), durable.TempPrefix) && strings.HasSuffix(e.Name(), ".tmp") {
-					found = append(found, p)
-					if remove {
-						if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-							return err
-						}
-					}
-				}
-				return nil
-			})
+	for _, dir := range cfg.MoveDirs() {
+		err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 			if err != nil {
-				return found, err
+				if p == dir && errors.Is(err, fs.ErrNotExist) {
+					return filepath.SkipDir
+				}
+				return err
 			}
+			if e.Type().IsRegular() && strings.HasPrefix(e.Name(), durable.TempPrefix) && strings.HasSuffix(e.Name(), ".tmp") {
+				found = append(found, p)
+				if remove {
+					if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return found, err
 		}
 	}
 	return found, nil

@@ -272,20 +272,13 @@ func checkArchives(cfg *config.Config) ([]string, error) {
 	}
 	// Done and quarantine directories: a link there could have led a
 	// move outside them, had gwwatchd followed it.
-	seen := map[string]bool{}
-	for _, w := range cfg.Watch {
-		for _, dir := range []string{w.DoneDir, w.QuarantineDir} {
-			if dir == "" || seen[dir] {
-				continue
-			}
-			seen[dir] = true
-			left, err := archive.ScanRoot(dir, false)
-			if err != nil {
-				return issues, err
-			}
-			for _, p := range left.Links {
-				issues = append(issues, p+": a symbolic link in a done or quarantine directory, which gwwatchd never makes nor follows")
-			}
+	for _, dir := range cfg.MoveDirs() {
+		left, err := archive.ScanRoot(dir, false)
+		if err != nil {
+			return issues, err
+		}
+		for _, p := range left.Links {
+			issues = append(issues, p+": a symbolic link in a done or quarantine directory, which gwwatchd never makes nor follows")
 		}
 	}
 	stale, err := daemon.TidyMoves(cfg, false)
