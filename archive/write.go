@@ -348,13 +348,3 @@ func StoredContentKey(path string) (string, error) {
 	s, _ := h5.FindAttr(attrs, "content_key").(string)
 	return s, nil
 }
-
-// SourceSHA256 returns the source_sha256 root attribute of an archive.
-func SourceSHA256(path string) (string, error) {
-	attrs, err := h5.ReadRootAttrs(path)
-	if err != nil {
-		return "", err
-	}
-	s, _ := h5.FindAttr(attrs, "source_sha256").(string)
-	return s, nil
-}

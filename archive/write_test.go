@@ -103,7 +103,7 @@ func TestWriteNeverOverwrites(t *testing.T) {
 	if !errors.As(err, &de) || de.Path != p2 || !errors.Is(err, ErrDuplicate) {
 		t.Errorf("same source again: got %v, want a DuplicateError naming %s", err, p2)
 	}
-	if sha, _ := SourceSHA256(p1); sha != "one" {
+	if sha, _ := rootAttrOf(t, p1, "source_sha256"); sha != "one" {
 		t.Errorf("first archive was changed: source_sha256 %q", sha)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -235,4 +235,15 @@ func TestCollisionNamesKeepStartAndDuration(t *testing.T) {
 			t.Errorf("archive %d: got %s, want %s", i+1, filepath.Base(w.Path), want)
 		}
 	}
+}
+
+// rootAttrOf reads a string root attribute of an archive.
+func rootAttrOf(t *testing.T, path, name string) (string, error) {
+	t.Helper()
+	attrs, err := ReadAttrs(path)
+	if err != nil {
+		return "", err
+	}
+	v, _ := FindAttr(attrs, name).(string)
+	return v, nil
 }

@@ -30,7 +30,8 @@ type Archive struct {
 }
 
 // Index answers the questions a daemon and a trace command ask of the log
-// without another database: was this content archived, and where; what
+// without another database: was this content (ByContentKey) archived, and
+// where; what
 // became of this source path; which archive has this hash prefix. The zero
 // Index is empty and ready for Add. An Index is not safe for concurrent
 // use, lookups included.
@@ -50,7 +51,6 @@ type Index struct {
 	chunks [][]entry
 	arena  [][]byte
 
-	bySHA     map[uint64]int32 // first 8 bytes of the source sha256 -> latest entry
 	byKey     map[uint64]int32 // first 8 bytes of the content key -> latest entry
 	seed      maphash.Seed
 	bySrcPath map[uint64]int32 // maphash of the source path -> latest entry
@@ -69,8 +69,7 @@ type entry struct {
 	size             int64
 	src, arc, key    [32]byte
 	srcPath, arcPath pathRef
-	nextSHA          int32 // the previous entry in the same bySHA bucket, or -1
-	nextKey          int32 // the same for byKey
+	nextKey          int32 // the previous entry in the same byKey bucket, or -1
 	nextSrcPath      int32 // the same for bySrcPath, once built
 	nextArcPath      int32
 	hasSrc, hasArc   bool
@@ -126,8 +125,7 @@ func (ix *Index) store(s string) pathRef {
 func shaKey(h *[32]byte) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
 func (ix *Index) add(e entry) {
-	if ix.bySHA == nil {
-		ix.bySHA = make(map[uint64]int32)
+	if ix.byKey == nil {
 		ix.byKey = make(map[uint64]int32)
 		ix.seed = maphash.MakeSeed()
 	}
@@ -135,14 +133,7 @@ func (ix *Index) add(e entry) {
 	if int(i)%entryChunk == 0 {
 		ix.chunks = append(ix.chunks, make([]entry, 0, entryChunk))
 	}
-	e.nextSHA, e.nextKey, e.nextSrcPath, e.nextArcPath = -1, -1, -1, -1
-	if e.hasSrc {
-		k := shaKey(&e.src)
-		if p, ok := ix.bySHA[k]; ok {
-			e.nextSHA = p
-		}
-		ix.bySHA[k] = i
-	}
+	e.nextKey, e.nextSrcPath, e.nextArcPath = -1, -1, -1
 	if e.hasKey {
 		k := shaKey(&e.key)
 		if p, ok := ix.byKey[k]; ok {
@@ -257,23 +248,6 @@ func (ix *Index) ByContentKey(key string) (Archive, bool) {
 	i, ok := ix.byKey[shaKey(&h)]
 	for ; ok && i >= 0; i = ix.at(i).nextKey {
 		if e := ix.at(i); e.hasKey && e.key == h {
-			return ix.archive(i), true
-		}
-	}
-	return Archive{}, false
-}
-
-// BySourceSHA256 returns the latest archive of a source file with this
-// SHA-256 (hex), whatever metadata it was read with: the tracing
-// question. De-duplication asks ByContentKey.
-func (ix *Index) BySourceSHA256(sum string) (Archive, bool) {
-	var h [32]byte
-	if !hexTo32(strings.ToLower(sum), &h) {
-		return Archive{}, false
-	}
-	i, ok := ix.bySHA[shaKey(&h)]
-	for ; ok && i >= 0; i = ix.at(i).nextSHA {
-		if e := ix.at(i); e.hasSrc && e.src == h {
 			return ix.archive(i), true
 		}
 	}

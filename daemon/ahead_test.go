@@ -88,7 +88,7 @@ func TestWorkAhead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := archive.SourceSHA256(res.Archive); err != nil || got != sum {
+			if got, err := rootAttr(res.Archive, "source_sha256"); err != nil || got != sum {
 				t.Errorf("archive source_sha256 %s (%v), want %s", got, err, sum)
 			}
 			if err := pipeline.CheckData(res.Archive); err != nil {
@@ -276,4 +276,14 @@ func TestSweepAheads(t *testing.T) {
 	if len(d.aheads) != 0 || temps(t, root) != 0 {
 		t.Errorf("dropped work ahead kept: %d left, %d temp files", len(d.aheads), temps(t, root))
 	}
+}
+
+// rootAttr reads a string root attribute of an archive.
+func rootAttr(path, name string) (string, error) {
+	attrs, err := archive.ReadAttrs(path)
+	if err != nil {
+		return "", err
+	}
+	v, _ := archive.FindAttr(attrs, name).(string)
+	return v, nil
 }
