@@ -41,6 +41,9 @@ func New() *Metrics {
 	counter := func(name, help string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, watch)
 	}
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
+	}
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),
 		archived:  counter("files_archived_total", "Files archived, verified and audited."),
@@ -54,32 +57,12 @@ func New() *Metrics {
 			Help:      "Time from a file's arrival in a watch directory to its archive being recorded.",
 			Buckets:   latencyBuckets,
 		}, watch),
-		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace,
-			Name:      "last_success_timestamp_seconds",
-			Help:      "Unix time of the last file archived.",
-		}),
-		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace,
-			Name:      "queue_depth",
-			Help:      "Files ready and waiting for a worker.",
-		}),
-		auditUp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace,
-			Name:      "audit_up",
-			Help:      "1 while the audit log takes records; 0 while it does not, when no new file is taken.",
-		}),
-		memLimit: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace,
-			Name:      "memory_budget_bytes",
-			Help:      "The memory budget (daemon.memory_limit) that files being processed share.",
-		}),
-		memInUse: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace,
-			Name:      "memory_budget_in_use_bytes",
-			Help:      "The part of the memory budget the files being processed and worked ahead on hold.",
-		}),
-		now: time.Now,
+		lastSuccess: gauge("last_success_timestamp_seconds", "Unix time of the last file archived."),
+		queueDepth:  gauge("queue_depth", "Files ready and waiting for a worker."),
+		auditUp:     gauge("audit_up", "1 while the audit log takes records; 0 while it does not, when no new file is taken."),
+		memLimit:    gauge("memory_budget_bytes", "The memory budget (daemon.memory_limit) that files being processed share."),
+		memInUse:    gauge("memory_budget_in_use_bytes", "The part of the memory budget the files being processed and worked ahead on hold."),
+		now:         time.Now,
 	}
 	m.auditUp.Set(1)
 	m.reg.MustRegister(
