@@ -201,17 +201,13 @@ func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap
 		log.Warn("rejected; left in place until it changes", zap.String("reason", reason))
 		return
 	}
-	files, shas, err := d.quarantineFiles(w, ev)
-	if err != nil {
-		log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
-		if aerr := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "reason": reason, "not_moved": err.Error()}); aerr != nil {
-			log.Error("audit", zap.Error(aerr))
-		}
-		return
-	}
 	d.removeMu.Lock()
 	defer d.removeMu.Unlock()
-	r, err := d.plan("quarantine", w.Dir, w.QuarantineDir, files, shas, map[string]any{"reason": reason})
+	files, shas, err := d.quarantineFiles(w, ev)
+	var r *removal
+	if err == nil {
+		r, err = d.plan("quarantine", w.Dir, w.QuarantineDir, files, shas, map[string]any{"reason": reason})
+	}
 	if err != nil {
 		log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
 		if aerr := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "reason": reason, "not_moved": err.Error()}); aerr != nil {
