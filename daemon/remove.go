@@ -123,14 +123,15 @@ type recordError struct{ err error }
 func (e *recordError) Error() string { return e.err.Error() }
 func (e *recordError) Unwrap() error { return e.err }
 
-// carryOut moves or deletes every file of the plan and records each.
-// A file that cannot be handled is recorded as abandoned with the reason,
-// and the first such error is returned once every file was tried. When
-// the log fails, it stops at once and leaves the plan pending. The caller
-// holds removeMu.
-func (d *Daemon) carryOut(r *removal, watchDir string) error {
+// carryOut moves or deletes files of the plan r (all of r.files, or what
+// a crash left of them) and records each. A file that cannot be handled is
+// recorded as abandoned with the reason, and the first such error is
+// returned once every file was tried. When the log fails, it stops at once
+// with a *recordError and leaves the plan pending. The caller holds
+// removeMu.
+func (d *Daemon) carryOut(r *removal, watchDir string, files []removalFile) error {
 	var first error
-	for _, f := range r.files {
+	for _, f := range files {
 		err := d.removeOne(r, f, watchDir)
 		if err == nil {
 			continue
@@ -321,22 +322,10 @@ func (d *Daemon) recoverRemovals() {
 		r.root = d.plannedRoot(p)
 		watchDir := d.watchDirOf(r.files[0].path)
 		log := d.log.With(zap.String("source", r.files[0].path), zap.Uint64("planned", p.Seq), zap.String("action", p.Action))
-		var first error
-		for _, f := range todo {
-			if err := d.removeOne(r, f, watchDir); err != nil {
-				var re *recordError
-				if errors.As(err, &re) {
-					log.Error("audit", zap.Error(err))
-					return
-				}
-				if first == nil {
-					first = err
-				}
-				if aerr := d.abandon(r.seq, f.path, err.Error()); aerr != nil {
-					log.Error("audit", zap.Error(aerr))
-					return
-				}
-			}
+		first := d.carryOut(r, watchDir, todo)
+		if re := (*recordError)(nil); errors.As(first, &re) {
+			log.Error("audit", zap.Error(first))
+			return
 		}
 		if p.Action == "quarantine" && !p.Quarantined {
 			if _, err := d.finishQuarantine(r, first); err != nil {

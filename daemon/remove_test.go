@@ -389,7 +389,7 @@ func TestQuarantineNeverFailsSilently(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Remove(side)
-		moveErr := b.d.carryOut(r, b.in)
+		moveErr := b.d.carryOut(r, b.in, r.files)
 		if moveErr == nil {
 			t.Fatal("carryOut: got nil, want the sidecar's error")
 		}
@@ -426,7 +426,7 @@ func TestMoveWhoseRecordFailedIsFinishedLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.alog.Close() // appends fail from here on
-	err = b.d.carryOut(r, b.in)
+	err = b.d.carryOut(r, b.in, r.files)
 	var re *recordError
 	if !errors.As(err, &re) {
 		t.Fatalf("carryOut with the log down: got %v, want a recordError", err)

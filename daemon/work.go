@@ -175,7 +175,7 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 	if err != nil {
 		return err
 	}
-	if err := d.carryOut(r, w.Dir); err != nil {
+	if err := d.carryOut(r, w.Dir, r.files); err != nil {
 		return err
 	}
 	if w := d.watcher; w != nil {
@@ -215,7 +215,7 @@ func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap
 		}
 		return
 	}
-	moveErr := d.carryOut(r, w.Dir)
+	moveErr := d.carryOut(r, w.Dir, r.files)
 	var re *recordError
 	if errors.As(moveErr, &re) {
 		log.Error("rejected; its quarantine is finished once the audit log works", zap.String("reason", reason), zap.Error(moveErr))
