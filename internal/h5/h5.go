@@ -9,52 +9,7 @@ package h5
 // #cgo linux,arm64 LDFLAGS: -L/usr/lib/aarch64-linux-gnu/hdf5/serial -lhdf5
 // #cgo !linux LDFLAGS: -lhdf5
 // #include <stdlib.h>
-// #include <string.h>
-// #include <hdf5.h>
-//
-// // gw_write_string_attr writes a scalar variable-length UTF-8 string
-// // attribute, the form h5py reads back as str.
-// static int gw_write_string_attr(hid_t loc, const char *name, const char *value) {
-//   int rc = -1;
-//   hid_t t = H5Tcopy(H5T_C_S1);
-//   hid_t s = H5Screate(H5S_SCALAR);
-//   hid_t a = -1;
-//   if (t < 0 || s < 0) goto out;
-//   if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) goto out;
-//   a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-//   if (a < 0) goto out;
-//   if (H5Awrite(a, t, &value) < 0) goto out;
-//   rc = 0;
-// out:
-//   if (a >= 0) H5Aclose(a);
-//   if (s >= 0) H5Sclose(s);
-//   if (t >= 0) H5Tclose(t);
-//   return rc;
-// }
-//
-// // gw_create_view makes name in loc a virtual dataset that maps the whole
-// // of the dataset src (a path in the same file) and has its type and
-// // shape: a second view of the same samples, stored once.
-// static hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src) {
-//   hid_t s = H5Dopen2(file, src, H5P_DEFAULT);
-//   if (s < 0) return -1;
-//   hid_t t = H5Dget_type(s), sp = H5Dget_space(s);
-//   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-//   hid_t d = -1;
-//   if (t >= 0 && sp >= 0 && dcpl >= 0 && H5Sselect_all(sp) >= 0 &&
-//       H5Pset_virtual(dcpl, sp, ".", src, sp) >= 0)
-//     d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-//   if (dcpl >= 0) H5Pclose(dcpl);
-//   if (sp >= 0) H5Sclose(sp);
-//   if (t >= 0) H5Tclose(t);
-//   H5Dclose(s);
-//   return d;
-// }
-//
-// static herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write) {
-//   if (write) return H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-//   return H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-// }
+// #include "h5shim.h"
 import "C"
 
 import (

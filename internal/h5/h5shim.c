@@ -1,0 +1,295 @@
+// The C side of package h5, declared and described in h5shim.h.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5shim.h"
+
+// Errors.
+
+static __thread gw_err_t gw_last;
+
+// gw_walk_cb keeps, in the gw_err_t at data, entry e of an error stack
+// walked from the innermost entry out.
+static herr_t gw_walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  gw_err_t *g = data;
+  const char *d = e->desc ? e->desc : "";
+  if (g->n < GW_ERR_ENTRIES) {
+    g->maj[g->n] = e->maj_num;
+    g->min[g->n] = e->min_num;
+    strncpy(g->desc[g->n], d, sizeof g->desc[0] - 1);
+    g->desc[g->n][sizeof g->desc[0] - 1] = 0;
+    g->n++;
+  }
+  if (g->sys_errno == 0) {
+    const char *p = strstr(d, "errno = ");
+    if (p != NULL) g->sys_errno = atoi(p + 8);
+    const char *q = strstr(d, "error message = '");
+    if (q != NULL) {
+      q += strlen("error message = '");
+      const char *end = strchr(q, '\'');
+      size_t len = end ? (size_t)(end - q) : strlen(q);
+      if (len >= sizeof g->sys_msg) len = sizeof g->sys_msg - 1;
+      memcpy(g->sys_msg, q, len);
+      g->sys_msg[len] = 0;
+    }
+  }
+  return 0;
+}
+
+// gw_capture replaces libhdf5's printing of its error stack: it is
+// called as a failing API call returns, and keeps what the stack says.
+static herr_t gw_capture(hid_t estack, void *unused) {
+  (void)unused;
+  memset(&gw_last, 0, sizeof gw_last);
+  H5Ewalk2(estack, H5E_WALK_UPWARD, gw_walk_cb, &gw_last);
+  return 0;
+}
+
+void gw_quiet(void) {
+  H5Eset_auto2(H5E_DEFAULT, gw_capture, NULL);
+  memset(&gw_last, 0, sizeof gw_last);
+}
+
+gw_err_t *gw_last_error(void) { return &gw_last; }
+
+void gw_clear(void) { H5Eclear2(H5E_DEFAULT); }
+
+void gw_msg(hid_t id, char *buf, size_t n) {
+  buf[0] = 0;
+  if (H5Eget_msg(id, NULL, buf, n) < 0) buf[0] = 0;
+}
+
+// Writing.
+
+int gw_write_string_attr(hid_t loc, const char *name, const char *value) {
+  int rc = -1;
+  hid_t t = H5Tcopy(H5T_C_S1);
+  hid_t s = H5Screate(H5S_SCALAR);
+  hid_t a = -1;
+  if (t < 0 || s < 0) goto out;
+  if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) goto out;
+  a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) goto out;
+  if (H5Awrite(a, t, &value) < 0) goto out;
+  rc = 0;
+out:
+  if (a >= 0) H5Aclose(a);
+  if (s >= 0) H5Sclose(s);
+  if (t >= 0) H5Tclose(t);
+  return rc;
+}
+
+hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src) {
+  hid_t s = H5Dopen2(file, src, H5P_DEFAULT);
+  if (s < 0) return -1;
+  hid_t t = H5Dget_type(s), sp = H5Dget_space(s);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t d = -1;
+  if (t >= 0 && sp >= 0 && dcpl >= 0 && H5Sselect_all(sp) >= 0 &&
+      H5Pset_virtual(dcpl, sp, ".", src, sp) >= 0)
+    d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (sp >= 0) H5Sclose(sp);
+  if (t >= 0) H5Tclose(t);
+  H5Dclose(s);
+  return d;
+}
+
+herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write) {
+  if (write) return H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+  return H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+}
+
+// Reading.
+
+ssize_t gw_link(hid_t g, hsize_t i, char *name, size_t size, int *hard, int *otype, haddr_t *addr) {
+  ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, size, H5P_DEFAULT);
+  if (n < 0) return -1;
+  H5L_info_t li;
+  if (H5Lget_info_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &li, H5P_DEFAULT) < 0) return -1;
+  *hard = li.type == H5L_TYPE_HARD;
+  *otype = -1;
+  *addr = 0;
+  if (!*hard) return n;
+  H5O_info_t oi;
+  if (H5Oget_info_by_idx2(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+  *otype = oi.type;
+  *addr = oi.addr;
+  return n;
+}
+
+long long gw_nlinks(hid_t g) {
+  H5G_info_t gi;
+  if (H5Gget_info(g, &gi) < 0) return -1;
+  return (long long)gi.nlinks;
+}
+
+int gw_view_source(hid_t d, char *buf, size_t n) {
+  hid_t p = H5Dget_create_plist(d);
+  if (p < 0) return -1;
+  int rc = 0;
+  size_t count = 0;
+  char file[8];
+  if (H5Pget_virtual_count(p, &count) < 0) rc = -1;
+  else if (count == 1 && H5Pget_virtual_filename(p, 0, file, sizeof file) == 1 && file[0] == '.') {
+    ssize_t l = H5Pget_virtual_dsetname(p, 0, buf, n);
+    rc = (l > 0 && (size_t)l < n) ? 1 : 0;
+  }
+  H5Pclose(p);
+  return rc;
+}
+
+int gw_dset_storage(hid_t d, int *layout, int *external, int *nfilters, int *filters,
+                    long long *chunk_elems, long long *storage, long long *nchunks) {
+  hid_t p = H5Dget_create_plist(d);
+  if (p < 0) return -1;
+  int rc = -1;
+  *layout = H5Pget_layout(p);
+  if (*layout < 0) goto out;
+  *external = H5Pget_external_count(p);
+  if (*external < 0) goto out;
+  *nfilters = H5Pget_nfilters(p);
+  if (*nfilters < 0) goto out;
+  for (int i = 0; i < *nfilters && i < 8; i++) {
+    unsigned flags = 0, cd[8], fc = 0;
+    size_t nelmts = 8;
+    char name[64];
+    filters[i] = H5Pget_filter2(p, (unsigned)i, &flags, &nelmts, cd, sizeof name, name, &fc);
+  }
+  *chunk_elems = 0;
+  *nchunks = 0;
+  if (*layout == H5D_CHUNKED) {
+    hsize_t cdims[H5S_MAX_RANK];
+    int r = H5Pget_chunk(p, H5S_MAX_RANK, cdims);
+    if (r < 0) goto out;
+    long long e = 1;
+    for (int i = 0; i < r; i++) {
+      if (cdims[i] == 0 || e > (long long)(((unsigned long long)1 << 62) / cdims[i])) { e = -1; break; }
+      e *= (long long)cdims[i];
+    }
+    *chunk_elems = e;
+    hid_t s = H5Dget_space(d);
+    if (s < 0) goto out;
+    hsize_t n = 0;
+    herr_t nr = H5Dget_num_chunks(d, s, &n);
+    H5Sclose(s);
+    if (nr < 0) goto out;
+    *nchunks = (long long)n;
+  }
+  *storage = (long long)H5Dget_storage_size(d);
+  rc = 0;
+out:
+  H5Pclose(p);
+  return rc;
+}
+
+int gw_dset_rank(hid_t d, int *rank, hsize_t *dims, int *null_space) {
+  hid_t s = H5Dget_space(d);
+  if (s < 0) return -1;
+  *null_space = H5Sget_simple_extent_type(s) == H5S_NULL;
+  *rank = H5Sget_simple_extent_dims(s, dims, NULL);
+  H5Sclose(s);
+  return *rank < 0 ? -1 : 0;
+}
+
+long long gw_num_attrs(hid_t obj) {
+  H5O_info_t info;
+  if (H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return -1;
+  return (long long)info.num_attrs;
+}
+
+ssize_t gw_attr_name(hid_t obj, hsize_t idx, char *buf, size_t size) {
+  return H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, idx, buf, size, H5P_DEFAULT);
+}
+
+static int gw_type_info2(hid_t type, int *cls, size_t *size, int *sign, int *vlen) {
+  *cls = H5Tget_class(type);
+  *size = H5Tget_size(type);
+  *sign = (*cls == H5T_INTEGER) ? (H5Tget_sign(type) == H5T_SGN_2) : 0;
+  *vlen = (*cls == H5T_STRING) ? H5Tis_variable_str(type) : 0;
+  return *cls < 0 ? -1 : 0;
+}
+
+int gw_attr_info(hid_t attr, int *cls, size_t *size, int *sign, int *vlen, int *rank, long long *npoints) {
+  hid_t t = H5Aget_type(attr);
+  if (t < 0) return -1;
+  int rc = gw_type_info2(t, cls, size, sign, vlen);
+  H5Tclose(t);
+  hid_t s = H5Aget_space(attr);
+  if (s < 0) return -1;
+  *rank = H5Sget_simple_extent_ndims(s);
+  *npoints = H5Sget_simple_extent_npoints(s);
+  H5Sclose(s);
+  return rc;
+}
+
+int gw_dset_type(hid_t dset, int *cls, size_t *size, int *sign, int *vlen) {
+  hid_t t = H5Dget_type(dset);
+  if (t < 0) return -1;
+  int rc = gw_type_info2(t, cls, size, sign, vlen);
+  H5Tclose(t);
+  return rc;
+}
+
+// gw_complex_size returns the size of each part of a complex type
+// stored the way h5py and numpy store one, a compound of floats "r" and
+// "i", or 0 for any other type.
+static int gw_complex_size(hid_t type) {
+  if (H5Tget_class(type) != H5T_COMPOUND || H5Tget_nmembers(type) != 2) return 0;
+  const char *want[2] = {"r", "i"};
+  size_t sizes[2];
+  for (unsigned i = 0; i < 2; i++) {
+    char *name = H5Tget_member_name(type, i);
+    int ok = name != NULL && strcmp(name, want[i]) == 0;
+    if (name != NULL) H5free_memory(name);
+    hid_t mt = H5Tget_member_type(type, i);
+    if (mt < 0) return 0;
+    ok = ok && H5Tget_class(mt) == H5T_FLOAT;
+    sizes[i] = H5Tget_size(mt);
+    H5Tclose(mt);
+    if (!ok || H5Tget_member_offset(type, i) != i * sizes[0]) return 0;
+  }
+  if (sizes[0] != sizes[1] || (sizes[0] != 4 && sizes[0] != 8)) return 0;
+  return (int)sizes[0];
+}
+
+int gw_dset_complex_size(hid_t dset) {
+  hid_t t = H5Dget_type(dset);
+  if (t < 0) return 0;
+  int n = gw_complex_size(t);
+  H5Tclose(t);
+  return n;
+}
+
+char *gw_read_string(hid_t attr) {
+  hid_t ft = H5Aget_type(attr);
+  if (ft < 0) return NULL;
+  char *out = NULL;
+  if (H5Tis_variable_str(ft) > 0) {
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    char *p = NULL;
+    if (H5Aread(attr, mt, &p) >= 0 && p != NULL) {
+      out = strdup(p);
+      H5free_memory(p);
+    }
+    H5Tclose(mt);
+  } else {
+    size_t n = H5Tget_size(ft);
+    hid_t mt = H5Tcopy(ft);
+    out = calloc(n + 1, 1);
+    if (out != NULL && H5Aread(attr, mt, out) < 0) {
+      free(out);
+      out = NULL;
+    }
+    H5Tclose(mt);
+  }
+  H5Tclose(ft);
+  return out;
+}
+
+herr_t gw_attr_read(hid_t attr, hid_t memtype, void *buf) { return H5Aread(attr, memtype, buf); }
+hid_t gw_native_double(void) { return H5T_NATIVE_DOUBLE; }
+hid_t gw_native_int64(void) { return H5T_NATIVE_INT64; }

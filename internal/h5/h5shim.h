@@ -1,0 +1,111 @@
+// The C side of package h5: what the Go code cannot say through cgo
+// alone (libhdf5's macros, callbacks, out-parameters and several calls
+// that must be made together), defined in h5shim.c.
+
+#ifndef GWWATCHD_H5SHIM_H
+#define GWWATCHD_H5SHIM_H
+
+#include <hdf5.h>
+
+// Errors (errors.go).
+
+// What the innermost entries of the last failing call's error stack
+// said, kept per thread: libhdf5 keeps its error stack and its
+// automatic error handler per thread.
+#define GW_ERR_ENTRIES 4
+typedef struct {
+  int n;                                  // entries kept, innermost first
+  hid_t maj[GW_ERR_ENTRIES], min[GW_ERR_ENTRIES];
+  char desc[GW_ERR_ENTRIES][512];
+  int sys_errno;                          // from "errno = N" in a description, or 0
+  char sys_msg[128];                      // from "error message = '...'", or ""
+} gw_err_t;
+
+// gw_quiet installs on the calling thread a handler that keeps what a
+// failing call's error stack says instead of printing it, and forgets
+// any earlier failure.
+void gw_quiet(void);
+
+// gw_last_error is what the last failing call on this thread said.
+gw_err_t *gw_last_error(void);
+
+// gw_clear clears this thread's error stack.
+void gw_clear(void);
+
+// gw_msg writes into buf the text of error message id, or "".
+void gw_msg(hid_t id, char *buf, size_t n);
+
+// Writing (h5.go).
+
+// gw_write_string_attr writes a scalar variable-length UTF-8 string
+// attribute, the form h5py reads back as str.
+int gw_write_string_attr(hid_t loc, const char *name, const char *value);
+
+// gw_create_view makes name in loc a virtual dataset that maps the whole
+// of the dataset src (a path in the same file) and has its type and
+// shape: a second view of the same samples, stored once.
+hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src);
+
+// gw_dset_io writes buf, of memory type memtype, as the whole of dset
+// when write is set, else reads the whole of dset into buf.
+herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write);
+
+// Reading (read.go).
+
+// gw_link describes link i of group g, in name order: its name (the
+// length of which is returned, or -1), whether it is a hard link, and
+// for a hard link the type and address of the object it leads to.
+ssize_t gw_link(hid_t g, hsize_t i, char *name, size_t size, int *hard, int *otype, haddr_t *addr);
+
+// gw_nlinks returns the number of links in group g, or -1.
+long long gw_nlinks(hid_t g);
+
+// gw_view_source writes into buf the dataset a virtual dataset maps,
+// when it maps exactly one dataset of its own file ("."), and returns
+// 1; else 0, or -1 on failure.
+int gw_view_source(hid_t d, char *buf, size_t n);
+
+// gw_dset_storage describes how a dataset is stored: layout, external
+// files, filters (up to 8 of their ids), elements per chunk, bytes
+// allocated in the file and chunks allocated.
+int gw_dset_storage(hid_t d, int *layout, int *external, int *nfilters, int *filters,
+                    long long *chunk_elems, long long *storage, long long *nchunks);
+
+// gw_dset_rank gives the rank and dimensions of a dataset's dataspace
+// (dims must hold H5S_MAX_RANK) and whether it is a null dataspace.
+int gw_dset_rank(hid_t d, int *rank, hsize_t *dims, int *null_space);
+
+// gw_num_attrs returns the number of attributes of obj, or -1.
+long long gw_num_attrs(hid_t obj);
+
+// gw_attr_name writes into buf the name of attribute idx of obj, in name
+// order, and returns its length, or -1.
+ssize_t gw_attr_name(hid_t obj, hsize_t idx, char *buf, size_t size);
+
+// gw_attr_info describes an attribute's type (class, size, whether
+// signed, whether a variable-length string) and its dataspace (rank and
+// number of elements).
+int gw_attr_info(hid_t attr, int *cls, size_t *size, int *sign, int *vlen, int *rank, long long *npoints);
+
+// gw_dset_type describes a dataset's type as gw_attr_info does an
+// attribute's.
+int gw_dset_type(hid_t dset, int *cls, size_t *size, int *sign, int *vlen);
+
+// gw_dset_complex_size returns the size of each part of a dataset's
+// values when they are complex numbers stored as h5py and numpy store
+// them, or 0.
+int gw_dset_complex_size(hid_t dset);
+
+// gw_read_string returns a string attribute's value, fixed or variable
+// length, in memory the caller frees, or NULL.
+char *gw_read_string(hid_t attr);
+
+// gw_attr_read reads the whole of attr into buf as memtype.
+herr_t gw_attr_read(hid_t attr, hid_t memtype, void *buf);
+
+// gw_native_double and gw_native_int64 are H5T_NATIVE_DOUBLE and
+// H5T_NATIVE_INT64, macros cgo cannot use.
+hid_t gw_native_double(void);
+hid_t gw_native_int64(void);
+
+#endif
