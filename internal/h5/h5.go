@@ -3,11 +3,7 @@
 // is here.
 package h5
 
-// #cgo linux,!arm64 CFLAGS: -I/usr/include/hdf5/serial
-// #cgo linux,!arm64 LDFLAGS: -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5
-// #cgo linux,arm64 CFLAGS: -I/usr/include/hdf5/serial
-// #cgo linux,arm64 LDFLAGS: -L/usr/lib/aarch64-linux-gnu/hdf5/serial -lhdf5
-// #cgo !linux LDFLAGS: -lhdf5
+// #cgo pkg-config: hdf5
 // #include <stdlib.h>
 // #include "h5shim.h"
 import "C"
