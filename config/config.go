@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"math"
 	"net"
@@ -569,14 +570,23 @@ func (c *Config) MakeWatchDirs() error {
 func within(dir, watched string, recursive bool) bool {
 	d, err1 := filepath.Abs(dir)
 	w, err2 := filepath.Abs(watched)
-	if err1 != nil || err2 != nil {
-		return false
+	return err1 == nil && err2 == nil && dropdir.Covers(w, recursive, d)
+}
+
+// WatchOf returns the watch that takes the file at path (the deepest one
+// when watches nest), or nil.
+func (c *Config) WatchOf(path string) *Watch {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
 	}
-	if d == w {
-		return true
-	}
-	rel, err := filepath.Rel(w, d)
-	return recursive && err == nil && filepath.IsLocal(rel)
+	return dropdir.Owner(c.Watch, filepath.Dir(abs), func(w *Watch) (string, bool) {
+		dir, err := filepath.Abs(w.Dir)
+		if err != nil {
+			return "", false
+		}
+		return dir, w.Recursive
+	})
 }
 
 var dtypes = []string{"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "float32", "float64"}

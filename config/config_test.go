@@ -251,3 +251,28 @@ func TestWatchDirMustExist(t *testing.T) {
 		t.Errorf("the mistyped directory was created: %v", err)
 	}
 }
+
+func TestWatchOf(t *testing.T) {
+	cfg := Default()
+	cfg.Watch = append(cfg.Watch, Watch{Dir: "/data/drop", Recursive: true}, Watch{Dir: "/data/drop/k1"})
+	tests := []struct {
+		path, want string
+	}{
+		{"/data/drop/a.npy", "/data/drop"},
+		{"/data/drop/k1/a.npy", "/data/drop/k1"},
+		{"/data/drop/x/y/a.npy", "/data/drop"},
+		{"/data/drop/k1/z/a.npy", "/data/drop"},
+		{"/data/other/a.npy", ""},
+		{"/data/dropx/a.npy", ""},
+	}
+	for _, tt := range tests {
+		w := cfg.WatchOf(tt.path)
+		got := ""
+		if w != nil {
+			got = w.Dir
+		}
+		if got != tt.want {
+			t.Errorf("WatchOf(%s) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan 
 	p.Known = d.known
 	p.Audit = d.appendRecord
 	for a := range in {
-		if w := pipeline.WatchFor(a.cfg, a.hint.Path); w == nil {
+		if w := a.cfg.WatchOf(a.hint.Path); w == nil {
 			a.err = errNoWatch
 		} else {
 			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
@@ -112,7 +112,7 @@ func (d *Daemon) sweepAheads(now time.Time) {
 	defer d.mu.Unlock()
 	for path, a := range d.aheads {
 		settle := time.Duration(0)
-		if w := pipeline.WatchFor(cfg, path); w != nil {
+		if w := cfg.WatchOf(path); w != nil {
 			settle = w.Settle.Duration
 		}
 		if now.Sub(a.hint.Changed) < settle+aheadKeep {

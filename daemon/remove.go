@@ -354,17 +354,10 @@ func (d *Daemon) plannedRoot(p audit.Removal) string {
 // watchDirOf is the watch directory a source path is below, or its own
 // directory once no watch holds it any more.
 func (d *Daemon) watchDirOf(path string) string {
-	cfg := d.cfg.Load()
-	best := ""
-	for _, w := range cfg.Watch {
-		if rel, err := filepath.Rel(w.Dir, path); err == nil && filepath.IsLocal(rel) && len(w.Dir) > len(best) {
-			best = w.Dir
-		}
+	if w := d.cfg.Load().WatchOf(path); w != nil {
+		return w.Dir
 	}
-	if best == "" {
-		return filepath.Dir(path)
-	}
-	return best
+	return filepath.Dir(path)
 }
 
 // openParent opens the directory of path, which lies below root, without

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -46,7 +46,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 	}
 	cfg := d.cfg.Load()
 	ev := j.ev
-	w := pipeline.WatchFor(cfg, ev.Path)
+	w := cfg.WatchOf(ev.Path)
 	log := d.log.With(zap.String("source", ev.Path))
 	if w == nil {
 		d.dropAhead(ev.Path)
@@ -241,13 +241,12 @@ func (d *Daemon) quarantineFiles(w *config.Watch, ev watcher.Event) ([]string, [
 	}
 	defer dir.Close()
 	files := []string{ev.Path}
-	stem := strings.TrimSuffix(ev.Path, filepath.Ext(ev.Path))
-	for _, ext := range ingest.SidecarExts {
-		if stem+ext == ev.Path {
+	for _, p := range dropdir.Sidecars(dropdir.Stem(ev.Path)) {
+		if p == ev.Path {
 			continue
 		}
-		if st, err := durable.Lstatat(dir, filepath.Base(stem+ext)); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-			files = append(files, stem+ext)
+		if st, err := durable.Lstatat(dir, filepath.Base(p)); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			files = append(files, p)
 		}
 	}
 	shas := make([]string, len(files))

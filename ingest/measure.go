@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io"
 	"os"
 	"path/filepath"
@@ -51,7 +52,7 @@ func Measure(path string, opt Options) (Footprint, error) {
 		format = multiFormats[ext]
 	}
 	switch {
-	case ext == ".json" || ext == ".toml":
+	case dropdir.IsSidecar(abs):
 		return Footprint{}, inputErr(abs, ErrSidecar, "is a sidecar, not data")
 	case ext == "":
 		return Footprint{}, inputErr(abs, ErrUnsupportedFormat, "no file extension: want "+extensions)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io"
 	"io/fs"
 	"os"
@@ -54,7 +55,7 @@ func Read(path string, opt Options) (s *Series, err error) {
 	ext := strings.ToLower(filepath.Ext(base))
 	format, ok := formats[ext]
 	switch {
-	case ext == ".json" || ext == ".toml":
+	case dropdir.IsSidecar(abs):
 		return nil, inputErr(abs, ErrSidecar, "is a sidecar, not data")
 	case ext == "":
 		return nil, inputErr(abs, ErrUnsupportedFormat, "no file extension: want "+extensions)
@@ -204,10 +205,8 @@ type sidecar struct {
 // readSidecar finds, reads and parses the sidecar of the data file at
 // path, returning nil if there is none.
 func readSidecar(path string) (*sidecar, error) {
-	stem := strings.TrimSuffix(path, filepath.Ext(path))
 	var found []string
-	for _, ext := range []string{".json", ".toml"} {
-		p := stem + ext
+	for _, p := range dropdir.Sidecars(dropdir.Stem(path)) {
 		_, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -3,10 +3,9 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 )
 
 // Unchanged reports, with an error wrapping ErrChanged, whether the file
@@ -23,9 +22,7 @@ func (src Source) Unchanged() error {
 	if !fi.Mode().IsRegular() || id != src.ID || fi.Size() != src.Size || !fi.ModTime().Equal(src.ModTime) {
 		return fmt.Errorf("ingest: %s: %w", src.Path, ErrChanged)
 	}
-	stem := strings.TrimSuffix(src.Path, filepath.Ext(src.Path))
-	for _, ext := range []string{".json", ".toml"} {
-		p := stem + ext
+	for _, p := range dropdir.Sidecars(dropdir.Stem(src.Path)) {
 		_, err := os.Lstat(p)
 		exists := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -1,41 +1,9 @@
 package pipeline
 
 import (
-	"path/filepath"
-	"strings"
-
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 )
-
-// WatchFor returns the watch whose directory holds path (the deepest one
-// when watches nest), or nil.
-func WatchFor(cfg *config.Config, path string) *config.Watch {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil
-	}
-	var best *config.Watch
-	bestLen := -1
-	for i := range cfg.Watch {
-		w := &cfg.Watch[i]
-		dir, err := filepath.Abs(w.Dir)
-		if err != nil {
-			continue
-		}
-		rel, err := filepath.Rel(dir, abs)
-		if err != nil || !filepath.IsLocal(rel) {
-			continue
-		}
-		if !w.Recursive && strings.ContainsRune(rel, filepath.Separator) {
-			continue
-		}
-		if len(dir) > bestLen {
-			best, bestLen = w, len(dir)
-		}
-	}
-	return best
-}
 
 // Options returns how the files of a watch are read: with its metadata
 // defaults and its channel selection. A nil watch gives neither.

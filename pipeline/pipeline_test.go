@@ -219,29 +219,6 @@ func indexOf(attrs []archive.Attr, name string) int {
 	return -1
 }
 
-func TestWatchFor(t *testing.T) {
-	cfg := config.Default()
-	cfg.Watch = append(cfg.Watch, config.Watch{Dir: "/data/drop", Recursive: true}, config.Watch{Dir: "/data/drop/k1"})
-	tests := []struct {
-		path, want string
-	}{
-		{"/data/drop/a.npy", "/data/drop"},
-		{"/data/drop/k1/a.npy", "/data/drop/k1"},
-		{"/data/drop/x/y/a.npy", "/data/drop"},
-		{"/data/other/a.npy", ""},
-	}
-	for _, tt := range tests {
-		w := WatchFor(cfg, tt.path)
-		got := ""
-		if w != nil {
-			got = w.Dir
-		}
-		if got != tt.want {
-			t.Errorf("WatchFor(%s) = %q, want %q", tt.path, got, tt.want)
-		}
-	}
-}
-
 func TestAuditRecords(t *testing.T) {
 	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
 	type rec struct {

@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"container/heap"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -113,32 +114,16 @@ func ignoredName(base string) bool {
 		strings.HasSuffix(base, "~")
 }
 
-// stemOf is the key that ties a data file to its sidecars: the path
-// without its extension.
-func stemOf(path string) string { return strings.TrimSuffix(path, filepath.Ext(path)) }
+// stemOf is the key that ties a data file to its sidecars.
+func stemOf(path string) string { return dropdir.Stem(path) }
 
 // within reports whether path is strictly below dir.
-func within(path, dir string) bool {
-	if dir == "/" {
-		return len(path) > 1 && path[0] == '/'
-	}
-	return len(path) > len(dir) && path[len(dir)] == '/' && strings.HasPrefix(path, dir)
-}
+func within(path, dir string) bool { return path != dir && dropdir.Covers(dir, true, path) }
 
 // owner returns the watch that covers files in dir: the deepest one whose
 // directory it is, or that recursively contains it; nil if none does.
 func (s *state) owner(dir string) *Watch {
-	var best *Watch
-	for i := range s.watches {
-		wt := &s.watches[i]
-		if dir != wt.Dir && !(wt.Recursive && within(dir, wt.Dir)) {
-			continue
-		}
-		if best == nil || len(wt.Dir) > len(best.Dir) {
-			best = wt
-		}
-	}
-	return best
+	return dropdir.Owner(s.watches, dir, func(w *Watch) (string, bool) { return w.Dir, w.Recursive })
 }
 
 // track starts tracking a new file at path, pending since now.
@@ -213,8 +198,7 @@ func (s *state) sidecarOf(path string, o *Watch, now time.Time) sidecarState {
 	if st != noSidecar {
 		return st
 	}
-	for _, ext := range []string{".json", ".toml"} {
-		p := key + ext
+	for _, p := range dropdir.Sidecars(key) {
 		if _, ok := s.files[p]; ok || s.classify(o, p) != sidecar {
 			continue
 		}

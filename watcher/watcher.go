@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,7 +51,7 @@ type Options struct {
 	Rescan    time.Duration          // periodic rescan; 0 = none
 	Logger    *zap.Logger            // nil: no logging
 	Now       func() time.Time       // nil: time.Now
-	IsSidecar func(path string) bool // nil: extension .json or .toml
+	IsSidecar func(path string) bool // nil: dropdir.IsSidecar (.json or .toml)
 }
 
 // heartbeat is how often the loop wakes up, even when idle or waiting for
@@ -117,19 +117,9 @@ func New(watches []Watch, opts Options) (*Watcher, error) {
 		w.now = time.Now
 	}
 	if w.isSidecar == nil {
-		w.isSidecar = IsSidecar
+		w.isSidecar = dropdir.IsSidecar
 	}
 	return w, nil
-}
-
-// IsSidecar is the default Options.IsSidecar: a .json or .toml file holds
-// the metadata of the data file with the same stem.
-func IsSidecar(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json", ".toml":
-		return true
-	}
-	return false
 }
 
 // validate checks watches and returns a copy with absolute, clean dirs.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -194,13 +195,13 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 // in files too to that data file: the one file of the same stem that is
 // not a sidecar, as the ingest of that file finds it.
 func sidecarsOf(files []string) map[int]string {
-	isSidecar := func(f string) bool { e := filepath.Ext(f); return e == ".json" || e == ".toml" }
+	isSidecar := dropdir.IsSidecar
 	stem := func(f string) string {
 		abs, err := filepath.Abs(f)
 		if err != nil {
 			abs = f
 		}
-		return strings.TrimSuffix(abs, filepath.Ext(abs))
+		return dropdir.Stem(abs)
 	}
 	data := map[string]string{} // stem -> data file
 	for _, f := range files {
@@ -226,7 +227,7 @@ type outcome struct {
 
 // ingestOne archives one file.
 func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta, channels []string) outcome {
-	opt := pipeline.Options(pipeline.WatchFor(cfg, file))
+	opt := pipeline.Options(cfg.WatchOf(file))
 	opt.Flags = flags
 	if channels != nil {
 		opt.Channels = channels
