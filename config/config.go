@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"math"
 	"net"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 )
 
 // Config is the whole configuration of gwwatchd: one schema shared by the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,10 +16,10 @@ import (
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
+	"github.com/gwwatchd/gwwatchd/internal/durable"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/watcher"
-
-	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // work archives the jobs of one worker until the queue is closed.

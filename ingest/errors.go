@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gwwatchd/gwwatchd/internal/oneline"
 )
 
 // ErrUnsupportedFormat is wrapped by the InputError for a file whose
@@ -44,7 +46,7 @@ func (e *InputError) Error() string {
 	if reason == "" && e.Err != nil {
 		reason = e.Err.Error()
 	}
-	return oneLine(e.Path + ": " + reason)
+	return oneline.Escape(e.Path + ": " + reason)
 }
 
 // Unwrap returns the sentinel or underlying error, if any.
@@ -57,25 +59,7 @@ func IsInputError(err error) bool {
 }
 
 func inputErr(path string, err error, reason string) *InputError {
-	return &InputError{Path: path, Reason: oneLine(reason), Err: err}
-}
-
-// oneLine escapes control characters so that a message derived from file
-// contents or names stays on one log line.
-func oneLine(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return &InputError{Path: path, Reason: oneline.Escape(reason), Err: err}
 }
 
 // describe says what a token taken from a file is without quoting it, as

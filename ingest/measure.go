@@ -2,12 +2,13 @@ package ingest
 
 import (
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 )
 
 // Footprint is what holding the decoded samples of a file's series takes.

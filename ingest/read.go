@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 )
 
 // maxFileSize bounds what Read loads into memory; data files are expected

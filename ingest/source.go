@@ -3,9 +3,10 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
+
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 )
 
 // Unchanged reports, with an error wrapping ErrChanged, whether the file

@@ -2,12 +2,13 @@ package watcher
 
 import (
 	"container/heap"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 )
 
 // quiet is how long a file that appeared without being written must stay

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
+
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 )
 
 // Watch is one drop directory.

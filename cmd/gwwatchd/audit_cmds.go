@@ -15,6 +15,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/daemon"
+	"github.com/gwwatchd/gwwatchd/internal/oneline"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
@@ -102,7 +103,7 @@ func (m *Main) auditVerify(args []string) error {
 	problems := r.Problems
 	first := r.FirstBad
 	for _, p := range r.Issues {
-		fmt.Fprintf(m.Stdout, "%s\n", oneLine(p.String()))
+		fmt.Fprintf(m.Stdout, "%s\n", oneline.Escape(p.String()))
 	}
 	if *archives {
 		issues, err := checkArchives(cfg)
@@ -110,7 +111,7 @@ func (m *Main) auditVerify(args []string) error {
 			return err
 		}
 		for _, s := range issues {
-			fmt.Fprintln(m.Stdout, oneLine(s))
+			fmt.Fprintln(m.Stdout, oneline.Escape(s))
 		}
 		if first == "" && len(issues) > 0 {
 			first = strings.SplitN(issues[0], ": ", 2)[0]
@@ -121,7 +122,7 @@ func (m *Main) auditVerify(args []string) error {
 		cfg.Audit.Path, nOf(int(r.Records), "record", "records"), nOf(len(r.Segments), "segment", "segments"),
 		nOf(r.LogCheckpoints, "checkpoint", "checkpoints"), r.Checkpoints, filepath.Join(cfg.Daemon.StateDir, "checkpoints"), r.Root)
 	for _, w := range r.Warnings {
-		fmt.Fprintf(m.Stdout, "WARNING: %s\n", oneLine(w.String()))
+		fmt.Fprintf(m.Stdout, "WARNING: %s\n", oneline.Escape(w.String()))
 	}
 	for _, u := range r.Unchecked {
 		hint := ""
@@ -131,7 +132,7 @@ func (m *Main) auditVerify(args []string) error {
 		case strings.HasPrefix(u, "no outside checkpoint"):
 			hint = " (--since FILE, saved from gwwatchd audit checkpoint)"
 		}
-		fmt.Fprintf(m.Stdout, "UNCHECKED: %s%s\n", oneLine(u), hint)
+		fmt.Fprintf(m.Stdout, "UNCHECKED: %s%s\n", oneline.Escape(u), hint)
 	}
 	if problems > 0 {
 		fmt.Fprintf(m.Stdout, "FAILED: %s; the first at %s\n", nOf(problems, "problem", "problems"), first)
@@ -372,7 +373,7 @@ func (m *Main) auditCheckProof(args []string) error {
 	}
 	rec, err := audit.CheckProof(proof, key)
 	if err != nil {
-		fmt.Fprintf(m.Stdout, "%s: INVALID: %s\n", rest[0], oneLine(err.Error()))
+		fmt.Fprintf(m.Stdout, "%s: INVALID: %s\n", rest[0], oneline.Escape(err.Error()))
 		return &exitCodeError{exitProblems}
 	}
 	fmt.Fprintf(m.Stdout, "%s: OK: record %d (%s, %s) is in the signed log\n", rest[0], rec.Seq, rec.Event, rec.Time.Format(audit.TimeLayout))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,6 +23,8 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/daemon"
 	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/dropdir"
+	"github.com/gwwatchd/gwwatchd/internal/oneline"
 	"github.com/gwwatchd/gwwatchd/internal/progress"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/processor"
@@ -109,10 +110,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 		Unit: *unit, DType: *dtype, ByteOrder: *order, Description: *desc}
 
 	// On a terminal, a progress bar under the lines; elsewhere the lines only.
-	tty := false
-	if f, ok := m.Stdout.(*os.File); ok {
-		tty = progress.IsTerminal(f)
-	}
+	tty := progress.IsTerminal(m.Stdout)
 	// A sidecar named beside its data file goes with it; named alone, it
 	// is archived as data, and rejected as such.
 	sidecars := sidecarsOf(files)
@@ -257,16 +255,16 @@ func errorLine(src string, err error) string {
 		if reason == "" && ie.Err != nil {
 			reason = ie.Err.Error()
 		}
-		return quoteName(src) + ": " + oneLine(reason)
+		return quoteName(src) + ": " + oneline.Escape(reason)
 	}
 	var pe *os.PathError
 	if ingest.IsInputError(err) || (errors.As(err, &pe) && pe.Path == src) {
 		if rest, ok := strings.CutPrefix(msg, src); ok {
-			return quoteName(src) + oneLine(rest)
+			return quoteName(src) + oneline.Escape(rest)
 		}
-		return oneLine(msg)
+		return oneline.Escape(msg)
 	}
-	return quoteName(src) + ": " + oneLine(msg)
+	return quoteName(src) + ": " + oneline.Escape(msg)
 }
 
 // quoteName returns a file name as it stands, or Go-quoted when it holds
@@ -278,15 +276,6 @@ func quoteName(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
-}
-
-// oneLine escapes the control characters of s, as strconv.Quote would.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
 }
 
 var inspectHelp = help{
@@ -358,11 +347,11 @@ func (m *Main) verify(args []string) error {
 	for _, f := range files {
 		r, err := pipeline.Verify(f, proc)
 		if err != nil {
-			fmt.Fprintf(m.Stdout, "%s\n", oneLine(errorLine(f, err)))
+			fmt.Fprintf(m.Stdout, "%s\n", oneline.Escape(errorLine(f, err)))
 			code = exitError
 			continue
 		}
-		fmt.Fprintln(m.Stdout, oneLine(r.Summary()))
+		fmt.Fprintln(m.Stdout, oneline.Escape(r.Summary()))
 		if !r.OK() && code == exitOK {
 			code = exitProblems
 		}

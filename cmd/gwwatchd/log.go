@@ -7,6 +7,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/gwwatchd/gwwatchd/internal/progress"
 )
 
 // newLogger builds the logger once for the whole command: JSON lines for
@@ -23,7 +25,7 @@ func newLogger(w io.Writer, def zapcore.Level) (*zap.Logger, error) {
 	encCfg.TimeKey = "time"
 	encCfg.EncodeTime = zapcore.RFC3339NanoTimeEncoder
 	var enc zapcore.Encoder
-	if isTerminal(w) {
+	if progress.IsTerminal(w) {
 		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
 		enc = zapcore.NewConsoleEncoder(encCfg)
 	} else {
@@ -31,15 +33,6 @@ func newLogger(w io.Writer, def zapcore.Level) (*zap.Logger, error) {
 	}
 	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)
 	return zap.New(core), nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // quiet returns logger with its info entries demoted to debug: for the

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+
+	"github.com/gwwatchd/gwwatchd/internal/oneline"
 )
 
 // Error is a failure reported by libhdf5, described by the innermost
@@ -58,10 +60,10 @@ func lastError(op string) *Error {
 	if g.n == 0 {
 		return nil
 	}
-	e := &Error{Op: op, Detail: oneLine(C.GoString(&g.desc[0][0]))}
+	e := &Error{Op: op, Detail: oneline.Escape(strings.TrimSpace(C.GoString(&g.desc[0][0])))}
 	if g.sys_errno > 0 {
 		e.Errno = syscall.Errno(g.sys_errno)
-		e.Msg = oneLine(C.GoString(&g.sys_msg[0]))
+		e.Msg = oneline.Escape(strings.TrimSpace(C.GoString(&g.sys_msg[0])))
 		if e.Msg == "" {
 			e.Msg = e.Errno.Error()
 		}
@@ -72,7 +74,7 @@ func lastError(op string) *Error {
 	C.gw_msg(g.min[0], &min[0], C.size_t(len(min)))
 	// The major and minor messages are the library's own fixed texts,
 	// such as "File accessibility" and "File signature not found".
-	e.Msg = oneLine(strings.TrimSpace(C.GoString(&min[0])))
+	e.Msg = oneline.Escape(strings.TrimSpace(C.GoString(&min[0])))
 	if m := strings.TrimSpace(C.GoString(&maj[0])); m != "" {
 		e.Msg = m + ": " + e.Msg
 	}
@@ -93,15 +95,5 @@ func fail(op string, err error) error {
 	if e := lastError(op); e != nil {
 		return e
 	}
-	return &Error{Op: op, Msg: oneLine(err.Error())}
-}
-
-// oneLine keeps a message on one line.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
+	return &Error{Op: op, Msg: oneline.Escape(err.Error())}
 }

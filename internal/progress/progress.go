@@ -67,8 +67,12 @@ func newBar(w io.Writer, totalFiles int, totalBytes int64, tty bool, now func() 
 	return b
 }
 
-// IsTerminal reports whether f is a terminal.
-func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+// IsTerminal reports whether w is a terminal: what decides between lines
+// for people and lines for programs, for the bar as for the log.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
 
 // Done records that one file finished, successfully or (err != nil) not;
 // bytes is its size as counted in the total. path is not shown: the caller
