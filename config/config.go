@@ -22,6 +22,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/gwwatchd/gwwatchd/internal/dropdir"
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // Config is the whole configuration of gwwatchd: one schema shared by the
@@ -487,8 +488,8 @@ func (c *Config) validate() error {
 		default:
 			return bad(key("byte_order"), `must be "little" or "big", got %q`, w.ByteOrder)
 		}
-		if w.DType != "" && !knownDType(w.DType) {
-			return bad(key("dtype"), "unknown dtype %q (want one of %s)", w.DType, strings.Join(dtypes, ", "))
+		if w.DType != "" && !samples.DType(w.DType).Valid() {
+			return bad(key("dtype"), "unknown dtype %q (want one of %s)", w.DType, samples.List(samples.Declarable))
 		}
 	}
 	return nil
@@ -588,17 +589,6 @@ func (c *Config) WatchOf(path string) *Watch {
 		}
 		return dir, w.Recursive
 	})
-}
-
-var dtypes = []string{"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "float32", "float64"}
-
-func knownDType(s string) bool {
-	for _, d := range dtypes {
-		if s == d {
-			return true
-		}
-	}
-	return false
 }
 
 func checkWelch(section string, fftlength float64, overlap *float64, method, window string) error {

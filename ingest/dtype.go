@@ -4,57 +4,15 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
-// DType is the NumPy name of a sample type, without byte order.
-type DType string
-
-// The supported sample types. uint64 is left out on purpose: HDF5 readers
-// and downstream float processing cannot hold all of its values.
-const (
-	Int8    DType = "int8"
-	Int16   DType = "int16"
-	Int32   DType = "int32"
-	Int64   DType = "int64"
-	Uint8   DType = "uint8"
-	Uint16  DType = "uint16"
-	Uint32  DType = "uint32"
-	Float32 DType = "float32"
-	Float64 DType = "float64"
-)
-
-// The sample types that only frame and HDF5 files give: their series
-// are archived as they are, but .npy, raw and text files cannot hold them.
-const (
-	Uint64     DType = "uint64"
-	Complex64  DType = "complex64"
-	Complex128 DType = "complex128"
-)
-
-// DTypes lists the supported sample types.
-var DTypes = []DType{Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Float32, Float64}
-
-// Size returns the size of one sample in bytes, or 0 if d is not a
-// supported type.
-func (d DType) Size() int {
-	switch d {
-	case Int8, Uint8:
-		return 1
-	case Int16, Uint16:
-		return 2
-	case Int32, Uint32, Float32:
-		return 4
-	case Int64, Float64:
-		return 8
-	}
-	return 0
-}
-
-// Valid reports whether d is a supported sample type.
-func (d DType) Valid() bool { return d.Size() > 0 }
+// DType is the NumPy name of a sample type, without byte order; the
+// types are listed in internal/samples.
+type DType = samples.DType
 
 // unsupportedNames are NumPy type names that are recognised only to be
 // refused with a precise message.
@@ -84,7 +42,7 @@ func parseDTypeSpec(s string) (DType, string, error) {
 	}
 	d, order, err := ParseNumPyDescr(name)
 	if err != nil && !isDescrLike(name) {
-		return "", "", fmt.Errorf("unknown dtype %s: want one of %s or a NumPy type string such as <f8", typeToken(s), dtypeList())
+		return "", "", fmt.Errorf("unknown dtype %s: want one of %s or a NumPy type string such as <f8", typeToken(s), samples.List(samples.Declarable))
 	}
 	return d, order, err
 }
@@ -112,14 +70,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func dtypeList() string {
-	names := make([]string, len(DTypes))
-	for i, d := range DTypes {
-		names[i] = string(d)
-	}
-	return strings.Join(names, ", ")
 }
 
 // ParseNumPyDescr parses a NumPy array-protocol type string such as "<f8",
@@ -203,23 +153,10 @@ func kindName(kind byte, size int) string {
 }
 
 func nativeOrder() string {
-	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+	if samples.NativeLittle {
 		return "little"
 	}
 	return "big"
-}
-
-// sliceTypes maps each DType to the Go slice type that holds its samples.
-var sliceTypes = map[DType]reflect.Type{
-	Int8:    reflect.TypeFor[[]int8](),
-	Int16:   reflect.TypeFor[[]int16](),
-	Int32:   reflect.TypeFor[[]int32](),
-	Int64:   reflect.TypeFor[[]int64](),
-	Uint8:   reflect.TypeFor[[]uint8](),
-	Uint16:  reflect.TypeFor[[]uint16](),
-	Uint32:  reflect.TypeFor[[]uint32](),
-	Float32: reflect.TypeFor[[]float32](),
-	Float64: reflect.TypeFor[[]float64](),
 }
 
 // decodeSamples converts b, which must hold a whole number of samples, to
@@ -230,90 +167,21 @@ func decodeSamples(b []byte, d DType, byteOrder string) any {
 	if byteOrder == "big" {
 		bo = binary.BigEndian
 	}
-	t, ok := sliceTypes[d]
-	if !ok {
+	if !d.Valid() {
 		return nil
 	}
-	v := reflect.MakeSlice(t, len(b)/d.Size(), len(b)/d.Size()).Interface()
+	v := samples.Make(d, len(b)/d.Size())
 	if _, err := binary.Decode(b, bo, v); err != nil {
 		return nil
 	}
 	return v
 }
 
-// lenValues returns the length of a sample slice, or 0 for anything else.
-func lenValues(values any) int {
-	if dtypeOf(values) == "" {
-		return 0
-	}
-	return reflect.ValueOf(values).Len()
-}
-
-// wideTypes maps the types of frame and HDF5 files only to their slices.
-var wideTypes = map[DType]reflect.Type{
-	Uint64:     reflect.TypeFor[[]uint64](),
-	Complex64:  reflect.TypeFor[[]complex64](),
-	Complex128: reflect.TypeFor[[]complex128](),
-}
-
-// dtypeOf returns the DType of a sample slice, or "" for anything else.
-func dtypeOf(values any) DType {
-	t := reflect.TypeOf(values)
-	for _, types := range []map[DType]reflect.Type{sliceTypes, wideTypes} {
-		for d, st := range types {
-			if st == t {
-				return d
-			}
-		}
-	}
-	return ""
-}
-
 // IsComplex reports whether values holds complex samples.
-func IsComplex(values any) bool {
-	switch values.(type) {
-	case []complex64, []complex128:
-		return true
-	}
-	return false
-}
+func IsComplex(values any) bool { return samples.IsComplex(values) }
 
 // Float64s returns a new []float64 holding values, which must be one of the
 // real-valued slice types a Series can hold; it returns nil otherwise, and
 // for complex samples. int64 and uint64 samples beyond 2^53 in magnitude
 // are rounded to the nearest float64.
-func Float64s(values any) []float64 {
-	switch v := values.(type) {
-	case []int8:
-		return convert(v)
-	case []int16:
-		return convert(v)
-	case []int32:
-		return convert(v)
-	case []int64:
-		return convert(v)
-	case []uint8:
-		return convert(v)
-	case []uint16:
-		return convert(v)
-	case []uint32:
-		return convert(v)
-	case []uint64:
-		return convert(v)
-	case []float32:
-		return convert(v)
-	case []float64:
-		out := make([]float64, len(v))
-		copy(out, v)
-		return out
-	}
-	return nil
-}
-
-func convert[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32](v []T) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
-}
+func Float64s(values any) []float64 { return samples.Float64s(values) }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 func TestParseDType(t *testing.T) {
@@ -14,17 +16,17 @@ func TestParseDType(t *testing.T) {
 		order string
 		err   string
 	}{
-		{"float64", Float64, "", ""},
-		{" int16 ", Int16, "", ""},
-		{"uint32", Uint32, "", ""},
-		{"<f8", Float64, "little", ""},
-		{">i2", Int16, "big", ""},
-		{"f4", Float32, "", ""},
-		{"i8", Int64, "", ""},
-		{"u1", Uint8, "", ""},
-		{"|i1", Int8, "", ""},
-		{"<i1", Int8, "", ""},
-		{">u4", Uint32, "big", ""},
+		{"float64", samples.Float64, "", ""},
+		{" int16 ", samples.Int16, "", ""},
+		{"uint32", samples.Uint32, "", ""},
+		{"<f8", samples.Float64, "little", ""},
+		{">i2", samples.Int16, "big", ""},
+		{"f4", samples.Float32, "", ""},
+		{"i8", samples.Int64, "", ""},
+		{"u1", samples.Uint8, "", ""},
+		{"|i1", samples.Int8, "", ""},
+		{"<i1", samples.Int8, "", ""},
+		{">u4", samples.Uint32, "big", ""},
 		{"uint64", "", "", "unsupported dtype uint64"},
 		{"float16", "", "", "unsupported dtype float16"},
 		{"<u8", "", "", `unsupported dtype "<u8" (uint64)`},
@@ -72,7 +74,7 @@ func TestParseNumPyDescrNative(t *testing.T) {
 }
 
 func TestDTypeSize(t *testing.T) {
-	want := map[DType]int{Int8: 1, Uint8: 1, Int16: 2, Uint16: 2, Int32: 4, Uint32: 4, Float32: 4, Int64: 8, Float64: 8, "uint64": 0, "": 0}
+	want := map[DType]int{samples.Int8: 1, samples.Uint8: 1, samples.Int16: 2, samples.Uint16: 2, samples.Int32: 4, samples.Uint32: 4, samples.Float32: 4, samples.Int64: 8, samples.Float64: 8, "uint64": 0, "": 0}
 	for d, size := range want {
 		if got := d.Size(); got != size {
 			t.Errorf("%q.Size(): got %d, want %d", d, got, size)
@@ -105,14 +107,14 @@ func TestFloat64s(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Float64s(%#v): got %v, want %v", tt.in, got, tt.want)
 		}
-		if lenValues(tt.in) != len(tt.want) {
-			t.Errorf("lenValues(%#v): got %d, want %d", tt.in, lenValues(tt.in), len(tt.want))
+		if samples.Len(tt.in) != len(tt.want) {
+			t.Errorf("Len(%#v): got %d, want %d", tt.in, samples.Len(tt.in), len(tt.want))
 		}
 	}
 	// Complex samples have a length but no real values.
 	c := []complex128{1, 2i}
-	if Float64s(c) != nil || lenValues(c) != 2 || !IsComplex(c) || IsComplex(f64) {
-		t.Errorf("complex: Float64s %v, lenValues %d, IsComplex %v", Float64s(c), lenValues(c), IsComplex(c))
+	if Float64s(c) != nil || samples.Len(c) != 2 || !IsComplex(c) || IsComplex(f64) {
+		t.Errorf("complex: Float64s %v, samples.Len %d, IsComplex %v", Float64s(c), samples.Len(c), IsComplex(c))
 	}
 	if got := Float64s(f64); &got[0] == &f64[0] {
 		t.Error("Float64s returned its argument, want a copy")
@@ -126,11 +128,11 @@ func TestDecodeSamplesByteOrder(t *testing.T) {
 		order string
 		want  any
 	}{
-		{Int16, "little", []int16{0x0201, 0x0403}},
-		{Int16, "big", []int16{0x0102, 0x0304}},
-		{Uint32, "big", []uint32{0x01020304}},
-		{Int8, "", []int8{1, 2, 3, 4}},
-		{Float32, "big", []float32{math.Float32frombits(0x01020304)}},
+		{samples.Int16, "little", []int16{0x0201, 0x0403}},
+		{samples.Int16, "big", []int16{0x0102, 0x0304}},
+		{samples.Uint32, "big", []uint32{0x01020304}},
+		{samples.Int8, "", []int8{1, 2, 3, 4}},
+		{samples.Float32, "big", []float32{math.Float32frombits(0x01020304)}},
 	}
 	for _, tt := range tests {
 		if got := decodeSamples(b, tt.d, tt.order); !reflect.DeepEqual(got, tt.want) {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // checkMessage fails if err, as reported for a file, would span lines.
@@ -54,11 +56,11 @@ func FuzzNPYHeader(f *testing.F) {
 
 func checkNPY(t *testing.T, a *npyArray, size int) {
 	t.Helper()
-	n := lenValues(a.Values)
+	n := samples.Len(a.Values)
 	switch {
 	case n == 0:
 		t.Fatal("accepted an array without samples")
-	case !a.DType.Valid() || dtypeOf(a.Values) != a.DType:
+	case !a.DType.Valid() || samples.Of(a.Values) != a.DType:
 		t.Fatalf("values %T do not match dtype %q", a.Values, a.DType)
 	case len(a.Shape) != 1 && (len(a.Shape) != 2 || a.Shape[1] != 1):
 		t.Fatalf("accepted shape %v", a.Shape)

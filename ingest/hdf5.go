@@ -9,6 +9,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/ingest/gwf"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // archiveFormat is the root "format" attribute of gwwatchd's own archives.
@@ -142,14 +143,14 @@ func candidate(d *h5.Dataset) bool {
 func dtypeOfInfo(in *h5.Info) DType {
 	switch in.Class {
 	case "float":
-		return map[int]DType{4: Float32, 8: Float64}[in.Size]
+		return map[int]DType{4: samples.Float32, 8: samples.Float64}[in.Size]
 	case "complex":
-		return map[int]DType{8: Complex64, 16: Complex128}[in.Size]
+		return map[int]DType{8: samples.Complex64, 16: samples.Complex128}[in.Size]
 	case "integer":
 		if in.Signed {
-			return map[int]DType{1: Int8, 2: Int16, 4: Int32, 8: Int64}[in.Size]
+			return map[int]DType{1: samples.Int8, 2: samples.Int16, 4: samples.Int32, 8: samples.Int64}[in.Size]
 		}
-		return map[int]DType{1: Uint8, 2: Uint16, 4: Uint32, 8: Uint64}[in.Size]
+		return map[int]DType{1: samples.Uint8, 2: samples.Uint16, 4: samples.Uint32, 8: samples.Uint64}[in.Size]
 	}
 	return ""
 }

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/hdf5"
 
 	"github.com/gwwatchd/gwwatchd/internal/h5"
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // sharedGWF is where the real frame files are when ../shared is beside
@@ -48,7 +49,7 @@ func TestFrameMatchesGwpyHDF5(t *testing.T) {
 		var got []string
 		for _, s := range all {
 			got = append(got, s.Channel)
-			if s.T0 != 968654552 || s.SampleRate != 16384 || s.Unit != "strain" || s.DType != Float64 || s.Len() != 16384 {
+			if s.T0 != 968654552 || s.SampleRate != 16384 || s.Unit != "strain" || s.DType != samples.Float64 || s.Len() != 16384 {
 				t.Errorf("%s %s: t0 %v rate %v unit %q dtype %s len %d", name, s.Channel, s.T0, s.SampleRate, s.Unit, s.DType, s.Len())
 			}
 			if s.Obs != "HLV" || s.Desc != "HW100916" || s.Format != map[string]string{"gwf": "gwf", "hdf": "hdf5"}[name] {
@@ -92,9 +93,9 @@ func TestFrameChannelsJoined(t *testing.T) {
 		rate  float64
 		kind  string
 	}{
-		"Adc0": {Int16, 200, "adc"}, "Adc3": {Int16, 200, "adc"}, "fastAdc0": {Int16, 2000, "adc"}, "fastAdc1": {Int16, 2000, "adc"},
-		"D1": {Float32, 200, "adc"}, "Bad_data_(data[0]=nan)": {Float32, 200, "adc"},
-		"fastProc": {Float32, 2000, "proc"}, "sim1": {Int32, 200, "sim"},
+		"Adc0": {samples.Int16, 200, "adc"}, "Adc3": {samples.Int16, 200, "adc"}, "fastAdc0": {samples.Int16, 2000, "adc"}, "fastAdc1": {samples.Int16, 2000, "adc"},
+		"D1": {samples.Float32, 200, "adc"}, "Bad_data_(data[0]=nan)": {samples.Float32, 200, "adc"},
+		"fastProc": {samples.Float32, 2000, "proc"}, "sim1": {samples.Int32, 200, "sim"},
 	} {
 		s := byName[name]
 		if s == nil {
@@ -226,10 +227,10 @@ func TestHDF5Input(t *testing.T) {
 	if b.Channel != "group/sub/b" || b.Dataset != "group_sub_b" || b.T0 != 1300000001 || b.SampleRate != 2 || b.Unit != "ct" || b.Origin["unit"] != "sidecar" {
 		t.Errorf("b: %+v", b)
 	}
-	if !reflect.DeepEqual(b.Values, []int32{5, 6}) || b.DType != Int32 {
+	if !reflect.DeepEqual(b.Values, []int32{5, 6}) || b.DType != samples.Int32 {
 		t.Errorf("b: %v %s", b.Values, b.DType)
 	}
-	if c.DType != Complex128 || c.Len() != 1 {
+	if c.DType != samples.Complex128 || c.Len() != 1 {
 		t.Errorf("K1:C: %s, %d samples", c.DType, c.Len())
 	}
 	for _, s := range all {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 const goldenDir = "../testdata/ingest"
@@ -86,7 +88,7 @@ func TestGoldenNPY(t *testing.T) {
 			if !reflect.DeepEqual(a.Shape, want.Shape) {
 				t.Errorf("shape: got %v, want %v", a.Shape, want.Shape)
 			}
-			if dtypeOf(a.Values) != a.DType {
+			if samples.Of(a.Values) != a.DType {
 				t.Errorf("values are %T, want a slice of %s", a.Values, a.DType)
 			}
 			if got := goldenStrings(a.Values); !reflect.DeepEqual(got, want.Values) {
@@ -107,7 +109,7 @@ func TestGoldenNPY(t *testing.T) {
 			}
 		})
 	}
-	for _, d := range DTypes {
+	for _, d := range samples.Declarable {
 		if !seen[d] {
 			t.Errorf("no golden file holds %s", d)
 		}

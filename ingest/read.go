@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/internal/dropdir"
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // maxFileSize bounds what Read loads into memory; data files are expected
@@ -292,7 +293,7 @@ func (r *resolver) decode(s *Series, data []byte) error {
 		if err != nil {
 			return inputErr(r.path, err, err.Error())
 		}
-		s.DType, s.Values = Float64, td.Values
+		s.DType, s.Values = samples.Float64, td.Values
 		r.file.T0, r.file.SampleRate = td.T0, td.Rate
 	case "raw":
 		if err := r.rawType(s); err != nil {

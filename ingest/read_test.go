@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // timing gives Read the t0 and sample rate that most tests do not care about.
@@ -211,7 +213,7 @@ func TestReadSource(t *testing.T) {
 	}
 	want := Series{
 		Channel: "K1:LSC-DARM_OUT_DQ", Dataset: "K1:LSC-DARM_OUT_DQ", Unit: "strain",
-		T0: 0, SampleRate: 2, DType: Float64, Values: []float64{1.5, 2.5, -3},
+		T0: 0, SampleRate: 2, DType: samples.Float64, Values: []float64{1.5, 2.5, -3},
 		Format: "text", Obs: "K", Desc: "K1_LSC_DARM_OUT_DQ",
 		Origin: map[string]string{
 			"channel": "sidecar", "dataset": "default", "unit": "sidecar",
@@ -481,7 +483,7 @@ func TestDefaultsDoNotOverrideFileType(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if s.DType != Float64 || s.Origin["dtype"] != "file" {
+		if s.DType != samples.Float64 || s.Origin["dtype"] != "file" {
 			t.Errorf("%s: got dtype %s from %q, want float64 from file", name, s.DType, s.Origin["dtype"])
 		}
 	}

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"time"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // Series is one channel of samples read from a source file, with the
@@ -87,7 +89,7 @@ type Sidecar struct {
 }
 
 // Len returns the number of samples.
-func (s *Series) Len() int { return lenValues(s.Values) }
+func (s *Series) Len() int { return samples.Len(s.Values) }
 
 // Duration returns the span covered by the samples in seconds.
 func (s *Series) Duration() float64 { return float64(s.Len()) / s.SampleRate }

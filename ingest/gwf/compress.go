@@ -11,6 +11,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // bufPool holds scratch buffers for decompressed bytes on their way to a
@@ -66,7 +68,7 @@ func inflate(values any, src []byte, size int, le bool, w where) error {
 	}
 	defer flatePool.Put(fr)
 
-	total := valuesLen(values) * size
+	total := samples.Len(values) * size
 	sum := adler32.New()
 	var err error
 	if total <= 2*inflateChunk {

@@ -3,6 +3,8 @@ package gwf
 import (
 	"math"
 	"slices"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // Series is one channel's samples over a stretch of contiguous frames.
@@ -22,7 +24,7 @@ type Series struct {
 }
 
 // Len returns the number of samples in Values.
-func (s *Series) Len() int { return valuesLen(s.Values) }
+func (s *Series) Len() int { return samples.Len(s.Values) }
 
 // End returns the time just after the last sample, T0 + Shape[0]·Dx.
 func (s *Series) End() Time { return s.T0.Add(float64(s.Shape[0]) * s.Dx) }
@@ -167,74 +169,5 @@ func concat(parts []any) any {
 	if parts[0] == nil {
 		return nil // scanned, not decoded
 	}
-	switch parts[0].(type) {
-	case []int8:
-		return concatOf[int8](parts)
-	case []uint8:
-		return concatOf[uint8](parts)
-	case []int16:
-		return concatOf[int16](parts)
-	case []uint16:
-		return concatOf[uint16](parts)
-	case []int32:
-		return concatOf[int32](parts)
-	case []uint32:
-		return concatOf[uint32](parts)
-	case []int64:
-		return concatOf[int64](parts)
-	case []uint64:
-		return concatOf[uint64](parts)
-	case []float32:
-		return concatOf[float32](parts)
-	case []float64:
-		return concatOf[float64](parts)
-	case []complex64:
-		return concatOf[complex64](parts)
-	case []complex128:
-		return concatOf[complex128](parts)
-	}
-	return nil
-}
-
-func concatOf[T any](parts []any) []T {
-	n := 0
-	for _, p := range parts {
-		n += len(p.([]T))
-	}
-	out := make([]T, 0, n)
-	for _, p := range parts {
-		out = append(out, p.([]T)...)
-	}
-	return out
-}
-
-// valuesLen returns the length of a typed slice of samples.
-func valuesLen(v any) int {
-	switch v := v.(type) {
-	case []int8:
-		return len(v)
-	case []uint8:
-		return len(v)
-	case []int16:
-		return len(v)
-	case []uint16:
-		return len(v)
-	case []int32:
-		return len(v)
-	case []uint32:
-		return len(v)
-	case []int64:
-		return len(v)
-	case []uint64:
-		return len(v)
-	case []float32:
-		return len(v)
-	case []float64:
-		return len(v)
-	case []complex64:
-		return len(v)
-	case []complex128:
-		return len(v)
-	}
-	return 0
+	return samples.Concat(parts)
 }

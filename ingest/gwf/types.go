@@ -1,5 +1,7 @@
 package gwf
 
+import "github.com/gwwatchd/gwwatchd/internal/samples"
+
 // File is a decoded frame file.
 type File struct {
 	Version      int    // frame format version, 6 to 9
@@ -134,4 +136,4 @@ type Channel struct {
 }
 
 // Len returns the number of samples in Values.
-func (c *Channel) Len() int { return valuesLen(c.Values) }
+func (c *Channel) Len() int { return samples.Len(c.Values) }

@@ -1,8 +1,9 @@
 package gwf
 
 import (
-	"encoding/binary"
 	"math"
+
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // vtype describes an FrVect data type.
@@ -347,147 +348,23 @@ func expand(v *vect, t *vtype, s scheme) (any, error) {
 	return values, nil
 }
 
-// newValues makes a slice of n samples of t's type.
-func newValues(t *vtype, n int) any {
-	switch t.dtype {
-	case "int8":
-		return make([]int8, n)
-	case "uint8":
-		return make([]uint8, n)
-	case "int16":
-		return make([]int16, n)
-	case "uint16":
-		return make([]uint16, n)
-	case "int32":
-		return make([]int32, n)
-	case "uint32":
-		return make([]uint32, n)
-	case "int64":
-		return make([]int64, n)
-	case "uint64":
-		return make([]uint64, n)
-	case "float32":
-		return make([]float32, n)
-	case "float64":
-		return make([]float64, n)
-	case "complex64":
-		return make([]complex64, n)
-	case "complex128":
-		return make([]complex128, n)
-	}
-	return nil // fill admits only the types above
-}
+// newValues makes a slice of n samples of t's type; nil for a type not
+// decoded.
+func newValues(t *vtype, n int) any { return samples.Make(samples.DType(t.dtype), n) }
 
 // putBytes converts b, whole samples in the given byte order, into values
 // from sample i on.
 func putBytes(values any, i int, b []byte, le bool) {
-	switch v := values.(type) {
-	case []int8:
-		for k, x := range b {
-			v[i+k] = int8(x)
-		}
-	case []uint8:
-		copy(v[i:], b)
-	case []int16:
-		put16(v[i:], b, le)
-	case []uint16:
-		put16(v[i:], b, le)
-	case []int32:
-		put32(v[i:], b, le)
-	case []uint32:
-		put32(v[i:], b, le)
-	case []int64:
-		put64(v[i:], b, le)
-	case []uint64:
-		put64(v[i:], b, le)
-	case []float32:
-		putFloat32(v[i:], b, le)
-	case []float64:
-		putFloat64(v[i:], b, le)
-	case []complex64:
-		v = v[i:]
-		f := make([]float32, 2*min(len(v), len(b)/8))
-		putFloat32(f, b, le)
-		for k := range len(f) / 2 {
-			v[k] = complex(f[2*k], f[2*k+1])
-		}
-	case []complex128:
-		v = v[i:]
-		f := make([]float64, 2*min(len(v), len(b)/16))
-		putFloat64(f, b, le)
-		for k := range len(f) / 2 {
-			v[k] = complex(f[2*k], f[2*k+1])
-		}
+	d := samples.Of(values)
+	w, dst := samples.Width(d), samples.Bytes(values)
+	if w == 0 || i*w >= len(dst) {
+		return
 	}
-}
-
-func put16[T ~int16 | ~uint16](dst []T, b []byte, le bool) {
-	n := min(len(dst), len(b)/2)
-	dst, b = dst[:n], b[:2*n]
-	if le {
-		for i := range dst {
-			dst[i] = T(binary.LittleEndian.Uint16(b[2*i:]))
-		}
-	} else {
-		for i := range dst {
-			dst[i] = T(binary.BigEndian.Uint16(b[2*i:]))
-		}
-	}
-}
-
-func put32[T ~int32 | ~uint32](dst []T, b []byte, le bool) {
-	n := min(len(dst), len(b)/4)
-	dst, b = dst[:n], b[:4*n]
-	if le {
-		for i := range dst {
-			dst[i] = T(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-	} else {
-		for i := range dst {
-			dst[i] = T(binary.BigEndian.Uint32(b[4*i:]))
-		}
-	}
-}
-
-func put64[T ~int64 | ~uint64](dst []T, b []byte, le bool) {
-	n := min(len(dst), len(b)/8)
-	dst, b = dst[:n], b[:8*n]
-	if le {
-		for i := range dst {
-			dst[i] = T(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-	} else {
-		for i := range dst {
-			dst[i] = T(binary.BigEndian.Uint64(b[8*i:]))
-		}
-	}
-}
-
-func putFloat32(dst []float32, b []byte, le bool) {
-	n := min(len(dst), len(b)/4)
-	dst, b = dst[:n], b[:4*n]
-	if le {
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-	} else {
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.BigEndian.Uint32(b[4*i:]))
-		}
-	}
-}
-
-func putFloat64(dst []float64, b []byte, le bool) {
-	n := min(len(dst), len(b)/8)
-	dst, b = dst[:n], b[:8*n]
-	if le {
-		for i := range dst {
-			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-	} else {
-		for i := range dst {
-			dst[i] = math.Float64frombits(binary.BigEndian.Uint64(b[8*i:]))
-		}
+	dst = dst[i*w:]
+	n := min(len(dst), len(b)/w*w)
+	copy(dst[:n], b[:n])
+	if le != samples.NativeLittle {
+		samples.SwapOrder(dst[:n], d)
 	}
 }
 
