@@ -5,26 +5,6 @@ import (
 	"testing"
 )
 
-func benchmarkFFT(b *testing.B, f realFFT) {
-	n := f.Len()
-	x := randomSeries(n, 1)
-	dst := make([]float64, n/2+1)
-	b.SetBytes(int64(8 * n))
-	b.ReportAllocs()
-	for b.Loop() {
-		f.Power(dst, x)
-	}
-}
-
-// BenchmarkFFT65536 times the power spectrum of a 4 s segment at 16384 Hz
-// with each implementation (Bluestein is normally used only for lengths
-// with a large prime factor).
-func BenchmarkFFT65536(b *testing.B) {
-	b.Run("radix", func(b *testing.B) { benchmarkFFT(b, newRadixFFT(65536)) })
-	b.Run("gonum", func(b *testing.B) { benchmarkFFT(b, newGonumFFT(65536)) })
-	b.Run("bluestein", func(b *testing.B) { benchmarkFFT(b, newBluesteinFFT(65536)) })
-}
-
 // BenchmarkASD64s16384 is the reference workload: 64 s at 16384 Hz,
 // fftlength 4 s, overlap 2 s, median averaging (31 segments of 65536).
 func BenchmarkASD64s16384(b *testing.B) {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/gwwatchd/gwwatchd/processor/internal/fft"
 )
 
 // ASD is a one-sided amplitude spectral density.
@@ -79,13 +81,13 @@ const maxRetainedPower = 64 << 20
 type plan struct {
 	nfft     int
 	window   []float64
-	winSumSq float64   // Σ w², summed as numpy does
-	ffts     []realFFT // one per worker
+	winSumSq float64    // Σ w², summed as numpy does
+	ffts     []fft.Real // one per worker
 }
 
 // worker owns everything one goroutine needs to process segments.
 type worker struct {
-	fft    realFFT   // from the current plan
+	fft    fft.Real  // from the current plan
 	seg    []float64 // detrended, windowed segment (nfft)
 	row    []float64 // one periodogram (nfft/2+1)
 	acc    []float64 // running sum of periodograms, for mean averaging
@@ -137,7 +139,7 @@ func (p *Processor) use(nfft int) *plan {
 }
 
 func newPlan(nfft, workers int) *plan {
-	pl := &plan{nfft: nfft, window: make([]float64, nfft), ffts: make([]realFFT, workers)}
+	pl := &plan{nfft: nfft, window: make([]float64, nfft), ffts: make([]fft.Real, workers)}
 	hann(pl.window)
 	sq := make([]float64, nfft)
 	for i, w := range pl.window {
@@ -145,7 +147,7 @@ func newPlan(nfft, workers int) *plan {
 	}
 	pl.winSumSq = numpySum(sq)
 	for i := range pl.ffts {
-		pl.ffts[i] = newRealFFT(nfft)
+		pl.ffts[i] = fft.New(nfft)
 	}
 	return pl
 }

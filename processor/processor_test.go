@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
 func hannParams(fftlength, overlap float64, method string) Params {
@@ -307,7 +309,7 @@ func TestMedianBias(t *testing.T) {
 func TestMedian(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 4, 8, 9, 10, 31, 32, 33, 100, 1001} {
 		for seed := range uint64(20) {
-			x := randomSeries(n, seed)
+			x := synth.White(n, seed)
 			if seed%4 == 0 {
 				// Many ties.
 				for i := range x {
@@ -330,7 +332,7 @@ func TestMedian(t *testing.T) {
 func TestSelectKth(t *testing.T) {
 	for _, n := range []int{1, 5, 9, 17, 64, 257} {
 		for k := 0; k < n; k += max(1, n/7) {
-			x := randomSeries(n, uint64(n*k))
+			x := synth.White(n, uint64(n*k))
 			s := slices.Clone(x)
 			slices.Sort(s)
 			if got := selectKth(x, k); got != s[k] {

@@ -23,6 +23,17 @@ func Coloured(n int, fs, lineHz float64, seed uint64) []float64 {
 	return x
 }
 
+// White returns n samples of white Gaussian noise of unit variance, the
+// same for the same seed.
+func White(n int, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	return x
+}
+
 // WriteNPY writes a 1-D float64 array as a NumPy .npy file (format 1.0).
 func WriteNPY(path string, x []float64) error {
 	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }", len(x))

@@ -1,4 +1,8 @@
-package processor
+// Package fft holds the real-input discrete Fourier transforms the
+// processor uses: radix-4/2 for powers of two, gonum's FFTPACK port for
+// lengths with small prime factors, and Bluestein's algorithm for the
+// rest, chosen by New.
+package fft
 
 import (
 	"math"
@@ -7,11 +11,11 @@ import (
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
-// realFFT computes the one-sided discrete Fourier transform of a real
+// Real computes the one-sided discrete Fourier transform of a real
 // sequence of fixed length n: X[k] = Σ x[j]·exp(−2πi·jk/n) for k = 0..n/2.
 // Implementations keep their own scratch, so one value must not be used by
 // several goroutines at once.
-type realFFT interface {
+type Real interface {
 	// Len returns the sequence length n.
 	Len() int
 	// Coefficients writes X[0..n/2] of src (length n) into dst
@@ -27,8 +31,8 @@ type realFFT interface {
 // its accuracy degrades with p.
 const maxGonumFactor = 64
 
-// newRealFFT returns the fastest accurate transform for length n ≥ 1.
-func newRealFFT(n int) realFFT {
+// New returns the fastest accurate transform for length n ≥ 1.
+func New(n int) Real {
 	switch {
 	case n >= 4 && bits.OnesCount(uint(n)) == 1:
 		return newRadixFFT(n)
@@ -39,7 +43,7 @@ func newRealFFT(n int) realFFT {
 	}
 }
 
-// gonumFFT is a realFFT backed by gonum's FFTPACK port, which accepts any
+// gonumFFT is a Real backed by gonum's FFTPACK port, which accepts any
 // length: radix 2, 3, 4 and 5 passes plus an O(n·p) pass for each other
 // prime factor p.
 type gonumFFT struct {
@@ -66,7 +70,7 @@ func (g *gonumFFT) Power(dst, src []float64) {
 	}
 }
 
-// radixFFT is a realFFT for power-of-two lengths n ≥ 4. The real sequence is
+// radixFFT is a Real for power-of-two lengths n ≥ 4. The real sequence is
 // packed into m = n/2 complex points z[j] = x[2j] + i·x[2j+1], transformed by
 // a cfft, and unpacked into the spectrum of x. The unpacking gathers Z[k]
 // and Z[m−k] through the bit-reversal table, so no separate permutation
@@ -290,7 +294,7 @@ func butterfly4Trivial(x []complex128) {
 	}
 }
 
-// Coefficients implements realFFT.
+// Coefficients implements Real.
 func (f *radixFFT) Coefficients(dst []complex128, src []float64) {
 	f.transform(src)
 	m := f.m
@@ -315,7 +319,7 @@ func (f *radixFFT) Coefficients(dst []complex128, src []float64) {
 	}
 }
 
-// Power implements realFFT. It is Coefficients followed by |X|², fused so
+// Power implements Real. It is Coefficients followed by |X|², fused so
 // the spectrum is never stored.
 func (f *radixFFT) Power(dst, src []float64) {
 	f.transform(src)
@@ -341,7 +345,7 @@ func (f *radixFFT) Power(dst, src []float64) {
 	}
 }
 
-// bluesteinFFT is a realFFT for lengths with a large prime factor, where
+// bluesteinFFT is a Real for lengths with a large prime factor, where
 // FFTPACK falls back to an O(n·p) step whose rotation recurrence also loses
 // accuracy. It rewrites the DFT as a circular convolution with a chirp
 // (jk = (j² + k² − (k−j)²)/2) evaluated with power-of-two cffts of length
@@ -386,7 +390,7 @@ func newBluesteinFFT(n int) *bluesteinFFT {
 
 func (f *bluesteinFFT) Len() int { return f.n }
 
-// Coefficients implements realFFT.
+// Coefficients implements Real.
 func (f *bluesteinFFT) Coefficients(dst []complex128, src []float64) {
 	w, n := f.work, f.n
 	src = src[:n]
@@ -411,7 +415,7 @@ func (f *bluesteinFFT) Coefficients(dst []complex128, src []float64) {
 	}
 }
 
-// Power implements realFFT.
+// Power implements Real.
 func (f *bluesteinFFT) Power(dst, src []float64) {
 	f.Coefficients(f.coef, src)
 	dst = dst[:len(f.coef)]

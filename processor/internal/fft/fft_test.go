@@ -1,11 +1,12 @@
-package processor
+package fft
 
 import (
 	"fmt"
 	"math"
 	"math/cmplx"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
 // naiveDFT returns X[0..n/2] of x by direct summation, with each
@@ -25,15 +26,6 @@ func naiveDFT(x []float64) []complex128 {
 		out[k] = s
 	}
 	return out
-}
-
-func randomSeries(n int, seed uint64) []float64 {
-	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	x := make([]float64, n)
-	for i := range x {
-		x[i] = r.NormFloat64()
-	}
-	return x
 }
 
 // maxSpectrumErr returns max |got−want| / max |want| over all bins.
@@ -64,20 +56,20 @@ func TestTwiddle(t *testing.T) {
 func TestFFTAgainstNaiveDFT(t *testing.T) {
 	impls := []struct {
 		name string
-		make func(n int) realFFT
+		make func(n int) Real
 		ok   func(n int) bool
 		tol  float64
 	}{
-		{"radix", func(n int) realFFT { return newRadixFFT(n) }, func(n int) bool { return n >= 4 && n&(n-1) == 0 }, 1e-13},
-		{"bluestein", func(n int) realFFT { return newBluesteinFFT(n) }, func(int) bool { return true }, 1e-13},
-		// Only the lengths newRealFFT gives to FFTPACK: its generic
+		{"radix", func(n int) Real { return newRadixFFT(n) }, func(n int) bool { return n >= 4 && n&(n-1) == 0 }, 1e-13},
+		{"bluestein", func(n int) Real { return newBluesteinFFT(n) }, func(int) bool { return true }, 1e-13},
+		// Only the lengths New gives to FFTPACK: its generic
 		// prime-factor pass loses accuracy as the factor grows.
-		{"gonum", func(n int) realFFT { return newGonumFFT(n) }, func(n int) bool { return n == 1 || largestPrimeFactor(n) <= maxGonumFactor }, 1e-13},
-		{"auto", newRealFFT, func(int) bool { return true }, 1e-13},
+		{"gonum", func(n int) Real { return newGonumFFT(n) }, func(n int) bool { return n == 1 || largestPrimeFactor(n) <= maxGonumFactor }, 1e-13},
+		{"auto", New, func(int) bool { return true }, 1e-13},
 	}
 	sizes := []int{1, 2, 3, 4, 5, 8, 16, 31, 32, 64, 127, 128, 210, 256, 257, 512, 1000, 1024, 1031}
 	for _, n := range sizes {
-		x := randomSeries(n, uint64(n))
+		x := synth.White(n, uint64(n))
 		want := naiveDFT(x)
 		for _, impl := range impls {
 			if !impl.ok(n) {
@@ -110,7 +102,7 @@ func TestBluesteinAgainstGonum(t *testing.T) {
 	// Lengths with small prime factors, where FFTPACK is accurate, some
 	// just above a power of two so the convolution is nearly 4n long.
 	for _, n := range []int{1000, 1025, 2310, 3 * 1024, 4100, 10000} {
-		x := randomSeries(n, 11)
+		x := synth.White(n, 11)
 		want := make([]complex128, n/2+1)
 		newGonumFFT(n).Coefficients(want, x)
 		got := make([]complex128, n/2+1)
@@ -131,30 +123,30 @@ func TestLargestPrimeFactor(t *testing.T) {
 	}
 }
 
-func TestNewRealFFTChoice(t *testing.T) {
+func TestNewChoice(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		want string
 	}{
-		{2, "*processor.gonumFFT"},
-		{3, "*processor.gonumFFT"},
-		{4, "*processor.radixFFT"},
-		{16, "*processor.radixFFT"},
-		{65536, "*processor.radixFFT"},
-		{1000, "*processor.gonumFFT"},
-		{3 * 4096, "*processor.gonumFFT"},
-		{127, "*processor.bluesteinFFT"},
-		{4099, "*processor.bluesteinFFT"},
+		{2, "*fft.gonumFFT"},
+		{3, "*fft.gonumFFT"},
+		{4, "*fft.radixFFT"},
+		{16, "*fft.radixFFT"},
+		{65536, "*fft.radixFFT"},
+		{1000, "*fft.gonumFFT"},
+		{3 * 4096, "*fft.gonumFFT"},
+		{127, "*fft.bluesteinFFT"},
+		{4099, "*fft.bluesteinFFT"},
 	} {
-		if got := fmt.Sprintf("%T", newRealFFT(c.n)); got != c.want {
-			t.Errorf("newRealFFT(%d): got %s, want %s", c.n, got, c.want)
+		if got := fmt.Sprintf("%T", New(c.n)); got != c.want {
+			t.Errorf("New(%d): got %s, want %s", c.n, got, c.want)
 		}
 	}
 }
 
 func TestRadixAgainstGonum(t *testing.T) {
 	for _, n := range []int{2048, 4096, 1 << 15, 1 << 16, 1 << 17} {
-		x := randomSeries(n, 7)
+		x := synth.White(n, 7)
 		want := make([]complex128, n/2+1)
 		newGonumFFT(n).Coefficients(want, x)
 		got := make([]complex128, n/2+1)
@@ -163,4 +155,24 @@ func TestRadixAgainstGonum(t *testing.T) {
 			t.Errorf("n=%d: got max error %g relative to gonum, want ≤ 1e-13", n, e)
 		}
 	}
+}
+
+func benchmarkFFT(b *testing.B, f Real) {
+	n := f.Len()
+	x := synth.White(n, 1)
+	dst := make([]float64, n/2+1)
+	b.SetBytes(int64(8 * n))
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Power(dst, x)
+	}
+}
+
+// BenchmarkFFT65536 times the power spectrum of a 4 s segment at 16384 Hz
+// with each implementation (Bluestein is normally used only for lengths
+// with a large prime factor).
+func BenchmarkFFT65536(b *testing.B) {
+	b.Run("radix", func(b *testing.B) { benchmarkFFT(b, newRadixFFT(65536)) })
+	b.Run("gonum", func(b *testing.B) { benchmarkFFT(b, newGonumFFT(65536)) })
+	b.Run("bluestein", func(b *testing.B) { benchmarkFFT(b, newBluesteinFFT(65536)) })
 }
