@@ -27,6 +27,13 @@ type npyArray struct {
 
 // parseNPY decodes a whole .npy file: format versions 1.0, 2.0 and 3.0,
 // holding a 1-D or N×1 array of a supported type.
+//
+// The reader is the project's own rather than github.com/sbinet/npyio
+// because that one refuses format 3.0, which NumPy writes for headers
+// with non-Latin-1 text, and panics on a header that does not end in a
+// newline; a file dropped into a watch directory must give a reason,
+// never take the daemon down. Every size the header declares is checked
+// against the file before anything is allocated.
 func parseNPY(data []byte) (*npyArray, error) {
 	a, off, n, err := npyLayout(data, int64(len(data)))
 	if err != nil {
