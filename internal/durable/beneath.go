@@ -182,17 +182,21 @@ func RemoveAt(dir *os.File, name string) error {
 	return nil
 }
 
-// WriteFileAt is WriteFile for the entry name in dir: a temporary file
-// beside it, synced and renamed over it, and dir synced.
+// WriteFileAt is WriteFile for the entry name in dir, which it reaches
+// without following a link. The temporary file takes at most the first
+// 200 bytes of name.
 func WriteFileAt(dir *os.File, name string, data []byte, perm os.FileMode) error {
 	var b [8]byte
 	rand.Read(b[:])
-	tmp := TempPrefix + hex.EncodeToString(b[:]) + ".tmp"
+	tmp := "." + name[:min(len(name), 200)] + ".tmp" + hex.EncodeToString(b[:]) // within NAME_MAX
 	f, err := OpenFileAt(dir, tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm) // as given, whatever the umask
+	}
 	if err == nil {
 		err = f.Sync()
 	}

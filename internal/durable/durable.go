@@ -27,36 +27,14 @@ func SyncDir(dir string) error {
 
 // WriteFile replaces name with data: a temporary file in the same
 // directory is written, synced and renamed over name, and the directory is
-// synced, so a crash leaves the old or the new content, never a mix.
+// synced, so a crash leaves the old or the new content, never a mix. The
+// temporary file is named "."+base+".tmp" and random digits (see
+// WriteFileAt), for the caller to tidy after a crash.
 func WriteFile(name string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	dir, err := os.Open(filepath.Dir(name))
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	ok = true
-	return SyncDir(dir)
+	defer dir.Close()
+	return WriteFileAt(dir, filepath.Base(name), data, perm)
 }
