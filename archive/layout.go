@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
-	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -92,9 +92,9 @@ func DatasetName(s string) string {
 	return s
 }
 
-// RelPath renders the archive layout for this content: the path of the
-// archive below the archive root.
-func (c *Content) RelPath(layout string) (string, error) {
+// RelPath renders an archive layout (see package layout) for this
+// content: the path of the archive below the archive root.
+func (c *Content) RelPath(tmpl string) (string, error) {
 	if len(c.Entries) == 0 {
 		return "", fmt.Errorf("no series to archive")
 	}
@@ -115,7 +115,7 @@ func (c *Content) RelPath(layout string) (string, error) {
 		"dataset": s.Dataset,
 		"sha8":    c.Source.SHA256[:min(8, len(c.Source.SHA256))],
 	}
-	return config.RenderLayout(layout, values)
+	return layout.Render(tmpl, values)
 }
 
 // reserved are the attribute names of a raw dataset that what a source

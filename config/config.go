@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 )
 
 // Config is the whole configuration of gwwatchd: one schema shared by the
@@ -389,7 +391,7 @@ func (c *Config) validate() error {
 	if c.Archive.Root == "" {
 		return bad("archive.root", "must not be empty")
 	}
-	if err := CheckLayout(c.Archive.Layout); err != nil {
+	if err := layout.Check(c.Archive.Layout); err != nil {
 		return bad("archive.layout", "%v", err)
 	}
 	switch c.Archive.Compression {
