@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
 
@@ -420,3 +422,23 @@ func timeAttr(attrs []Attr, name string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, str(attrs, name))
 	return t
 }
+
+// InputRefusal says why an HDF5 file with these root attributes is not
+// taken as input, or "" when it may be: one of gwwatchd's own archives is
+// not archived again. The pipeline gives it to ingest
+// (ingest.Options.RefuseHDF5), which asks it before it reads anything
+// else of a file.
+func InputRefusal(root map[string]any) string {
+	if f, _ := root[attrFormat].(string); f != Format {
+		return ""
+	}
+	// The archive_id is of gwwatchd's own making; anything else in its
+	// place is not quoted.
+	id, _ := root[attrArchiveID].(string)
+	if !archiveIDRe.MatchString(id) {
+		id = ingest.Describe(id)
+	}
+	return fmt.Sprintf("already a gwwatchd archive (archive_id %s): archives are not archived again", id)
+}
+
+var archiveIDRe = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)

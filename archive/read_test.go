@@ -191,3 +191,20 @@ func TestLoadRefusesAChangedFile(t *testing.T) {
 		t.Errorf("no file: got %v", err)
 	}
 }
+
+func TestInputRefusal(t *testing.T) {
+	for _, tt := range []struct {
+		root map[string]any
+		want string
+	}{
+		{map[string]any{attrFormat: Format, attrArchiveID: "0123abcd"}, "already a gwwatchd archive (archive_id 0123abcd): archives are not archived again"},
+		{map[string]any{attrFormat: Format, attrArchiveID: "x\ny"}, "already a gwwatchd archive (archive_id a 3-byte token of text with control characters): archives are not archived again"},
+		{map[string]any{attrFormat: Format}, "already a gwwatchd archive (archive_id a 0-byte token of nothing): archives are not archived again"},
+		{map[string]any{attrFormat: "other"}, ""},
+		{nil, ""},
+	} {
+		if got := InputRefusal(tt.root); got != tt.want {
+			t.Errorf("InputRefusal(%v) = %q, want %q", tt.root, got, tt.want)
+		}
+	}
+}

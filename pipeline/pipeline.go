@@ -233,6 +233,7 @@ func (p *Pipeline) params() map[string]any {
 // duplicate. Errors are as for Process, but nothing is audited.
 func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
 	start := p.Now()
+	opt.RefuseHDF5 = archive.InputRefusal // our own archives are no input, whatever opt says
 	all, err := ingest.ReadAll(path, opt)
 	if err != nil {
 		return nil, err
