@@ -50,14 +50,11 @@ func (a *Archive) Summary() *Summary {
 	}
 	// Raw series first, then their products and other datasets, then the
 	// views for gwpy; each in the order stored.
-	for _, o := range a.objects {
-		if _, ok := rawName(o.Path); ok && o.virtual == "" {
-			add(o, str(o.attrs, attrParamsJSON), str(o.attrs, attrParent))
-		}
-	}
-	for _, o := range a.objects {
-		if _, ok := rawName(o.Path); !ok && o.virtual == "" {
-			add(o, str(o.attrs, attrParamsJSON), str(o.attrs, attrParent))
+	for _, raw := range []bool{true, false} {
+		for _, o := range a.objects {
+			if _, ok := rawName(o.Path); ok == raw && o.virtual == "" {
+				add(o, str(o.attrs, attrParamsJSON), str(o.attrs, attrParent))
+			}
 		}
 	}
 	for _, v := range a.Views {

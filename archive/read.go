@@ -194,8 +194,9 @@ type View struct {
 // Open reads an archive: the attributes of the file and of each dataset,
 // none of the values. Any HDF5 file Read can read opens; only one whose
 // Format is Format is one of gwwatchd's archives, and callers that need
-// one check it. A dataset with a string "product" attribute is a
-// product, another below /raw a raw series, and a virtual one a view.
+// one check it. A virtual dataset is a view, one with a string "product"
+// attribute a product, another below /raw a raw series, and the rest are
+// Others.
 func Open(path string) (*Archive, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
