@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 )
 
@@ -39,47 +37,44 @@ type DatasetSummary struct {
 	ViewOf string `json:"view_of,omitempty"`
 }
 
-// Summarize reads an archive for inspection.
-func Summarize(path string) (*Summary, error) {
-	doc, err := Read(path)
-	if err != nil {
-		return nil, err
+// Summary is what inspect shows of the archive. It reads no values.
+func (a *Archive) Summary() *Summary {
+	s := &Summary{Path: a.Path, Attrs: attrMap(a.attrs)}
+	if v, ok := parsed(a.ProvJSON); ok {
+		s.Attrs[attrProvJSON] = v
 	}
-	s := &Summary{Path: path, Attrs: attrMap(doc.Attrs)}
-	if pj, ok := s.Attrs["prov_json"].(string); ok {
-		var v any
-		if json.Unmarshal([]byte(pj), &v) == nil {
-			s.Attrs["prov_json"] = v
-		}
-	}
-	for _, d := range doc.Datasets {
-		ds := DatasetSummary{Path: d.Path, DType: dtypeName(d.Data), Shape: d.Dims, Attrs: attrMap(d.Attrs), ViewOf: d.Virtual}
-		if d.Virtual != "" {
-			if src := doc.Dataset(d.Virtual); src != nil {
-				ds.DType = dtypeName(src.Data)
-			}
-		}
-		if pj, ok := ds.Attrs["params_json"].(string); ok {
-			var v any
-			if json.Unmarshal([]byte(pj), &v) == nil {
-				ds.Params = v
-			}
-		}
-		ds.Parent, _ = ds.Attrs["parent_dataset"].(string)
+	add := func(o *Object, params, parent string) {
+		ds := DatasetSummary{Path: o.Path, DType: o.DType, Shape: o.Shape, Attrs: attrMap(o.attrs), Parent: parent}
+		ds.Params, _ = parsed(params)
 		s.Datasets = append(s.Datasets, ds)
 	}
-	// Raw series first, then their products, then the views for gwpy.
-	rank := func(d DatasetSummary) int {
-		switch {
-		case strings.HasPrefix(d.Path, "/raw/"):
-			return 0
-		case d.ViewOf != "":
-			return 2
+	// Raw series first, then their products and other datasets, then the
+	// views for gwpy; each in the order stored.
+	for _, raw := range []bool{true, false} {
+		for _, o := range a.objects {
+			if _, ok := rawName(o.Path); ok == raw && o.virtual == "" {
+				add(o, str(o.attrs, attrParamsJSON), str(o.attrs, attrParent))
+			}
 		}
-		return 1
 	}
-	sort.SliceStable(s.Datasets, func(i, j int) bool { return rank(s.Datasets[i]) < rank(s.Datasets[j]) })
-	return s, nil
+	for _, v := range a.Views {
+		add(v.Object, "", "")
+		ds := &s.Datasets[len(s.Datasets)-1]
+		ds.ViewOf, ds.DType = v.Of, "<nil>"
+		if src := a.Object(v.Of); src != nil {
+			ds.DType = src.DType
+		}
+	}
+	return s
+}
+
+// parsed is the JSON value of s, if s holds one.
+func parsed(s string) (any, bool) {
+	var v any
+	if s == "" || json.Unmarshal([]byte(s), &v) != nil {
+		return nil, false
+	}
+	return v, true
 }
 
 func attrMap(attrs []Attr) map[string]any {
@@ -102,22 +97,16 @@ func val(v any) string {
 	return fmt.Sprint(v)
 }
 
-func dtypeName(data any) string {
-	return strings.TrimPrefix(fmt.Sprintf("%T", data), "[]")
-}
-
-var provenanceKeys = []string{"gwwatchd_version", "pipeline_version", "go_version", "hdf5_version", "gonum_version", "hostname", "created_utc"}
-
 // WriteText prints the summary for people.
 func (s *Summary) WriteText(w io.Writer) error {
 	a := s.Attrs
 	fmt.Fprintf(w, "archive  %s\n", s.Path)
-	fmt.Fprintf(w, "format   %v v%v, created %v\n", a["format"], a["format_version"], a["created_utc"])
-	fmt.Fprintf(w, "source   %v\n         %v bytes, mtime %v\n         sha256 %v\n", a["source_path"], a["source_size"], a["source_mtime_utc"], a["source_sha256"])
-	if sc, ok := a["sidecar_path"]; ok {
-		fmt.Fprintf(w, "sidecar  %v\n         sha256 %v\n", sc, a["sidecar_sha256"])
+	fmt.Fprintf(w, "format   %v v%v, created %v\n", a[attrFormat], a[attrFormatVersion], a[attrCreated])
+	fmt.Fprintf(w, "source   %v\n         %v bytes, mtime %v\n         sha256 %v\n", a[attrSourcePath], a[attrSourceSize], a[attrSourceMtime], a[attrSourceSHA256])
+	if sc, ok := a[attrSidecarPath]; ok {
+		fmt.Fprintf(w, "sidecar  %v\n         sha256 %v\n", sc, a[attrSidecarSHA256])
 	}
-	fmt.Fprintf(w, "id       %v\n", a["archive_id"])
+	fmt.Fprintf(w, "id       %v\n", a[attrArchiveID])
 	if r := s.Audit; r != nil {
 		fmt.Fprintf(w, "audit    record %d in %s\n         hash %s\n", r.Seq, r.Log, r.Hash)
 	}
@@ -135,35 +124,35 @@ func (s *Summary) WriteText(w io.Writer) error {
 		da := d.Attrs
 		if d.ViewOf != "" {
 			fmt.Fprintf(w, "  view of          %s, for gwpy\n", d.ViewOf)
-			for _, k := range []string{"name", "channel", "unit", "x0", "dx", "y0", "dy"} {
+			for _, k := range []string{attrName, attrChannel, attrUnit, attrX0, attrDX, attrY0, attrDY} {
 				if v, ok := da[k]; ok {
 					fmt.Fprintf(w, "  %-16s %s\n", k, val(v))
 				}
 			}
 			continue
 		}
-		if p, ok := da["product"]; ok {
-			fmt.Fprintf(w, "  product          %v\n  parent_dataset   %v\n  processing_step  %v\n", p, da["parent_dataset"], da["processing_step"])
+		if p, ok := da[attrProduct]; ok {
+			fmt.Fprintf(w, "  product          %v\n  parent_dataset   %v\n  processing_step  %v\n", p, da[attrParent], da[attrStep])
 		} else {
 			fmt.Fprintf(w, "  channel          %s\n  t0               %s\n  dt               %s\n  sample_rate      %s\n  unit             %s\n",
-				val(da["channel"]), val(da["t0"]), val(da["dt"]), val(da["sample_rate"]), val(da["unit"]))
-			for _, k := range []string{"asd_skipped", "spectrogram_skipped"} {
-				if v, ok := da[k]; ok {
-					fmt.Fprintf(w, "  %-16s %v\n", k, v)
+				val(da[attrChannel]), val(da[attrT0]), val(da[attrDT]), val(da[attrSampleRate]), val(da[attrUnit]))
+			for _, kind := range skippedKinds {
+				if v, ok := da[skippedAttr(kind)]; ok {
+					fmt.Fprintf(w, "  %-16s %v\n", skippedAttr(kind), v)
 				}
 			}
 		}
-		if da["product"] != nil {
-			fmt.Fprintf(w, "  unit             %s\n", val(da["unit"]))
-			for _, k := range []string{"t0", "dt", "f0", "df"} {
+		if da[attrProduct] != nil {
+			fmt.Fprintf(w, "  unit             %s\n", val(da[attrUnit]))
+			for _, k := range []string{attrT0, attrDT, attrF0, attrDF} {
 				if v, ok := da[k]; ok {
 					fmt.Fprintf(w, "  %-16s %s\n", k, val(v))
 				}
 			}
 		}
-		fmt.Fprintf(w, "  data_sha256      %v\n", da["data_sha256"])
+		fmt.Fprintf(w, "  data_sha256      %v\n", da[attrDataSHA256])
 		fmt.Fprint(w, "  provenance      ")
-		for _, k := range provenanceKeys {
+		for _, k := range provenanceNames {
 			fmt.Fprintf(w, " %s=%s", k, val(da[k]))
 		}
 		fmt.Fprintln(w)

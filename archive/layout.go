@@ -3,7 +3,6 @@ package archive
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -14,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
-	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -75,14 +74,6 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// RawPath returns the path of a series' raw dataset.
-func RawPath(dataset string) string { return "/raw/" + dataset }
-
-// ProcessedPath returns the path of a product of a series.
-func ProcessedPath(dataset, product string) string {
-	return "/processed/" + dataset + "/" + product
-}
-
 // DatasetName makes a dataset name safe as one HDF5 path element.
 func DatasetName(s string) string {
 	s = strings.ReplaceAll(s, "/", "_")
@@ -92,9 +83,9 @@ func DatasetName(s string) string {
 	return s
 }
 
-// RelPath renders the archive layout for this content: the path of the
-// archive below the archive root.
-func (c *Content) RelPath(layout string) (string, error) {
+// RelPath renders an archive layout (see package layout) for this
+// content: the path of the archive below the archive root.
+func (c *Content) RelPath(tmpl string) (string, error) {
 	if len(c.Entries) == 0 {
 		return "", fmt.Errorf("no series to archive")
 	}
@@ -115,17 +106,47 @@ func (c *Content) RelPath(layout string) (string, error) {
 		"dataset": s.Dataset,
 		"sha8":    c.Source.SHA256[:min(8, len(c.Source.SHA256))],
 	}
-	return config.RenderLayout(layout, values)
+	return layout.Render(tmpl, values)
+}
+
+// Paths lists what the content is archived as, series by series: the raw
+// datasets, the products made, and for each product not made, why.
+func (c *Content) Paths() (raw, products []string, skipped map[string]string) {
+	skipped = map[string]string{}
+	for i := range c.Entries {
+		e := &c.Entries[i]
+		name := DatasetName(e.Series.Dataset)
+		raw = append(raw, RawPath(name))
+		if e.ASD != nil {
+			products = append(products, productPath(name, ProductASD), productPath(name, ProductFrequencies))
+		} else if e.ASDSkipped != "" {
+			skipped[productPath(name, ProductASD)] = e.ASDSkipped
+		}
+		if e.Spectrogram != nil {
+			products = append(products, productPath(name, ProductSpectrogram))
+		} else if e.SpectrogramSkipped != "" {
+			skipped[productPath(name, ProductSpectrogram)] = e.SpectrogramSkipped
+		}
+	}
+	return raw, products, skipped
 }
 
 // reserved are the attribute names of a raw dataset that what a source
 // says of a series (ingest.Series.Extra) may not take.
-var reserved = map[string]bool{
-	"t0": true, "dt": true, "sample_rate": true, "unit": true, "name": true, "channel": true,
-	"unit_source": true, "x0": true, "dx": true, "xunit": true, "description": true, "data_sha256": true, "params_json": true,
-	"asd_skipped": true, "spectrogram_skipped": true, "gwwatchd_version": true, "pipeline_version": true,
-	"go_version": true, "hdf5_version": true, "gonum_version": true, "hostname": true, "created_utc": true,
-}
+var reserved = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range []string{attrT0, attrDT, attrSampleRate, attrUnit, attrName, attrChannel, attrUnitSource,
+		attrX0, attrDX, attrXUnit, attrDescription, attrDataSHA256, attrParamsJSON} {
+		m[n] = true
+	}
+	for _, kind := range skippedKinds {
+		m[skippedAttr(kind)] = true
+	}
+	for _, n := range provenanceNames {
+		m[n] = true
+	}
+	return m
+}()
 
 // Doc lays the content out as an archive document.
 func (c *Content) Doc() (*Doc, error) {
@@ -143,22 +164,22 @@ func (c *Content) Doc() (*Doc, error) {
 		return nil, err
 	}
 	doc := &Doc{Attrs: []Attr{
-		{Name: "format", Value: Format},
-		{Name: "format_version", Value: FormatVersion},
-		{Name: "archive_id", Value: c.ID},
-		{Name: "source_path", Value: c.Source.Path},
-		{Name: "source_sha256", Value: c.Source.SHA256},
-		{Name: "source_size", Value: c.Source.Size},
-		{Name: "source_mtime_utc", Value: c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
-		{Name: "prov_json", Value: prov},
+		{Name: attrFormat, Value: Format},
+		{Name: attrFormatVersion, Value: FormatVersion},
+		{Name: attrArchiveID, Value: c.ID},
+		{Name: attrSourcePath, Value: c.Source.Path},
+		{Name: attrSourceSHA256, Value: c.Source.SHA256},
+		{Name: attrSourceSize, Value: c.Source.Size},
+		{Name: attrSourceMtime, Value: c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
+		{Name: attrProvJSON, Value: prov},
 	}}
 	if c.Key != "" {
-		doc.Attrs = append(doc.Attrs, Attr{Name: "content_key", Value: c.Key})
+		doc.Attrs = append(doc.Attrs, Attr{Name: attrContentKey, Value: c.Key})
 	}
 	if sc := c.Source.Sidecar; sc != nil {
-		doc.Attrs = append(doc.Attrs, Attr{Name: "sidecar_path", Value: sc.Path}, Attr{Name: "sidecar_sha256", Value: sc.SHA256})
+		doc.Attrs = append(doc.Attrs, Attr{Name: attrSidecarPath, Value: sc.Path}, Attr{Name: attrSidecarSHA256, Value: sc.SHA256})
 	}
-	doc.Attrs = append(doc.Attrs, c.provenanceAttrs()...)
+	doc.Attrs = append(doc.Attrs, c.provenance().attrs()...)
 	seen := map[string]bool{}
 	for i := range c.Entries {
 		e := &c.Entries[i]
@@ -183,17 +204,17 @@ func (c *Content) Doc() (*Doc, error) {
 	return doc, nil
 }
 
-// provenanceAttrs is the provenance set carried by every dataset: which
-// software, where and when.
-func (c *Content) provenanceAttrs() []Attr {
-	return []Attr{
-		{Name: "gwwatchd_version", Value: c.Software.Version},
-		{Name: "pipeline_version", Value: c.Software.PipelineVersion()},
-		{Name: "go_version", Value: c.Software.GoVersion},
-		{Name: "hdf5_version", Value: c.HDF5},
-		{Name: "gonum_version", Value: c.Software.Gonum},
-		{Name: "hostname", Value: c.Host},
-		{Name: "created_utc", Value: c.Created.UTC().Format(time.RFC3339Nano)},
+// provenance is the provenance set carried by the archive and every
+// dataset: which software, where and when.
+func (c *Content) provenance() Provenance {
+	return Provenance{
+		Version:         c.Software.Version,
+		PipelineVersion: c.Software.PipelineVersion(),
+		GoVersion:       c.Software.GoVersion,
+		HDF5Version:     c.HDF5,
+		GonumVersion:    c.Software.Gonum,
+		Host:            c.Host,
+		Created:         c.Created,
 	}
 }
 
@@ -202,56 +223,33 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 	raw := RawPath(name)
 	dt := 1 / s.SampleRate
 	unit := ArchiveUnit(s.Unit)
-	params := map[string]any{
-		"channel":     s.Channel,
-		"dataset":     name,
-		"t0":          s.T0,
-		"sample_rate": s.SampleRate,
-		"unit":        unit,
-		"dtype":       string(s.DType),
-		"description": s.Description,
-		"format":      s.Format,
-		"samples":     s.Len(),
-		"origin":      s.Origin,
-	}
-	if s.ByteOrder != "" {
-		params["byte_order"] = s.ByteOrder
-	}
-	if s.Unit != unit {
-		params["unit_source"] = s.Unit
-	}
-	if len(s.Extra) > 0 {
-		params["source_attrs"] = s.Extra
-	}
-	if s.Shape != nil {
-		params["shape"] = s.Shape
-	}
-	pj, err := marshal(params)
+	pj, err := marshal(seriesParams(s, name, unit))
 	if err != nil {
 		return nil, err
 	}
+	prov := c.provenance().attrs()
 	rawAttrs := []Attr{
-		{Name: "t0", Value: s.T0},
-		{Name: "dt", Value: dt},
-		{Name: "sample_rate", Value: s.SampleRate},
-		{Name: "unit", Value: unit},
-		{Name: "name", Value: name},
-		{Name: "channel", Value: s.Channel},
-		{Name: "x0", Value: s.T0},
-		{Name: "dx", Value: dt},
-		{Name: "xunit", Value: "s"},
-		{Name: "description", Value: s.Description},
-		{Name: "data_sha256", Value: rawSHA},
-		{Name: "params_json", Value: pj},
+		{Name: attrT0, Value: s.T0},
+		{Name: attrDT, Value: dt},
+		{Name: attrSampleRate, Value: s.SampleRate},
+		{Name: attrUnit, Value: unit},
+		{Name: attrName, Value: name},
+		{Name: attrChannel, Value: s.Channel},
+		{Name: attrX0, Value: s.T0},
+		{Name: attrDX, Value: dt},
+		{Name: attrXUnit, Value: "s"},
+		{Name: attrDescription, Value: s.Description},
+		{Name: attrDataSHA256, Value: rawSHA},
+		{Name: attrParamsJSON, Value: pj},
 	}
 	if s.Unit != unit {
-		rawAttrs = append(rawAttrs, Attr{Name: "unit_source", Value: s.Unit})
+		rawAttrs = append(rawAttrs, Attr{Name: attrUnitSource, Value: s.Unit})
 	}
-	if e.ASDSkipped != "" {
-		rawAttrs = append(rawAttrs, Attr{Name: "asd_skipped", Value: e.ASDSkipped})
-	}
-	if e.SpectrogramSkipped != "" {
-		rawAttrs = append(rawAttrs, Attr{Name: "spectrogram_skipped", Value: e.SpectrogramSkipped})
+	why := map[string]string{ProductASD: e.ASDSkipped, ProductSpectrogram: e.SpectrogramSkipped}
+	for _, kind := range skippedKinds {
+		if why[kind] != "" {
+			rawAttrs = append(rawAttrs, Attr{Name: skippedAttr(kind), Value: why[kind]})
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
 		if reserved[k] {
@@ -259,95 +257,64 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		}
 		rawAttrs = append(rawAttrs, Attr{Name: k, Value: s.Extra[k]})
 	}
-	rawAttrs = append(rawAttrs, c.provenanceAttrs()...)
+	rawAttrs = append(rawAttrs, prov...)
 	var dims []uint
 	for _, n := range s.Shape {
 		dims = append(dims, uint(n))
 	}
 	out := []Dataset{{Path: raw, Data: s.Values, Dims: dims, Attrs: rawAttrs}}
 
-	asdUnit := DensityUnit(unit)
-	if a := e.ASD; a != nil {
-		pj, err := marshal(WelchParamsJSON(e.ASDParams, s.SampleRate, a.NFFT, a.NOverlap, a.Segments, 0))
-		if err != nil {
-			return nil, err
-		}
-		step := "ASD via Welch/" + e.ASDParams.Method
-		common := func(product string) []Attr {
-			return append([]Attr{
-				{Name: "product", Value: product},
-				{Name: "parent_dataset", Value: raw},
-				{Name: "processing_step", Value: step},
-				{Name: "params_json", Value: pj},
-				{Name: "f0", Value: a.F0},
-				{Name: "df", Value: a.DF},
-			}, c.provenanceAttrs()...)
-		}
-		freqs := a.Frequencies()
-		out = append(out,
-			Dataset{Path: ProcessedPath(name, "asd_values"), Data: a.Values,
-				Attrs: append(common(ProductASD), Attr{Name: "unit", Value: asdUnit}, Attr{Name: "data_sha256", Value: DataSHA256(a.Values)})},
-			Dataset{Path: ProcessedPath(name, "asd_frequencies"), Data: freqs,
-				Attrs: append(common(ProductFrequencies), Attr{Name: "unit", Value: "Hz"}, Attr{Name: "data_sha256", Value: DataSHA256(freqs)})},
-		)
-	}
-	if sg := e.Spectrogram; sg != nil {
-		params := WelchParamsJSON(e.SpectrogramParams, s.SampleRate, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
-		step, values, sgUnit := "Spectrogram of ASD via Welch/"+e.SpectrogramParams.Method, "asd", asdUnit
-		if sg.PSD {
-			params["chunks"], params["values"] = ChunksGWpy, "psd"
-			step, values, sgUnit = "Spectrogram of PSD via Welch/"+e.SpectrogramParams.Method+", in gwpy's chunks", "psd", PowerDensityUnit(unit)
-		}
+	// product is the dataset of a product of the raw series.
+	product := func(kind, step string, params WelchParams, values []float64, dims []uint, attrs ...Attr) (Dataset, error) {
 		pj, err := marshal(params)
 		if err != nil {
+			return Dataset{}, err
+		}
+		a := []Attr{
+			{Name: attrProduct, Value: kind},
+			{Name: attrParent, Value: raw},
+			{Name: attrStep, Value: step},
+			{Name: attrParamsJSON, Value: pj},
+		}
+		a = append(append(append(a, attrs...), Attr{Name: attrDataSHA256, Value: DataSHA256(values)}), prov...)
+		return Dataset{Path: productPath(name, kind), Data: values, Dims: dims, Attrs: a}, nil
+	}
+	asdUnit := DensityUnit(unit)
+	if a := e.ASD; a != nil {
+		params := welchParams(e.ASDParams, s.SampleRate, a.NFFT, a.NOverlap, a.Segments, 0)
+		step := "ASD via Welch/" + e.ASDParams.Method
+		axis := []Attr{{Name: attrF0, Value: a.F0}, {Name: attrDF, Value: a.DF}}
+		vals, err := product(ProductASD, step, params, a.Values, nil, append(axis, Attr{Name: attrUnit, Value: asdUnit})...)
+		if err != nil {
 			return nil, err
 		}
-		attrs := append([]Attr{
-			{Name: "product", Value: ProductSpectrogram},
-			{Name: "parent_dataset", Value: raw},
-			{Name: "processing_step", Value: step},
-			{Name: "params_json", Value: pj},
-			{Name: "values", Value: values},
-			{Name: "unit", Value: sgUnit},
-			{Name: "t0", Value: s.T0},
-			{Name: "dt", Value: sg.DT},
-			{Name: "f0", Value: sg.F0},
-			{Name: "df", Value: sg.DF},
-			{Name: "data_sha256", Value: DataSHA256(sg.Values)},
-		}, c.provenanceAttrs()...)
-		out = append(out, Dataset{Path: ProcessedPath(name, "spectrogram"), Data: sg.Values,
-			Dims: []uint{uint(sg.Times), uint(sg.Freqs)}, Attrs: attrs})
+		freqs, err := product(ProductFrequencies, step, params, a.Frequencies(), nil, append(axis, Attr{Name: attrUnit, Value: "Hz"})...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vals, freqs)
+	}
+	if sg := e.Spectrogram; sg != nil {
+		params := welchParams(e.SpectrogramParams, s.SampleRate, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
+		step, values, sgUnit := "Spectrogram of ASD via Welch/"+e.SpectrogramParams.Method, "asd", asdUnit
+		if sg.PSD {
+			params.Chunks, params.Values = ChunksGWpy, "psd"
+			step, values, sgUnit = "Spectrogram of PSD via Welch/"+e.SpectrogramParams.Method+", in gwpy's chunks", "psd", PowerDensityUnit(unit)
+		}
+		d, err := product(ProductSpectrogram, step, params, sg.Values, []uint{uint(sg.Times), uint(sg.Freqs)},
+			Attr{Name: attrValues, Value: values},
+			Attr{Name: attrUnit, Value: sgUnit},
+			Attr{Name: attrT0, Value: s.T0},
+			Attr{Name: attrDT, Value: sg.DT},
+			Attr{Name: attrF0, Value: sg.F0},
+			Attr{Name: attrDF, Value: sg.DF})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
-
-// WelchParamsJSON is the params_json object of a Welch product: every
-// parameter needed to recompute it from its parent.
-func WelchParamsJSON(p processor.Params, fs float64, nfft, noverlap, segments int, stride float64) map[string]any {
-	m := map[string]any{
-		"fftlength":   p.FFTLength,
-		"overlap":     p.Overlap,
-		"method":      p.Method,
-		"window":      p.Window,
-		"sample_rate": fs,
-		"nfft":        nfft,
-		"noverlap":    noverlap,
-		"n_segments":  segments,
-		"detrend":     "constant",
-		"scaling":     "density",
-		"onesided":    true,
-	}
-	if stride > 0 {
-		m["stride"] = stride
-	}
-	return m
-}
-
-// ChunksGWpy is the "chunks" of a spectrogram's params_json whose rows
-// come from gwpy's chunks (processor.GWpySpectrogram), and whose values are
-// PSD ("values": "psd"). A spectrogram without it, as archives before it
-// hold, is of ASD rows of whole strides (processor.Spectrogram).
-const ChunksGWpy = "gwpy"
 
 // PowerDensityUnit is the unit of a power spectral density of data in
 // unit (an archive unit): every factor squared, over Hz, as astropy
@@ -428,14 +395,6 @@ func DensityUnit(unit string) string {
 	return unit + " / Hz(1/2)"
 }
 
-func marshal(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}
-
 // provJSON is a W3C PROV-JSON document of the whole lineage: the source
 // file, each raw and product entity, the activities that made them with
 // their times and parameters, and gwwatchd as the agent.
@@ -478,7 +437,7 @@ func (c *Content) provJSON(rawSHA []string) (string, error) {
 		add := func(product, path string, p processor.Params, nfft, nover, segs int, stride float64) {
 			actID := "gw:process" + path
 			id := "gw:" + path
-			params, _ := marshal(WelchParamsJSON(p, e.Series.SampleRate, nfft, nover, segs, stride))
+			params, _ := marshal(welchParams(p, e.Series.SampleRate, nfft, nover, segs, stride))
 			activity[actID] = map[string]any{"prov:type": "gw:Welch", "prov:startTime": ts(e.ProcessStart), "prov:endTime": ts(e.ProcessEnd), "gw:params_json": params}
 			entity[id] = map[string]any{"prov:type": "gw:" + product}
 			used["_:u_"+id] = map[string]any{"prov:activity": actID, "prov:entity": rawID}
@@ -487,10 +446,10 @@ func (c *Content) provJSON(rawSHA []string) (string, error) {
 			associated["_:a_"+id] = map[string]any{"prov:activity": actID, "prov:agent": agent}
 		}
 		if a := e.ASD; a != nil {
-			add(ProductASD, ProcessedPath(name, "asd_values"), e.ASDParams, a.NFFT, a.NOverlap, a.Segments, 0)
+			add(ProductASD, productPath(name, ProductASD), e.ASDParams, a.NFFT, a.NOverlap, a.Segments, 0)
 		}
 		if sg := e.Spectrogram; sg != nil {
-			add(ProductSpectrogram, ProcessedPath(name, "spectrogram"), e.SpectrogramParams, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
+			add(ProductSpectrogram, productPath(name, ProductSpectrogram), e.SpectrogramParams, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
 		}
 	}
 	doc := map[string]any{

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
+
+	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
 
 // gwpy's HDF5 reader passes every attribute of a dataset to the
@@ -36,54 +37,34 @@ const (
 // ViewPath returns the path of a dataset's view of a kind.
 func ViewPath(kind, dataset string) string { return GWpyGroup + "/" + kind + "/" + dataset }
 
-// viewSource is the dataset a view at this path must map, and the
-// attributes it must carry, as computed from its source and the source's
-// raw series.
-func viewSource(doc *Doc, path string) (src string, want []Attr, err error) {
-	rest, ok := strings.CutPrefix(path, GWpyGroup+"/")
-	kind, name, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 {
-		return "", nil, fmt.Errorf("not a view path")
-	}
-	raw := doc.Dataset(RawPath(name))
-	if raw == nil {
-		return "", nil, fmt.Errorf("no raw dataset %s", RawPath(name))
-	}
+// viewOf is the path of the dataset that the view of a kind of the raw
+// series name maps; "" for an unknown kind.
+func viewOf(kind, name string) string {
 	switch kind {
 	case ViewTimeSeries:
-		src = RawPath(name)
+		return RawPath(name)
 	case ViewASD:
-		src = ProcessedPath(name, "asd_values")
+		return productPath(name, ProductASD)
 	case ViewSpectrogram:
-		src = ProcessedPath(name, "spectrogram")
-	default:
-		return "", nil, fmt.Errorf("unknown kind of view %q", kind)
+		return productPath(name, ProductSpectrogram)
 	}
-	s := doc.Dataset(src)
-	if s == nil {
-		return "", nil, fmt.Errorf("its source %s is not in the archive", src)
-	}
-	want = viewAttrs(kind, raw, s)
-	return src, want, nil
+	return ""
 }
 
-// viewAttrs are the attributes of a view of kind of src, a dataset of the
-// series raw.
-func viewAttrs(kind string, raw, src *Dataset) []Attr {
-	name, _ := raw.Attr("name").(string)
-	channel, _ := raw.Attr("channel").(string)
-	unit, _ := src.Attr("unit").(string)
-	f := func(n string) any { v, _ := src.Attr(n).(float64); return v }
-	attrs := []Attr{{Name: "name", Value: name}, {Name: "channel", Value: channel}, {Name: "unit", Value: unit}}
+// viewAttrs are the attributes of a view of kind of a dataset with the
+// attributes src, of the raw series with the attributes raw.
+func viewAttrs(kind string, raw, src []Attr) []Attr {
+	f := func(n string) any { return number(src, n) }
+	attrs := []Attr{{Name: attrName, Value: str(raw, attrName)}, {Name: attrChannel, Value: str(raw, attrChannel)}, {Name: attrUnit, Value: str(src, attrUnit)}}
 	switch kind {
 	case ViewTimeSeries:
 		// xunit marks a time series for TimeSeriesDict.read of the group.
-		attrs = append(attrs, Attr{Name: "x0", Value: f("t0")}, Attr{Name: "dx", Value: f("dt")}, Attr{Name: "xunit", Value: "s"})
+		attrs = append(attrs, Attr{Name: attrX0, Value: f(attrT0)}, Attr{Name: attrDX, Value: f(attrDT)}, Attr{Name: attrXUnit, Value: "s"})
 	case ViewASD:
-		attrs = append(attrs, Attr{Name: "x0", Value: f("f0")}, Attr{Name: "dx", Value: f("df")})
+		attrs = append(attrs, Attr{Name: attrX0, Value: f(attrF0)}, Attr{Name: attrDX, Value: f(attrDF)})
 	case ViewSpectrogram:
-		attrs = append(attrs, Attr{Name: "x0", Value: f("t0")}, Attr{Name: "dx", Value: f("dt")},
-			Attr{Name: "y0", Value: f("f0")}, Attr{Name: "dy", Value: f("df")})
+		attrs = append(attrs, Attr{Name: attrX0, Value: f(attrT0)}, Attr{Name: attrDX, Value: f(attrDT)},
+			Attr{Name: attrY0, Value: f(attrF0)}, Attr{Name: attrDY, Value: f(attrDF)})
 	}
 	return attrs
 }
@@ -96,16 +77,14 @@ func views(doc *Doc, name string) []Dataset {
 		return nil
 	}
 	var out []Dataset
-	add := func(kind, src string) {
-		if s := doc.Dataset(src); s != nil {
-			out = append(out, Dataset{Path: ViewPath(kind, name), Virtual: src, Attrs: viewAttrs(kind, raw, s)})
+	for _, kind := range []string{ViewTimeSeries, ViewASD, ViewSpectrogram} {
+		if kind == ViewTimeSeries && raw.Dims != nil {
+			continue
+		}
+		if s := doc.Dataset(viewOf(kind, name)); s != nil {
+			out = append(out, Dataset{Path: ViewPath(kind, name), Virtual: s.Path, Attrs: viewAttrs(kind, raw.Attrs, s.Attrs)})
 		}
 	}
-	if raw.Dims == nil {
-		add(ViewTimeSeries, RawPath(name))
-	}
-	add(ViewASD, ProcessedPath(name, "asd_values"))
-	add(ViewSpectrogram, ProcessedPath(name, "spectrogram"))
 	return out
 }
 
@@ -113,29 +92,41 @@ func views(doc *Doc, name string) []Dataset {
 // dataset its path names, whole (the same shape), with the attributes
 // gwpy needs taken from that dataset. Values need no check: a view has
 // none of its own.
-func CheckView(doc *Doc, d *Dataset) error {
-	src, want, err := viewSource(doc, d.Path)
-	if err != nil {
-		return err
+func (a *Archive) CheckView(v *View) error {
+	if v.Kind == "" {
+		return fmt.Errorf("not a view path")
 	}
-	if d.Virtual != src {
-		return fmt.Errorf("maps %q, want %s", d.Virtual, src)
+	raw := a.Object(RawPath(v.Name))
+	if raw == nil {
+		return fmt.Errorf("no raw dataset %s", RawPath(v.Name))
 	}
-	if s := doc.Dataset(src); !slices.Equal(d.Dims, s.Dims) {
-		return fmt.Errorf("shape %v, its source's %v", d.Dims, s.Dims)
+	want := viewOf(v.Kind, v.Name)
+	if want == "" {
+		return fmt.Errorf("unknown kind of view %q", v.Kind)
 	}
-	if len(d.Attrs) != len(want) {
-		return fmt.Errorf("%d attributes, want the %d gwpy takes", len(d.Attrs), len(want))
+	src := a.Object(want)
+	if src == nil {
+		return fmt.Errorf("its source %s is not in the archive", want)
 	}
-	for _, a := range want {
-		got := d.Attr(a.Name)
+	if v.Of != want {
+		return fmt.Errorf("maps %q, want %s", v.Of, want)
+	}
+	if !slices.Equal(v.Shape, src.Shape) {
+		return fmt.Errorf("shape %v, its source's %v", v.Shape, src.Shape)
+	}
+	attrs := viewAttrs(v.Kind, raw.attrs, src.attrs)
+	if len(v.attrs) != len(attrs) {
+		return fmt.Errorf("%d attributes, want the %d gwpy takes", len(v.attrs), len(attrs))
+	}
+	for _, at := range attrs {
+		got := h5.FindAttr(v.attrs, at.Name)
 		gf, gok := got.(float64)
-		wf, wok := a.Value.(float64)
+		wf, wok := at.Value.(float64)
 		switch {
 		case gok && wok && (gf == wf || math.IsNaN(gf) && math.IsNaN(wf)):
-		case !gok && got == a.Value:
+		case !gok && got == at.Value:
 		default:
-			return fmt.Errorf("attribute %s is %v, its source says %v", a.Name, got, a.Value)
+			return fmt.Errorf("attribute %s is %v, its source says %v", at.Name, got, at.Value)
 		}
 	}
 	return nil

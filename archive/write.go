@@ -91,7 +91,7 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 		return nil, err
 	}
 	t := &Temp{dest: filepath.Join(root, rel), dir: dir}
-	t.key, _ = doc.Attr("content_key").(string)
+	t.key = str(doc.Attrs, attrContentKey)
 	if err := t.create(); err != nil {
 		dir.Close()
 		return nil, err
@@ -345,6 +345,5 @@ func StoredContentKey(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s, _ := h5.FindAttr(attrs, "content_key").(string)
-	return s, nil
+	return str(attrs, attrContentKey), nil
 }

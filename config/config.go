@@ -21,6 +21,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
@@ -392,7 +393,7 @@ func (c *Config) validate() error {
 	if c.Archive.Root == "" {
 		return bad("archive.root", "must not be empty")
 	}
-	if err := CheckLayout(c.Archive.Layout); err != nil {
+	if err := layout.Check(c.Archive.Layout); err != nil {
 		return bad("archive.layout", "%v", err)
 	}
 	switch c.Archive.Compression {

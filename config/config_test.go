@@ -125,32 +125,6 @@ func TestEffectiveRoundTrips(t *testing.T) {
 	}
 }
 
-func TestRenderLayout(t *testing.T) {
-	tests := []struct {
-		values map[string]string
-		want   string
-	}{
-		{map[string]string{"obs": "K", "gps5": "13000", "desc": "K1_LSC_DARM", "gps": "1300000000", "dur": "64"},
-			"K/13000/K-K1_LSC_DARM-1300000000-64.h5"},
-		{map[string]string{"obs": "../..", "gps5": "/etc", "desc": "a/b", "gps": "..", "dur": ""},
-			"_../_etc/_..-a_b-_-_.h5"},
-	}
-	for _, tt := range tests {
-		got, err := RenderLayout(DefaultLayout, tt.values)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != tt.want {
-			t.Errorf("got %q, want %q", got, tt.want)
-		}
-		for _, part := range strings.Split(got, "/") {
-			if part == ".." || part == "." {
-				t.Errorf("%q has a %q element", got, part)
-			}
-		}
-	}
-}
-
 // TestMetricsAddresses: what run can listen on is accepted at load.
 func TestMetricsAddresses(t *testing.T) {
 	for _, addr := range []string{"", "127.0.0.1:9464", ":9464", "[::1]:9464", "localhost:65535"} {

@@ -4,16 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/ingest/gwf"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
-
-// archiveFormat is the root "format" attribute of gwwatchd's own archives.
-const archiveFormat = "gwwatchd-archive"
 
 // maxDecodedBytes bounds the samples of the series selected in one HDF5
 // file, as gwf.DefaultMaxBytes bounds those of a frame file.
@@ -28,9 +24,10 @@ const maxDecodedBytes = gwf.DefaultMaxBytes
 // only a selected series its values, after its declared size was checked
 // against what the file stores (h5.Dataset.CheckStorage) and the sum
 // against maxDecodedBytes. f is the file as opened and read, which
-// libhdf5 reads again through its descriptor. With measure set, no values
-// are read and the series have nil Values.
-func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, measure bool) (out []*Series, found []string, err error) {
+// libhdf5 reads again through its descriptor. refuse, when set, is shown
+// the root attributes first (see Options.RefuseHDF5). With measure set, no
+// values are read and the series have nil Values.
+func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, refuse func(map[string]any) string, measure bool) (out []*Series, found []string, err error) {
 	if locked, err := lockedByWriter(f); err != nil {
 		return nil, nil, fmt.Errorf("ingest: %w", err)
 	} else if locked {
@@ -75,12 +72,25 @@ func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, meas
 			return !measure, nil
 		},
 	}
-	// One of gwwatchd's own archives is told by its root attributes, before
-	// its datasets (among them the views for gwpy, which no input may have)
-	// are looked at.
+	// A file refused is told by its root attributes, before its datasets
+	// (among them the views for gwpy of one of gwwatchd's own archives,
+	// which no input may have) are looked at.
+	refused := func(attrs []h5.Attr) error {
+		if refuse == nil {
+			return nil
+		}
+		root := make(map[string]any, len(attrs))
+		for _, a := range attrs {
+			root[a.Name] = a.Value
+		}
+		if why := refuse(root); why != "" {
+			return inputErr(abs, nil, why)
+		}
+		return nil
+	}
 	if attrs, err := h5.ReadRootAttrs(path); err == nil {
-		if f, _ := h5.FindAttr(attrs, "format").(string); f == archiveFormat {
-			return nil, nil, alreadyArchive(abs, attrs)
+		if err := refused(attrs); err != nil {
+			return nil, nil, err
 		}
 	}
 	doc, rerr := h5.Select(path, opts)
@@ -111,8 +121,8 @@ func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, meas
 		}
 		return nil, nil, inputErr(abs, rerr, "unreadable HDF5 file: "+rerr.Error())
 	}
-	if f, _ := doc.Attr("format").(string); f == archiveFormat {
-		return nil, nil, alreadyArchive(abs, doc.Attrs)
+	if err := refused(doc.Attrs); err != nil {
+		return nil, nil, err
 	}
 	byPath := map[string]*h5.Dataset{}
 	for i := range doc.Datasets {
@@ -130,8 +140,6 @@ func decodeHDF5(abs string, f *os.File, src Source, keep func(string) bool, meas
 	}
 	return out, found, nil
 }
-
-var archiveID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
 // candidate reports, from its metadata alone, whether a dataset could be
 // a series: one dimension of a numeric type.
@@ -231,14 +239,7 @@ func plainName(s string) string {
 	return s
 }
 
-// alreadyArchive is the refusal of one of gwwatchd's own archives given as
-// input.
-func alreadyArchive(abs string, attrs []h5.Attr) error {
-	// The archive_id is of gwwatchd's own making; anything else in its
-	// place is not quoted.
-	id, _ := h5.FindAttr(attrs, "archive_id").(string)
-	if !archiveID.MatchString(id) {
-		id = describe(id)
-	}
-	return inputErr(abs, nil, fmt.Sprintf("already a gwwatchd archive (archive_id %s): archives are not archived again", id))
-}
+// Describe names a token read from a file without quoting it, as the
+// reasons for refusing a file do: "a 22-byte token of printable ASCII".
+// It is for refusals made outside this package (Options.RefuseHDF5).
+func Describe(s string) string { return describe(s) }

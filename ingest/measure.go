@@ -95,7 +95,7 @@ func Measure(path string, opt Options) (Footprint, error) {
 	case "gwf":
 		return measureFrames(abs, f, size, keep, opt.Channels)
 	default:
-		out, found, err := decodeHDF5(abs, f, src, keep, true)
+		out, found, err := decodeHDF5(abs, f, src, keep, opt.RefuseHDF5, true)
 		if err != nil {
 			return Footprint{}, err
 		}

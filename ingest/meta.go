@@ -51,6 +51,12 @@ type Options struct {
 	// file at the name when it is opened is read. A symbolic link is never
 	// followed either way.
 	Expect *FileID
+
+	// RefuseHDF5, when set, is shown the root attributes of an HDF5 file
+	// before anything else of it is read: a reason it gives refuses the
+	// file, an InputError with that reason. The pipeline refuses
+	// gwwatchd's own archives so (archive.InputRefusal).
+	RefuseHDF5 func(root map[string]any) (reason string)
 }
 
 // Validate checks the values that are set. Errors name the key.

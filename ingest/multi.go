@@ -84,7 +84,7 @@ func readMulti(abs, format string, opt Options) (out []*Series, err error) {
 	case "gwf":
 		out, found, err = decodeFrames(abs, data, keep)
 	case "hdf5":
-		out, found, err = decodeHDF5(abs, f, src, keep, false)
+		out, found, err = decodeHDF5(abs, f, src, keep, opt.RefuseHDF5, false)
 	}
 	if err != nil {
 		return nil, err

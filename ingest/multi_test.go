@@ -254,12 +254,19 @@ func TestHDF5InputRefused(t *testing.T) {
 	none := write("none.h5", &h5.Doc{Datasets: []h5.Dataset{{Path: "/x", Data: []float64{1}}}})
 	notHDF := filepath.Join(dir, "text.hdf5")
 	os.WriteFile(notHDF, []byte("not hdf5"), 0o644)
+	// As the pipeline refuses its own archives, by their root attributes.
+	refuse := func(root map[string]any) string {
+		if id, _ := root["archive_id"].(string); root["format"] == "gwwatchd-archive" {
+			return "already a gwwatchd archive (archive_id " + id + ")"
+		}
+		return ""
+	}
 	for p, want := range map[string]string{
 		archive: "already a gwwatchd archive (archive_id abc)",
 		none:    "holds no series",
 		notHDF:  ": not an HDF5 file",
 	} {
-		_, err := ReadAll(p, Options{})
+		_, err := ReadAll(p, Options{RefuseHDF5: refuse})
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), p+": ") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: got %v, want one line naming the file with %q", filepath.Base(p), err, want)

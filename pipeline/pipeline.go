@@ -233,6 +233,7 @@ func (p *Pipeline) params() map[string]any {
 // duplicate. Errors are as for Process, but nothing is audited.
 func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
 	start := p.Now()
+	opt.RefuseHDF5 = archive.InputRefusal // our own archives are no input, whatever opt says
 	all, err := ingest.ReadAll(path, opt)
 	if err != nil {
 		return nil, err
@@ -267,21 +268,9 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		entry := p.process(series)
-		content.Entries = append(content.Entries, entry)
-		name := archive.DatasetName(series.Dataset)
-		res.Datasets = append(res.Datasets, archive.RawPath(name))
-		if entry.ASD != nil {
-			res.Products = append(res.Products, archive.ProcessedPath(name, "asd_values"), archive.ProcessedPath(name, "asd_frequencies"))
-		} else if entry.ASDSkipped != "" {
-			res.Skipped[archive.ProcessedPath(name, "asd_values")] = entry.ASDSkipped
-		}
-		if entry.Spectrogram != nil {
-			res.Products = append(res.Products, archive.ProcessedPath(name, "spectrogram"))
-		} else if entry.SpectrogramSkipped != "" {
-			res.Skipped[archive.ProcessedPath(name, "spectrogram")] = entry.SpectrogramSkipped
-		}
+		content.Entries = append(content.Entries, p.process(series))
 	}
+	res.Datasets, res.Products, res.Skipped = content.Paths()
 	doc, err := content.Doc()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -296,7 +285,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		return nil, &ingest.InputError{Path: src.Path, Reason: why}
 	}
 	if p.Config.Archive.Quicklook {
-		if x.quicklook, err = quicklook(doc, content); err != nil {
+		if x.quicklook, err = quicklook(doc); err != nil {
 			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
 		}
 	}
@@ -312,7 +301,11 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 // adopt takes over an archive of this source that is on disk but not in
 // the log: its content is checked before it is recorded as archived.
 func adopt(res *Result, path string) error {
-	if err := CheckData(path); err != nil {
+	a, err := archive.Open(path)
+	if err != nil {
+		return err
+	}
+	if err := checkData(a); err != nil {
 		return err
 	}
 	sum, err := FileSHA256(path)
@@ -323,12 +316,7 @@ func adopt(res *Result, path string) error {
 	if err != nil {
 		return err
 	}
-	attrs, err := archive.ReadAttrs(path)
-	if err != nil {
-		return err
-	}
-	id, _ := archive.FindAttr(attrs, "archive_id").(string)
-	res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID, res.Adopted = path, sum, st.Size(), id, true
+	res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID, res.Adopted = path, sum, st.Size(), a.ID, true
 	return nil
 }
 

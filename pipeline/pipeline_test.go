@@ -448,3 +448,20 @@ func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
 		t.Errorf("an archive rewritten unchanged: %s", r.Summary())
 	}
 }
+
+// One of our own archives given as input is bad input, refused by its
+// root attributes, whatever the options it is read with.
+func TestOwnArchiveIsRefused(t *testing.T) {
+	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 12), 16)
+	res, err := p.Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := res.Archive + ": already a gwwatchd archive (archive_id " + res.ArchiveID + "): archives are not archived again"
+	if _, err := p.Process(context.Background(), res.Archive, ingest.Options{}); !ingest.IsInputError(err) || err.Error() != want {
+		t.Errorf("Process: got %v, want the input error %q", err, want)
+	}
+	if _, err := ingest.Measure(res.Archive, Options(nil)); !ingest.IsInputError(err) || err.Error() != want {
+		t.Errorf("Measure: got %v, want the input error %q", err, want)
+	}
+}

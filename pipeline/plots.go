@@ -22,67 +22,78 @@ func PlotTitle(channel string, t0 float64) string {
 	return channel + "  GPS " + strconv.FormatFloat(t0, 'f', -1, 64)
 }
 
-// ASDPlot gathers what a plot of a raw dataset's stored ASD needs from
-// an archive, with the ASD recomputed from the raw samples (when proc is
-// not nil) to draw over it.
-func ASDPlot(doc *archive.Doc, name string, proc *processor.Processor) (plot.ASD, error) {
-	raw := doc.Dataset(archive.RawPath(name))
-	vals := doc.Dataset(archive.ProcessedPath(name, "asd_values"))
-	freqs := doc.Dataset(archive.ProcessedPath(name, "asd_frequencies"))
-	if raw == nil || vals == nil || freqs == nil {
-		return plot.ASD{}, fmt.Errorf("dataset %q has no ASD", name)
+// ASDPlot gathers what a plot of a raw series' stored ASD needs, with the
+// ASD recomputed from the raw samples (when proc is not nil) to draw over
+// it.
+func ASDPlot(s *archive.Series, proc *processor.Processor) (plot.ASD, error) {
+	vals, freqs := s.Product(archive.ProductASD), s.Product(archive.ProductFrequencies)
+	if vals == nil || freqs == nil {
+		return plot.ASD{}, fmt.Errorf("dataset %q has no ASD", s.Name)
 	}
-	channel, _ := raw.Attr("channel").(string)
-	t0, _ := raw.Attr("t0").(float64)
-	unit, _ := vals.Attr("unit").(string)
-	a := plot.ASD{Title: PlotTitle(channel, t0), Unit: unit}
-	var ok bool
-	if a.Stored, ok = vals.Data.([]float64); !ok {
-		return plot.ASD{}, fmt.Errorf("%s holds %T, not float64", vals.Path, vals.Data)
+	a := plot.ASD{Title: PlotTitle(s.Channel, s.T0), Unit: vals.Unit}
+	var err error
+	if a.Stored, err = loadFloat64s(vals.Object); err != nil {
+		return plot.ASD{}, err
 	}
-	if a.Freqs, ok = freqs.Data.([]float64); !ok {
-		return plot.ASD{}, fmt.Errorf("%s holds %T, not float64", freqs.Path, freqs.Data)
+	if a.Freqs, err = loadFloat64s(freqs.Object); err != nil {
+		return plot.ASD{}, err
 	}
 	if proc != nil {
-		again, err := Recompute(vals, raw, proc)
+		raw, err := s.Load()
 		if err != nil {
+			return plot.ASD{}, err
+		}
+		if a.Recomputed, err = Recompute(vals, raw, proc); err != nil {
 			return plot.ASD{}, fmt.Errorf("%s: %w", vals.Path, err)
 		}
-		a.Recomputed = again
 	}
 	return a, nil
 }
 
-// SpectrogramPlot gathers what a plot of a raw dataset's stored
-// spectrogram needs from an archive; the dataset must have one.
-func SpectrogramPlot(doc *archive.Doc, name string) plot.Spectrogram {
-	raw := doc.Dataset(archive.RawPath(name))
-	sg := doc.Dataset(archive.ProcessedPath(name, "spectrogram"))
-	channel, _ := raw.Attr("channel").(string)
-	t0, _ := sg.Attr("t0").(float64)
-	s := plot.Spectrogram{Title: PlotTitle(channel, t0), T0: t0}
-	s.Unit, _ = sg.Attr("unit").(string)
-	if v, _ := sg.Attr("values").(string); v == "psd" {
-		s.Quantity = "PSD"
+// SpectrogramPlot gathers what a plot of a raw series' stored
+// spectrogram needs.
+func SpectrogramPlot(s *archive.Series) (plot.Spectrogram, error) {
+	sg := s.Product(archive.ProductSpectrogram)
+	if sg == nil {
+		return plot.Spectrogram{}, fmt.Errorf("dataset %q has no spectrogram", s.Name)
 	}
-	s.DT, _ = sg.Attr("dt").(float64)
-	s.F0, _ = sg.Attr("f0").(float64)
-	s.DF, _ = sg.Attr("df").(float64)
-	s.Values, _ = sg.Data.([]float64)
-	if len(sg.Dims) == 2 {
-		s.Times, s.Freqs = int(sg.Dims[0]), int(sg.Dims[1])
+	p := plot.Spectrogram{Title: PlotTitle(s.Channel, sg.Axes.T0), T0: sg.Axes.T0, Unit: sg.Unit,
+		DT: sg.Axes.DT, F0: sg.Axes.F0, DF: sg.Axes.DF}
+	if sg.Quantity == "psd" {
+		p.Quantity = "PSD"
 	}
-	return s
+	values, err := sg.Load()
+	if err != nil {
+		return plot.Spectrogram{}, err
+	}
+	p.Values, _ = values.([]float64)
+	if len(sg.Shape) == 2 {
+		p.Times, p.Freqs = int(sg.Shape[0]), int(sg.Shape[1])
+	}
+	return p, nil
 }
 
-// quicklook renders the stored ASD of the first series that has one, or
-// returns nil if none has.
-func quicklook(doc *archive.Doc, c *archive.Content) ([]byte, error) {
-	for _, e := range c.Entries {
-		if e.ASD == nil {
+// loadFloat64s reads the values of a dataset stored as float64.
+func loadFloat64s(o *archive.Object) ([]float64, error) {
+	v, err := o.Load()
+	if err != nil {
+		return nil, err
+	}
+	x, ok := v.([]float64)
+	if !ok {
+		return nil, fmt.Errorf("%s holds %T, not float64", o.Path, v)
+	}
+	return x, nil
+}
+
+// quicklook renders the stored ASD of the first series of an archive
+// document that has one, or returns nil if none has.
+func quicklook(doc *archive.Doc) ([]byte, error) {
+	for _, s := range archive.FromDoc(doc).Series {
+		if s.Product(archive.ProductASD) == nil {
 			continue
 		}
-		a, err := ASDPlot(doc, archive.DatasetName(e.Series.Dataset), nil)
+		a, err := ASDPlot(s, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,100 +34,147 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // ErrUnreadable marks an archive that could not be read at all.
 var ErrUnreadable = errors.New("unreadable archive")
 
-// Verify checks an archive: every data_sha256, every product recomputed
-// from its parent with its recorded parameters, every parent link, and
-// the source's sha256 when the source still exists. An archive that cannot
-// be read gives an error wrapping ErrUnreadable.
+// Verify checks an archive: every view for gwpy, every data_sha256,
+// every product recomputed from its parent with its recorded parameters,
+// in dependency order, every parent link, and the source's sha256 when
+// the source still exists. An archive that cannot be read gives an error
+// wrapping ErrUnreadable.
 func Verify(path string, proc *processor.Processor) (*Report, error) {
-	doc, err := archive.Read(path)
+	a, err := archive.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
-	if f, _ := doc.Attr("format").(string); f != archive.Format {
-		return nil, fmt.Errorf("%w: %s: not a gwwatchd archive (format %q)", ErrUnreadable, path, f)
+	if a.Format != archive.Format {
+		return nil, fmt.Errorf("%w: %s: not a gwwatchd archive (format %q)", ErrUnreadable, path, a.Format)
 	}
 	r := &Report{Path: path}
 	ok := func(format string, a ...any) { r.Checked = append(r.Checked, fmt.Sprintf(format, a...)) }
 	bad := func(format string, a ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, a...)) }
-	for i := range doc.Datasets {
-		d := &doc.Datasets[i]
-		if d.Virtual != "" {
-			if err := archive.CheckView(doc, d); err != nil {
-				bad("%s: view for gwpy: %v", d.Path, err)
-			} else {
-				ok("%s: view of %s", d.Path, d.Virtual)
-			}
-			continue
-		}
-		want, _ := d.Attr("data_sha256").(string)
-		switch got := archive.DataSHA256(d.Data); {
-		case want == "":
-			bad("%s: no data_sha256", d.Path)
-		case got != want:
-			bad("%s: data_sha256 is %s, recorded %s", d.Path, got, want)
-		default:
-			ok("%s: data_sha256", d.Path)
-		}
-		if _, isRaw := d.Attr("product").(string); !isRaw {
-			continue
-		}
-		parentPath, _ := d.Attr("parent_dataset").(string)
-		parent := doc.Dataset(parentPath)
-		if parent == nil {
-			bad("%s: parent_dataset %q is not in the archive", d.Path, parentPath)
-			continue
-		}
-		ok("%s: parent %s", d.Path, parentPath)
-		if err := recompute(d, parent, proc); err != nil {
-			bad("%s: %v", d.Path, err)
+	for _, v := range a.Views {
+		if err := a.CheckView(v); err != nil {
+			bad("%s: view for gwpy: %v", v.Path, err)
 		} else {
-			ok("%s: recomputed from %s", d.Path, parentPath)
+			ok("%s: view of %s", v.Path, v.Of)
 		}
 	}
-	verifySource(doc, ok, bad)
+	checkSHA := func(o *archive.Object, got string) {
+		switch want := o.DataSHA256; {
+		case want == "":
+			bad("%s: no data_sha256", o.Path)
+		case got != want:
+			bad("%s: data_sha256 is %s, recorded %s", o.Path, got, want)
+		default:
+			ok("%s: data_sha256", o.Path)
+		}
+	}
+	// The values of a parent are read once for the products made of it,
+	// which follow one another, and its hash taken then.
+	var parent struct {
+		path   string
+		values any
+	}
+	hashed := map[string]string{} // data_sha256 of the parents read
+	for _, p := range a.Products {
+		values, err := p.Load()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
+		}
+		checkSHA(p.Object, archive.DataSHA256(values))
+		from := a.Object(p.Parent)
+		if from == nil {
+			bad("%s: parent_dataset %q is not in the archive", p.Path, p.Parent)
+			continue
+		}
+		ok("%s: parent %s", p.Path, p.Parent)
+		if parent.path != p.Parent {
+			parent.path, parent.values = p.Parent, nil
+			if parent.values, err = from.Load(); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
+			}
+			hashed[p.Parent] = archive.DataSHA256(parent.values)
+		}
+		if err := recompute(p, values, parent.values, proc); err != nil {
+			bad("%s: %v", p.Path, err)
+		} else {
+			ok("%s: recomputed from %s", p.Path, p.Parent)
+		}
+	}
+	parent.values = nil
+	checked := map[*archive.Object]bool{}
+	for _, v := range a.Views {
+		checked[v.Object] = true
+	}
+	for _, p := range a.Products {
+		checked[p.Object] = true
+	}
+	// The raw series and whatever else the archive holds.
+	for _, o := range a.Objects() {
+		if checked[o] {
+			continue
+		}
+		sum, done := hashed[o.Path]
+		if !done {
+			values, err := o.Load()
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
+			}
+			sum = archive.DataSHA256(values)
+		}
+		checkSHA(o, sum)
+	}
+	verifySource(a.Source, ok, bad)
 	return r, nil
 }
 
-func verifySource(doc *archive.Doc, ok, bad func(string, ...any)) {
-	src, _ := doc.Attr("source_path").(string)
-	want, _ := doc.Attr("source_sha256").(string)
-	got, err := FileSHA256(src)
+func verifySource(src archive.File, ok, bad func(string, ...any)) {
+	got, err := FileSHA256(src.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		ok("source %s: gone, not checked", src)
+		ok("source %s: gone, not checked", src.Path)
 		return
 	}
 	if err != nil {
-		bad("source %s: %v", src, err)
+		bad("source %s: %v", src.Path, err)
 		return
 	}
-	if got != want {
-		bad("source %s: sha256 is %s, recorded %s", src, got, want)
+	if got != src.SHA256 {
+		bad("source %s: sha256 is %s, recorded %s", src.Path, got, src.SHA256)
 		return
 	}
-	ok("source %s: sha256", src)
+	ok("source %s: sha256", src.Path)
 }
 
 // CheckData re-reads an archive and checks every dataset against its
-// data_sha256: what must hold before a source may be moved or deleted.
+// data_sha256, and every view for gwpy: what must hold before a source
+// may be moved or deleted.
 func CheckData(path string) error {
-	doc, err := archive.Read(path)
+	a, err := archive.Open(path)
 	if err != nil {
 		return err
 	}
-	if len(doc.Datasets) == 0 {
-		return fmt.Errorf("%s: no datasets", path)
+	return checkData(a)
+}
+
+func checkData(a *archive.Archive) error {
+	if len(a.Objects()) == 0 {
+		return fmt.Errorf("%s: no datasets", a.Path)
 	}
-	for i := range doc.Datasets {
-		d := &doc.Datasets[i]
-		if d.Virtual != "" {
-			if err := archive.CheckView(doc, d); err != nil {
-				return fmt.Errorf("%s: %s: %w", path, d.Path, err)
+	views := map[*archive.Object]*archive.View{}
+	for _, v := range a.Views {
+		views[v.Object] = v
+	}
+	for _, o := range a.Objects() {
+		if v := views[o]; v != nil {
+			if err := a.CheckView(v); err != nil {
+				return fmt.Errorf("%s: %s: %w", a.Path, o.Path, err)
 			}
 			continue
 		}
-		want, _ := d.Attr("data_sha256").(string)
-		if got := archive.DataSHA256(d.Data); want == "" || got != want {
-			return fmt.Errorf("%s: %s: data_sha256 is %s, recorded %q", path, d.Path, got, want)
+		values, err := o.Load()
+		if err != nil {
+			return err
+		}
+		if got := archive.DataSHA256(values); o.DataSHA256 == "" || got != o.DataSHA256 {
+			return fmt.Errorf("%s: %s: data_sha256 is %s, recorded %q", a.Path, o.Path, got, o.DataSHA256)
 		}
 	}
 	return nil
@@ -148,17 +194,16 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// recompute makes a product again from its parent with the parameters in
-// its params_json and compares.
-func recompute(d, parent *archive.Dataset, proc *processor.Processor) error {
-	want, err := Recompute(d, parent, proc)
+// recompute makes a product again from the values of its parent and
+// compares it with its values.
+func recompute(p *archive.Product, values, parent any, proc *processor.Processor) error {
+	want, err := Recompute(p, parent, proc)
 	if err != nil {
 		return err
 	}
-	product, _ := d.Attr("product").(string)
-	got, okType := d.Data.([]float64)
+	got, okType := values.([]float64)
 	if !okType {
-		return fmt.Errorf("stored as %T, want float64", d.Data)
+		return fmt.Errorf("stored as %T, want float64", values)
 	}
 	if len(got) != len(want) {
 		return fmt.Errorf("%d values, recomputed %d", len(got), len(want))
@@ -173,47 +218,36 @@ func recompute(d, parent *archive.Dataset, proc *processor.Processor) error {
 		}
 	}
 	if worst > RecomputeTolerance || math.IsNaN(worst) {
-		return fmt.Errorf("differs from the recomputed %s at index %d by %.3g (relative)", product, at, worst)
+		return fmt.Errorf("differs from the recomputed %s at index %d by %.3g (relative)", p.Kind, at, worst)
 	}
 	return nil
 }
 
 // Recompute makes a stored product (ASD values or frequencies, or a
-// spectrogram) again from its parent raw dataset, with the parameters
-// recorded in the product's params_json.
-func Recompute(d, parent *archive.Dataset, proc *processor.Processor) ([]float64, error) {
-	product, _ := d.Attr("product").(string)
-	var pj struct {
-		FFTLength  float64  `json:"fftlength"`
-		Overlap    float64  `json:"overlap"`
-		Method     string   `json:"method"`
-		Window     string   `json:"window"`
-		SampleRate float64  `json:"sample_rate"`
-		Stride     *float64 `json:"stride"`
-		Chunks     string   `json:"chunks"`
+// spectrogram) again from parent, the values of its parent dataset, with
+// the parameters the product records.
+func Recompute(p *archive.Product, parent any, proc *processor.Processor) ([]float64, error) {
+	if p.ParamsErr != nil {
+		return nil, fmt.Errorf("params_json: %v", p.ParamsErr)
 	}
-	s, _ := d.Attr("params_json").(string)
-	if err := json.Unmarshal([]byte(s), &pj); err != nil {
-		return nil, fmt.Errorf("params_json: %v", err)
-	}
-	prm := processor.Params{FFTLength: pj.FFTLength, Overlap: pj.Overlap, Method: pj.Method, Window: pj.Window}
-	x := ingest.Float64s(parent.Data)
+	pj := p.Params
+	prm := pj.Processor()
+	x := ingest.Float64s(parent)
 	if x == nil {
-		return nil, fmt.Errorf("parent %s holds no numeric series", parent.Path)
+		return nil, fmt.Errorf("parent %s holds no numeric series", p.Parent)
 	}
-	var want []float64
-	switch product {
+	switch p.Kind {
 	case archive.ProductASD, archive.ProductFrequencies:
 		a, err := proc.ASD(x, pj.SampleRate, prm)
 		if err != nil {
 			return nil, fmt.Errorf("recompute: %v", err)
 		}
-		want = a.Values
-		if product == archive.ProductFrequencies {
-			want = a.Frequencies()
+		if p.Kind == archive.ProductFrequencies {
+			return a.Frequencies(), nil
 		}
+		return a.Values, nil
 	case archive.ProductSpectrogram:
-		if pj.Stride == nil {
+		if pj.Stride == 0 {
 			return nil, fmt.Errorf("params_json has no stride")
 		}
 		// As it was made: gwpy's chunks and PSD, or, in archives written
@@ -222,15 +256,13 @@ func Recompute(d, parent *archive.Dataset, proc *processor.Processor) ([]float64
 		if pj.Chunks == archive.ChunksGWpy {
 			spectrogram = proc.GWpySpectrogram
 		}
-		sg, err := spectrogram(x, pj.SampleRate, *pj.Stride, prm)
+		sg, err := spectrogram(x, pj.SampleRate, pj.Stride, prm)
 		if err != nil {
 			return nil, fmt.Errorf("recompute: %v", err)
 		}
-		want = sg.Values
-	default:
-		return nil, fmt.Errorf("unknown product %q", product)
+		return sg.Values, nil
 	}
-	return want, nil
+	return nil, fmt.Errorf("unknown product %q", p.Kind)
 }
 
 func relDiff(a, b float64) float64 {

@@ -298,17 +298,18 @@ func (m *Main) inspect(args []string) error {
 	if len(files) != 1 {
 		return fs.usageError("give one archive")
 	}
-	s, err := archive.Summarize(files[0])
+	a, err := archive.Open(files[0])
 	if err != nil {
 		return err
 	}
-	if f, ok := s.Attrs["format"].(string); !ok || f != archive.Format {
+	if a.Format != archive.Format {
 		why := "it has no format attribute"
-		if ok {
-			why = fmt.Sprintf("its format is %q", f)
+		if a.Format != "" {
+			why = fmt.Sprintf("its format is %q", a.Format)
 		}
 		return &problemError{fmt.Errorf("inspect: %s: not a gwwatchd archive (%s)", files[0], why)}
 	}
+	s := a.Summary()
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err

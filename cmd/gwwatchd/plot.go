@@ -37,24 +37,28 @@ func (m *Main) plot(args []string) error {
 	if len(files) != 1 {
 		return fs.usageError("give one archive")
 	}
-	doc, err := archive.Read(files[0])
+	a, err := archive.Open(files[0])
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
-	product := "asd_values"
+	kind := archive.ProductASD
 	if *spec {
-		product = "spectrogram"
+		kind = archive.ProductSpectrogram
 	}
-	name, err := pickDataset(doc, *dataset, product)
+	series, err := pickSeries(a, *dataset, kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
+	name := series.Name
 	var buf bytes.Buffer
 	if *spec {
-		err = plot.WriteSpectrogram(&buf, pipeline.SpectrogramPlot(doc, name), *width, *height)
+		var s plot.Spectrogram
+		if s, err = pipeline.SpectrogramPlot(series); err == nil {
+			err = plot.WriteSpectrogram(&buf, s, *width, *height)
+		}
 	} else {
 		var a plot.ASD
-		if a, err = pipeline.ASDPlot(doc, name, processor.New(runtime.NumCPU())); err == nil {
+		if a, err = pipeline.ASDPlot(series, processor.New(runtime.NumCPU())); err == nil {
 			err = plot.WriteASD(&buf, a, *width, *height)
 			if err == nil {
 				fmt.Fprintf(m.Stdout, "%s: stored and recomputed ASD differ by at most %.3g (relative)\n", name, plot.MaxRelDiff(a.Stored, a.Recomputed))
@@ -80,49 +84,46 @@ func (m *Main) plot(args []string) error {
 	return nil
 }
 
-// pickDataset returns the named raw dataset, which must have the product,
-// or the first raw dataset that has it. Without one, the error gives the
-// reason each raw dataset records for the product's absence.
-func pickDataset(doc *archive.Doc, want, product string) (string, error) {
+// pickSeries returns the named raw series, which must have a product of
+// the kind, or the first raw series that has one. Without one, the error
+// gives the reason each raw series records for the product's absence.
+func pickSeries(a *archive.Archive, want, kind string) (*archive.Series, error) {
 	label, article := "ASD", "an"
-	if product == "spectrogram" {
+	if kind == archive.ProductSpectrogram {
 		label, article = "spectrogram", "a"
 	}
-	why := func(name string) string {
-		s, _ := doc.Dataset(archive.RawPath(name)).Attr(strings.TrimSuffix(product, "_values") + "_skipped").(string)
-		if s == "" {
-			s = "the archive records no reason (was it disabled in the configuration?)"
+	why := func(s *archive.Series) string {
+		if r := s.Skipped[kind]; r != "" {
+			return r
 		}
-		return s
+		return "the archive records no reason (was it disabled in the configuration?)"
 	}
 	var names []string
-	for _, d := range doc.Datasets {
-		if name, ok := strings.CutPrefix(d.Path, "/raw/"); ok {
-			names = append(names, name)
-		}
+	for _, s := range a.Series {
+		names = append(names, s.Name)
 	}
-	for _, name := range names {
-		if want != "" && name != want {
+	for _, s := range a.Series {
+		if want != "" && s.Name != want {
 			continue
 		}
-		if doc.Dataset(archive.ProcessedPath(name, product)) != nil {
-			return name, nil
+		if s.Product(kind) != nil {
+			return s, nil
 		}
 		if want != "" {
-			return "", fmt.Errorf("dataset %q has no %s: %s", want, label, why(name))
+			return nil, fmt.Errorf("dataset %q has no %s: %s", want, label, why(s))
 		}
 	}
 	if want != "" {
-		return "", fmt.Errorf("no raw dataset %q (the archive holds %s)", want, strings.Join(names, ", "))
+		return nil, fmt.Errorf("no raw dataset %q (the archive holds %s)", want, strings.Join(names, ", "))
 	}
 	if len(names) == 0 {
-		return "", fmt.Errorf("no raw dataset: not a gwwatchd archive?")
+		return nil, fmt.Errorf("no raw dataset: not a gwwatchd archive?")
 	}
-	reasons := make([]string, len(names))
-	for i, name := range names {
-		reasons[i] = name + ": " + why(name)
+	reasons := make([]string, len(a.Series))
+	for i, s := range a.Series {
+		reasons[i] = s.Name + ": " + why(s)
 	}
-	return "", fmt.Errorf("no dataset has %s %s: %s", article, label, strings.Join(reasons, "; "))
+	return nil, fmt.Errorf("no dataset has %s %s: %s", article, label, strings.Join(reasons, "; "))
 }
 
 // fileSafe makes a dataset name usable in a file name.

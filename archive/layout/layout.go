@@ -1,4 +1,9 @@
-package config
+// Package layout checks and renders archive layouts: the templates, such
+// as archive.layout of the configuration, that name each archive below
+// the archive root from facts of its source and series. It stands apart
+// from package archive so that the configuration can check a layout
+// without linking libhdf5.
+package layout
 
 import (
 	"fmt"
@@ -8,8 +13,8 @@ import (
 	"strings"
 )
 
-// Placeholders are the names an archive layout may use, each with what it
-// stands for. They are documented in the README.
+// Placeholders are the names a layout may use, each with what it stands
+// for. They are documented in the README.
 var Placeholders = map[string]string{
 	"obs":     "observatory: OBS of a T010150 source name, else the first letter of the channel's interferometer",
 	"desc":    "description: DESC of a T010150 source name, else the channel with every character outside [A-Za-z0-9_] as _",
@@ -23,10 +28,10 @@ var Placeholders = map[string]string{
 
 var placeholderRe = regexp.MustCompile(`\{([^{}]*)\}`)
 
-// CheckLayout reports whether an archive layout is usable: a relative path
-// that stays below the archive root, uses only known placeholders and
-// names an .h5 file.
-func CheckLayout(layout string) error {
+// Check reports whether a layout is usable: a relative path that stays
+// below the archive root, uses only known placeholders and names an .h5
+// file.
+func Check(layout string) error {
 	if layout == "" {
 		return fmt.Errorf("must not be empty")
 	}
@@ -55,11 +60,12 @@ func CheckLayout(layout string) error {
 
 var unsafeRe = regexp.MustCompile(`[^A-Za-z0-9_.+-]`)
 
-// RenderLayout fills a checked layout with values. Each value is made safe
-// for one path element (no separators, no leading dot), so nothing in a
-// file's metadata can move the result outside the archive root.
-func RenderLayout(layout string, values map[string]string) (string, error) {
-	if err := CheckLayout(layout); err != nil {
+// Render fills a layout with values, after checking it. Each value is
+// made safe for one path element (no separators, no leading dot), so
+// nothing in a file's metadata can move the result outside the archive
+// root.
+func Render(layout string, values map[string]string) (string, error) {
+	if err := Check(layout); err != nil {
 		return "", err
 	}
 	out := placeholderRe.ReplaceAllStringFunc(layout, func(m string) string {

@@ -1,0 +1,26 @@
+// Package archive writes and reads gwwatchd's archives: one HDF5 file per
+// source file, holding its raw series with their provenance, the products
+// derived from them, and views of both for gwpy. All of gwwatchd's HDF5
+// knowledge of the layout lives here.
+//
+// Writing: Content is what goes into one archive; Content.Doc lays it out
+// as a document, and WriteFile (or WriteTemp, then Temp.Commit) writes it
+// atomically below an archive root, at the path Content.RelPath renders
+// from the configured layout.
+//
+// Reading: Open reads an archive back as an Archive, the typed read
+// model of the layout, from which every reader (verify, inspect, plot,
+// adoption by the pipeline) takes its facts:
+//
+//	Archive    root: Format, FormatVersion, ID, ContentKey, Source, Sidecar, Provenance, ProvJSON
+//	  Series   /raw/<dataset>: Channel, T0, DT, SampleRate, Unit, UnitSource, Params, Skipped
+//	  Product  /processed/<dataset>/...: Kind, Parent, Step, Params (WelchParams), Unit, Quantity, Axes
+//	  View     /gwpy/<kind>/<dataset>: Kind, Name, Of
+//	  Object   what each of them has: Path, Shape, DType, DataSHA256, Provenance, and Load
+//
+// Open reads attributes only; Object.Load reads one dataset's values when
+// they are needed. Each product names the dataset it was made of
+// (Product.Parent), a raw series or another product, and
+// Archive.Products lists the products in dependency order. Read gives the
+// HDF5 document of a file as it is, for tests and tools.
+package archive
