@@ -332,12 +332,6 @@ func hashAndSync(f *os.File) (*Written, error) {
 // Read reads a whole archive (or any HDF5 file of the types it knows).
 func Read(path string) (*Doc, error) { return h5.Read(path) }
 
-// ReadAttrs reads only the root attributes of an archive.
-func ReadAttrs(path string) ([]Attr, error) { return h5.ReadRootAttrs(path) }
-
-// FindAttr returns the value of the named attribute, or nil.
-func FindAttr(attrs []Attr, name string) any { return h5.FindAttr(attrs, name) }
-
 // StoredContentKey returns the content_key root attribute of an archive,
 // or "" for an archive written before content keys.
 func StoredContentKey(path string) (string, error) {

@@ -240,10 +240,10 @@ func TestCollisionNamesKeepStartAndDuration(t *testing.T) {
 // rootAttrOf reads a string root attribute of an archive.
 func rootAttrOf(t *testing.T, path, name string) (string, error) {
 	t.Helper()
-	attrs, err := ReadAttrs(path)
+	attrs, err := h5.ReadRootAttrs(path)
 	if err != nil {
 		return "", err
 	}
-	v, _ := FindAttr(attrs, name).(string)
+	v, _ := h5.FindAttr(attrs, name).(string)
 	return v, nil
 }

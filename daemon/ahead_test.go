@@ -88,7 +88,7 @@ func TestWorkAhead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := rootAttr(res.Archive, "source_sha256"); err != nil || got != sum {
+			if got, err := sourceSHA256(res.Archive); err != nil || got != sum {
 				t.Errorf("archive source_sha256 %s (%v), want %s", got, err, sum)
 			}
 			if err := pipeline.CheckData(res.Archive); err != nil {
@@ -278,12 +278,11 @@ func TestSweepAheads(t *testing.T) {
 	}
 }
 
-// rootAttr reads a string root attribute of an archive.
-func rootAttr(path, name string) (string, error) {
-	attrs, err := archive.ReadAttrs(path)
+// sourceSHA256 is the sha256 of the source an archive says it holds.
+func sourceSHA256(path string) (string, error) {
+	a, err := archive.Open(path)
 	if err != nil {
 		return "", err
 	}
-	v, _ := archive.FindAttr(attrs, name).(string)
-	return v, nil
+	return a.Source.SHA256, nil
 }
