@@ -20,8 +20,20 @@ import (
 // the Options of the log there and its published verifier key.
 func copyLegacy(t *testing.T) (Options, string) {
 	t.Helper()
+	opts, pub := copyTestLog(t, "legacy")
+	tm := time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
+	opts.Host, opts.MaxSize = "golden-host", 3000
+	opts.Now = func() time.Time { tm = tm.Add(time.Second); return tm }
+	return opts, pub
+}
+
+// copyTestLog copies testdata/name, laid out as log/, state/, keys/ and
+// pubkey, to a temporary directory and returns the Options of the log
+// there and its published verifier key.
+func copyTestLog(t *testing.T, name string) (Options, string) {
+	t.Helper()
 	dir := t.TempDir()
-	src := filepath.Join("testdata", "legacy")
+	src := filepath.Join("testdata", name)
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -44,14 +56,10 @@ func copyLegacy(t *testing.T) (Options, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
 	return Options{
 		Path:     filepath.Join(dir, "log", "audit.log"),
 		StateDir: filepath.Join(dir, "state"),
 		KeyFile:  filepath.Join(dir, "keys", "audit.key"),
-		Host:     "golden-host",
-		MaxSize:  3000,
-		Now:      func() time.Time { tm = tm.Add(time.Second); return tm },
 	}, strings.TrimSpace(string(pub))
 }
 
