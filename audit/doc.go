@@ -39,8 +39,7 @@
 //     rejected;
 //   - true, false, null.
 //
-// CanonicalForm returns the same rules as text. So a record checks with
-// nothing but Python's standard library:
+// So a record checks with nothing but Python's standard library:
 //
 //	h = rec.pop("hash")
 //	body = json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

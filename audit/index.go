@@ -8,6 +8,8 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // FieldContentKey is the field of "archived" and "duplicate" records that
@@ -111,7 +113,7 @@ func (ix *Index) storeRaw(val []byte) pathRef {
 	raw := val[1 : len(val)-1]
 	b := ix.reserve(len(raw))
 	off := len(ix.arena[b])
-	ix.arena[b] = appendUnquoted(ix.arena[b], raw)
+	ix.arena[b] = canonjson.AppendUnquoted(ix.arena[b], raw)
 	return pathRef{block: b, off: uint32(off), n: uint32(len(ix.arena[b]) - off)}
 }
 

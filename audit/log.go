@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
@@ -398,7 +399,7 @@ func (l *Log) Append(event string, fields map[string]any) (Record, error) {
 	if event == EventCheckpoint {
 		return Record{}, fmt.Errorf("audit append %s: written by the log itself: %w", event, ErrInvalidField)
 	}
-	keys, err := checkFields(event, fields)
+	members, err := eventMembers(event, fields)
 	if err != nil {
 		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
 	}
@@ -411,7 +412,7 @@ func (l *Log) Append(event string, fields map[string]any) (Record, error) {
 				return err
 			}
 			var err error
-			if line, err = l.appendLocked(event, keys, fields); err != nil {
+			if line, err = l.appendLocked(event, members); err != nil {
 				return err
 			}
 			l.afterAppend()
@@ -765,11 +766,11 @@ func (l *Log) repair(cut, size int64) error {
 		FieldBytesDropped:  int64(len(dropped)),
 		FieldDroppedSHA256: hex.EncodeToString(sum[:]),
 	}
-	keys, err := checkFields(EventRepaired, fields)
+	members, err := eventMembers(EventRepaired, fields)
 	if err != nil {
 		return err
 	}
-	if _, err := l.appendLocked(EventRepaired, keys, fields); err != nil {
+	if _, err := l.appendLocked(EventRepaired, members); err != nil {
 		return fmt.Errorf("repair: %w", err)
 	}
 	l.afterAppend()
@@ -778,7 +779,7 @@ func (l *Log) repair(cut, size int64) error {
 
 // appendLocked writes and syncs one record. The caller holds the lock and
 // has caught up.
-func (l *Log) appendLocked(event string, keys []string, fields map[string]any) ([]byte, error) {
+func (l *Log) appendLocked(event string, fields []canonjson.Member) ([]byte, error) {
 	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
 		if err := l.rotate(); err != nil {
 			return nil, err
@@ -791,10 +792,7 @@ func (l *Log) appendLocked(event string, keys []string, fields map[string]any) (
 		host:  l.opts.Host,
 		prev:  l.last,
 	}
-	line, sum, err := encodeRecord(&h, keys, fields)
-	if err != nil {
-		return nil, err
-	}
+	line, sum := encodeRecord(&h, fields)
 	if _, err := l.f.Write(line); err != nil {
 		// A short write followed by the next record would tear the log in
 		// the middle; cut it off while the lock is still held.
@@ -896,11 +894,11 @@ func (l *Log) checkpoint() error {
 			fields[FieldUnattested], fields[FieldUnattestedFrom] = l.foreign, l.firstForeign
 		}
 	}
-	keys, err := checkFields(EventCheckpoint, fields)
+	members, err := eventMembers(EventCheckpoint, fields)
 	if err != nil {
 		return err
 	}
-	if _, err := l.appendLocked(EventCheckpoint, keys, fields); err != nil {
+	if _, err := l.appendLocked(EventCheckpoint, members); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	l.noteCheckpoint(cp, msg)

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // Event names. The caller of Append supplies the event-specific fields;
@@ -137,89 +139,87 @@ type header struct {
 	prev  [32]byte
 }
 
-// checkFields checks the event name and field keys before the log is
-// locked and returns the keys sorted; values are checked as they are
-// encoded.
-func checkFields(event string, fields map[string]any) ([]string, error) {
+// ErrInvalidField is wrapped by the errors for event names and fields the
+// log cannot hold, so that callers can tell them from I/O failures.
+var ErrInvalidField = errors.New("invalid audit field")
+
+// eventMembers checks the event name and encodes the event fields, before
+// the log is locked.
+func eventMembers(event string, fields map[string]any) ([]canonjson.Member, error) {
 	if event == "" {
 		return nil, fmt.Errorf("empty event name: %w", ErrInvalidField)
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		if isCommon(k) {
-			return nil, fmt.Errorf("field %s: reserved for the log: %w", k, ErrInvalidField)
-		}
-		if !validKey(k) {
-			return nil, fieldErr(k, "key must be non-empty printable ASCII without quote or backslash")
-		}
-		keys = append(keys, k)
+	ms, err := canonjson.Members(fields)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrInvalidField)
 	}
-	slices.Sort(keys)
-	return keys, nil
+	for _, m := range ms {
+		if isCommon(m.Key) {
+			return nil, fmt.Errorf("field %s: reserved for the log: %w", m.Key, ErrInvalidField)
+		}
+	}
+	return ms, nil
 }
 
 // encodeRecord returns the line for a record (ending in "\n") and its hash.
-// keys are the sorted keys of fields, from checkFields. The canonical form
-// without "hash" is built first and hashed; the hash member is then spliced
-// in where its key sorts, which gives the canonical form with it.
-func encodeRecord(h *header, keys []string, fields map[string]any) (line []byte, sum [32]byte, err error) {
-	e := encoder{buf: make([]byte, 0, 512)}
-	e.buf = append(e.buf, '{')
+// fields are the encoded event fields, sorted, from eventMembers. The
+// canonical form without "hash" is built first and hashed; the hash member
+// is then spliced in where its key sorts, which gives the canonical form
+// with it.
+func encodeRecord(h *header, fields []canonjson.Member) (line []byte, sum [32]byte) {
+	buf := make([]byte, 0, 512)
+	buf = append(buf, '{')
 	hashAt := -1
 	ci, fi := 0, 0
-	first := true
-	for ci < len(commonKeys) || fi < len(keys) {
+	for ci < len(commonKeys) || fi < len(fields) {
 		var k string
 		common := false
-		if fi == len(keys) || (ci < len(commonKeys) && commonKeys[ci] < keys[fi]) {
+		if fi == len(fields) || (ci < len(commonKeys) && commonKeys[ci] < fields[fi].Key) {
 			k, common = commonKeys[ci], true
 		} else {
-			k = keys[fi]
+			k = fields[fi].Key
 		}
 		if hashAt < 0 && k > keyHash {
-			hashAt = len(e.buf)
+			hashAt = len(buf)
 		}
-		if !first {
-			e.buf = append(e.buf, ',')
+		if len(buf) > 1 {
+			buf = append(buf, ',')
 		}
-		first = false
-		e.buf = appendString(e.buf, k)
-		e.buf = append(e.buf, ':')
-		if common {
-			ci++
-			switch k {
-			case keyEvent:
-				e.buf = appendString(e.buf, h.event)
-			case keyHost:
-				e.buf = appendString(e.buf, h.host)
-			case keyPrev:
-				e.buf = appendHexString(e.buf, h.prev[:])
-			case keySeq:
-				e.buf = strconv.AppendUint(e.buf, h.seq, 10)
-			case keyTime:
-				e.buf = appendString(e.buf, h.time)
-			}
+		buf = canonjson.AppendString(buf, k)
+		buf = append(buf, ':')
+		if !common {
+			buf = append(buf, fields[fi].Value...)
+			fi++
 			continue
 		}
-		fi++
-		if err := e.value(fields[k], k); err != nil {
-			return nil, sum, err
+		ci++
+		switch k {
+		case keyEvent:
+			buf = canonjson.AppendString(buf, h.event)
+		case keyHost:
+			buf = canonjson.AppendString(buf, h.host)
+		case keyPrev:
+			buf = appendHexString(buf, h.prev[:])
+		case keySeq:
+			buf = strconv.AppendUint(buf, h.seq, 10)
+		case keyTime:
+			buf = canonjson.AppendString(buf, h.time)
 		}
 	}
-	e.buf = append(e.buf, '}')
-	sum = sha256.Sum256(e.buf)
+	buf = append(buf, '}')
+	sum = sha256.Sum256(buf)
 	// "event" always sorts before "hash" and "host" after it, so the hash
 	// member, with its leading comma, goes right after the last member whose
 	// key sorts before "hash".
 	const member = `,"hash":"`
-	line = make([]byte, 0, len(e.buf)+len(member)+64+2)
-	line = append(line, e.buf[:hashAt]...)
+	line = make([]byte, 0, len(buf)+len(member)+64+2)
+	line = append(line, buf[:hashAt]...)
 	line = append(line, member...)
 	line = hex.AppendEncode(line, sum[:])
 	line = append(line, '"')
-	line = append(line, e.buf[hashAt:]...)
+	line = append(line, buf[hashAt:]...)
 	line = append(line, '\n')
-	return line, sum, nil
+	return line, sum
 }
 
 func appendHexString(b, h []byte) []byte {
@@ -252,8 +252,8 @@ func decodeRecord(line []byte) (Record, error) {
 	return Record{
 		Seq:    lr.seq,
 		Time:   t,
-		Event:  unquote(lr.event),
-		Host:   unquote(lr.host),
+		Event:  canonjson.Unquote(lr.event),
+		Host:   canonjson.Unquote(lr.host),
 		Prev:   hex.EncodeToString(lr.prev[:]),
 		Hash:   hex.EncodeToString(lr.hash[:]),
 		Fields: m,

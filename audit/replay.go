@@ -2,6 +2,8 @@ package audit
 
 import (
 	"fmt"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // Scan calls fn for every record of the log at path, segment by segment in
@@ -58,7 +60,7 @@ func Replay(path string) (*Index, error) {
 			return nil
 		}
 		f = archivedFields{}
-		if err := scanObject(line, collect); err != nil {
+		if err := canonjson.ScanObject(line, collect); err != nil {
 			return fmt.Errorf("%s:%d: %w", seg, n, err)
 		}
 		seq, ok := parseSeq(f.seq)
@@ -98,7 +100,7 @@ func Replay(path string) (*Index, error) {
 	ix.LastHash = string(lastHash)
 	ix.Events = make(map[string]uint64, len(counts))
 	for k, c := range counts {
-		ix.Events[unquote([]byte(k))] += *c
+		ix.Events[canonjson.Unquote([]byte(k))] += *c
 	}
 	return ix, nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // VerifyOptions says what Verify checks.
@@ -456,10 +458,10 @@ func lenientRecord(line []byte, lr *lineRecord) (body [32]byte, ok bool) {
 	if err != nil || !hexTo32(hash, &lr.hash) || !hexTo32(prev, &lr.prev) {
 		return body, false
 	}
-	quoted := appendString(nil, event)
+	quoted := canonjson.AppendString(nil, event)
 	lr.seq, lr.event = n, quoted[1:len(quoted)-1]
 	delete(m, keyHash)
-	canon, err := Canonical(m)
+	canon, err := canonjson.Marshal(m)
 	if err != nil {
 		// Not representable, so not what any writer hashed.
 		return sha256.Sum256(nil), true
@@ -472,7 +474,7 @@ func (v *verifier) finish() {
 	root := v.tree.root()
 	r.Root = base64.StdEncoding.EncodeToString(root[:])
 	for k, c := range v.events {
-		r.Events[unquote([]byte(k))] += *c
+		r.Events[canonjson.Unquote([]byte(k))] += *c
 	}
 	if t := v.maxCp; t != nil && t.size > v.tree.n {
 		v.problem(true, t.where, "covers %d records but the log has %d: records were removed after it", t.size, v.tree.n)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // tamperLog writes a closed log of 20 archived records with a checkpoint
@@ -58,13 +60,13 @@ func rechain(t *testing.T, path string, from int, edit func(i int, m map[string]
 			edit(i, m)
 			m[keyPrev] = prev
 			delete(m, keyHash)
-			body, err := Canonical(m)
+			body, err := canonjson.Marshal(m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(body)
 			m[keyHash] = hex.EncodeToString(sum[:])
-			full, _ := Canonical(m)
+			full, _ := canonjson.Marshal(m)
 			lines[i] = append(full, '\n')
 		}
 		prev = m[keyHash].(string)

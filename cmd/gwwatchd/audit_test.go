@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
@@ -104,13 +105,13 @@ func appendRecord(t *testing.T, logPath string) {
 	}
 	m := map[string]any{"seq": last.Seq + 1, "time": "2024-03-01T13:00:00.000000000Z", "event": audit.EventArchived,
 		"host": last.Host, "prev": last.Hash, audit.FieldArchivePath: "/archive/forged.h5"}
-	body, err := audit.Canonical(m)
+	body, err := canonjson.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
 	m["hash"] = hex.EncodeToString(sum[:])
-	line, _ := audit.Canonical(m)
+	line, _ := canonjson.Marshal(m)
 	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,9 @@
-package audit
+// Package canonjson writes and checks canonical JSON: the one serialization
+// of a value that Python's
+// json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+// produces, so that a hash over it can be recomputed with nothing but
+// Python's standard library. The audit log hashes its records over it.
+package canonjson
 
 import (
 	"encoding/json"
@@ -12,11 +17,9 @@ import (
 	"unicode/utf8"
 )
 
-// canonicalForm is the text CanonicalForm returns; doc.go repeats it.
-const canonicalForm = `A record is one line: a JSON object followed by "\n". Its hash is the
-lowercase hex SHA-256 of the canonical form of the record without its "hash"
-member, and the line is the canonical form of the record with it. The
-canonical form is what Python's
+// Rules are the rules of the canonical form, as the audit package
+// documentation repeats them.
+const Rules = `The canonical form is what Python's
 json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 produces:
   - object keys sorted; keys are non-empty printable ASCII (0x20-0x7e)
@@ -36,37 +39,79 @@ produces:
     rejected;
   - true, false, null.`
 
-// CanonicalForm returns the rules of the canonical serialization that
-// record hashes are computed over, as the text the package documentation
-// gives.
-func CanonicalForm() string { return canonicalForm }
-
-// Canonical returns the canonical serialization of obj (see CanonicalForm).
-// Values may be nil, strings, bools, integers of any Go integer type,
-// float64, json.Number, and slices, arrays and string-keyed maps of these,
-// including named types of those kinds. Other types, []byte, NaN, infinities
-// and keys outside the key rule are errors naming the field.
-func Canonical(obj map[string]any) ([]byte, error) {
+// Marshal returns the canonical serialization of v. Values may be nil,
+// strings, bools, integers of any Go integer type, float64, json.Number,
+// and slices, arrays and string-keyed maps of these, including named types
+// of those kinds; a nil slice is [] and a nil map {}. Other types, []byte,
+// NaN, infinities and keys outside the key rule are errors of type *Error.
+func Marshal(v any) ([]byte, error) {
 	var e encoder
-	if err := e.value(obj, ""); err != nil {
+	if err := e.value(v, ""); err != nil {
 		return nil, err
 	}
 	return e.buf, nil
 }
 
-// ErrInvalidField is wrapped by the errors for event names and fields the
-// log cannot hold, so that callers can tell them from I/O failures.
-var ErrInvalidField = errors.New("invalid audit field")
+// Member is one member of an encoded object: its key, and its value in
+// canonical form.
+type Member struct {
+	Key   string
+	Value []byte
+}
+
+// Members returns the members of the object that the map v encodes as,
+// sorted by key, for a caller that merges them with members of its own.
+func Members(v any) ([]Member, error) {
+	var e encoder
+	var keys []string
+	var get func(string) any
+	switch m := v.(type) {
+	case map[string]any:
+		var err error
+		if keys, err = sortedKeys(m, ""); err != nil {
+			return nil, err
+		}
+		get = func(k string) any { return m[k] }
+	default:
+		return nil, &Error{Reason: fmt.Sprintf("%T is not an object", v)}
+	}
+	out := make([]Member, len(keys))
+	ends := make([]int, len(keys))
+	for i, k := range keys {
+		if err := e.value(get(k), k); err != nil {
+			return nil, err
+		}
+		out[i].Key, ends[i] = k, len(e.buf)
+	}
+	start := 0
+	for i := range out {
+		out[i].Value, start = e.buf[start:ends[i]:ends[i]], ends[i]
+	}
+	return out, nil
+}
+
+// Error is a value that has no canonical form, and where it is in what
+// was encoded: a path of keys and indexes such as "params.asd" or
+// "files[1]".
+type Error struct {
+	Path   string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	path := e.Path
+	if path == "" {
+		path = "(top level)"
+	}
+	return "field " + path + ": " + e.Reason
+}
 
 type encoder struct {
 	buf []byte
 }
 
 func fieldErr(path string, format string, args ...any) error {
-	if path == "" {
-		path = "(top level)"
-	}
-	return fmt.Errorf("field %s: %s: %w", path, fmt.Sprintf(format, args...), ErrInvalidField)
+	return &Error{Path: path, Reason: fmt.Sprintf(format, args...)}
 }
 
 func keyPath(path, key string) string {
@@ -80,10 +125,10 @@ func elemPath(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
 
-// validKey reports whether k may be an object key. Keeping keys to
+// ValidKey reports whether k may be an object key. Keeping keys to
 // printable ASCII without escapes makes Go's byte order equal Python's code
 // point order and lets the line parser compare raw keys.
-func validKey(k string) bool {
+func ValidKey(k string) bool {
 	if k == "" {
 		return false
 	}
@@ -101,7 +146,7 @@ func (e *encoder) value(v any, path string) error {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case string:
-		e.buf = appendString(e.buf, x)
+		e.buf = AppendString(e.buf, x)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, x)
 	case int:
@@ -134,7 +179,7 @@ func (e *encoder) value(v any, path string) error {
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			e.buf = appendString(e.buf, s)
+			e.buf = AppendString(e.buf, s)
 		}
 		e.buf = append(e.buf, ']')
 	case []any:
@@ -169,7 +214,7 @@ func (e *encoder) value(v any, path string) error {
 func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 	switch rv.Kind() {
 	case reflect.String:
-		e.buf = appendString(e.buf, rv.String())
+		e.buf = AppendString(e.buf, rv.String())
 	case reflect.Bool:
 		e.buf = strconv.AppendBool(e.buf, rv.Bool())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -212,7 +257,7 @@ func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 		}
 		keys := make([]string, 0, rv.Len())
 		for _, k := range rv.MapKeys() {
-			if !validKey(k.String()) {
+			if !ValidKey(k.String()) {
 				return fieldErr(keyPath(path, k.String()), "key must be non-empty printable ASCII without quote or backslash")
 			}
 			keys = append(keys, k.String())
@@ -248,7 +293,7 @@ func (e *encoder) members(keys []string, path string, get func(string) any) erro
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, k)
+		e.buf = AppendString(e.buf, k)
 		e.buf = append(e.buf, ':')
 		if err := e.value(get(k), keyPath(path, k)); err != nil {
 			return err
@@ -261,7 +306,7 @@ func (e *encoder) members(keys []string, path string, get func(string) any) erro
 func sortedKeys[V any](m map[string]V, path string) ([]string, error) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		if !validKey(k) {
+		if !ValidKey(k) {
 			return nil, fieldErr(keyPath(path, k), "key must be non-empty printable ASCII without quote or backslash")
 		}
 		keys = append(keys, k)
@@ -275,7 +320,7 @@ const hexDigits = "0123456789abcdef"
 // appendString appends s as a canonical JSON string. It escapes exactly as
 // Python's json.dumps with ensure_ascii=True does, which differs from
 // encoding/json for \b, \f, U+007F, U+2028, U+2029, <, > and &.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

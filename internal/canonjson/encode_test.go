@@ -1,4 +1,4 @@
-package audit
+package canonjson
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -36,8 +35,8 @@ func TestAppendString(t *testing.T) {
 		{"cut \xe2\x82", `"cut \ufffd\ufffd"`},
 	}
 	for _, tt := range tests {
-		if got := string(appendString(nil, tt.in)); got != tt.want {
-			t.Errorf("appendString(%q): got %s, want %s", tt.in, got, tt.want)
+		if got := string(AppendString(nil, tt.in)); got != tt.want {
+			t.Errorf("AppendString(%q): got %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }
@@ -84,7 +83,7 @@ func TestAppendFloat(t *testing.T) {
 
 type named string
 
-func TestCanonical(t *testing.T) {
+func TestMarshal(t *testing.T) {
 	tests := []struct {
 		name string
 		in   map[string]any
@@ -103,15 +102,15 @@ func TestCanonical(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Canonical(tt.in)
+			got, err := Marshal(tt.in)
 			if err != nil || string(got) != tt.want {
-				t.Errorf("Canonical: got %s, %v, want %s", got, err, tt.want)
+				t.Errorf("Marshal: got %s, %v, want %s", got, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestCanonicalRejects(t *testing.T) {
+func TestMarshalRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		in   map[string]any
@@ -132,31 +131,15 @@ func TestCanonicalRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Canonical(tt.in)
+			_, err := Marshal(tt.in)
 			if err == nil {
-				t.Fatalf("Canonical: got no error, want one")
+				t.Fatalf("Marshal: got no error, want one")
 			}
-			if !errors.Is(err, ErrInvalidField) || !strings.Contains(err.Error(), "field "+tt.path) {
-				t.Errorf("Canonical: got %v, want an error naming field %q", err, tt.path)
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Path != tt.path || !strings.HasPrefix(err.Error(), "field "+tt.path) {
+				t.Errorf("Marshal: got %v, want an error naming field %q", err, tt.path)
 			}
 		})
-	}
-}
-
-// TestCanonicalFormInDoc keeps the package documentation and CanonicalForm
-// saying the same thing.
-func TestCanonicalFormInDoc(t *testing.T) {
-	b, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc strings.Builder
-	for line := range strings.Lines(string(b)) {
-		doc.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "//"), " "))
-	}
-	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	if !strings.Contains(norm(doc.String()), norm(CanonicalForm())) {
-		t.Errorf("doc.go does not contain CanonicalForm():\n%s", CanonicalForm())
 	}
 }
 
@@ -254,7 +237,7 @@ func python(t *testing.T) string {
 
 // TestCanonicalMatchesPython has Python re-serialize random objects: its
 // json.dumps with the canonical options must give back the same bytes.
-func TestCanonicalMatchesPython(t *testing.T) {
+func TestMarshalMatchesPython(t *testing.T) {
 	py := python(t)
 	r := rand.New(rand.NewPCG(1, 2))
 	var in bytes.Buffer
@@ -264,9 +247,9 @@ func TestCanonicalMatchesPython(t *testing.T) {
 		for range 1 + r.IntN(6) {
 			m[randomKey(r)] = randomValue(r, 0)
 		}
-		b, err := Canonical(m)
+		b, err := Marshal(m)
 		if err != nil {
-			t.Fatalf("Canonical(%#v): %v", m, err)
+			t.Fatalf("Marshal(%#v): %v", m, err)
 		}
 		want = append(want, string(b))
 		in.Write(b)
