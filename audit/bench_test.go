@@ -139,7 +139,7 @@ func BenchmarkAppend(b *testing.B) {
 	defer l.Close()
 	f := archivedRecord(1)
 	for b.Loop() {
-		if _, err := l.Append(EventArchived, f); err != nil {
+		if _, err := l.appendFields(EventArchived, f); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -352,20 +352,10 @@ func writeCopies(stateDir string, msg []byte) error {
 	return nil
 }
 
-// checkpointFields are the event fields of a "checkpoint" record, as
-// Verify and a writer catching up read them back.
-type checkpointFields struct {
-	Size           *int64  `json:"size"`
-	Root           *string `json:"root"`
-	Note           *string `json:"note"`
-	Unattested     int64   `json:"unattested"`
-	UnattestedFrom uint64  `json:"unattested_from"`
-}
-
 // parseCheckpointRecord reads the fields of a checkpoint record's line and
 // the checkpoint its note states, without checking the signature.
-func parseCheckpointRecord(line []byte) (checkpointFields, Checkpoint, error) {
-	var f checkpointFields
+func parseCheckpointRecord(line []byte) (checkpointRecord, Checkpoint, error) {
+	var f checkpointRecord
 	if err := json.Unmarshal(line, &f); err != nil {
 		return f, Checkpoint{}, fmt.Errorf("checkpoint record: %w", err)
 	}

@@ -69,7 +69,7 @@ func TestConcurrentWriters(t *testing.T) {
 			for i := range perWriter {
 				f := archivedRecord(i)
 				f["writer"], f["n"] = name, strconv.Itoa(i)
-				if _, err := l.Append(EventArchived, f); err != nil {
+				if _, err := l.appendFields(EventArchived, f); err != nil {
 					errs <- err
 					return
 				}
@@ -83,7 +83,7 @@ func TestConcurrentWriters(t *testing.T) {
 			for i := range perWriter {
 				f := archivedRecord(i)
 				f["writer"], f["n"] = name, strconv.Itoa(i)
-				if _, err := shared.Append(EventArchived, f); err != nil {
+				if _, err := shared.appendFields(EventArchived, f); err != nil {
 					errs <- err
 					return
 				}
@@ -165,7 +165,7 @@ func TestChildWriter(t *testing.T) {
 	for i := range n {
 		f := archivedRecord(i)
 		f["writer"], f["n"] = a[3], strconv.Itoa(i)
-		if _, err := l.Append(EventArchived, f); err != nil {
+		if _, err := l.appendFields(EventArchived, f); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,11 +8,12 @@
 // A record is one flat JSON object. The log sets the common fields: "seq"
 // (1, 2, 3, … across all segments), "time" (UTC, RFC 3339 with nine
 // fraction digits, as a string), "event", "host", "prev" (the previous
-// record's hash; 64 zeros for seq 1) and "hash". The caller of Append gives
-// the event fields, which sit beside them and may not reuse their names.
-// Event field values may be strings, integers, bools, nil, float64 (finite),
-// and slices and string-keyed maps of these. Reading back, numbers are
-// json.Number, objects map[string]any and arrays []any.
+// record's hash; 64 zeros for seq 1) and "hash". The event fields sit
+// beside them: each event has a record type here (Startup, Archived,
+// SourceMoved, …) whose fields are the event fields under the names of
+// their json tags, and which Log.Append writes and Record.Decode reads
+// back. They are strings, integers, bools, finite floats, times (as RFC
+// 3339 strings in UTC), and lists and objects of these.
 //
 // # Canonical form and hash
 //
@@ -169,7 +170,8 @@
 // # Reading
 //
 // Scan walks the records, checkpoint records included; Replay builds an
-// Index for de-duplication and tracing; Verify checks everything:
+// Index for de-duplication and tracing; Lineages follows archives through
+// the records after theirs; Verify checks everything:
 // canonical lines, seq, prev, hashes, checkpoint signatures, roots and
 // order, that no record was removed after a checkpoint, and an outside
 // checkpoint.

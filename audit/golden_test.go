@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,16 +88,17 @@ func TestGoldenLogReplays(t *testing.T) {
 	const arc5 = g + "/archive/K/13000/K-K1_LSC_DARM_OUT_DQ-1300005000-8.h5"
 	// The daemon killed at the second move of a plan left its sidecar
 	// unmoved and the plan pending.
-	want := []Removal{{
-		Seq: 69, Action: "move", ArchivePath: arc5, ToDir: g + "/done",
-		ContentKey: "c6d507b46916759a1e07321261a527148e82e84a8fc44a186900c5b18719b0b7",
+	want := []Removal{{Seq: 69, RemovalPlanned: RemovalPlanned{
+		Action: "move", ArchivePath: arc5, ToDir: g + "/done",
+		ContentKey:   "c6d507b46916759a1e07321261a527148e82e84a8fc44a186900c5b18719b0b7",
+		SourceSHA256: "0311a152015ec6f3c0e4bd4058ab63dc74a2d5259748a4ccfa5881de9513da74",
 		Files: []RemovalFile{
 			{Path: g + "/in-move/K-K1_LSC_DARM_OUT_DQ-1300005000-8.npy", To: g + "/done/K-K1_LSC_DARM_OUT_DQ-1300005000-8.npy",
 				SHA256: "0311a152015ec6f3c0e4bd4058ab63dc74a2d5259748a4ccfa5881de9513da74", Done: true},
 			{Path: g + "/in-move/K-K1_LSC_DARM_OUT_DQ-1300005000-8.json", To: g + "/done/K-K1_LSC_DARM_OUT_DQ-1300005000-8.json",
 				SHA256: "48a0d04145b027fe851bb96f98b3d0a121a51cdd132bbd017e7438ec4f613813"},
 		},
-	}}
+	}}}
 	if got := ix.Pending(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Pending: got %+v, want %+v", got, want)
 	}
@@ -126,7 +128,7 @@ func TestGoldenLogOpensAndGoesOn(t *testing.T) {
 				os.Remove(filepath.Join(opts.StateDir, stateFile))
 			}
 			l := mustOpen(t, opts)
-			rec := mustAppend(t, l, EventStartup, map[string]any{FieldPID: 200})
+			rec := mustAppend(t, l, EventStartup, map[string]any{fieldPID: 200})
 			mustClose(t, l)
 			if rec.Seq != goldenRecords+1 {
 				t.Errorf("first record after reopening: got seq %d, want %d", rec.Seq, goldenRecords+1)
@@ -185,5 +187,68 @@ func TestGoldenLogScans(t *testing.T) {
 	})
 	if err != nil || n != goldenRecords {
 		t.Errorf("Scan: got %d records, %v; want %d", n, err, goldenRecords)
+	}
+}
+
+// TestGoldenLogRecordsReencode: every record of the golden log decodes to
+// its record type, and that encodes back to the very line gwwatchd wrote.
+func TestGoldenLogRecordsReencode(t *testing.T) {
+	opts, _, _ := copyGolden(t)
+	seen := map[string]bool{}
+	err := Scan(opts.Path, func(rec Record, line []byte) error {
+		e, err := rec.Decode()
+		if err != nil {
+			t.Errorf("record %d: %v", rec.Seq, err)
+			return nil
+		}
+		if e.EventName() != rec.Event {
+			t.Errorf("record %d: decoded as %T, a %s record, want %s", rec.Seq, e, e.EventName(), rec.Event)
+		}
+		seen[rec.Event] = true
+		h := header{seq: rec.Seq, time: rec.Time.UTC().Format(TimeLayout), event: rec.Event, host: rec.Host}
+		hex32(t, rec.Prev, &h.prev)
+		ms, err := eventMembers(e.EventName(), e)
+		if err != nil {
+			t.Errorf("record %d: %v", rec.Seq, err)
+			return nil
+		}
+		if got, _ := encodeRecord(&h, ms); !bytes.Equal(got[:len(got)-1], line) {
+			t.Errorf("record %d re-encodes as\n%s\nwant\n%s", rec.Seq, got, line)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(goldenEvents) {
+		t.Errorf("decoded events %v, want all of %v", seen, goldenEvents)
+	}
+}
+
+func TestGoldenLogLineages(t *testing.T) {
+	opts, _, _ := copyGolden(t)
+	ix, err := Replay(opts.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const g = "/tmp/g"
+	moved, _ := ix.ByArchivePath(g + "/archive/K/13000/K-K1_LSC_DARM_OUT_DQ-1300005000-8.h5")
+	dup := ix.BySourcePath(g + "/src/K-K1_LSC_DARM_OUT_DQ-1300000000-8.npy")
+	ls, err := Lineages(opts.Path, append(dup, moved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []struct {
+		seq   uint64
+		later []uint64
+	}{{3, []uint64{8}}, {68, []uint64{69, 70}}} {
+		l := ls[i]
+		var later []uint64
+		for _, r := range l.Later {
+			later = append(later, r.Seq)
+		}
+		if l.Record.Seq != want.seq || l.Archived.ArchivePath == "" || !slices.Equal(later, want.later) {
+			t.Errorf("lineage %d: got record %d (%s), later %v; want %d, later %v", i, l.Record.Seq, l.Archived.ArchivePath, later, want.seq, want.later)
+		}
 	}
 }

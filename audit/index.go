@@ -12,13 +12,6 @@ import (
 	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
-// FieldContentKey is the field of "archived" and "duplicate" records that
-// identifies the content archived: the source and sidecar bytes with the
-// effective metadata of every series (archive.ContentKey). De-duplication
-// goes by it; records written before it existed have none and match no
-// content.
-const FieldContentKey = "content_key"
-
 // Archive summarises one "archived" record; it is what an Index keeps per
 // archive.
 type Archive struct {
@@ -126,7 +119,7 @@ func (ix *Index) store(s string) pathRef {
 
 func shaKey(h *[32]byte) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
-func (ix *Index) add(e entry) {
+func (ix *Index) insert(e entry) {
 	if ix.byKey == nil {
 		ix.byKey = make(map[uint64]int32)
 		ix.seed = maphash.MakeSeed()
@@ -181,27 +174,26 @@ func (ix *Index) pathMaps() {
 	}
 }
 
-// Add brings a record into the index; a daemon calls it with each record
-// it appends after Replay. Records must come in seq order.
-func (ix *Index) Add(rec Record) {
+// add brings a record into the index, as it reads back from the log.
+// Records must come in seq order.
+func (ix *Index) add(rec Record) {
+	e, _ := rec.Decode() // a record Decode does not know adds nothing but its count
 	ix.Records++
 	ix.LastSeq, ix.LastHash = rec.Seq, rec.Hash
 	if ix.Events == nil {
 		ix.Events = make(map[string]uint64)
 	}
 	ix.Events[rec.Event]++
-	if isRemovalEvent(rec.Event) {
-		ix.addRemoval(rec)
-	}
-	if rec.Event != EventArchived {
+	ix.addRemoval(rec.Seq, e)
+	a, ok := e.(Archived)
+	if !ok {
 		return
 	}
-	e := entry{seq: rec.Seq, srcPath: ix.store(rec.String(FieldSourcePath)), arcPath: ix.store(rec.String(FieldArchivePath))}
-	e.size, _ = rec.Int64(FieldSourceSize)
-	e.hasSrc = hexTo32(rec.String(FieldSourceSHA256), &e.src)
-	e.hasArc = hexTo32(rec.String(FieldArchiveSHA256), &e.arc)
-	e.hasKey = hexTo32(rec.String(FieldContentKey), &e.key)
-	ix.add(e)
+	en := entry{seq: rec.Seq, size: a.SourceSize, srcPath: ix.store(a.SourcePath), arcPath: ix.store(a.ArchivePath)}
+	en.hasSrc = hexTo32(a.SourceSHA256, &en.src)
+	en.hasArc = hexTo32(a.ArchiveSHA256, &en.arc)
+	en.hasKey = hexTo32(a.ContentKey, &en.key)
+	ix.insert(en)
 }
 
 func hexTo32(s string, dst *[32]byte) bool {
@@ -241,7 +233,7 @@ func (ix *Index) archive(i int32) Archive {
 func (ix *Index) Len() int { return int(ix.n) }
 
 // ByContentKey returns the latest archive of the content with this key
-// (hex; see FieldContentKey): the de-duplication question.
+// (hex; see Archived.ContentKey): the de-duplication question.
 func (ix *Index) ByContentKey(key string) (Archive, bool) {
 	var h [32]byte
 	if !hexTo32(strings.ToLower(key), &h) {

@@ -102,9 +102,15 @@ func TestLegacyLogReplays(t *testing.T) {
 	if ix.Records != 8 || ix.LastSeq != 8 || ix.Len() != 5 {
 		t.Errorf("Replay: got %d records, last seq %d, %d archives; want 8, 8, 5", ix.Records, ix.LastSeq, ix.Len())
 	}
-	want := archivedRecord(4)[FieldArchivePath].(string)
+	want := archivedRecord(4)[fieldArchivePath].(string)
 	if a, ok := ix.ByArchivePath(want); !ok || a.Seq != 8 {
 		t.Errorf("ByArchivePath(%s): got %+v, %v, want seq 8", want, a, ok)
+	}
+	// Every record reads back as its record type.
+	for _, rec := range recordsOf(t, opts.Path) {
+		if e, err := rec.Decode(); err != nil || e.EventName() != rec.Event {
+			t.Errorf("record %d: Decode: got %T, %v", rec.Seq, e, err)
+		}
 	}
 }
 
@@ -117,7 +123,7 @@ func TestLegacyLogOpensAndGoesOn(t *testing.T) {
 				os.Remove(filepath.Join(opts.StateDir, stateFile))
 			}
 			l := mustOpen(t, opts)
-			rec := mustAppend(t, l, EventStartup, map[string]any{FieldPID: 200})
+			rec := mustAppend(t, l, EventStartup, map[string]any{fieldPID: 200})
 			mustClose(t, l)
 			if rec.Seq != 9 {
 				t.Errorf("first record after reopening: got seq %d, want 9", rec.Seq)

@@ -388,14 +388,24 @@ func (l *Log) locked(fn func() error) error {
 	return err
 }
 
-// Append writes one record with the given event fields and returns it as
-// Scan would read it back. The record is on disk (written and fsynced)
-// before Append returns. fields may not use the common names (seq, time,
-// event, host, prev, hash); Append does not keep fields.
+// Append writes one record of the event e and returns it as Scan would
+// read it back. The record is on disk (written and fsynced) before Append
+// returns. e is one of the record types of this package; "repaired" and
+// "checkpoint" records are the log's own.
 //
 // A rotation or checkpoint that fails after the record is durable is
 // logged and retried on the next append rather than returned.
-func (l *Log) Append(event string, fields map[string]any) (Record, error) {
+func (l *Log) Append(e Event) (Record, error) {
+	if err := checkEvent(e); err != nil {
+		return Record{}, fmt.Errorf("audit append %s: %w", e.EventName(), err)
+	}
+	return l.appendFields(e.EventName(), e)
+}
+
+// appendFields is Append of any event name and fields, a record type or a
+// map, which may not use the common names (seq, time, event, host, prev,
+// hash). Tests write records that Append would refuse with it.
+func (l *Log) appendFields(event string, fields any) (Record, error) {
 	if event == EventCheckpoint {
 		return Record{}, fmt.Errorf("audit append %s: written by the log itself: %w", event, ErrInvalidField)
 	}
@@ -761,12 +771,7 @@ func (l *Log) repair(cut, size int64) error {
 	seg := filepath.Base(l.opts.Path)
 	sum := sha256.Sum256(dropped)
 	l.logger.Warn("audit log: cut off a torn tail", zap.String("segment", seg), zap.Int64("offset", cut), zap.Int("bytes", len(dropped)))
-	fields := map[string]any{
-		FieldSegment:       seg,
-		FieldBytesDropped:  int64(len(dropped)),
-		FieldDroppedSHA256: hex.EncodeToString(sum[:]),
-	}
-	members, err := eventMembers(EventRepaired, fields)
+	members, err := eventMembers(EventRepaired, Repaired{Segment: seg, BytesDropped: int64(len(dropped)), DroppedSHA256: hex.EncodeToString(sum[:])})
 	if err != nil {
 		return err
 	}
@@ -881,20 +886,18 @@ func (l *Log) checkpoint() error {
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
-	root := base64.StdEncoding.EncodeToString(cp.Root[:])
-	fields := map[string]any{FieldSize: cp.Size, FieldRoot: root, FieldNote: string(msg)}
-	var unattested int64
+	root, note := base64.StdEncoding.EncodeToString(cp.Root[:]), string(msg)
+	rec := checkpointRecord{Size: &cp.Size, Root: &root, Note: &note}
 	if l.foreign > 0 {
 		alone, err := l.alone()
 		if err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
 		if alone {
-			unattested = l.foreign
-			fields[FieldUnattested], fields[FieldUnattestedFrom] = l.foreign, l.firstForeign
+			rec.Unattested, rec.UnattestedFrom = l.foreign, l.firstForeign
 		}
 	}
-	members, err := eventMembers(EventCheckpoint, fields)
+	members, err := eventMembers(EventCheckpoint, rec)
 	if err != nil {
 		return err
 	}
@@ -902,9 +905,9 @@ func (l *Log) checkpoint() error {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	l.noteCheckpoint(cp, msg)
-	if unattested > 0 {
+	if rec.Unattested > 0 {
 		l.logger.Warn("audit checkpoint signs records this writer did not write",
-			zap.Int64("unattested", unattested), zap.Uint64("from_seq", fields[FieldUnattestedFrom].(uint64)))
+			zap.Int64("unattested", rec.Unattested), zap.Uint64("from_seq", rec.UnattestedFrom))
 	}
 	l.logger.Info("audit checkpoint", zap.Uint64("size", uint64(cp.Size)), zap.String("root", root), zap.String("note", string(msg)))
 	if err := writeCopies(l.opts.StateDir, msg); err != nil {

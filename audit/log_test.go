@@ -19,7 +19,7 @@ import (
 func TestAppendAndScan(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	first := mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1.2.3", FieldPID: 4242})
+	first := mustAppend(t, l, EventStartup, map[string]any{fieldVersion: "v1.2.3", fieldPID: 4242})
 	if first.Seq != 1 || first.Prev != zeroHash || first.Host != "test-host" || first.Event != EventStartup {
 		t.Errorf("first record: got seq %d prev %s host %s event %s, want 1, zeros, test-host, startup", first.Seq, first.Prev, first.Host, first.Event)
 	}
@@ -27,11 +27,11 @@ func TestAppendAndScan(t *testing.T) {
 	if second.Seq != 2 || second.Prev != first.Hash {
 		t.Errorf("second record: got seq %d prev %s, want 2 and %s", second.Seq, second.Prev, first.Hash)
 	}
-	if got, ok := second.Int64(FieldSourceSize); !ok || got != 8_388_609 {
+	if got, ok := second.Int64(fieldSourceSize); !ok || got != 8_388_609 {
 		t.Errorf("source_size: got %d, %v, want 8388609", got, ok)
 	}
-	if n, ok := second.Fields[FieldDurationNS].(json.Number); !ok || n != "812345679" {
-		t.Errorf("duration_ns: got %#v, want json.Number 812345679", second.Fields[FieldDurationNS])
+	if n, ok := second.Fields[fieldDurationNS].(json.Number); !ok || n != "812345679" {
+		t.Errorf("duration_ns: got %#v, want json.Number 812345679", second.Fields[fieldDurationNS])
 	}
 	mustClose(t, l)
 
@@ -48,8 +48,8 @@ func TestAppendAndScan(t *testing.T) {
 	if len(got) != 3 || got[0].Hash != first.Hash || got[1].Hash != second.Hash || got[2].Event != EventCheckpoint {
 		t.Fatalf("Scan: got %d records, want the 2 appended and the checkpoint Close wrote", len(got))
 	}
-	if got[1].String(FieldArchivePath) != archivedRecord(1)[FieldArchivePath] {
-		t.Errorf("archive_path: got %q", got[1].String(FieldArchivePath))
+	if got[1].String(fieldArchivePath) != archivedRecord(1)[fieldArchivePath] {
+		t.Errorf("archive_path: got %q", got[1].String(fieldArchivePath))
 	}
 	if !got[0].Time.Before(got[1].Time) || got[0].Time.Location() != time.UTC {
 		t.Errorf("times: got %v, %v, want increasing UTC", got[0].Time, got[1].Time)
@@ -77,7 +77,7 @@ func TestAppendRejects(t *testing.T) {
 		{EventArchived, map[string]any{"Größe": 1}},
 		{EventArchived, map[string]any{"x": []any{1.0, func() {}}}},
 	} {
-		if _, err := l.Append(tt.event, tt.fields); !errors.Is(err, ErrInvalidField) {
+		if _, err := l.appendFields(tt.event, tt.fields); !errors.Is(err, ErrInvalidField) {
 			t.Errorf("Append(%q, %v): got %v, want ErrInvalidField", tt.event, tt.fields, err)
 		}
 	}
@@ -88,6 +88,34 @@ func TestAppendRejects(t *testing.T) {
 	}
 }
 
+// stray is a record type of another package's making.
+type stray struct {
+	Key string `json:"key"`
+}
+
+func (stray) EventName() string { return EventArchived }
+
+func TestAppendTakesTheRecordTypesOnly(t *testing.T) {
+	l := mustOpen(t, testOptions(t))
+	defer mustClose(t, l)
+	for _, e := range []Event{stray{Key: "x"}, &Archived{}} {
+		if _, err := l.Append(e); !errors.Is(err, ErrInvalidField) {
+			t.Errorf("Append(%T): got %v, want ErrInvalidField", e, err)
+		}
+	}
+	rec, err := l.Append(Rejected{SourcePath: "/in/x.npy", Reason: "bad"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := rec.Decode(); err != nil || e != (Rejected{SourcePath: "/in/x.npy", Reason: "bad"}) {
+		t.Errorf("Decode: got %#v, %v", e, err)
+	}
+	rec = mustAppend(t, l, "from_the_future", map[string]any{"x": 1})
+	if _, err := rec.Decode(); !errors.Is(err, ErrUnknownEvent) {
+		t.Errorf("Decode of an unknown event: got %v, want ErrUnknownEvent", err)
+	}
+}
+
 func TestClosed(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
@@ -95,7 +123,7 @@ func TestClosed(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Errorf("second Close: got %v, want nil", err)
 	}
-	if _, err := l.Append(EventStartup, nil); !errors.Is(err, ErrClosed) {
+	if _, err := l.appendFields(EventStartup, nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append after Close: got %v, want ErrClosed", err)
 	}
 	if err := l.MaybeCheckpoint(); !errors.Is(err, ErrClosed) {
@@ -140,7 +168,7 @@ func TestTornTailRepair(t *testing.T) {
 			for i := range 3 {
 				mustAppend(t, l, EventArchived, archivedRecord(i))
 			}
-			mustAppend(t, l, EventStartup, map[string]any{FieldPID: 1})
+			mustAppend(t, l, EventStartup, map[string]any{fieldPID: 1})
 			mustClose(t, l)
 			before := len(recordsOf(t, opts.Path))
 			dropped := tt.tear(t, opts.Path)
@@ -160,11 +188,11 @@ func TestTornTailRepair(t *testing.T) {
 			if repaired.Event != EventRepaired || repaired.Seq != uint64(before)+1 {
 				t.Fatalf("record %d: got %s seq %d, want repaired seq %d", before, repaired.Event, repaired.Seq, before+1)
 			}
-			if n, _ := repaired.Int64(FieldBytesDropped); n != int64(dropped) {
+			if n, _ := repaired.Int64(fieldBytesDropped); n != int64(dropped) {
 				t.Errorf("bytes_dropped: got %d, want %d", n, dropped)
 			}
-			if repaired.String(FieldSegment) != "audit.log" {
-				t.Errorf("segment: got %q, want audit.log", repaired.String(FieldSegment))
+			if repaired.String(fieldSegment) != "audit.log" {
+				t.Errorf("segment: got %q, want audit.log", repaired.String(fieldSegment))
 			}
 		})
 	}
@@ -228,7 +256,7 @@ func TestTornTailWhileOpen(t *testing.T) {
 	if len(recs) != 4 || recs[1].Event != EventRepaired || rec.Seq != 3 || recs[3].Event != EventCheckpoint {
 		t.Fatalf("got %d records, second %q, shutdown seq %d; want startup, repaired, shutdown, checkpoint", len(recs), recs[1].Event, rec.Seq)
 	}
-	if n, _ := recs[1].Int64(FieldBytesDropped); n != int64(dropped) {
+	if n, _ := recs[1].Int64(fieldBytesDropped); n != int64(dropped) {
 		t.Errorf("bytes_dropped: got %d, want %d", n, dropped)
 	}
 	requireOK(t, mustVerify(t, opts))
@@ -384,7 +412,7 @@ func TestCheckpoints(t *testing.T) {
 	var inLog []int64
 	for _, r := range recordsOf(t, opts.Path) {
 		if r.Event == EventCheckpoint {
-			n, _ := r.Int64(FieldSize)
+			n, _ := r.Int64(fieldSize)
 			if uint64(n) != r.Seq-1 {
 				t.Errorf("checkpoint record %d: got size %d, want the %d records before it", r.Seq, n, r.Seq-1)
 			}

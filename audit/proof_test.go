@@ -33,7 +33,7 @@ func TestProveEveryRecord(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CheckProof(%d): %v\n%s", want.Seq, err, proof)
 		}
-		if got.Seq != want.Seq || got.Hash != want.Hash || got.String(FieldArchivePath) != want.String(FieldArchivePath) {
+		if got.Seq != want.Seq || got.Hash != want.Hash || got.String(fieldArchivePath) != want.String(fieldArchivePath) {
 			t.Errorf("CheckProof(%d): got seq %d hash %s, want %s", want.Seq, got.Seq, got.Hash, want.Hash)
 		}
 	}
@@ -122,7 +122,7 @@ func TestCheckProofRejects(t *testing.T) {
 			}
 			m, _ := decodeRecord([]byte(rec))
 			h := header{seq: m.Seq, time: "2024-03-01T12:00:00.000000000Z", event: m.Event, host: m.Host, prev: lr.prev}
-			m.Fields[FieldArchivePath] = "/archive/elsewhere.h5"
+			m.Fields[fieldArchivePath] = "/archive/elsewhere.h5"
 			line, _, _ := encodeFields(&h, m.Fields)
 			a[2] = append([]byte("record "), line...)
 			return join(a)

@@ -13,57 +13,6 @@ import (
 	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
-// Event names. The caller of Append supplies the event-specific fields;
-// the log adds the common ones.
-const (
-	EventStartup        = "startup"         // version, revision, config_sha256, pid
-	EventShutdown       = "shutdown"        // version, revision, config_sha256, pid
-	EventArchived       = "archived"        // source_*, sidecar_*, archive_*, datasets, products, duration_ns
-	EventDuplicate      = "duplicate"       // source_*, archive_path of the existing archive
-	EventRejected       = "rejected"        // source_path, reason
-	EventQuarantined    = "quarantined"     // source_path, reason
-	EventSourceMoved    = "source_moved"    // source_path and where it went
-	EventSourceDeleted  = "source_deleted"  // source_path
-	EventConfigReloaded = "config_reloaded" // config_sha256
-	EventRepaired       = "repaired"        // segment, bytes_dropped, dropped_sha256; written by the log itself
-	EventCheckpoint     = "checkpoint"      // size, root, note[, unattested, unattested_from]; written by the log itself
-)
-
-// Field names of event records. Replay reads the source and archive fields
-// of "archived" records; the others are listed so that writers agree.
-const (
-	FieldSourcePath    = "source_path"
-	FieldSourceSize    = "source_size"
-	FieldSourceMtime   = "source_mtime"
-	FieldSourceSHA256  = "source_sha256"
-	FieldSidecarPath   = "sidecar_path"
-	FieldSidecarSHA256 = "sidecar_sha256"
-	FieldArchivePath   = "archive_path"
-	FieldArchiveSHA256 = "archive_sha256"
-	FieldArchiveID     = "archive_id"
-	FieldDatasets      = "datasets"
-	FieldProducts      = "products"
-	FieldDurationNS    = "duration_ns"
-	FieldReason        = "reason"
-	FieldVersion       = "version"
-	FieldRevision      = "revision"
-	FieldConfigSHA256  = "config_sha256"
-	FieldPID           = "pid"
-	FieldSegment       = "segment"
-	FieldBytesDropped  = "bytes_dropped"
-	FieldDroppedSHA256 = "dropped_sha256"
-
-	// Fields of "checkpoint" records: the signed note of the tree of the
-	// size records before it, its size and root (standard base64), and,
-	// when the writer signed records it had not written, how many and the
-	// seq of the first.
-	FieldSize           = "size"
-	FieldRoot           = "root"
-	FieldNote           = "note"
-	FieldUnattested     = "unattested"
-	FieldUnattestedFrom = "unattested_from"
-)
-
 // Names of the common fields, set by the log on every record.
 const (
 	keySeq   = "seq"
@@ -90,32 +39,27 @@ type Record struct {
 	Prev  string // lowercase hex SHA-256 of the previous record
 	Hash  string // lowercase hex SHA-256 of this record's canonical form without "hash"
 
-	// Fields holds the event fields, decoded by encoding/json with
-	// UseNumber: numbers are json.Number, keeping the digits as written, so
-	// a large integer is never rounded through float64. Objects are
-	// map[string]any and arrays []any.
+	// Fields holds the event fields as they stand, to show them: decoded
+	// by encoding/json with UseNumber, numbers are json.Number, keeping
+	// the digits as written, objects map[string]any and arrays []any.
+	// Decode gives them typed.
 	Fields map[string]any
+
+	line []byte
 }
 
-// String returns the event field key if it is a string, else "".
-func (r *Record) String(key string) string {
-	s, _ := r.Fields[key].(string)
-	return s
-}
-
-// Int64 returns the event field key if it is an integer that fits
-// int64.
-func (r *Record) Int64(key string) (int64, bool) {
-	switch v := r.Fields[key].(type) {
-	case json.Number:
-		n, err := v.Int64()
-		return n, err == nil
-	case int64:
-		return v, true
-	case int:
-		return int64(v), true
+// Decode returns the event fields of r as the record type of its event:
+// Archived for "archived", and so on. An event this version does not know
+// is ErrUnknownEvent.
+func (r *Record) Decode() (Event, error) {
+	if r.line == nil {
+		return nil, fmt.Errorf("audit record %d: not read from a log", r.Seq)
 	}
-	return 0, false
+	e, err := decodeEvent(r.Event, r.line)
+	if err != nil {
+		return nil, fmt.Errorf("audit record %d: %w", r.Seq, err)
+	}
+	return e, nil
 }
 
 // isCommon reports whether key is set by the log rather than the caller.
@@ -143,9 +87,9 @@ type header struct {
 // log cannot hold, so that callers can tell them from I/O failures.
 var ErrInvalidField = errors.New("invalid audit field")
 
-// eventMembers checks the event name and encodes the event fields, before
-// the log is locked.
-func eventMembers(event string, fields map[string]any) ([]canonjson.Member, error) {
+// eventMembers checks the event name and encodes the event fields, a
+// record type or a map, before the log is locked.
+func eventMembers(event string, fields any) ([]canonjson.Member, error) {
 	if event == "" {
 		return nil, fmt.Errorf("empty event name: %w", ErrInvalidField)
 	}
@@ -257,5 +201,6 @@ func decodeRecord(line []byte) (Record, error) {
 		Prev:   hex.EncodeToString(lr.prev[:]),
 		Hash:   hex.EncodeToString(lr.hash[:]),
 		Fields: m,
+		line:   bytes.Clone(line),
 	}, nil
 }

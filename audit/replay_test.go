@@ -11,17 +11,17 @@ func TestReplay(t *testing.T) {
 	opts := testOptions(t)
 	opts.MaxSize = 4000
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1"})
+	mustAppend(t, l, EventStartup, map[string]any{fieldVersion: "v1"})
 	for i := range 10 {
 		mustAppend(t, l, EventArchived, archivedRecord(i))
 	}
 	// The same source path archived again with new content.
 	again := archivedRecord(3)
-	again[FieldSourceSHA256] = strings.Repeat("ab", 32)
-	again[FieldArchivePath] = "/archive/K1/again.h5"
+	again[fieldSourceSHA256] = strings.Repeat("ab", 32)
+	again[fieldArchivePath] = "/archive/K1/again.h5"
 	mustAppend(t, l, EventArchived, again)
-	mustAppend(t, l, EventDuplicate, map[string]any{FieldSourcePath: "/elsewhere.gwf", FieldArchivePath: archivedRecord(2)[FieldArchivePath]})
-	mustAppend(t, l, EventRejected, map[string]any{FieldSourcePath: "/bad.gwf", FieldReason: "not a frame file"})
+	mustAppend(t, l, EventDuplicate, map[string]any{fieldSourcePath: "/elsewhere.gwf", fieldArchivePath: archivedRecord(2)[fieldArchivePath]})
+	mustAppend(t, l, EventRejected, map[string]any{fieldSourcePath: "/bad.gwf", fieldReason: "not a frame file"})
 	mustClose(t, l)
 
 	ix, err := Replay(opts.Path)
@@ -43,11 +43,11 @@ func TestReplay(t *testing.T) {
 	rec5 := archivedRecord(5)
 	want5 := Archive{
 		Seq:           7,
-		SourcePath:    rec5[FieldSourcePath].(string),
-		SourceSize:    rec5[FieldSourceSize].(int64),
-		SourceSHA256:  rec5[FieldSourceSHA256].(string),
-		ArchivePath:   rec5[FieldArchivePath].(string),
-		ArchiveSHA256: rec5[FieldArchiveSHA256].(string),
+		SourcePath:    rec5[fieldSourcePath].(string),
+		SourceSize:    rec5[fieldSourceSize].(int64),
+		SourceSHA256:  rec5[fieldSourceSHA256].(string),
+		ArchivePath:   rec5[fieldArchivePath].(string),
+		ArchiveSHA256: rec5[fieldArchiveSHA256].(string),
 	}
 	if got, ok := bySource(ix, want5.SourceSHA256); !ok || got != want5 {
 		t.Errorf("by source sha256: got %+v, %v, want %+v", got, ok, want5)
@@ -61,7 +61,7 @@ func TestReplay(t *testing.T) {
 	if got, ok := ix.ByArchivePath(want5.ArchivePath); !ok || got != want5 {
 		t.Errorf("ByArchivePath: got %+v, %v, want %+v", got, ok, want5)
 	}
-	hist := ix.BySourcePath(archivedRecord(3)[FieldSourcePath].(string))
+	hist := ix.BySourcePath(archivedRecord(3)[fieldSourcePath].(string))
 	if len(hist) != 2 || hist[0].Seq != 5 || hist[1].Seq != 12 || hist[1].ArchivePath != "/archive/K1/again.h5" {
 		t.Errorf("BySourcePath: got %+v, want seq 5 then 12", hist)
 	}
@@ -106,7 +106,7 @@ func TestReplay(t *testing.T) {
 		t.Errorf("empty Index: got a hit")
 	}
 	for _, r := range recs {
-		ix2.Add(r)
+		ix2.add(r)
 	}
 	if ix2.Records != ix.Records || ix2.Len() != ix.Len() || ix2.LastHash != ix.LastHash {
 		t.Errorf("Add: got %d records, %d archives, want %d, %d", ix2.Records, ix2.Len(), ix.Records, ix.Len())
@@ -173,13 +173,13 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 	zeros := strings.Repeat("00", 32)
 	keyX, keyY := strings.Repeat("1a", 32), strings.Repeat("2b", 32)
 	old := archivedRecord(1)
-	old[FieldSourceSHA256] = zeros
+	old[fieldSourceSHA256] = zeros
 	mustAppend(t, l, EventArchived, old)
 	x := archivedRecord(2)
-	x[FieldSourceSHA256], x[FieldContentKey], x[FieldArchivePath] = zeros, keyX, "/archive/X.h5"
+	x[fieldSourceSHA256], x[fieldContentKey], x[fieldArchivePath] = zeros, keyX, "/archive/X.h5"
 	mustAppend(t, l, EventArchived, x)
 	y := archivedRecord(3)
-	y[FieldSourceSHA256], y[FieldContentKey], y[FieldArchivePath] = zeros, keyY, "/archive/Y.h5"
+	y[fieldSourceSHA256], y[fieldContentKey], y[fieldArchivePath] = zeros, keyY, "/archive/Y.h5"
 	mustAppend(t, l, EventArchived, y)
 	mustClose(t, l)
 
@@ -189,7 +189,7 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 	}
 	added := &Index{}
 	for _, r := range recordsOf(t, opts.Path) {
-		added.Add(r)
+		added.add(r)
 	}
 	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
 		if a, ok := ix.ByContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
@@ -217,14 +217,14 @@ func TestPendingRemovalsSurviveReplay(t *testing.T) {
 		for _, p := range paths {
 			files = append(files, map[string]any{"path": p, "to": "/done/" + p, "sha256": strings.Repeat("0a", 32)})
 		}
-		rec, err := l.Append(EventRemovalPlanned, map[string]any{"action": action, "files": files, FieldReason: "bad"})
+		rec, err := l.appendFields(EventRemovalPlanned, map[string]any{"action": action, "files": files, fieldReason: "bad"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return rec.Seq
 	}
 	done := func(event string, seq uint64, path string) {
-		mustAppend(t, l, event, map[string]any{FieldPlanned: int64(seq), FieldSourcePath: path})
+		mustAppend(t, l, event, map[string]any{fieldPlanned: int64(seq), fieldSourcePath: path})
 	}
 	moved := plan("move", "a.npy", "a.json")
 	done(EventSourceMoved, moved, "a.npy")
@@ -243,7 +243,7 @@ func TestPendingRemovalsSurviveReplay(t *testing.T) {
 	}
 	added := &Index{}
 	for _, r := range recordsOf(t, opts.Path) {
-		added.Add(r)
+		added.add(r)
 	}
 	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
 		got := ix.Pending()

@@ -68,7 +68,7 @@ func TestStateCopiesRemovedAndLogForged(t *testing.T) {
 			}
 			rechain(t, opts.Path, 0, func(i int, m map[string]any) {
 				if i == 2 {
-					m[FieldArchivePath] = "/archive/elsewhere.h5"
+					m[fieldArchivePath] = "/archive/elsewhere.h5"
 				}
 			})
 			rep := mustVerify(t, opts)
@@ -253,8 +253,8 @@ func TestRecordAppendedAfterCheckpoint(t *testing.T) {
 	mustClose(t, l)
 	recs := recordsOf(t, opts.Path)
 	ck := recs[seq] // the record after the appended one
-	n, _ := ck.Int64(FieldUnattested)
-	from, _ := ck.Int64(FieldUnattestedFrom)
+	n, _ := ck.Int64(fieldUnattested)
+	from, _ := ck.Int64(fieldUnattestedFrom)
 	if ck.Event != EventCheckpoint || n != 1 || from != int64(seq) {
 		t.Fatalf("record %d: got %s with unattested %d from %d, want a checkpoint of 1 unattested record from %d", ck.Seq, ck.Event, n, from, seq)
 	}
@@ -285,7 +285,7 @@ func unattested(t *testing.T, path string) map[uint64]int64 {
 	t.Helper()
 	out := map[uint64]int64{}
 	for _, r := range recordsOf(t, path) {
-		if n, ok := r.Int64(FieldUnattested); r.Event == EventCheckpoint && ok {
+		if n, ok := r.Int64(fieldUnattested); r.Event == EventCheckpoint && ok {
 			out[r.Seq] = n
 		}
 	}
@@ -474,7 +474,7 @@ func TestAppendRejectsCheckpoint(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	defer mustClose(t, l)
-	if _, err := l.Append(EventCheckpoint, map[string]any{FieldSize: 0}); !errors.Is(err, ErrInvalidField) {
+	if _, err := l.appendFields(EventCheckpoint, map[string]any{fieldSize: 0}); !errors.Is(err, ErrInvalidField) {
 		t.Errorf("Append(checkpoint): got %v, want ErrInvalidField", err)
 	}
 }
@@ -485,7 +485,7 @@ func TestAppendRejectsCheckpoint(t *testing.T) {
 func TestOpenRemovesStateTempsOfKilledWriters(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1"})
+	mustAppend(t, l, EventStartup, map[string]any{fieldVersion: "v1"})
 	mustClose(t, l)
 	stale := []string{filepath.Join(opts.StateDir, ".checkpoint.tmp123"), filepath.Join(opts.StateDir, ".tree-state.tmp456")}
 	for _, p := range stale {

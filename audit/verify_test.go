@@ -166,23 +166,23 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		{"edited and rechained", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 2, func(i int, m map[string]any) {
 				if i == 2 {
-					m[FieldArchivePath] = "/archive/elsewhere.h5"
+					m[fieldArchivePath] = "/archive/elsewhere.h5"
 				}
 			})
 		}, "audit.log:6", "is not the root"},
 		{"tail rewritten after the last checkpoint but one", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 18, func(_ int, m map[string]any) {
 				if m[keyEvent] != EventCheckpoint {
-					m[FieldReason] = "x"
+					m[fieldReason] = "x"
 				}
 			})
 		}, "audit.log:24", "is not the root"},
 		{"checkpoint record forged", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 11, func(i int, m map[string]any) {
 				if i == 11 {
-					n := m[FieldNote].(string)
+					n := m[fieldNote].(string)
 					i := strings.LastIndex(n, " ") + 10
-					m[FieldNote] = n[:i] + string(n[i]^1) + n[i+1:]
+					m[fieldNote] = n[:i] + string(n[i]^1) + n[i+1:]
 				}
 			})
 		}, "audit.log:12", "verify checkpoint"},
@@ -277,7 +277,7 @@ func TestVerifyPublicKey(t *testing.T) {
 	dropCheckpointRecords(t, opts.Path)
 	rechain(t, opts.Path, 0, func(i int, m map[string]any) {
 		if i == 0 {
-			m[FieldArchivePath] = "/archive/elsewhere.h5"
+			m[fieldArchivePath] = "/archive/elsewhere.h5"
 		}
 	})
 	os.Remove(opts.KeyFile)

@@ -287,7 +287,7 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.cfg.Store(cfg)
-	if err := d.logx.Append(audit.EventConfigReloaded, configFields(cfg)); err != nil {
+	if err := d.logx.Append(reloaded(cfg)); err != nil {
 		return err
 	}
 	d.log.Info("configuration reloaded", zap.Int("watches", len(cfg.Watch)))

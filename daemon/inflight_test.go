@@ -29,7 +29,7 @@ func dieWhileProcessing(t *testing.T, spec string) {
 	}
 	p := pipeline.New(b.cfg, 1)
 	p.Known = b.d.known
-	p.Audit = func(string, map[string]any) error { os.Exit(2); return nil }
+	p.Audit = func(audit.Event) error { os.Exit(2); return nil }
 	fi, _ := os.Stat(src)
 	b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: src, Rel: filepath.Base(src), Size: fi.Size(), ModTime: fi.ModTime()}})
 	t.Fatal("the file was handled; the child was to die")
@@ -72,11 +72,11 @@ func TestFileThatKillsTheDaemonIsQuarantined(t *testing.T) {
 		p.Audit, p.Known = b.d.appendRecord, b.d.known
 		b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: f, Rel: filepath.Base(f), Size: fi.Size(), ModTime: fi.ModTime()}})
 	}
-	q := b.records(audit.EventQuarantined)
-	if len(q) != 1 || q[0].String("source_path") != src || !strings.Contains(q[0].String("reason"), "the daemon stopped 3 times while processing it") {
+	q := logged[audit.Quarantined](b)
+	if len(q) != 1 || q[0].SourcePath != src || !strings.Contains(q[0].Reason, "the daemon stopped 3 times while processing it") {
 		t.Errorf("quarantined records: got %+v, want %s quarantined as having stopped the daemon 3 times", q, src)
 	}
-	if a := b.records(audit.EventArchived); len(a) != 1 || a[0].String("source_path") != other {
+	if a := logged[audit.Archived](b); len(a) != 1 || a[0].SourcePath != other {
 		t.Errorf("archived records: got %+v, want the other file archived", a)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(b.dir, "state", inflightDir)); len(entries) != 0 {

@@ -79,10 +79,10 @@ func contains(list []string, s string) bool {
 func TestQuicklook(t *testing.T) {
 	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
 	p.Config.Archive.Quicklook = true
-	var rec map[string]any
-	p.Audit = func(event string, fields map[string]any) error {
-		if event == audit.EventArchived {
-			rec = fields
+	var rec audit.Archived
+	p.Audit = func(e audit.Event) error {
+		if a, ok := e.(audit.Archived); ok {
+			rec = a
 		}
 		return nil
 	}
@@ -91,15 +91,15 @@ func TestQuicklook(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.TrimSuffix(res.Archive, ".h5") + ".png"
-	if res.Quicklook != want || rec["quicklook_path"] != want {
-		t.Fatalf("quick-look %q, recorded %v; want %s", res.Quicklook, rec["quicklook_path"], want)
+	if res.Quicklook != want || rec.QuicklookPath != want {
+		t.Fatalf("quick-look %q, recorded %v; want %s", res.Quicklook, rec.QuicklookPath, want)
 	}
 	b, err := os.ReadFile(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := sha256.Sum256(b); rec["quicklook_sha256"] != hex.EncodeToString(sum[:]) {
-		t.Errorf("recorded sha256 %v, file's %x", rec["quicklook_sha256"], sum)
+	if sum := sha256.Sum256(b); rec.QuicklookSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("recorded sha256 %v, file's %x", rec.QuicklookSHA256, sum)
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {

@@ -30,7 +30,7 @@ type Pipeline struct {
 	// Audit, when set, records every outcome in the audit log; the record
 	// is on disk before Process returns. It must be safe for concurrent
 	// use when several pipelines share it.
-	Audit func(event string, fields map[string]any) error
+	Audit func(audit.Event) error
 
 	// Known, when set, says whether the audit log already holds an archive
 	// of this content (by archive.ContentKey: the source and sidecar bytes
@@ -80,7 +80,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 	if err != nil {
 		if ingest.IsInputError(err) {
 			abs, _ := filepath.Abs(path)
-			if aerr := p.audit(audit.EventRejected, map[string]any{"source_path": abs, "reason": err.Error()}); aerr != nil {
+			if aerr := p.audit(audit.Rejected{SourcePath: abs, Reason: err.Error()}); aerr != nil {
 				// Not an input error: a rejection the log does not hold
 				// is to be tried again, not quarantined unrecorded.
 				return nil, fmt.Errorf("%s: rejected, but: %w", path, aerr)
@@ -104,7 +104,7 @@ type Prepared struct {
 	temp *archive.Temp // nil when the content is known to be archived
 	id   string        // the archive_id inside temp
 	// params are the processing parameters Prepare used, for the record.
-	params map[string]any
+	params audit.Params
 	// quicklook is the PNG to write beside the archive, if any.
 	quicklook []byte
 	took      time.Duration // spent in Prepare
@@ -161,30 +161,28 @@ func (x *Prepared) Commit() (*Result, error) {
 	res.Duration = x.took + p.Now().Sub(start)
 	var err error
 	if res.Duplicate {
-		err = p.audit(audit.EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive, audit.FieldContentKey: res.ContentKey}))
+		err = p.audit(audit.Duplicate{Source: source(res.Source), ArchivePath: res.Archive, ContentKey: res.ContentKey})
 	} else {
-		fields := sourceFields(res.Source, map[string]any{
-			"archive_path":        res.Archive,
-			audit.FieldContentKey: res.ContentKey,
-			"archive_sha256":      res.ArchiveSHA256,
-			"archive_size":        res.ArchiveSize,
-			"archive_id":          res.ArchiveID,
-			"datasets":            res.Datasets,
-			"products":            res.Products,
-			"params":              x.params,
-			"version":             buildinfo.Get().Version,
-			"revision":            buildinfo.Get().PipelineVersion(),
-			"duration_ns":         res.Duration.Nanoseconds(),
-		})
-		if res.Adopted {
-			fields["adopted"] = true
-		} else if x.quicklook != nil {
-			x.writeQuicklook(fields)
+		rec := audit.Archived{
+			Source:        source(res.Source),
+			ArchivePath:   res.Archive,
+			ContentKey:    res.ContentKey,
+			ArchiveSHA256: res.ArchiveSHA256,
+			ArchiveSize:   res.ArchiveSize,
+			ArchiveID:     res.ArchiveID,
+			Datasets:      res.Datasets,
+			Products:      res.Products,
+			Params:        &x.params,
+			Version:       buildinfo.Get().Version,
+			Revision:      buildinfo.Get().PipelineVersion(),
+			Duration:      res.Duration,
+			Adopted:       res.Adopted,
+			Skipped:       res.Skipped,
 		}
-		if len(res.Skipped) > 0 {
-			fields["skipped"] = res.Skipped
+		if !res.Adopted && x.quicklook != nil {
+			x.writeQuicklook(&rec)
 		}
-		err = p.audit(audit.EventArchived, fields)
+		err = p.audit(rec)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: archived as %s, but: %w", x.path, res.Archive, err)
@@ -192,38 +190,35 @@ func (x *Prepared) Commit() (*Result, error) {
 	return res, nil
 }
 
-func (p *Pipeline) audit(event string, fields map[string]any) error {
+func (p *Pipeline) audit(e audit.Event) error {
 	if p.Audit == nil {
 		return nil
 	}
-	if err := p.Audit(event, fields); err != nil {
-		return fmt.Errorf("audit %s: %w", event, err)
+	if err := p.Audit(e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.EventName(), err)
 	}
 	return nil
 }
 
-// sourceFields adds what identifies a source to an audit record.
-func sourceFields(src ingest.Source, fields map[string]any) map[string]any {
-	fields["source_path"] = src.Path
-	fields["source_size"] = src.Size
-	fields["source_mtime"] = src.ModTime.UTC().Format(time.RFC3339Nano)
-	fields["source_sha256"] = src.SHA256
+// source identifies a source in an audit record.
+func source(src ingest.Source) audit.Source {
+	s := audit.Source{SourcePath: src.Path, SourceSize: src.Size, SourceMtime: src.ModTime, SourceSHA256: src.SHA256}
 	if sc := src.Sidecar; sc != nil {
-		fields["sidecar_path"] = sc.Path
-		fields["sidecar_sha256"] = sc.SHA256
+		s.SidecarPath, s.SidecarSHA256 = sc.Path, sc.SHA256
 	}
-	return fields
+	return s
 }
 
 // params are the processing parameters in effect, as recorded in the log.
-func (p *Pipeline) params() map[string]any {
+func (p *Pipeline) params() audit.Params {
 	c := p.Config.Processing
-	return map[string]any{
-		"asd": map[string]any{"enabled": c.ASD.Enabled, "fftlength": c.ASD.FFTLength,
-			"overlap": config.EffectiveOverlap(c.ASD.FFTLength, c.ASD.Overlap), "method": c.ASD.Method, "window": c.ASD.Window},
-		"spectrogram": map[string]any{"enabled": c.Spectrogram.Enabled, "stride": c.Spectrogram.Stride, "fftlength": c.Spectrogram.FFTLength,
-			"overlap": config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap), "method": c.Spectrogram.Method, "window": c.Spectrogram.Window},
-		"layout": p.Config.Archive.Layout, "compression": p.Config.Archive.Compression,
+	return audit.Params{
+		ASD: audit.WelchParams{Enabled: c.ASD.Enabled, FFTLength: c.ASD.FFTLength,
+			Overlap: config.EffectiveOverlap(c.ASD.FFTLength, c.ASD.Overlap), Method: c.ASD.Method, Window: c.ASD.Window},
+		Spectrogram: audit.SpectrogramParams{Stride: c.Spectrogram.Stride, WelchParams: audit.WelchParams{Enabled: c.Spectrogram.Enabled,
+			FFTLength: c.Spectrogram.FFTLength, Overlap: config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap),
+			Method: c.Spectrogram.Method, Window: c.Spectrogram.Window}},
+		Layout: p.Config.Archive.Layout, Compression: p.Config.Archive.Compression,
 	}
 }
 

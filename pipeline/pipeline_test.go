@@ -244,13 +244,9 @@ func TestWatchFor(t *testing.T) {
 
 func TestAuditRecords(t *testing.T) {
 	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
-	type rec struct {
-		event  string
-		fields map[string]any
-	}
-	var got []rec
-	p.Audit = func(event string, fields map[string]any) error {
-		got = append(got, rec{event, fields})
+	var got []audit.Event
+	p.Audit = func(e audit.Event) error {
+		got = append(got, e)
 		return nil
 	}
 	res, err := p.Process(context.Background(), src, ingest.Options{})
@@ -265,17 +261,22 @@ func TestAuditRecords(t *testing.T) {
 	if _, err := p.Process(context.Background(), bad, ingest.Options{}); err == nil {
 		t.Fatal("bad input accepted")
 	}
-	if len(got) != 3 || got[0].event != audit.EventArchived || got[1].event != audit.EventDuplicate || got[2].event != audit.EventRejected {
-		t.Fatalf("got events %v, want archived, duplicate, rejected", got)
+	if len(got) != 3 {
+		t.Fatalf("got records %v, want archived, duplicate, rejected", got)
 	}
-	a := got[0].fields
-	for k, want := range map[string]any{
-		"source_path": src, "source_sha256": res.Source.SHA256, "archive_path": res.Archive,
-		"archive_sha256": res.ArchiveSHA256, "archive_id": res.ArchiveID,
-		"sidecar_path": strings.TrimSuffix(src, ".npy") + ".json",
+	a, ok1 := got[0].(audit.Archived)
+	dup, ok2 := got[1].(audit.Duplicate)
+	rej, ok3 := got[2].(audit.Rejected)
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatalf("got records %v, want archived, duplicate, rejected", got)
+	}
+	for k, f := range map[string][2]string{
+		"source_path": {a.SourcePath, src}, "source_sha256": {a.SourceSHA256, res.Source.SHA256}, "archive_path": {a.ArchivePath, res.Archive},
+		"archive_sha256": {a.ArchiveSHA256, res.ArchiveSHA256}, "archive_id": {a.ArchiveID, res.ArchiveID},
+		"sidecar_path": {a.SidecarPath, strings.TrimSuffix(src, ".npy") + ".json"},
 	} {
-		if a[k] != want {
-			t.Errorf("archived %s = %v, want %v", k, a[k], want)
+		if f[0] != f[1] {
+			t.Errorf("archived %s = %v, want %v", k, f[0], f[1])
 		}
 	}
 	if len(res.ArchiveSHA256) != 64 || len(res.ArchiveID) != 32 {
@@ -285,13 +286,13 @@ func TestAuditRecords(t *testing.T) {
 	if doc.Attr("archive_id") != res.ArchiveID {
 		t.Errorf("archive_id attribute %v, want %s", doc.Attr("archive_id"), res.ArchiveID)
 	}
-	if got[1].fields["archive_path"] != res.Archive {
-		t.Errorf("duplicate names %v, want %s", got[1].fields["archive_path"], res.Archive)
+	if dup.ArchivePath != res.Archive {
+		t.Errorf("duplicate names %v, want %s", dup.ArchivePath, res.Archive)
 	}
-	if r, _ := got[2].fields["reason"].(string); !strings.Contains(r, "bad.npy") {
-		t.Errorf("rejected reason %q does not name the file", r)
+	if !strings.Contains(rej.Reason, "bad.npy") {
+		t.Errorf("rejected reason %q does not name the file", rej.Reason)
 	}
-	p.Audit = func(string, map[string]any) error { return errors.New("disk full") }
+	p.Audit = func(audit.Event) error { return errors.New("disk full") }
 	// A rejection the log could not take is not bad input yet: the file
 	// must be tried again, not quarantined with no record of why.
 	bad2 := filepath.Join(t.TempDir(), "bad2.npy")
@@ -305,16 +306,23 @@ func TestAuditRecords(t *testing.T) {
 	}
 }
 
+// only returns the one record of records, or nil.
+func only(records []audit.Event) audit.Event {
+	if len(records) != 1 {
+		return nil
+	}
+	return records[0]
+}
+
 func TestKnownAndAdopted(t *testing.T) {
 	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
 	first, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var events []string
-	var fields map[string]any
-	p.Audit = func(event string, f map[string]any) error {
-		events, fields = append(events, event), f
+	var events []audit.Event
+	p.Audit = func(e audit.Event) error {
+		events = append(events, e)
 		return nil
 	}
 
@@ -327,8 +335,8 @@ func TestKnownAndAdopted(t *testing.T) {
 	if !res.Adopted || res.Duplicate || res.Archive != first.Archive || res.ArchiveID != first.ArchiveID || res.ArchiveSHA256 == "" {
 		t.Errorf("got %+v, want the first archive adopted", res)
 	}
-	if len(events) != 1 || events[0] != audit.EventArchived || fields["adopted"] != true {
-		t.Errorf("got events %v (adopted %v), want one archived record marked adopted", events, fields["adopted"])
+	if a, ok := only(events).(audit.Archived); !ok || !a.Adopted {
+		t.Errorf("got records %v, want one archived record marked adopted", events)
 	}
 
 	// The log knows the content: a duplicate, and nothing written.

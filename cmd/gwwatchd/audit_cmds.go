@@ -213,8 +213,8 @@ func (m *Main) auditCheckpoint(args []string) error {
 func checkArchives(cfg *config.Config) ([]string, error) {
 	logged := map[string]string{} // archive path -> sha256, latest record
 	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
-		if rec.Event == audit.EventArchived {
-			logged[rec.String("archive_path")] = rec.String("archive_sha256")
+		if a, ok := archived(rec); ok {
+			logged[a.ArchivePath] = a.ArchiveSHA256
 		}
 		return nil
 	})
@@ -376,9 +376,13 @@ func (m *Main) auditCheckProof(args []string) error {
 		return &exitCodeError{exitProblems}
 	}
 	fmt.Fprintf(m.Stdout, "%s: OK: record %d (%s, %s) is in the signed log\n", rest[0], rec.Seq, rec.Event, rec.Time.Format(audit.TimeLayout))
-	for _, k := range []string{"archive_path", "archive_sha256", "source_path", "source_sha256"} {
-		if v := rec.String(k); v != "" {
-			fmt.Fprintf(m.Stdout, "  %-15s %s\n", k, v)
+	if a, ok := archived(*rec); ok {
+		for _, f := range []struct{ label, value string }{
+			{"archive_path", a.ArchivePath}, {"archive_sha256", a.ArchiveSHA256}, {"source_path", a.SourcePath}, {"source_sha256", a.SourceSHA256},
+		} {
+			if f.value != "" {
+				fmt.Fprintf(m.Stdout, "  %-15s %s\n", f.label, f.value)
+			}
 		}
 	}
 	return nil
@@ -426,10 +430,20 @@ func findRecord(logPath, path string) (*archive.AuditRef, error) {
 	}
 	var ref *archive.AuditRef
 	err = audit.Scan(logPath, func(rec audit.Record, _ []byte) error {
-		if rec.Event == audit.EventArchived && rec.String("archive_path") == abs {
+		if a, ok := archived(rec); ok && a.ArchivePath == abs {
 			ref = &archive.AuditRef{Log: logPath, Seq: rec.Seq, Hash: rec.Hash}
 		}
 		return nil
 	})
 	return ref, err
+}
+
+// archived returns the event fields of an "archived" record.
+func archived(rec audit.Record) (audit.Archived, bool) {
+	if rec.Event != audit.EventArchived {
+		return audit.Archived{}, false
+	}
+	e, err := rec.Decode()
+	a, ok := e.(audit.Archived)
+	return a, err == nil && ok
 }

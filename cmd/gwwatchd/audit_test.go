@@ -104,7 +104,7 @@ func appendRecord(t *testing.T, logPath string) {
 		t.Fatal(err)
 	}
 	m := map[string]any{"seq": last.Seq + 1, "time": "2024-03-01T13:00:00.000000000Z", "event": audit.EventArchived,
-		"host": last.Host, "prev": last.Hash, audit.FieldArchivePath: "/archive/forged.h5"}
+		"host": last.Host, "prev": last.Hash, "archive_path": "/archive/forged.h5"}
 	body, err := canonjson.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if dedup {
 		ix, err := audit.Replay(cfg.Audit.Path)
 		if err != nil {
-			closeAudit(alog, cfg, "ingest", map[string]any{"error": err.Error()})
+			closeAudit(alog, cfg, "ingest", audit.Shutdown{Error: err.Error()})
 			return err
 		}
 		logx = audit.NewIndexed(alog, ix)
@@ -181,7 +181,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	g.Wait()
 	bar.Finish()
-	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files) - len(sidecars), "failed": failed}); err != nil {
+	if err := closeAudit(alog, cfg, "ingest", audit.Shutdown{Totals: &audit.Totals{Files: len(files) - len(sidecars), Failed: failed}}); err != nil {
 		return err
 	}
 	if failed > 0 {

@@ -97,7 +97,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	started := time.Now()
 	ix, err := audit.Replay(cfg.Audit.Path)
 	if err != nil {
-		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 		return err
 	}
 	logger.Info("audit log replayed", zap.String("log", cfg.Audit.Path), zap.Uint64("records", ix.Records),
@@ -123,7 +123,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *cfgPath, Logger: logger, Audit: alog, Index: ix,
 		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
 	if err != nil {
-		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 		return err
 	}
 	bg, stopBG := context.WithCancel(context.Background())
@@ -132,7 +132,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		health := func() error { return d.Ready(time.Minute) }
 		ln, err := metrics.Listen(bg, cfg.Daemon.Metrics)
 		if err != nil {
-			closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+			closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 			return err
 		}
 		go func() {
@@ -149,11 +149,11 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		runErr = cause
 	}
 	stopBG()
-	fields := map[string]any{"uptime_ns": time.Since(started).Nanoseconds()}
+	end := audit.Shutdown{Uptime: time.Since(started)}
 	if runErr != nil {
-		fields["error"] = runErr.Error()
+		end.Error = runErr.Error()
 	}
-	if err := closeAudit(d.AuditLog(), cfg, "run", fields); err != nil {
+	if err := closeAudit(d.AuditLog(), cfg, "run", end); err != nil {
 		return errors.Join(runErr, err)
 	}
 	logger.Info("stopped")

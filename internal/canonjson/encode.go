@@ -13,6 +13,9 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -41,9 +44,15 @@ produces:
 
 // Marshal returns the canonical serialization of v. Values may be nil,
 // strings, bools, integers of any Go integer type, float64, json.Number,
-// and slices, arrays and string-keyed maps of these, including named types
-// of those kinds; a nil slice is [] and a nil map {}. Other types, []byte,
-// NaN, infinities and keys outside the key rule are errors of type *Error.
+// time.Time (the RFC 3339 string of its UTC time, with the fraction digits
+// it needs), and slices, arrays, string-keyed maps and structs of these,
+// including named types of those kinds; a nil slice is [] and a nil map
+// {}. A struct is an object of its exported fields, named and omitted as
+// encoding/json would by their "json" tags ("name,omitempty", "-"), with
+// the fields of an embedded struct of an exported type, or of an embedded
+// pointer to one when it is not nil, as its own; two fields of one name
+// are an error. Other types, []byte, NaN, infinities and keys
+// outside the key rule are errors of type *Error.
 func Marshal(v any) ([]byte, error) {
 	var e encoder
 	if err := e.value(v, ""); err != nil {
@@ -59,26 +68,25 @@ type Member struct {
 	Value []byte
 }
 
-// Members returns the members of the object that the map v encodes as,
-// sorted by key, for a caller that merges them with members of its own.
+// Members returns the members of the object that v, a map with string
+// keys or a struct, encodes as, sorted by key, for a caller that merges
+// them with members of its own. nil has none.
 func Members(v any) ([]Member, error) {
-	var e encoder
-	var keys []string
-	var get func(string) any
-	switch m := v.(type) {
-	case map[string]any:
-		var err error
-		if keys, err = sortedKeys(m, ""); err != nil {
-			return nil, err
-		}
-		get = func(k string) any { return m[k] }
-	default:
+	if v == nil {
+		return nil, nil
+	}
+	keys, vals, ok, err := membersOf(reflect.ValueOf(v), "")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, &Error{Reason: fmt.Sprintf("%T is not an object", v)}
 	}
+	var e encoder
 	out := make([]Member, len(keys))
 	ends := make([]int, len(keys))
 	for i, k := range keys {
-		if err := e.value(get(k), k); err != nil {
+		if err := e.value(vals[i].Interface(), k); err != nil {
 			return nil, err
 		}
 		out[i].Key, ends[i] = k, len(e.buf)
@@ -197,6 +205,8 @@ func (e *encoder) value(v any, path string) error {
 		return object(e, x, path)
 	case map[string]string:
 		return object(e, x, path)
+	case time.Time:
+		e.buf = AppendString(e.buf, x.UTC().Format(time.RFC3339Nano))
 	case []byte:
 		// encoding/json would write base64 and Python would see a string;
 		// a caller should choose hex or base64 and say so in the field name.
@@ -251,21 +261,12 @@ func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 			}
 		}
 		e.buf = append(e.buf, ']')
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return fieldErr(path, "map key type %s is not a string", rv.Type().Key())
+	case reflect.Map, reflect.Struct:
+		keys, vals, _, err := membersOf(rv, path)
+		if err != nil {
+			return err
 		}
-		keys := make([]string, 0, rv.Len())
-		for _, k := range rv.MapKeys() {
-			if !ValidKey(k.String()) {
-				return fieldErr(keyPath(path, k.String()), "key must be non-empty printable ASCII without quote or backslash")
-			}
-			keys = append(keys, k.String())
-		}
-		slices.Sort(keys)
-		return e.members(keys, path, func(k string) any {
-			return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())).Interface()
-		})
+		return e.members(keys, path, func(i int) any { return vals[i].Interface() })
 	default:
 		if !rv.IsValid() {
 			e.buf = append(e.buf, "null"...)
@@ -282,12 +283,12 @@ func object[V any](e *encoder, m map[string]V, path string) error {
 	if err != nil {
 		return err
 	}
-	return e.members(keys, path, func(k string) any { return m[k] })
+	return e.members(keys, path, func(i int) any { return m[keys[i]] })
 }
 
 // members encodes a JSON object of the sorted keys, with get giving the
 // value of each.
-func (e *encoder) members(keys []string, path string, get func(string) any) error {
+func (e *encoder) members(keys []string, path string, get func(int) any) error {
 	e.buf = append(e.buf, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -295,7 +296,7 @@ func (e *encoder) members(keys []string, path string, get func(string) any) erro
 		}
 		e.buf = AppendString(e.buf, k)
 		e.buf = append(e.buf, ':')
-		if err := e.value(get(k), keyPath(path, k)); err != nil {
+		if err := e.value(get(i), keyPath(path, k)); err != nil {
 			return err
 		}
 	}
@@ -313,6 +314,121 @@ func sortedKeys[V any](m map[string]V, path string) ([]string, error) {
 	}
 	slices.Sort(keys)
 	return keys, nil
+}
+
+// membersOf returns the keys, sorted, and the values of the object that
+// rv, a map with string keys or a struct, encodes as; ok is false for
+// other values.
+func membersOf(rv reflect.Value, path string) (keys []string, vals []reflect.Value, ok bool, err error) {
+	switch rv.Kind() {
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, nil, false, fieldErr(path, "map key type %s is not a string", rv.Type().Key())
+		}
+		for _, k := range rv.MapKeys() {
+			if !ValidKey(k.String()) {
+				return nil, nil, false, fieldErr(keyPath(path, k.String()), "key must be non-empty printable ASCII without quote or backslash")
+			}
+			keys = append(keys, k.String())
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			vals = append(vals, rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())))
+		}
+		return keys, vals, true, nil
+	case reflect.Struct:
+		fields, err := fieldsOf(rv.Type())
+		if err != nil {
+			return nil, nil, false, fieldErr(path, "%v", err)
+		}
+		for _, f := range fields {
+			v, err := rv.FieldByIndexErr(f.index)
+			if err != nil || f.omitEmpty && isEmpty(v) {
+				continue // in an embedded pointer that is nil, or empty
+			}
+			keys, vals = append(keys, f.name), append(vals, v)
+		}
+		return keys, vals, true, nil
+	}
+	return nil, nil, false, nil
+}
+
+// structField is a member of the object a struct type encodes as.
+type structField struct {
+	name      string
+	index     []int
+	omitEmpty bool
+}
+
+var structFields sync.Map // reflect.Type -> []structField, sorted by name
+
+// fieldsOf returns the members of the objects of struct type t.
+func fieldsOf(t reflect.Type) ([]structField, error) {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]structField), nil
+	}
+	var fs []structField
+	if err := collectFields(t, nil, &fs); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(fs, func(a, b structField) int { return strings.Compare(a.name, b.name) })
+	for i, f := range fs {
+		if !ValidKey(f.name) {
+			return nil, fmt.Errorf("%s: field name %q: key must be non-empty printable ASCII without quote or backslash", t, f.name)
+		}
+		if i > 0 && fs[i-1].name == f.name {
+			return nil, fmt.Errorf("%s: two fields named %q", t, f.name)
+		}
+	}
+	structFields.Store(t, fs)
+	return fs, nil
+}
+
+func collectFields(t reflect.Type, index []int, out *[]structField) error {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		idx := append(slices.Clip(index), i)
+		name, opts, _ := strings.Cut(tag, ",")
+		if ft := f.Type; f.Anonymous && name == "" {
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if err := collectFields(ft, idx, out); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		*out = append(*out, structField{name: name, index: idx, omitEmpty: opts == "omitempty"})
+	}
+	return nil
+}
+
+// isEmpty reports whether omitempty leaves v out, as encoding/json does.
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
 }
 
 const hexDigits = "0123456789abcdef"

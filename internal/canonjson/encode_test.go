@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -110,6 +111,78 @@ func TestMarshal(t *testing.T) {
 	}
 }
 
+type Inner struct {
+	A string `json:"a"`
+	Z int    `json:"z,omitempty"`
+}
+
+type Extra struct {
+	N int `json:"n"`
+}
+
+type outer struct {
+	Inner
+	*Extra
+	In      Inner             `json:"in"`
+	Ptr     *Inner            `json:"ptr,omitempty"`
+	List    []Inner           `json:"list"`
+	Names   []string          `json:"names"`
+	Map     map[string]string `json:"map,omitempty"`
+	Skip    string            `json:"-"`
+	Plain   bool
+	Omitted float64   `json:"omitted,omitempty"`
+	When    time.Time `json:"when"`
+	Took    time.Duration
+	hidden  int
+}
+
+func TestMarshalStruct(t *testing.T) {
+	when := time.Date(2024, 3, 1, 12, 0, 0, 500, time.FixedZone("x", 3600))
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"zero", outer{}, `{"Plain":false,"Took":0,"a":"","in":{"a":""},"list":[],"names":[],"when":"0001-01-01T00:00:00Z"}`},
+		{"full", outer{Inner: Inner{A: "x", Z: 2}, Extra: &Extra{N: 3}, In: Inner{Z: 1}, Ptr: &Inner{}, List: []Inner{{A: "l"}},
+			Names: []string{"b", "a"}, Map: map[string]string{"k": "v"}, Skip: "s", Plain: true, Omitted: 0.5, When: when, Took: time.Second, hidden: 1},
+			`{"Plain":true,"Took":1000000000,"a":"x","in":{"a":"","z":1},"list":[{"a":"l"}],"map":{"k":"v"},"n":3,"names":["b","a"],` +
+				`"omitted":0.5,"ptr":{"a":""},"when":"2024-03-01T11:00:00.0000005Z","z":2}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Marshal(tt.in)
+			if err != nil || string(got) != tt.want {
+				t.Errorf("Marshal: got %s, %v, want %s", got, err, tt.want)
+			}
+			ms, err := Members(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i, m := range ms {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(string(AppendString(nil, m.Key)) + ":" + string(m.Value))
+			}
+			if o := "{" + b.String() + "}"; o != tt.want {
+				t.Errorf("Members: got %s, want %s", o, tt.want)
+			}
+		})
+	}
+	type twice struct {
+		Inner
+		A int `json:"a"`
+	}
+	if _, err := Marshal(twice{}); err == nil {
+		t.Errorf("Marshal of a struct with two fields named a: got no error")
+	}
+	if _, err := Members([]int{1}); err == nil {
+		t.Errorf("Members of a slice: got no error")
+	}
+}
+
 func TestMarshalRejects(t *testing.T) {
 	tests := []struct {
 		name string
@@ -124,7 +197,7 @@ func TestMarshalRejects(t *testing.T) {
 		{"Inf", map[string]any{"m": map[string]any{"f": math.Inf(1)}}, "m.f"},
 		{"bytes", map[string]any{"b": []byte("x")}, "b"},
 		{"float32", map[string]any{"f": float32(0.1)}, "f"},
-		{"struct", map[string]any{"s": struct{}{}}, "s"},
+		{"unsupported in a struct", map[string]any{"s": struct{ C chan int }{}}, "s.C"},
 		{"chan", map[string]any{"c": make(chan int)}, "c"},
 		{"int keys", map[string]any{"m": map[int]int{1: 1}}, "m"},
 		{"bad number", map[string]any{"n": json.Number("1e999")}, "n"},
