@@ -149,7 +149,7 @@ func aheadDaemon(t *testing.T) (d *Daemon, src, root, logPath string) {
 		aheads: map[string]*ahead{}, ahead: make(chan *ahead)}
 	d.cfg.Store(cfg)
 	done := make(chan struct{})
-	go func() { d.workAhead(context.Background(), pipeline.New(cfg, 1), d.ahead); close(done) }()
+	go func() { d.workAhead(context.Background(), d.pipeline(cfg), d.ahead); close(done) }()
 	t.Cleanup(func() { close(d.ahead); <-done; d.discardAheads() })
 	return d, src, cfg.Archive.Root, logPath
 }

@@ -156,7 +156,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for range n {
 		// Each worker may use every CPU: at a trickle of files one worker
 		// finishes sooner, and under load the goroutines simply share.
-		p := pipeline.New(cfg, d.opts.CPUs)
+		p := d.pipeline(cfg)
 		g.Go(func() error { d.work(workers, p); return nil })
 	}
 	// Work ahead stops as soon as intake does: it is never needed then.
@@ -164,7 +164,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopAhead()
 	d.stopAhead = stopAhead
 	for range n {
-		p := pipeline.New(cfg, d.opts.CPUs)
+		p := d.pipeline(cfg)
 		g.Go(func() error { d.workAhead(ahead, p, d.ahead); return nil })
 	}
 	defer d.discardAheads()
@@ -218,6 +218,12 @@ loop:
 		return fmt.Errorf("files in flight did not finish within %s", cfg.Daemon.ShutdownTimeout)
 	}
 	return err
+}
+
+// pipeline returns a pipeline for one worker, which records through the
+// daemon and de-duplicates by its log.
+func (d *Daemon) pipeline(cfg *config.Config) *pipeline.Pipeline {
+	return pipeline.New(pipeline.Options{Config: cfg, CPUs: d.opts.CPUs, Recorder: pipeline.RecorderFunc(d.appendRecord), Known: d.logx})
 }
 
 func (d *Daemon) notify(f func() error) {

@@ -77,10 +77,8 @@ func (b *testBed) open() {
 // handle runs one ready file through the worker's path.
 func (b *testBed) handle(path string) {
 	b.t.Helper()
-	p := pipeline.New(b.cfg, 1)
-	p.Audit, p.Known = b.d.appendRecord, b.d.known
 	rel, _ := filepath.Rel(b.in, path)
-	b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: path, Rel: rel}})
+	b.d.handle(context.Background(), b.d.pipeline(b.cfg), job{ev: watcher.Event{Path: path, Rel: rel}})
 }
 
 // logged returns the records of type T in the log, decoded.

@@ -25,8 +25,6 @@ import (
 
 // work archives the jobs of one worker until the queue is closed.
 func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
-	p.Audit = d.appendRecord
-	p.Known = d.known
 	for j := range d.jobs {
 		d.queued.Add(-1)
 		d.setQueueDepth()
@@ -36,8 +34,6 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 		d.busy.Add(-1)
 	}
 }
-
-func (d *Daemon) known(sum string) (string, bool) { return d.logx.ArchiveOf(sum) }
 
 // handle archives one ready file and applies its watch's policy.
 func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
@@ -60,7 +56,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		d.inflight.forget(ev.Path)
 		return
 	}
-	p.Config, p.Root = cfg, cfg.Archive.Root
+	p.SetConfig(cfg)
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
@@ -300,7 +296,7 @@ func reloaded(cfg *config.Config) audit.ConfigReloaded {
 // that a file swapped in at the name since (a link to a secret, say) is
 // never read in its place.
 func optionsFor(w *config.Watch, ev watcher.Event) ingest.Options {
-	opt := pipeline.Options(w)
+	opt := pipeline.ReadOptions(w)
 	if ev.Ino != 0 {
 		opt.Expect = &ingest.FileID{Dev: ev.Dev, Ino: ev.Ino, Size: ev.Size}
 	}

@@ -34,7 +34,7 @@ func TestFrameFileArchive(t *testing.T) {
 	cfg.Processing.ASD.FFTLength = 1
 	cfg.Processing.Spectrogram.FFTLength = 0.5
 	cfg.Processing.Spectrogram.Stride = 1
-	p := New(cfg, 2)
+	p := New(Options{Config: cfg, CPUs: 2})
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -77,15 +77,16 @@ func contains(list []string, s string) bool {
 // TestQuicklook checks that quicklook = true writes a PNG of the ASD
 // beside the archive, and records its path and sha256.
 func TestQuicklook(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
-	p.Config.Archive.Quicklook = true
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	opts.Config.Archive.Quicklook = true
 	var rec audit.Archived
-	p.Audit = func(e audit.Event) error {
+	opts.Recorder = RecorderFunc(func(e audit.Event) error {
 		if a, ok := e.(audit.Archived); ok {
 			rec = a
 		}
 		return nil
-	}
+	})
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestSelfMadeFrames(t *testing.T) {
 	cfg.Processing.ASD.FFTLength = 0.0625
 	cfg.Processing.Spectrogram.FFTLength = 0.0625
 	cfg.Processing.Spectrogram.Stride = 0.0625
-	p := New(cfg, 2)
+	p := New(Options{Config: cfg, CPUs: 2})
 	res, err := p.Process(context.Background(), "../testdata/gwf/selfmade-v8-le.gwf", ingest.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -37,9 +37,9 @@ func WatchFor(cfg *config.Config, path string) *config.Watch {
 	return best
 }
 
-// Options returns how the files of a watch are read: with its metadata
+// ReadOptions returns how the files of a watch are read: with its metadata
 // defaults and its channel selection. A nil watch gives neither.
-func Options(w *config.Watch) ingest.Options {
+func ReadOptions(w *config.Watch) ingest.Options {
 	o := ingest.Options{Defaults: Defaults(w)}
 	if w != nil {
 		o.Channels = w.Channels

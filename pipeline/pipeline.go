@@ -22,36 +22,73 @@ import (
 // processor with FFT plans, so one Pipeline serves one worker: it is not
 // safe for concurrent use.
 type Pipeline struct {
-	Config *config.Config
-	Root   string // archive root; defaults to Config.Archive.Root
-	Host   string
-	Now    func() time.Time
-
-	// Audit, when set, records every outcome in the audit log; the record
-	// is on disk before Process returns. It must be safe for concurrent
-	// use when several pipelines share it.
-	Audit func(audit.Event) error
-
-	// Known, when set, says whether the audit log already holds an archive
-	// of this content (by archive.ContentKey: the source and sidecar bytes
-	// with the effective metadata of every series), and where. The daemon answers it
-	// from the replayed log: known content gives a duplicate without a
-	// second archive, and an archive on disk that the log does not name
-	// (left by a crash between the write and its record) is adopted with an
-	// "archived" record instead of being reported as a duplicate.
-	Known func(contentKey string) (archivePath string, ok bool)
-
-	proc *processor.Processor
+	cfg      *config.Config
+	rootOpt  string // Options.Root
+	recorder Recorder
+	known    Known
+	host     string
+	now      func() time.Time
+	proc     *processor.Processor
 }
 
-// New returns a Pipeline for one worker, whose processor spreads each
-// product over cpus goroutines (at least one).
-func New(cfg *config.Config, cpus int) *Pipeline {
+// Recorder records every outcome in the audit log: the record is on disk
+// when Append returns. It must be safe for concurrent use when several
+// pipelines share it.
+type Recorder interface {
+	Append(audit.Event) error
+}
+
+// RecorderFunc is a function as a Recorder.
+type RecorderFunc func(audit.Event) error
+
+// Append calls f(e).
+func (f RecorderFunc) Append(e audit.Event) error { return f(e) }
+
+// Known says whether the audit log already holds an archive of the
+// content with this key (archive.ContentKey: the source and sidecar bytes
+// with the effective metadata of every series), and where.
+type Known interface {
+	ArchiveOf(contentKey string) (archivePath string, ok bool)
+}
+
+// Options configures New.
+type Options struct {
+	Config *config.Config
+	Root   string // archive root; "" is Config.Archive.Root
+	CPUs   int    // goroutines the processor spreads each product over; at least one
+
+	// Recorder, when not nil, records every outcome in the audit log.
+	Recorder Recorder
+
+	// Known, when not nil, is asked of every file. The daemon answers it
+	// from the replayed log: known content gives a duplicate without a
+	// second archive, and an archive on disk that the log does not name
+	// (left by a crash between the write and its record) is adopted with
+	// an "archived" record instead of being reported as a duplicate.
+	Known Known
+}
+
+// New returns a Pipeline for one worker.
+func New(opts Options) *Pipeline {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "unknown"
 	}
-	return &Pipeline{Config: cfg, Root: cfg.Archive.Root, Host: host, Now: time.Now, proc: processor.New(max(1, cpus))}
+	return &Pipeline{cfg: opts.Config, rootOpt: opts.Root, recorder: opts.Recorder, known: opts.Known,
+		host: host, now: time.Now, proc: processor.New(max(1, opts.CPUs))}
+}
+
+// SetConfig makes cfg the configuration of the files processed from now
+// on, as a reload does: its processing, layout and, unless Options.Root
+// was given, its archive root.
+func (p *Pipeline) SetConfig(cfg *config.Config) { p.cfg = cfg }
+
+// root is the archive root.
+func (p *Pipeline) root() string {
+	if p.rootOpt != "" {
+		return p.rootOpt
+	}
+	return p.cfg.Archive.Root
 }
 
 // Result says what became of one source file.
@@ -130,10 +167,10 @@ func (x *Prepared) Commit() (*Result, error) {
 		return nil, errors.New("pipeline: Commit called twice")
 	}
 	x.taken = true
-	p, res, start := x.p, x.res, x.p.Now()
-	if x.temp != nil && p.Known != nil {
+	p, res, start := x.p, x.res, x.p.now()
+	if x.temp != nil && p.known != nil {
 		// The content may have been archived since Prepare looked.
-		if prev, ok := p.Known(res.ContentKey); ok {
+		if prev, ok := p.known.ArchiveOf(res.ContentKey); ok {
 			x.temp.Discard()
 			x.temp = nil
 			res.Archive, res.Duplicate = prev, true
@@ -143,7 +180,7 @@ func (x *Prepared) Commit() (*Result, error) {
 		w, err := x.temp.Commit()
 		var dup *archive.DuplicateError
 		switch {
-		case errors.As(err, &dup) && p.Known != nil:
+		case errors.As(err, &dup) && p.known != nil:
 			if err := adopt(res, dup.Path); err != nil {
 				return nil, fmt.Errorf("%s: adopt %s: %w", x.path, dup.Path, err)
 			}
@@ -158,7 +195,7 @@ func (x *Prepared) Commit() (*Result, error) {
 	if abs, err := filepath.Abs(res.Archive); err == nil {
 		res.Archive = abs
 	}
-	res.Duration = x.took + p.Now().Sub(start)
+	res.Duration = x.took + p.now().Sub(start)
 	var err error
 	if res.Duplicate {
 		err = p.audit(audit.Duplicate{Source: source(res.Source), ArchivePath: res.Archive, ContentKey: res.ContentKey})
@@ -191,10 +228,10 @@ func (x *Prepared) Commit() (*Result, error) {
 }
 
 func (p *Pipeline) audit(e audit.Event) error {
-	if p.Audit == nil {
+	if p.recorder == nil {
 		return nil
 	}
-	if err := p.Audit(e); err != nil {
+	if err := p.recorder.Append(e); err != nil {
 		return fmt.Errorf("audit %s: %w", e.EventName(), err)
 	}
 	return nil
@@ -211,14 +248,14 @@ func source(src ingest.Source) audit.Source {
 
 // params are the processing parameters in effect, as recorded in the log.
 func (p *Pipeline) params() audit.Params {
-	c := p.Config.Processing
+	c := p.cfg.Processing
 	return audit.Params{
 		ASD: audit.WelchParams{Enabled: c.ASD.Enabled, FFTLength: c.ASD.FFTLength,
 			Overlap: config.EffectiveOverlap(c.ASD.FFTLength, c.ASD.Overlap), Method: c.ASD.Method, Window: c.ASD.Window},
 		Spectrogram: audit.SpectrogramParams{Stride: c.Spectrogram.Stride, WelchParams: audit.WelchParams{Enabled: c.Spectrogram.Enabled,
 			FFTLength: c.Spectrogram.FFTLength, Overlap: config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap),
 			Method: c.Spectrogram.Method, Window: c.Spectrogram.Window}},
-		Layout: p.Config.Archive.Layout, Compression: p.Config.Archive.Compression,
+		Layout: p.cfg.Archive.Layout, Compression: p.cfg.Archive.Compression,
 	}
 }
 
@@ -227,12 +264,12 @@ func (p *Pipeline) params() audit.Params {
 // already holds is neither processed nor written: Commit then records a
 // duplicate. Errors are as for Process, but nothing is audited.
 func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
-	start := p.Now()
+	start := p.now()
 	all, err := ingest.ReadAll(path, opt)
 	if err != nil {
 		return nil, err
 	}
-	readEnd := p.Now()
+	readEnd := p.now()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -240,10 +277,10 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	key := archive.ContentKey(src, all)
 	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: src, ContentKey: key, Skipped: map[string]string{}}}
 	res := x.res
-	if p.Known != nil {
-		if prev, ok := p.Known(key); ok {
+	if p.known != nil {
+		if prev, ok := p.known.ArchiveOf(key); ok {
 			res.Archive, res.Duplicate = prev, true
-			x.took = p.Now().Sub(start)
+			x.took = p.now().Sub(start)
 			return x, nil
 		}
 	}
@@ -252,7 +289,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		Key:         key,
 		Source:      src,
 		Created:     start.UTC(),
-		Host:        p.Host,
+		Host:        p.host,
 		Software:    buildinfo.Get(),
 		HDF5:        archive.LibVersion(),
 		IngestStart: start,
@@ -281,7 +318,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	rel, err := content.RelPath(p.Config.Archive.Layout)
+	rel, err := content.RelPath(p.cfg.Archive.Layout)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -290,17 +327,17 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		// makes it shorter.
 		return nil, &ingest.InputError{Path: src.Path, Reason: why}
 	}
-	if p.Config.Archive.Quicklook {
+	if p.cfg.Archive.Quicklook {
 		if x.quicklook, err = quicklook(doc, content); err != nil {
 			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
 		}
 	}
-	comp := archive.Compression{Gzip: p.Config.Archive.Compression == "gzip", Level: p.Config.Archive.GzipLevel}
-	if x.temp, err = archive.WriteTemp(p.Root, rel, doc, comp); err != nil {
+	comp := archive.Compression{Gzip: p.cfg.Archive.Compression == "gzip", Level: p.cfg.Archive.GzipLevel}
+	if x.temp, err = archive.WriteTemp(p.root(), rel, doc, comp); err != nil {
 		return nil, fmt.Errorf("%s: write archive: %w", path, err)
 	}
 	x.id = content.ID
-	x.took = p.Now().Sub(start)
+	x.took = p.now().Sub(start)
 	return x, nil
 }
 
@@ -331,13 +368,13 @@ func adopt(res *Result, path string) error {
 // cannot be made is skipped with its reason; the raw data is archived
 // regardless.
 func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
-	e = archive.Entry{Series: s, ProcessStart: p.Now()}
+	e = archive.Entry{Series: s, ProcessStart: p.now()}
 	// Hashing the samples needs no result of the processing: do it
 	// meanwhile, on another core.
 	rawSHA := make(chan string, 1)
 	go func() { rawSHA <- archive.DataSHA256(s.Values) }()
 	defer func() { e.RawSHA256 = <-rawSHA }()
-	cfg := p.Config.Processing
+	cfg := p.cfg.Processing
 	if !cfg.ASD.Enabled && !cfg.Spectrogram.Enabled {
 		e.ProcessEnd = e.ProcessStart
 		return e
@@ -358,7 +395,7 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 		if cfg.Spectrogram.Enabled {
 			e.SpectrogramSkipped = skip
 		}
-		e.ProcessEnd = p.Now()
+		e.ProcessEnd = p.now()
 		return e
 	}
 	// The processor only reads its input, so float64 samples are used as
@@ -387,7 +424,7 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 			e.Spectrogram = sg
 		}
 	}
-	e.ProcessEnd = p.Now()
+	e.ProcessEnd = p.now()
 	return e
 }
 

@@ -22,7 +22,9 @@ const channel = "K1:LSC-DARM_OUT_DQ"
 
 // fixture writes a T010150-named .npy with a JSON sidecar and returns its
 // path and a pipeline writing below a temp archive root.
-func fixture(t *testing.T, x []float64, seconds int) (string, *Pipeline) {
+// fixture writes a source file of the samples x with a sidecar and
+// returns it and the Options of a pipeline that archives it.
+func fixture(t *testing.T, x []float64, seconds int) (string, Options) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "K-K1_LSC_DARM_OUT_DQ-1300000000-"+strconv.Itoa(seconds)+".npy")
@@ -35,18 +37,19 @@ func fixture(t *testing.T, x []float64, seconds int) (string, *Pipeline) {
 	}
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(dir, "archive")
-	return src, New(cfg, 1)
+	return src, Options{Config: cfg, CPUs: 1}
 }
 
 func TestProcessThenVerify(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	p := New(opts)
 	before, _ := os.ReadFile(src)
 	st, _ := os.Stat(src)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := filepath.Join(p.Root, "K/13000/K-K1_LSC_DARM_OUT_DQ-1300000000-16.h5")
+	want := filepath.Join(opts.Config.Archive.Root, "K/13000/K-K1_LSC_DARM_OUT_DQ-1300000000-16.h5")
 	if res.Archive != want || res.Duplicate {
 		t.Errorf("got archive %s (duplicate %v), want %s", res.Archive, res.Duplicate, want)
 	}
@@ -89,7 +92,8 @@ func TestSkippedProductsAreExplained(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src, p := fixture(t, tt.x, tt.seconds)
+			src, opts := fixture(t, tt.x, tt.seconds)
+			p := New(opts)
 			res, err := p.Process(context.Background(), src, ingest.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +131,7 @@ func TestBadInputIsRejectedWithReason(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(dir, "archive")
-	p := New(cfg, 1)
+	p := New(Options{Config: cfg, CPUs: 1})
 	dt, rate, t0 := "float64", 16.0, 1e9
 	_, err := p.Process(context.Background(), bad, ingest.Options{Flags: ingest.Meta{DType: &dt, SampleRate: &rate, T0: &t0}})
 	if !ingest.IsInputError(err) {
@@ -165,7 +169,8 @@ func setAttr(d *archive.Dataset, name string, v any) {
 }
 
 func TestVerifyFindsTampering(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 6), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 6), 16)
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -243,12 +248,13 @@ func TestWatchFor(t *testing.T) {
 }
 
 func TestAuditRecords(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
 	var got []audit.Event
-	p.Audit = func(e audit.Event) error {
+	opts.Recorder = RecorderFunc(func(e audit.Event) error {
 		got = append(got, e)
 		return nil
-	}
+	})
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +298,8 @@ func TestAuditRecords(t *testing.T) {
 	if !strings.Contains(rej.Reason, "bad.npy") {
 		t.Errorf("rejected reason %q does not name the file", rej.Reason)
 	}
-	p.Audit = func(audit.Event) error { return errors.New("disk full") }
+	opts.Recorder = RecorderFunc(func(audit.Event) error { return errors.New("disk full") })
+	p = New(opts)
 	// A rejection the log could not take is not bad input yet: the file
 	// must be tried again, not quarantined with no record of why.
 	bad2 := filepath.Join(t.TempDir(), "bad2.npy")
@@ -306,6 +313,11 @@ func TestAuditRecords(t *testing.T) {
 	}
 }
 
+// knownFunc is a function as a Known.
+type knownFunc func(contentKey string) (string, bool)
+
+func (f knownFunc) ArchiveOf(contentKey string) (string, bool) { return f(contentKey) }
+
 // only returns the one record of records, or nil.
 func only(records []audit.Event) audit.Event {
 	if len(records) != 1 {
@@ -315,20 +327,20 @@ func only(records []audit.Event) audit.Event {
 }
 
 func TestKnownAndAdopted(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
-	first, err := p.Process(context.Background(), src, ingest.Options{})
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
+	first, err := New(opts).Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var events []audit.Event
-	p.Audit = func(e audit.Event) error {
+	opts.Recorder = RecorderFunc(func(e audit.Event) error {
 		events = append(events, e)
 		return nil
-	}
+	})
 
 	// The log does not know the archive on disk: it is adopted.
-	p.Known = func(string) (string, bool) { return "", false }
-	res, err := p.Process(context.Background(), src, ingest.Options{})
+	opts.Known = knownFunc(func(string) (string, bool) { return "", false })
+	res, err := New(opts).Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,16 +352,16 @@ func TestKnownAndAdopted(t *testing.T) {
 	}
 
 	// The log knows the content: a duplicate, and nothing written.
-	p.Known = func(key string) (string, bool) { return "/somewhere/else.h5", key == first.ContentKey }
-	p.Root = t.TempDir()
-	res, err = p.Process(context.Background(), src, ingest.Options{})
+	opts.Known = knownFunc(func(key string) (string, bool) { return "/somewhere/else.h5", key == first.ContentKey })
+	opts.Root = t.TempDir()
+	res, err = New(opts).Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Duplicate || res.Archive != "/somewhere/else.h5" {
 		t.Errorf("got %+v, want a duplicate of /somewhere/else.h5", res)
 	}
-	if entries, _ := os.ReadDir(p.Root); len(entries) != 0 {
+	if entries, _ := os.ReadDir(opts.Root); len(entries) != 0 {
 		t.Errorf("a known source wrote %d entries to the archive root", len(entries))
 	}
 }
@@ -374,7 +386,7 @@ func TestOverlongArchiveNameIsBadInput(t *testing.T) {
 			cfg := config.Default()
 			cfg.Archive.Root = filepath.Join(dir, "archive")
 			cfg.Archive.Layout = "{channel}.h5"
-			p := New(cfg, 1)
+			p := New(Options{Config: cfg, CPUs: 1})
 			opt := ingest.Options{}
 			t0, rate := 1300000000.0, 64.0
 			opt.Flags.T0, opt.Flags.SampleRate = &t0, &rate
@@ -443,7 +455,8 @@ func TestOlderSpectrogramsStillVerify(t *testing.T) {
 // that dataset's times and units: verify and CheckData find a view that
 // does not.
 func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)

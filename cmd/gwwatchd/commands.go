@@ -135,15 +135,12 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	jobs := make(chan int)
 	var g errgroup.Group
 	workers := min(cfg.Daemon.Workers, len(files)-len(sidecars))
+	opts := pipeline.Options{Config: cfg, Root: *out, CPUs: runtime.NumCPU() / workers, Recorder: logx}
+	if dedup {
+		opts.Known = logx
+	}
 	for range workers {
-		p := pipeline.New(cfg, runtime.NumCPU()/workers)
-		if *out != "" {
-			p.Root = *out
-		}
-		p.Audit = logx.Append
-		if dedup {
-			p.Known = logx.ArchiveOf
-		}
+		p := pipeline.New(opts)
 		g.Go(func() error {
 			for i := range jobs {
 				o := ingestOne(ctx, p, cfg, files[i], flags, selection)
@@ -226,7 +223,7 @@ type outcome struct {
 
 // ingestOne archives one file.
 func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta, channels []string) outcome {
-	opt := pipeline.Options(pipeline.WatchFor(cfg, file))
+	opt := pipeline.ReadOptions(pipeline.WatchFor(cfg, file))
 	opt.Flags = flags
 	if channels != nil {
 		opt.Channels = channels
