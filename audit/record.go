@@ -62,6 +62,18 @@ func (r *Record) Decode() (Event, error) {
 	return e, nil
 }
 
+// As returns the event fields of rec as the record type T, if rec is a
+// record of T's event that decodes.
+func As[T Event](rec Record) (T, bool) {
+	var zero T
+	if rec.Event != zero.EventName() {
+		return zero, false
+	}
+	e, err := rec.Decode()
+	t, ok := e.(T)
+	return t, err == nil && ok
+}
+
 // isCommon reports whether key is set by the log rather than the caller.
 func isCommon(key string) bool {
 	switch key {

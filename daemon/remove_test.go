@@ -86,11 +86,7 @@ func logged[T audit.Event](b *testBed) []T {
 	b.t.Helper()
 	var out []T
 	for _, r := range b.records("") {
-		e, err := r.Decode()
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		if x, ok := e.(T); ok {
+		if x, ok := audit.As[T](r); ok {
 			out = append(out, x)
 		}
 	}
