@@ -25,7 +25,7 @@ import (
 // Defaults for Options fields left zero.
 const (
 	DefaultCheckpointEvery    = 1000
-	DefaultCheckpointInterval = 10 * time.Minute
+	DefaultCheckpointInterval = 5 * time.Minute
 )
 
 // ErrClosed is returned by the methods of a Log after Close, and by Append

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/gwwatchd/gwwatchd/audit"
 )
 
 // Config is the whole configuration of gwwatchd: one schema shared by the
@@ -292,10 +294,10 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 		c.Audit.MaxSize = 64 << 20
 	}
 	if !set("audit", "checkpoint_every") {
-		c.Audit.CheckpointEvery = 1000
+		c.Audit.CheckpointEvery = audit.DefaultCheckpointEvery
 	}
 	if !set("audit", "checkpoint_interval") {
-		c.Audit.CheckpointInterval.Duration = 5 * time.Minute
+		c.Audit.CheckpointInterval.Duration = audit.DefaultCheckpointInterval
 	}
 	a := &c.Processing.ASD
 	if !set("processing", "asd", "enabled") {

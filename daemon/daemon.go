@@ -128,6 +128,9 @@ func watches(cfg *config.Config) []watcher.Watch {
 // Run archives until ctx is cancelled, then stops intake and lets the
 // files in flight finish within the shutdown timeout.
 func (d *Daemon) Run(ctx context.Context) error {
+	alive, stopAlive := context.WithCancel(context.Background())
+	defer stopAlive()
+	go d.keepAlive(alive)
 	cfg := d.cfg.Load()
 	if err := TidyRoot(cfg.Archive.Root, d.log); err != nil {
 		return err
@@ -172,7 +175,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	// Its own goroutine: the loop below may wait on a full queue, which
 	// stuck workers would keep full.
-	go d.watchStuck(intake, max(cfg.Daemon.ProcessTimeout.Duration/20, time.Second))
+	go every(intake, max(cfg.Daemon.ProcessTimeout.Duration/20, time.Second), d.checkStuck)
 
 	select {
 	case <-d.watcher.Ready():
@@ -343,8 +346,31 @@ func TidyRoot(root string, log *zap.Logger) error {
 	return nil
 }
 
-// watchStuck runs checkStuck every tick until ctx ends.
-func (d *Daemon) watchStuck(ctx context.Context, tick time.Duration) {
+// keepAlive feeds the systemd watchdog while the daemon is healthy, and
+// writes audit checkpoints on time even when no file arrives, until ctx
+// ends.
+func (d *Daemon) keepAlive(ctx context.Context) {
+	interval, watchdog := d.opts.Notifier.WatchdogInterval()
+	tick := time.Minute
+	if watchdog {
+		tick = min(tick, interval/2)
+	}
+	every(ctx, tick, func() {
+		if watchdog {
+			if err := d.Healthy(interval); err != nil {
+				d.log.Warn("not healthy: withholding the watchdog ping", zap.Error(err))
+			} else if err := d.opts.Notifier.Watchdog(); err != nil {
+				d.log.Warn("sd_notify", zap.Error(err))
+			}
+		}
+		if err := d.AuditLog().MaybeCheckpoint(); err != nil {
+			d.log.Error("audit checkpoint", zap.Error(err))
+		}
+	})
+}
+
+// every calls fn every tick until ctx ends.
+func every(ctx context.Context, tick time.Duration, fn func()) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
@@ -352,7 +378,7 @@ func (d *Daemon) watchStuck(ctx context.Context, tick time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.checkStuck()
+			fn()
 		}
 	}
 }

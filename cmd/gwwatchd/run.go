@@ -142,7 +142,6 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		}()
 	}
 	go m.signals(ctx, bg, d, logger)
-	go keepAlive(bg, notifier, d, logger)
 
 	runErr := d.Run(ctx)
 	if cause := context.Cause(ctx); errors.As(cause, &inUse) {
@@ -186,35 +185,6 @@ func (m *Main) signals(ctx, bg context.Context, d *daemon.Daemon, logger *zap.Lo
 			return
 		case <-bg.Done():
 			return
-		}
-	}
-}
-
-// keepAlive feeds the systemd watchdog while the daemon is healthy, and
-// writes audit checkpoints on time even when no file arrives.
-func keepAlive(ctx context.Context, n *sdnotify.Notifier, d *daemon.Daemon, logger *zap.Logger) {
-	interval, watchdog := n.WatchdogInterval()
-	tick := time.Minute
-	if watchdog {
-		tick = min(tick, interval/2)
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if watchdog {
-			if err := d.Healthy(interval); err != nil {
-				logger.Warn("not healthy: withholding the watchdog ping", zap.Error(err))
-			} else if err := n.Watchdog(); err != nil {
-				logger.Warn("sd_notify", zap.Error(err))
-			}
-		}
-		if err := d.AuditLog().MaybeCheckpoint(); err != nil {
-			logger.Error("audit checkpoint", zap.Error(err))
 		}
 	}
 }
