@@ -109,12 +109,12 @@
 //
 // Open creates the key only for a new log: no segment holds data and no
 // state file says the log had records. It refuses, with an error saying
-// how to proceed, a log that exists without its key (ErrKeyMissing: a new
-// key would sign whatever the log holds now; restore the key), a key that
-// did not sign the log's last checkpoint (ErrWrongKey), and a log that has
-// fewer records than tree-state or a checkpoint file in StateDir says it
-// had, none included (ErrLogMissing: restore the log, or to start a new
-// log deliberately move those files away and keep them).
+// how to proceed, a log that exists without its key (a new key would sign
+// whatever the log holds now; restore the key), a key that did not sign
+// the log's last checkpoint, and a log that has fewer records than
+// tree-state or a checkpoint file in StateDir says it had, none included
+// (restore the log, or to start a new log deliberately move those files
+// away and keep them).
 //
 // # Writers
 //

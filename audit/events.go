@@ -21,20 +21,20 @@ type Event interface {
 
 // Event names.
 const (
-	EventStartup          = "startup"
-	EventShutdown         = "shutdown"
-	EventConfigReloaded   = "config_reloaded"
-	EventArchived         = "archived"
-	EventDuplicate        = "duplicate"
-	EventRejected         = "rejected"
-	EventQuarantined      = "quarantined"
-	EventRemovalPlanned   = "removal_planned"
-	EventSourceMoved      = "source_moved"
-	EventSourceDeleted    = "source_deleted"
-	EventRemovalAbandoned = "removal_abandoned"
-	EventResumed          = "audit_resumed"
-	EventRepaired         = "repaired"   // written by the log itself
-	EventCheckpoint       = "checkpoint" // written by the log itself
+	eventStartup          = "startup"
+	eventShutdown         = "shutdown"
+	eventConfigReloaded   = "config_reloaded"
+	eventArchived         = "archived"
+	eventDuplicate        = "duplicate"
+	eventRejected         = "rejected"
+	eventQuarantined      = "quarantined"
+	eventRemovalPlanned   = "removal_planned"
+	eventSourceMoved      = "source_moved"
+	eventSourceDeleted    = "source_deleted"
+	eventRemovalAbandoned = "removal_abandoned"
+	eventResumed          = "audit_resumed"
+	eventRepaired         = "repaired"   // written by the log itself
+	eventCheckpoint       = "checkpoint" // written by the log itself
 )
 
 // Invocation says which command of which gwwatchd started or stopped.
@@ -47,13 +47,13 @@ type Invocation struct {
 	ConfigPath   string `json:"config_path,omitempty"`   // "" for the embedded default
 }
 
-// Startup is the first record of a command.
+// Startup, a "startup" record, is the first record of a command.
 type Startup struct {
 	Invocation
 }
 
-// Shutdown is the last record of a command, written before the log is
-// closed.
+// Shutdown, a "shutdown" record, is the last record of a command,
+// written before the log is closed.
 type Shutdown struct {
 	Invocation
 	Error  string        `json:"error,omitempty"`     // why the command failed
@@ -67,7 +67,8 @@ type Totals struct {
 	Failed int `json:"failed"` // not archived
 }
 
-// ConfigReloaded is a daemon taking a new configuration.
+// ConfigReloaded, a "config_reloaded" record, is a daemon taking a new
+// configuration.
 type ConfigReloaded struct {
 	Watches      int    `json:"watches"`
 	ConfigSHA256 string `json:"config_sha256,omitempty"`
@@ -85,7 +86,8 @@ type Source struct {
 	SidecarSHA256 string    `json:"sidecar_sha256,omitempty"`
 }
 
-// Archived is an archive written (or adopted) for a source.
+// Archived, an "archived" record, is an archive written (or adopted) for
+// a source.
 type Archived struct {
 	Source
 	ArchivePath string `json:"archive_path"`
@@ -138,22 +140,24 @@ type SpectrogramParams struct {
 	Stride float64 `json:"stride"`
 }
 
-// Duplicate is a source whose content the log already has archived, at
-// ArchivePath.
+// Duplicate, a "duplicate" record, is a source whose content the log
+// already has archived, at ArchivePath.
 type Duplicate struct {
 	Source
 	ArchivePath string `json:"archive_path"`
 	ContentKey  string `json:"content_key"`
 }
 
-// Rejected is a source that is not valid input, and why.
+// Rejected, a "rejected" record, is a source that is not valid input, and
+// why.
 type Rejected struct {
 	SourcePath string `json:"source_path"`
 	Reason     string `json:"reason"`
 }
 
-// Quarantined closes the plan to quarantine a rejected source (Planned),
-// or says that it could not be planned (Planned 0, with NotMoved).
+// Quarantined, a "quarantined" record, closes the plan to quarantine a
+// rejected source (Planned), or says that it could not be planned (Planned
+// 0, with NotMoved).
 type Quarantined struct {
 	Planned         uint64 `json:"planned,omitempty"`
 	SourcePath      string `json:"source_path"`
@@ -164,8 +168,8 @@ type Quarantined struct {
 	ReasonFileError string `json:"reason_file_error,omitempty"`
 }
 
-// RemovalPlanned is the plan to move, delete or quarantine the files of
-// one source. A source leaves its watch directory (moved to done_dir or
+// RemovalPlanned, a "removal_planned" record, is the plan to move, delete
+// or quarantine the files of one source. A source leaves its watch directory (moved to done_dir or
 // quarantine_dir, or deleted) only after this record names every file
 // that goes, and each file that went has its own SourceMoved or
 // SourceDeleted record naming the plan. So a crash between the plan and
@@ -195,7 +199,8 @@ type RemovalFile struct {
 	Done bool `json:"-"`
 }
 
-// SourceMoved is one file of a plan moved to MovedTo.
+// SourceMoved, a "source_moved" record, is one file of a plan moved to
+// MovedTo.
 type SourceMoved struct {
 	Planned      uint64 `json:"planned"` // seq of the RemovalPlanned record
 	SourcePath   string `json:"source_path"`
@@ -205,7 +210,8 @@ type SourceMoved struct {
 	Quarantine   bool   `json:"quarantine,omitempty"` // moved to quarantine
 }
 
-// SourceDeleted is one file of a plan deleted.
+// SourceDeleted, a "source_deleted" record, is one file of a plan
+// deleted.
 type SourceDeleted struct {
 	Planned      uint64 `json:"planned"`
 	SourcePath   string `json:"source_path"`
@@ -213,23 +219,26 @@ type SourceDeleted struct {
 	ArchivePath  string `json:"archive_path,omitempty"`
 }
 
-// RemovalAbandoned is one file of a plan that was not removed, and why.
+// RemovalAbandoned, a "removal_abandoned" record, is one file of a plan
+// that was not removed, and why.
 type RemovalAbandoned struct {
 	Planned    uint64 `json:"planned"`
 	SourcePath string `json:"source_path"`
 	Reason     string `json:"reason"`
 }
 
-// Resumed is a daemon's log taking records again after appends failed:
-// since when they did, and the error that stopped them.
+// Resumed, an "audit_resumed" record, is a daemon's log taking records
+// again after appends failed: since when they did, and the error that
+// stopped them.
 type Resumed struct {
 	DownSince time.Time `json:"down_since"`
 	Error     string    `json:"error"`
 }
 
-// Repaired is written by the log when it cut a torn tail off the active
-// segment: the segment, and how many bytes went with which SHA-256.
-type Repaired struct {
+// repairedRecord is a "repaired" record, which only the log writes when it
+// cuts a torn tail off the active segment: the segment, and how many bytes
+// went with which SHA-256.
+type repairedRecord struct {
 	Segment       string `json:"segment"`
 	BytesDropped  int64  `json:"bytes_dropped"`
 	DroppedSHA256 string `json:"dropped_sha256"`
@@ -246,40 +255,40 @@ type checkpointRecord struct {
 	UnattestedFrom uint64  `json:"unattested_from,omitempty"`
 }
 
-func (Startup) EventName() string          { return EventStartup }
-func (Shutdown) EventName() string         { return EventShutdown }
-func (ConfigReloaded) EventName() string   { return EventConfigReloaded }
-func (Archived) EventName() string         { return EventArchived }
-func (Duplicate) EventName() string        { return EventDuplicate }
-func (Rejected) EventName() string         { return EventRejected }
-func (Quarantined) EventName() string      { return EventQuarantined }
-func (RemovalPlanned) EventName() string   { return EventRemovalPlanned }
-func (SourceMoved) EventName() string      { return EventSourceMoved }
-func (SourceDeleted) EventName() string    { return EventSourceDeleted }
-func (RemovalAbandoned) EventName() string { return EventRemovalAbandoned }
-func (Resumed) EventName() string          { return EventResumed }
-func (Repaired) EventName() string         { return EventRepaired }
-func (checkpointRecord) EventName() string { return EventCheckpoint }
+func (Startup) EventName() string          { return eventStartup }
+func (Shutdown) EventName() string         { return eventShutdown }
+func (ConfigReloaded) EventName() string   { return eventConfigReloaded }
+func (Archived) EventName() string         { return eventArchived }
+func (Duplicate) EventName() string        { return eventDuplicate }
+func (Rejected) EventName() string         { return eventRejected }
+func (Quarantined) EventName() string      { return eventQuarantined }
+func (RemovalPlanned) EventName() string   { return eventRemovalPlanned }
+func (SourceMoved) EventName() string      { return eventSourceMoved }
+func (SourceDeleted) EventName() string    { return eventSourceDeleted }
+func (RemovalAbandoned) EventName() string { return eventRemovalAbandoned }
+func (Resumed) EventName() string          { return eventResumed }
+func (repairedRecord) EventName() string   { return eventRepaired }
+func (checkpointRecord) EventName() string { return eventCheckpoint }
 
 // eventTypes are the record types by event name.
 var eventTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
 	for _, e := range []Event{Startup{}, Shutdown{}, ConfigReloaded{}, Archived{}, Duplicate{}, Rejected{}, Quarantined{},
-		RemovalPlanned{}, SourceMoved{}, SourceDeleted{}, RemovalAbandoned{}, Resumed{}, Repaired{}, checkpointRecord{}} {
+		RemovalPlanned{}, SourceMoved{}, SourceDeleted{}, RemovalAbandoned{}, Resumed{}, repairedRecord{}, checkpointRecord{}} {
 		m[e.EventName()] = reflect.TypeOf(e)
 	}
 	return m
 }()
 
-// ErrUnknownEvent is returned by Record.Decode for an event this version
+// errUnknownEvent is returned by Record.Decode for an event this version
 // has no record type for.
-var ErrUnknownEvent = errors.New("unknown audit event")
+var errUnknownEvent = errors.New("unknown audit event")
 
 // decodeEvent decodes the event fields of a record line.
 func decodeEvent(event string, line []byte) (Event, error) {
 	t, ok := eventTypes[event]
 	if !ok {
-		return nil, fmt.Errorf("%q: %w", event, ErrUnknownEvent)
+		return nil, fmt.Errorf("%q: %w", event, errUnknownEvent)
 	}
 	p := reflect.New(t)
 	if err := json.Unmarshal(line, p.Interface()); err != nil {

@@ -9,7 +9,7 @@ import (
 // FuzzParseLine checks that the record line parser never panics and that
 // the hash member it finds lies in the line.
 func FuzzParseLine(f *testing.F) {
-	h := header{seq: 7, time: "2024-03-01T12:00:00.000000000Z", event: EventArchived, host: "h"}
+	h := header{seq: 7, time: "2024-03-01T12:00:00.000000000Z", event: eventArchived, host: "h"}
 	fields := archivedRecord(3)
 	line, _, _ := encodeFields(&h, fields)
 	f.Add(line[:len(line)-1])

@@ -106,8 +106,8 @@ func TestGoldenLogReplays(t *testing.T) {
 	if !ok || a.Seq != 68 || a.SourcePath != g+"/in-move/K-K1_LSC_DARM_OUT_DQ-1300005000-8.npy" || a.SourceSize != 16512 {
 		t.Errorf("ByArchivePath(%s): got %+v, %v; want seq 68", arc5, a, ok)
 	}
-	if b, ok := ix.ByContentKey(want[0].ContentKey); !ok || b != a {
-		t.Errorf("ByContentKey: got %+v, %v; want %+v", b, ok, a)
+	if b, ok := ix.byContentKey(want[0].ContentKey); !ok || b != a {
+		t.Errorf("byContentKey: got %+v, %v; want %+v", b, ok, a)
 	}
 	// Archived by another log first, then adopted by this one.
 	const adopted = g + "/archive/K/13000/K-K1_LSC_DARM_OUT_DQ-1300000200-8.h5"
@@ -128,7 +128,7 @@ func TestGoldenLogOpensAndGoesOn(t *testing.T) {
 				os.Remove(filepath.Join(opts.StateDir, stateFile))
 			}
 			l := mustOpen(t, opts)
-			rec := mustAppend(t, l, EventStartup, map[string]any{fieldPID: 200})
+			rec := mustAppend(t, l, eventStartup, map[string]any{fieldPID: 200})
 			mustClose(t, l)
 			if rec.Seq != goldenRecords+1 {
 				t.Errorf("first record after reopening: got seq %d, want %d", rec.Seq, goldenRecords+1)

@@ -177,7 +177,7 @@ func appendHalfRecord(t testing.TB, path string) int {
 	if err := Scan(path, func(rec Record, _ []byte) error { last = rec; return nil }); err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
-	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: EventArchived, host: "killed"}
+	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: eventArchived, host: "killed"}
 	fields := archivedRecord(99)
 	line, _, err := encodeFields(&h, fields)
 	if err != nil {
@@ -253,12 +253,12 @@ func (b *bulkWriter) add(event string, t time.Time, fields map[string]any) error
 // checkpoint appends a checkpoint record of every record so far, signed
 // by s, as a Log does.
 func (b *bulkWriter) checkpoint(s note.Signer, t time.Time) error {
-	cp := Checkpoint{Name: s.Name(), Size: b.tree.n, Root: b.tree.root(), Time: t.UTC()}
-	msg, err := note.Sign(&note.Note{Text: cp.Text()}, s)
+	cp := treeHead{Name: s.Name(), Size: b.tree.n, Root: b.tree.root(), Time: t.UTC()}
+	msg, err := note.Sign(&note.Note{Text: cp.text()}, s)
 	if err != nil {
 		return err
 	}
-	return b.add(EventCheckpoint, t, map[string]any{
+	return b.add(eventCheckpoint, t, map[string]any{
 		fieldSize: cp.Size,
 		fieldRoot: base64.StdEncoding.EncodeToString(cp.Root[:]),
 		fieldNote: string(msg),

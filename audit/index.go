@@ -25,11 +25,11 @@ type Archive struct {
 }
 
 // Index answers the questions a daemon and a trace command ask of the log
-// without another database: was this content (ByContentKey) archived, and
-// where; what
-// became of this source path; which archive has this hash prefix. The zero
-// Index is empty and ready for Add. An Index is not safe for concurrent
-// use, lookups included.
+// without another database: was this content archived, and where
+// (Indexed.ArchiveOf); what became of this source path; which archive has
+// this hash prefix; which removals are pending. Replay builds one, and an
+// Indexed keeps it up with what is appended. An Index is not safe for
+// concurrent use, lookups included.
 //
 // It keeps a summary per archived record, not the records, and keeps it
 // free of pointers so that the garbage collector need not scan it: paths
@@ -232,9 +232,9 @@ func (ix *Index) archive(i int32) Archive {
 // Len returns the number of archived records in the index.
 func (ix *Index) Len() int { return int(ix.n) }
 
-// ByContentKey returns the latest archive of the content with this key
+// byContentKey returns the latest archive of the content with this key
 // (hex; see Archived.ContentKey): the de-duplication question.
-func (ix *Index) ByContentKey(key string) (Archive, bool) {
+func (ix *Index) byContentKey(key string) (Archive, bool) {
 	var h [32]byte
 	if !hexTo32(strings.ToLower(key), &h) {
 		return Archive{}, false
@@ -281,15 +281,15 @@ func (ix *Index) BySourcePath(path string) []Archive {
 	return out
 }
 
-// ErrBadPrefix is returned by ByHashPrefix for a prefix that is not hex.
-var ErrBadPrefix = errors.New("hash prefix is not hex")
+// errBadPrefix is returned by ByHashPrefix for a prefix that is not hex.
+var errBadPrefix = errors.New("hash prefix is not hex")
 
 // ByHashPrefix returns the archives whose source or archive SHA-256 starts
 // with prefix (hex, any case), oldest first. It scans the summaries, which
 // takes milliseconds for a million archives and needs no extra memory.
 func (ix *Index) ByHashPrefix(prefix string) ([]Archive, error) {
 	prefix = strings.ToLower(prefix)
-	bad := fmt.Errorf("%q: %w", prefix, ErrBadPrefix)
+	bad := fmt.Errorf("%q: %w", prefix, errBadPrefix)
 	if len(prefix) == 0 || len(prefix) > 64 {
 		return nil, bad
 	}

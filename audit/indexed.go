@@ -52,7 +52,7 @@ func (x *Indexed) Pending() []Removal {
 func (x *Indexed) ArchiveOf(contentKey string) (string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	a, ok := x.ix.ByContentKey(contentKey)
+	a, ok := x.ix.byContentKey(contentKey)
 	return a.ArchivePath, ok
 }
 

@@ -74,7 +74,7 @@ func TestLegacyLogVerifies(t *testing.T) {
 			t.Fatal(err)
 		}
 		requireOK(t, rep)
-		if rep.Records != 8 || rep.Checkpoints != 3 || len(rep.Segments) != 2 || rep.Events[EventRepaired] != 1 {
+		if rep.Records != 8 || rep.Checkpoints != 3 || len(rep.Segments) != 2 || rep.Events[eventRepaired] != 1 {
 			t.Errorf("Verify: got %d records, %d checkpoints, %d segments, events %v; want 8, 3, 2 and one repaired",
 				rep.Records, rep.Checkpoints, len(rep.Segments), rep.Events)
 		}
@@ -123,7 +123,7 @@ func TestLegacyLogOpensAndGoesOn(t *testing.T) {
 				os.Remove(filepath.Join(opts.StateDir, stateFile))
 			}
 			l := mustOpen(t, opts)
-			rec := mustAppend(t, l, EventStartup, map[string]any{fieldPID: 200})
+			rec := mustAppend(t, l, eventStartup, map[string]any{fieldPID: 200})
 			mustClose(t, l)
 			if rec.Seq != 9 {
 				t.Errorf("first record after reopening: got seq %d, want 9", rec.Seq)

@@ -19,11 +19,11 @@ import (
 func TestAppendAndScan(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	first := mustAppend(t, l, EventStartup, map[string]any{fieldVersion: "v1.2.3", fieldPID: 4242})
-	if first.Seq != 1 || first.Prev != zeroHash || first.Host != "test-host" || first.Event != EventStartup {
+	first := mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1.2.3", fieldPID: 4242})
+	if first.Seq != 1 || first.Prev != zeroHash || first.Host != "test-host" || first.Event != eventStartup {
 		t.Errorf("first record: got seq %d prev %s host %s event %s, want 1, zeros, test-host, startup", first.Seq, first.Prev, first.Host, first.Event)
 	}
-	second := mustAppend(t, l, EventArchived, archivedRecord(1))
+	second := mustAppend(t, l, eventArchived, archivedRecord(1))
 	if second.Seq != 2 || second.Prev != first.Hash {
 		t.Errorf("second record: got seq %d prev %s, want 2 and %s", second.Seq, second.Prev, first.Hash)
 	}
@@ -45,7 +45,7 @@ func TestAppendAndScan(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[0].Hash != first.Hash || got[1].Hash != second.Hash || got[2].Event != EventCheckpoint {
+	if len(got) != 3 || got[0].Hash != first.Hash || got[1].Hash != second.Hash || got[2].Event != eventCheckpoint {
 		t.Fatalf("Scan: got %d records, want the 2 appended and the checkpoint Close wrote", len(got))
 	}
 	if got[1].String(fieldArchivePath) != archivedRecord(1)[fieldArchivePath] {
@@ -72,17 +72,17 @@ func TestAppendRejects(t *testing.T) {
 		fields map[string]any
 	}{
 		{"", nil},
-		{EventArchived, map[string]any{"seq": 5}},
-		{EventArchived, map[string]any{"prev": "x"}},
-		{EventArchived, map[string]any{"Größe": 1}},
-		{EventArchived, map[string]any{"x": []any{1.0, func() {}}}},
+		{eventArchived, map[string]any{"seq": 5}},
+		{eventArchived, map[string]any{"prev": "x"}},
+		{eventArchived, map[string]any{"Größe": 1}},
+		{eventArchived, map[string]any{"x": []any{1.0, func() {}}}},
 	} {
 		if _, err := l.appendFields(tt.event, tt.fields); !errors.Is(err, ErrInvalidField) {
 			t.Errorf("Append(%q, %v): got %v, want ErrInvalidField", tt.event, tt.fields, err)
 		}
 	}
 	// Nothing was written for the rejected records.
-	rec := mustAppend(t, l, EventStartup, nil)
+	rec := mustAppend(t, l, eventStartup, nil)
 	if rec.Seq != 1 {
 		t.Errorf("after rejected appends: got seq %d, want 1", rec.Seq)
 	}
@@ -93,7 +93,7 @@ type stray struct {
 	Key string `json:"key"`
 }
 
-func (stray) EventName() string { return EventArchived }
+func (stray) EventName() string { return eventArchived }
 
 func TestAppendTakesTheRecordTypesOnly(t *testing.T) {
 	l := mustOpen(t, testOptions(t))
@@ -111,8 +111,8 @@ func TestAppendTakesTheRecordTypesOnly(t *testing.T) {
 		t.Errorf("Decode: got %#v, %v", e, err)
 	}
 	rec = mustAppend(t, l, "from_the_future", map[string]any{"x": 1})
-	if _, err := rec.Decode(); !errors.Is(err, ErrUnknownEvent) {
-		t.Errorf("Decode of an unknown event: got %v, want ErrUnknownEvent", err)
+	if _, err := rec.Decode(); !errors.Is(err, errUnknownEvent) {
+		t.Errorf("Decode of an unknown event: got %v, want errUnknownEvent", err)
 	}
 }
 
@@ -123,11 +123,11 @@ func TestClosed(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Errorf("second Close: got %v, want nil", err)
 	}
-	if _, err := l.appendFields(EventStartup, nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("Append after Close: got %v, want ErrClosed", err)
+	if _, err := l.appendFields(eventStartup, nil); !errors.Is(err, errClosed) {
+		t.Errorf("Append after Close: got %v, want errClosed", err)
 	}
-	if err := l.MaybeCheckpoint(); !errors.Is(err, ErrClosed) {
-		t.Errorf("MaybeCheckpoint after Close: got %v, want ErrClosed", err)
+	if err := l.MaybeCheckpoint(); !errors.Is(err, errClosed) {
+		t.Errorf("MaybeCheckpoint after Close: got %v, want errClosed", err)
 	}
 }
 
@@ -166,9 +166,9 @@ func TestTornTailRepair(t *testing.T) {
 			opts := testOptions(t)
 			l := mustOpen(t, opts)
 			for i := range 3 {
-				mustAppend(t, l, EventArchived, archivedRecord(i))
+				mustAppend(t, l, eventArchived, archivedRecord(i))
 			}
-			mustAppend(t, l, EventStartup, map[string]any{fieldPID: 1})
+			mustAppend(t, l, eventStartup, map[string]any{fieldPID: 1})
 			mustClose(t, l)
 			before := len(recordsOf(t, opts.Path))
 			dropped := tt.tear(t, opts.Path)
@@ -177,7 +177,7 @@ func TestTornTailRepair(t *testing.T) {
 			}
 
 			l = mustOpen(t, opts)
-			mustAppend(t, l, EventShutdown, nil)
+			mustAppend(t, l, eventShutdown, nil)
 			mustClose(t, l)
 			requireOK(t, mustVerify(t, opts))
 			recs := recordsOf(t, opts.Path)
@@ -185,7 +185,7 @@ func TestTornTailRepair(t *testing.T) {
 				t.Fatalf("after repair: got %d records, want %d kept, repaired, shutdown and the checkpoint of Close", len(recs), before)
 			}
 			repaired := recs[before]
-			if repaired.Event != EventRepaired || repaired.Seq != uint64(before)+1 {
+			if repaired.Event != eventRepaired || repaired.Seq != uint64(before)+1 {
 				t.Fatalf("record %d: got %s seq %d, want repaired seq %d", before, repaired.Event, repaired.Seq, before+1)
 			}
 			if n, _ := repaired.Int64(fieldBytesDropped); n != int64(dropped) {
@@ -202,7 +202,7 @@ func TestTornTailRepair(t *testing.T) {
 func badNextLine(t *testing.T, path string) string {
 	recs := recordsOf(t, path)
 	last := recs[len(recs)-1]
-	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: EventArchived, host: "h"}
+	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: eventArchived, host: "h"}
 	hex32(t, last.Hash, &h.prev)
 	fields := archivedRecord(7)
 	line, _, err := encodeFields(&h, fields)
@@ -248,12 +248,12 @@ func recordsOf(t testing.TB, path string) []Record {
 func TestTornTailWhileOpen(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	dropped := appendHalfRecord(t, opts.Path)
-	rec := mustAppend(t, l, EventShutdown, nil)
+	rec := mustAppend(t, l, eventShutdown, nil)
 	mustClose(t, l)
 	recs := recordsOf(t, opts.Path)
-	if len(recs) != 4 || recs[1].Event != EventRepaired || rec.Seq != 3 || recs[3].Event != EventCheckpoint {
+	if len(recs) != 4 || recs[1].Event != eventRepaired || rec.Seq != 3 || recs[3].Event != eventCheckpoint {
 		t.Fatalf("got %d records, second %q, shutdown seq %d; want startup, repaired, shutdown, checkpoint", len(recs), recs[1].Event, rec.Seq)
 	}
 	if n, _ := recs[1].Int64(fieldBytesDropped); n != int64(dropped) {
@@ -267,7 +267,7 @@ func TestOpenRefusesDamagedMiddle(t *testing.T) {
 	opts.MaxSize = 1 // every record in its own segment
 	l := mustOpen(t, opts)
 	for range 3 {
-		mustAppend(t, l, EventStartup, nil)
+		mustAppend(t, l, eventStartup, nil)
 	}
 	mustClose(t, l)
 	os.Remove(filepath.Join(opts.StateDir, stateFile))
@@ -283,7 +283,7 @@ func TestRotation(t *testing.T) {
 	l := mustOpen(t, opts)
 	const n = 25
 	for i := range n {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	segs, err := Segments(opts.Path)
@@ -315,7 +315,7 @@ func TestRotation(t *testing.T) {
 		}
 	}
 	// The appended records and the checkpoint of Close.
-	if len(recs) != n+1 || recs[n].Event != EventCheckpoint {
+	if len(recs) != n+1 || recs[n].Event != eventCheckpoint {
 		t.Errorf("Scan across segments: got %d records, want %d", len(recs), n+1)
 	}
 	rep := mustVerify(t, opts)
@@ -331,8 +331,8 @@ func TestRotation(t *testing.T) {
 			os.Remove(filepath.Join(opts.StateDir, stateFile))
 		}
 		l = mustOpen(t, opts)
-		mustAppend(t, l, EventArchived, archivedRecord(100))
-		mustAppend(t, l, EventArchived, archivedRecord(101))
+		mustAppend(t, l, eventArchived, archivedRecord(100))
+		mustAppend(t, l, eventArchived, archivedRecord(101))
 		mustClose(t, l)
 	}
 	requireOK(t, mustVerify(t, opts))
@@ -355,7 +355,7 @@ func TestSavedStateIsOnlyACache(t *testing.T) {
 			opts := testOptions(t)
 			l := mustOpen(t, opts)
 			for i := range 5 {
-				mustAppend(t, l, EventArchived, archivedRecord(i))
+				mustAppend(t, l, eventArchived, archivedRecord(i))
 			}
 			mustClose(t, l)
 			name := filepath.Join(opts.StateDir, stateFile)
@@ -371,7 +371,7 @@ func TestSavedStateIsOnlyACache(t *testing.T) {
 			os.WriteFile(name, []byte(state), 0o640)
 			l = mustOpen(t, opts)
 			// Five records and the checkpoint of Close came before.
-			if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 7 {
+			if rec := mustAppend(t, l, eventShutdown, nil); rec.Seq != 7 {
 				t.Errorf("after a bad state: got seq %d, want 7", rec.Seq)
 			}
 			mustClose(t, l)
@@ -388,7 +388,7 @@ func TestCheckpoints(t *testing.T) {
 	opts.CheckpointInterval = -1
 	l := mustOpen(t, opts)
 	for i := range 7 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 
@@ -411,7 +411,7 @@ func TestCheckpoints(t *testing.T) {
 	}
 	var inLog []int64
 	for _, r := range recordsOf(t, opts.Path) {
-		if r.Event == EventCheckpoint {
+		if r.Event == eventCheckpoint {
 			n, _ := r.Int64(fieldSize)
 			if uint64(n) != r.Seq-1 {
 				t.Errorf("checkpoint record %d: got size %d, want the %d records before it", r.Seq, n, r.Seq-1)
@@ -435,9 +435,9 @@ func TestCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := VerifyCheckpoint(latest, vkey)
+	cp, err := verifyCheckpoint(latest, vkey)
 	if err != nil {
-		t.Fatalf("VerifyCheckpoint: %v", err)
+		t.Fatalf("verifyCheckpoint: %v", err)
 	}
 	if cp.Size != 9 || cp.Name != "gwwatchd-test-host" {
 		t.Errorf("checkpoint: got size %d name %s, want 9 gwwatchd-test-host", cp.Size, cp.Name)
@@ -477,12 +477,12 @@ func TestCheckpointInterval(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(opts.StateDir, checkpointsFile))
 		return strings.Count(string(b), "\n")
 	}
-	mustAppend(t, l, EventStartup, nil) // no checkpoint yet: the first is due at once
+	mustAppend(t, l, eventStartup, nil) // no checkpoint yet: the first is due at once
 	if got := count(); got != 1 {
 		t.Fatalf("after the first append: got %d checkpoints, want 1", got)
 	}
 	now = now.Add(30 * time.Minute)
-	mustAppend(t, l, EventArchived, archivedRecord(1))
+	mustAppend(t, l, eventArchived, archivedRecord(1))
 	if err := l.MaybeCheckpoint(); err != nil {
 		t.Fatal(err)
 	}
@@ -510,11 +510,11 @@ func TestCheckpointInterval(t *testing.T) {
 func TestCheckpointTimeNeverGoesBack(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	opts.Now = func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
 	l = mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts))
 }
@@ -564,7 +564,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	for _, name := range []string{"audit.log", "audit.log.lock", "audit.key", "checkpoints", "checkpoint", stateFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {

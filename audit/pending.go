@@ -16,9 +16,9 @@ type Removal struct {
 	Quarantined bool
 }
 
-// Complete reports whether every file was handled and, for a quarantine,
+// complete reports whether every file was handled and, for a quarantine,
 // the quarantined record written.
-func (r *Removal) Complete() bool {
+func (r *Removal) complete() bool {
 	for _, f := range r.Files {
 		if !f.Done {
 			return false
@@ -44,7 +44,7 @@ func (ix *Index) Pending() []Removal {
 // pending removals.
 func isRemovalEvent(event string) bool {
 	switch event {
-	case EventRemovalPlanned, EventRemovalAbandoned, EventSourceMoved, EventSourceDeleted, EventQuarantined:
+	case eventRemovalPlanned, eventRemovalAbandoned, eventSourceMoved, eventSourceDeleted, eventQuarantined:
 		return true
 	}
 	return false
@@ -87,7 +87,7 @@ func (ix *Index) addRemoval(seq uint64, e Event) {
 			}
 		}
 	}
-	if r.Complete() {
+	if r.complete() {
 		delete(ix.pending, r.Seq)
 	}
 }

@@ -17,7 +17,7 @@ func TestProveEveryRecord(t *testing.T) {
 	l := mustOpen(t, opts)
 	var recs []Record
 	for i := range 13 {
-		recs = append(recs, mustAppend(t, l, EventArchived, archivedRecord(i)))
+		recs = append(recs, mustAppend(t, l, eventArchived, archivedRecord(i)))
 	}
 	mustClose(t, l)
 	vkey, err := PublicKey(opts.KeyFile)
@@ -37,11 +37,11 @@ func TestProveEveryRecord(t *testing.T) {
 			t.Errorf("CheckProof(%d): got seq %d hash %s, want %s", want.Seq, got.Seq, got.Hash, want.Hash)
 		}
 	}
-	if _, err := Prove(opts.Path, opts.StateDir, 14); !errors.Is(err, ErrNotCovered) {
-		t.Errorf("Prove(14) of 13 records: got %v, want ErrNotCovered", err)
+	if _, err := Prove(opts.Path, opts.StateDir, 14); !errors.Is(err, errNotCovered) {
+		t.Errorf("Prove(14) of 13 records: got %v, want errNotCovered", err)
 	}
-	if _, err := Prove(opts.Path, opts.StateDir, 0); !errors.Is(err, ErrNotCovered) {
-		t.Errorf("Prove(0): got %v, want ErrNotCovered", err)
+	if _, err := Prove(opts.Path, opts.StateDir, 0); !errors.Is(err, errNotCovered) {
+		t.Errorf("Prove(0): got %v, want errNotCovered", err)
 	}
 }
 
@@ -76,7 +76,7 @@ func TestCheckProofRejects(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	for i := range 9 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	vkey, _ := PublicKey(opts.KeyFile)

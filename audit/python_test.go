@@ -43,7 +43,7 @@ func writeTrickyLog(t *testing.T) Options {
 		mustAppend(t, l, "tricky", f)
 	}
 	for i := range 5 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts))

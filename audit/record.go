@@ -50,7 +50,7 @@ type Record struct {
 
 // Decode returns the event fields of r as the record type of its event:
 // Archived for "archived", and so on. An event this version does not know
-// is ErrUnknownEvent.
+// is an error.
 func (r *Record) Decode() (Event, error) {
 	if r.line == nil {
 		return nil, fmt.Errorf("audit record %d: not read from a log", r.Seq)

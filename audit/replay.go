@@ -84,7 +84,7 @@ func Replay(path string) (*Index, error) {
 				ix.addRemoval(seq, e)
 			}
 		}
-		if string(ev) == EventArchived {
+		if string(ev) == eventArchived {
 			e := entry{seq: seq, srcPath: ix.storeRaw(f.srcPath), arcPath: ix.storeRaw(f.arcPath)}
 			e.size, _ = intValue(f.srcSize)
 			e.hasSrc = parseHex32(f.srcSHA, &e.src)

@@ -11,17 +11,17 @@ func TestReplay(t *testing.T) {
 	opts := testOptions(t)
 	opts.MaxSize = 4000
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, map[string]any{fieldVersion: "v1"})
+	mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1"})
 	for i := range 10 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	// The same source path archived again with new content.
 	again := archivedRecord(3)
 	again[fieldSourceSHA256] = strings.Repeat("ab", 32)
 	again[fieldArchivePath] = "/archive/K1/again.h5"
-	mustAppend(t, l, EventArchived, again)
-	mustAppend(t, l, EventDuplicate, map[string]any{fieldSourcePath: "/elsewhere.gwf", fieldArchivePath: archivedRecord(2)[fieldArchivePath]})
-	mustAppend(t, l, EventRejected, map[string]any{fieldSourcePath: "/bad.gwf", fieldReason: "not a frame file"})
+	mustAppend(t, l, eventArchived, again)
+	mustAppend(t, l, eventDuplicate, map[string]any{fieldSourcePath: "/elsewhere.gwf", fieldArchivePath: archivedRecord(2)[fieldArchivePath]})
+	mustAppend(t, l, eventRejected, map[string]any{fieldSourcePath: "/bad.gwf", fieldReason: "not a frame file"})
 	mustClose(t, l)
 
 	ix, err := Replay(opts.Path)
@@ -32,7 +32,7 @@ func TestReplay(t *testing.T) {
 	if ix.Records != 15 || ix.LastSeq != 15 || ix.Len() != 11 {
 		t.Errorf("Replay: got %d records, last seq %d, %d archives, want 15, 15, 11", ix.Records, ix.LastSeq, ix.Len())
 	}
-	if ix.Events[EventArchived] != 11 || ix.Events[EventStartup] != 1 || ix.Events[EventDuplicate] != 1 || ix.Events[EventCheckpoint] != 1 {
+	if ix.Events[eventArchived] != 11 || ix.Events[eventStartup] != 1 || ix.Events[eventDuplicate] != 1 || ix.Events[eventCheckpoint] != 1 {
 		t.Errorf("Events: got %v", ix.Events)
 	}
 	recs := recordsOf(t, opts.Path)
@@ -77,9 +77,9 @@ func TestReplay(t *testing.T) {
 		{"ABABA", []uint64{12}, nil},
 		{"0000000000000000000000000000000000000000000000009e3779b97f4a7c15", []uint64{3}, nil},
 		{"ffff", nil, nil},
-		{"xyz", nil, ErrBadPrefix},
-		{"", nil, ErrBadPrefix},
-		{"abx", nil, ErrBadPrefix},
+		{"xyz", nil, errBadPrefix},
+		{"", nil, errBadPrefix},
+		{"abx", nil, errBadPrefix},
 	}
 	for _, tt := range tests {
 		got, err := ix.ByHashPrefix(tt.prefix)
@@ -100,7 +100,7 @@ func TestReplay(t *testing.T) {
 		t.Errorf("ByHashPrefix(000000): got %d archives, want 11", len(got))
 	}
 
-	// Index.Add keeps a replayed index current.
+	// Index.add keeps a replayed index current.
 	ix2 := &Index{}
 	if _, ok := ix2.ByArchivePath("/x"); ok || ix2.BySourcePath("/x") != nil {
 		t.Errorf("empty Index: got a hit")
@@ -119,7 +119,7 @@ func TestReplay(t *testing.T) {
 func TestReplaySkipsTornTail(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventArchived, archivedRecord(1))
+	mustAppend(t, l, eventArchived, archivedRecord(1))
 	mustClose(t, l)
 	appendHalfRecord(t, opts.Path)
 	// The archived record and the checkpoint of Close.
@@ -144,7 +144,7 @@ func TestSavedStateUsed(t *testing.T) {
 	opts.MaxSize = 1 // the state names the end of a rotated segment
 	l := mustOpen(t, opts)
 	for range 3 {
-		mustAppend(t, l, EventStartup, nil)
+		mustAppend(t, l, eventStartup, nil)
 	}
 	mustClose(t, l)
 	probe := &Log{opts: opts}
@@ -155,7 +155,7 @@ func TestSavedStateUsed(t *testing.T) {
 	// A damaged old segment is not read again when the state matches.
 	os.WriteFile(opts.Path+".1", []byte("damaged\n"), 0o640)
 	l = mustOpen(t, opts)
-	if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 5 {
+	if rec := mustAppend(t, l, eventShutdown, nil); rec.Seq != 5 {
 		t.Errorf("after Open from the saved state: got seq %d, want 5", rec.Seq)
 	}
 	mustClose(t, l)
@@ -174,13 +174,13 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 	keyX, keyY := strings.Repeat("1a", 32), strings.Repeat("2b", 32)
 	old := archivedRecord(1)
 	old[fieldSourceSHA256] = zeros
-	mustAppend(t, l, EventArchived, old)
+	mustAppend(t, l, eventArchived, old)
 	x := archivedRecord(2)
 	x[fieldSourceSHA256], x[fieldContentKey], x[fieldArchivePath] = zeros, keyX, "/archive/X.h5"
-	mustAppend(t, l, EventArchived, x)
+	mustAppend(t, l, eventArchived, x)
 	y := archivedRecord(3)
 	y[fieldSourceSHA256], y[fieldContentKey], y[fieldArchivePath] = zeros, keyY, "/archive/Y.h5"
-	mustAppend(t, l, EventArchived, y)
+	mustAppend(t, l, eventArchived, y)
 	mustClose(t, l)
 
 	replayed, err := Replay(opts.Path)
@@ -192,14 +192,14 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 		added.add(r)
 	}
 	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
-		if a, ok := ix.ByContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
-			t.Errorf("%s: ByContentKey(X): got %+v, %v, want /archive/X.h5", name, a, ok)
+		if a, ok := ix.byContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
+			t.Errorf("%s: byContentKey(X): got %+v, %v, want /archive/X.h5", name, a, ok)
 		}
-		if a, ok := ix.ByContentKey(strings.ToUpper(keyY)); !ok || a.ArchivePath != "/archive/Y.h5" {
-			t.Errorf("%s: ByContentKey(Y): got %+v, %v, want /archive/Y.h5", name, a, ok)
+		if a, ok := ix.byContentKey(strings.ToUpper(keyY)); !ok || a.ArchivePath != "/archive/Y.h5" {
+			t.Errorf("%s: byContentKey(Y): got %+v, %v, want /archive/Y.h5", name, a, ok)
 		}
-		if a, ok := ix.ByContentKey(strings.Repeat("3c", 32)); ok {
-			t.Errorf("%s: ByContentKey of other metadata: got %+v, want no hit", name, a)
+		if a, ok := ix.byContentKey(strings.Repeat("3c", 32)); ok {
+			t.Errorf("%s: byContentKey of other metadata: got %+v, want no hit", name, a)
 		}
 		if a, ok := bySource(ix, zeros); !ok || a.ArchivePath != "/archive/Y.h5" {
 			t.Errorf("%s: BySourceSHA256: got %+v, %v, want the latest, /archive/Y.h5", name, a, ok)
@@ -208,7 +208,7 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 }
 
 // A removal planned and not carried out in full is pending after Replay
-// and after Add, so that the next start can finish it.
+// and after add, so that the next start can finish it.
 func TestPendingRemovalsSurviveReplay(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
@@ -217,7 +217,7 @@ func TestPendingRemovalsSurviveReplay(t *testing.T) {
 		for _, p := range paths {
 			files = append(files, map[string]any{"path": p, "to": "/done/" + p, "sha256": strings.Repeat("0a", 32)})
 		}
-		rec, err := l.appendFields(EventRemovalPlanned, map[string]any{"action": action, "files": files, fieldReason: "bad"})
+		rec, err := l.appendFields(eventRemovalPlanned, map[string]any{"action": action, "files": files, fieldReason: "bad"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,14 +227,14 @@ func TestPendingRemovalsSurviveReplay(t *testing.T) {
 		mustAppend(t, l, event, map[string]any{fieldPlanned: int64(seq), fieldSourcePath: path})
 	}
 	moved := plan("move", "a.npy", "a.json")
-	done(EventSourceMoved, moved, "a.npy")
-	done(EventSourceMoved, moved, "a.json")
+	done(eventSourceMoved, moved, "a.npy")
+	done(eventSourceMoved, moved, "a.json")
 	half := plan("delete", "b.npy", "b.json")
-	done(EventSourceDeleted, half, "b.npy")
+	done(eventSourceDeleted, half, "b.npy")
 	quar := plan("quarantine", "c.npy")
-	done(EventSourceMoved, quar, "c.npy") // the quarantined record is missing
+	done(eventSourceMoved, quar, "c.npy") // the quarantined record is missing
 	abandoned := plan("move", "d.npy")
-	done(EventRemovalAbandoned, abandoned, "d.npy")
+	done(eventRemovalAbandoned, abandoned, "d.npy")
 	mustClose(t, l)
 
 	replayed, err := Replay(opts.Path)

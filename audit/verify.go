@@ -253,7 +253,7 @@ func (v *verifier) warn(where, format string, args ...any) {
 // them as targets; the checkpoint file is compared with the log's
 // checkpoints at the end.
 func (v *verifier) checkCheckpoints(data, latest []byte, haveLatest bool) {
-	var prev *Checkpoint
+	var prev *treeHead
 	n := 0
 	for len(data) > 0 {
 		n++
@@ -408,7 +408,7 @@ func (v *verifier) line(seg string, n int, _ int64, line []byte, complete bool) 
 	v.rep.Records++
 	v.rep.LastSeq = lr.seq
 	v.countEvent(lr.event)
-	valid := string(lr.event) == EventCheckpoint && v.checkRecord(line)
+	valid := string(lr.event) == eventCheckpoint && v.checkRecord(line)
 	v.tree.add(leafHash(lr.hash))
 	if _, ok := v.targets[v.tree.n-1]; ok || v.tree.n-1 == v.logEnd {
 		v.locs[v.tree.n] = v.seg + ":" + strconv.Itoa(v.n)

@@ -28,7 +28,7 @@ func tamperLog(t *testing.T) Options {
 	opts.CheckpointInterval = -1
 	l := mustOpen(t, opts)
 	for i := range 20 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	rep := mustVerify(t, opts)
@@ -90,13 +90,13 @@ func entryNote(t *testing.T, line []byte) []byte {
 }
 
 // signedEntry returns a checkpoints line for a checkpoint signed by skey.
-func signedEntry(t *testing.T, skey string, cp Checkpoint) ([]byte, []byte) {
+func signedEntry(t *testing.T, skey string, cp treeHead) ([]byte, []byte) {
 	t.Helper()
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := note.Sign(&note.Note{Text: cp.Text()}, s)
+	msg, err := note.Sign(&note.Note{Text: cp.text()}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,14 +104,14 @@ func signedEntry(t *testing.T, skey string, cp Checkpoint) ([]byte, []byte) {
 	return append(b, '\n'), msg
 }
 
-func lastCheckpoint(t *testing.T, opts Options) Checkpoint {
+func lastCheckpoint(t *testing.T, opts Options) treeHead {
 	t.Helper()
 	msg, err := os.ReadFile(filepath.Join(opts.StateDir, latestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, _ := noteText(msg)
-	cp, err := ParseCheckpoint(text)
+	cp, err := parseCheckpoint(text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		}, "audit.log:6", "is not the root"},
 		{"tail rewritten after the last checkpoint but one", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 18, func(_ int, m map[string]any) {
-				if m[keyEvent] != EventCheckpoint {
+				if m[keyEvent] != eventCheckpoint {
 					m[fieldReason] = "x"
 				}
 			})
@@ -301,7 +301,7 @@ func TestVerifyPublicKey(t *testing.T) {
 func TestVerifyReport(t *testing.T) {
 	opts := tamperLog(t)
 	rep := mustVerify(t, opts)
-	if rep.LastSeq != 24 || rep.Events[EventArchived] != 20 || rep.Events[EventCheckpoint] != 4 || len(rep.Segments) != 1 {
+	if rep.LastSeq != 24 || rep.Events[eventArchived] != 20 || rep.Events[eventCheckpoint] != 4 || len(rep.Segments) != 1 {
 		t.Errorf("Report: got last seq %d, events %v, segments %v", rep.LastSeq, rep.Events, rep.Segments)
 	}
 	if rep.Signed != 24 || rep.Unsigned != 0 || len(rep.Warnings) != 0 {

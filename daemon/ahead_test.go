@@ -216,8 +216,9 @@ func records(t *testing.T, logPath string) int {
 	t.Helper()
 	n := 0
 	err := audit.Scan(logPath, func(r audit.Record, _ []byte) error {
-		switch r.Event {
-		case audit.EventArchived, audit.EventDuplicate, audit.EventRejected:
+		e, _ := r.Decode()
+		switch e.(type) {
+		case audit.Archived, audit.Duplicate, audit.Rejected:
 			n++
 		}
 		return nil

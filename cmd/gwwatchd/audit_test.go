@@ -103,7 +103,7 @@ func appendRecord(t *testing.T, logPath string) {
 	if err := audit.Scan(logPath, func(r audit.Record, _ []byte) error { last = r; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]any{"seq": last.Seq + 1, "time": "2024-03-01T13:00:00.000000000Z", "event": audit.EventArchived,
+	m := map[string]any{"seq": last.Seq + 1, "time": "2024-03-01T13:00:00.000000000Z", "event": "archived",
 		"host": last.Host, "prev": last.Hash, "archive_path": "/archive/forged.h5"}
 	body, err := canonjson.Marshal(m)
 	if err != nil {
