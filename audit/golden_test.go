@@ -120,32 +120,7 @@ func TestGoldenLogReplays(t *testing.T) {
 }
 
 func TestGoldenLogOpensAndGoesOn(t *testing.T) {
-	for _, dropState := range []bool{false, true} {
-		t.Run(map[bool]string{false: "saved state", true: "from scratch"}[dropState], func(t *testing.T) {
-			opts, pub, since := copyGolden(t)
-			before := logBytes(t, opts.Path)
-			if dropState {
-				os.Remove(filepath.Join(opts.StateDir, stateFile))
-			}
-			l := mustOpen(t, opts)
-			rec := mustAppend(t, l, eventStartup, map[string]any{fieldPID: 200})
-			mustClose(t, l)
-			if rec.Seq != goldenRecords+1 {
-				t.Errorf("first record after reopening: got seq %d, want %d", rec.Seq, goldenRecords+1)
-			}
-			if !bytes.HasPrefix(logBytes(t, opts.Path), before) {
-				t.Errorf("the golden records changed")
-			}
-			rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, PublicKey: pub, Since: since})
-			if err != nil {
-				t.Fatal(err)
-			}
-			requireOK(t, rep)
-			if rep.Records != goldenRecords+2 || rep.Unsigned != 0 {
-				t.Errorf("Verify: got %d records, %d unsigned; want %d, 0", rep.Records, rep.Unsigned, goldenRecords+2)
-			}
-		})
-	}
+	testGoesOn(t, copyGolden, goldenRecords)
 }
 
 // TestGoldenLogPython: the chain of the golden log checks with Python.

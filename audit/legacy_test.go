@@ -115,9 +115,17 @@ func TestLegacyLogReplays(t *testing.T) {
 }
 
 func TestLegacyLogOpensAndGoesOn(t *testing.T) {
+	testGoesOn(t, func(t *testing.T) (Options, string, []byte) { opts, pub := copyLegacy(t); return opts, pub, nil }, 8)
+}
+
+// testGoesOn checks that the log copyLog copies, of n records, opens with
+// its saved state and without, takes a record after them without changing
+// them, and verifies with its published key and the outside checkpoint
+// copyLog gives, if any.
+func testGoesOn(t *testing.T, copyLog func(*testing.T) (Options, string, []byte), n int64) {
 	for _, dropState := range []bool{false, true} {
 		t.Run(map[bool]string{false: "saved state", true: "from scratch"}[dropState], func(t *testing.T) {
-			opts, pub := copyLegacy(t)
+			opts, pub, since := copyLog(t)
 			before := logBytes(t, opts.Path)
 			if dropState {
 				os.Remove(filepath.Join(opts.StateDir, stateFile))
@@ -125,17 +133,20 @@ func TestLegacyLogOpensAndGoesOn(t *testing.T) {
 			l := mustOpen(t, opts)
 			rec := mustAppend(t, l, eventStartup, map[string]any{fieldPID: 200})
 			mustClose(t, l)
-			if rec.Seq != 9 {
-				t.Errorf("first record after reopening: got seq %d, want 9", rec.Seq)
+			if rec.Seq != uint64(n+1) {
+				t.Errorf("first record after reopening: got seq %d, want %d", rec.Seq, n+1)
 			}
 			if !bytes.HasPrefix(logBytes(t, opts.Path), before) {
-				t.Errorf("the legacy records changed")
+				t.Errorf("the records before changed")
 			}
-			rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, PublicKey: pub})
+			rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, PublicKey: pub, Since: since})
 			if err != nil {
 				t.Fatal(err)
 			}
 			requireOK(t, rep)
+			if rep.Records != n+2 || rep.Unsigned != 0 {
+				t.Errorf("Verify: got %d records, %d unsigned; want %d, 0", rep.Records, rep.Unsigned, n+2)
+			}
 		})
 	}
 }

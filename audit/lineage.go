@@ -1,5 +1,7 @@
 package audit
 
+import "reflect"
+
 // Lineage is what the log says of one archive: the record that archived
 // it, and every later record about its source or the archive.
 type Lineage struct {
@@ -36,26 +38,19 @@ func Lineages(path string, found []Archive) ([]Lineage, error) {
 	return out, err
 }
 
-// subjectOf returns the source and archive a record names, "" for what
-// it does not.
+// subjectOf returns the source and archive a record names: the fields
+// SourcePath, SourceSHA256 and ArchivePath of its type, "" for those it
+// does not have.
 func subjectOf(e Event) (sourcePath, sourceSHA256, archivePath string) {
-	switch r := e.(type) {
-	case Archived:
-		return r.SourcePath, r.SourceSHA256, r.ArchivePath
-	case Duplicate:
-		return r.SourcePath, r.SourceSHA256, r.ArchivePath
-	case Rejected:
-		return r.SourcePath, "", ""
-	case Quarantined:
-		return r.SourcePath, "", ""
-	case RemovalPlanned:
-		return "", r.SourceSHA256, r.ArchivePath
-	case SourceMoved:
-		return r.SourcePath, r.SourceSHA256, r.ArchivePath
-	case SourceDeleted:
-		return r.SourcePath, r.SourceSHA256, r.ArchivePath
-	case RemovalAbandoned:
-		return r.SourcePath, "", ""
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Struct {
+		return "", "", ""
 	}
-	return "", "", ""
+	field := func(name string) string {
+		if f := v.FieldByName(name); f.Kind() == reflect.String {
+			return f.String()
+		}
+		return ""
+	}
+	return field("SourcePath"), field("SourceSHA256"), field("ArchivePath")
 }

@@ -183,15 +183,7 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 	mustAppend(t, l, eventArchived, y)
 	mustClose(t, l)
 
-	replayed, err := Replay(opts.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	added := &Index{}
-	for _, r := range recordsOf(t, opts.Path) {
-		added.add(r)
-	}
-	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
+	for name, ix := range replayedAndAdded(t, opts.Path) {
 		if a, ok := ix.byContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
 			t.Errorf("%s: byContentKey(X): got %+v, %v, want /archive/X.h5", name, a, ok)
 		}
@@ -237,15 +229,7 @@ func TestPendingRemovalsSurviveReplay(t *testing.T) {
 	done(eventRemovalAbandoned, abandoned, "d.npy")
 	mustClose(t, l)
 
-	replayed, err := Replay(opts.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	added := &Index{}
-	for _, r := range recordsOf(t, opts.Path) {
-		added.add(r)
-	}
-	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
+	for name, ix := range replayedAndAdded(t, opts.Path) {
 		got := ix.Pending()
 		if len(got) != 2 || got[0].Seq != half || got[1].Seq != quar {
 			t.Fatalf("%s: pending %+v, want plans %d and %d", name, got, half, quar)
@@ -269,4 +253,19 @@ func bySource(ix *Index, sum string) (Archive, bool) {
 		}
 	}
 	return Archive{}, false
+}
+
+// replayedAndAdded returns the index of the log at path as Replay builds
+// it, and as add does from every record.
+func replayedAndAdded(t *testing.T, path string) map[string]*Index {
+	t.Helper()
+	replayed, err := Replay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := &Index{}
+	for _, r := range recordsOf(t, path) {
+		added.add(r)
+	}
+	return map[string]*Index{"Replay": replayed, "add": added}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -133,10 +134,10 @@ func elemPath(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
 
-// ValidKey reports whether k may be an object key. Keeping keys to
+// validKey reports whether k may be an object key. Keeping keys to
 // printable ASCII without escapes makes Go's byte order equal Python's code
 // point order and lets the line parser compare raw keys.
-func ValidKey(k string) bool {
+func validKey(k string) bool {
 	if k == "" {
 		return false
 	}
@@ -182,25 +183,9 @@ func (e *encoder) value(v any, path string) error {
 		}
 		e.buf = b
 	case []string:
-		e.buf = append(e.buf, '[')
-		for i, s := range x {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			e.buf = AppendString(e.buf, s)
-		}
-		e.buf = append(e.buf, ']')
+		return e.list(len(x), path, func(i int) any { return x[i] })
 	case []any:
-		e.buf = append(e.buf, '[')
-		for i, el := range x {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(el, elemPath(path, i)); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
+		return e.list(len(x), path, func(i int) any { return x[i] })
 	case map[string]any:
 		return object(e, x, path)
 	case map[string]string:
@@ -247,20 +232,7 @@ func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
 			return fieldErr(path, "%s is ambiguous; encode it as a string", rv.Type())
 		}
-		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			e.buf = append(e.buf, "[]"...)
-			return nil
-		}
-		e.buf = append(e.buf, '[')
-		for i := 0; i < rv.Len(); i++ {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(rv.Index(i).Interface(), elemPath(path, i)); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
+		return e.list(rv.Len(), path, func(i int) any { return rv.Index(i).Interface() })
 	case reflect.Map, reflect.Struct:
 		keys, vals, _, err := membersOf(rv, path)
 		if err != nil {
@@ -286,6 +258,21 @@ func object[V any](e *encoder, m map[string]V, path string) error {
 	return e.members(keys, path, func(i int) any { return m[keys[i]] })
 }
 
+// list encodes a JSON array of n elements, with get giving each.
+func (e *encoder) list(n int, path string, get func(int) any) error {
+	e.buf = append(e.buf, '[')
+	for i := range n {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.value(get(i), elemPath(path, i)); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
 // members encodes a JSON object of the sorted keys, with get giving the
 // value of each.
 func (e *encoder) members(keys []string, path string, get func(int) any) error {
@@ -305,15 +292,19 @@ func (e *encoder) members(keys []string, path string, get func(int) any) error {
 }
 
 func sortedKeys[V any](m map[string]V, path string) ([]string, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		if !ValidKey(k) {
-			return nil, fieldErr(keyPath(path, k), "key must be non-empty printable ASCII without quote or backslash")
+	keys := slices.Collect(maps.Keys(m))
+	return keys, checkKeys(keys, path)
+}
+
+// checkKeys checks the keys of the object at path and sorts them.
+func checkKeys(keys []string, path string) error {
+	for _, k := range keys {
+		if !validKey(k) {
+			return fieldErr(keyPath(path, k), "key must be non-empty printable ASCII without quote or backslash")
 		}
-		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return keys, nil
+	return nil
 }
 
 // membersOf returns the keys, sorted, and the values of the object that
@@ -326,12 +317,11 @@ func membersOf(rv reflect.Value, path string) (keys []string, vals []reflect.Val
 			return nil, nil, false, fieldErr(path, "map key type %s is not a string", rv.Type().Key())
 		}
 		for _, k := range rv.MapKeys() {
-			if !ValidKey(k.String()) {
-				return nil, nil, false, fieldErr(keyPath(path, k.String()), "key must be non-empty printable ASCII without quote or backslash")
-			}
 			keys = append(keys, k.String())
 		}
-		slices.Sort(keys)
+		if err := checkKeys(keys, path); err != nil {
+			return nil, nil, false, err
+		}
 		for _, k := range keys {
 			vals = append(vals, rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())))
 		}
@@ -373,7 +363,7 @@ func fieldsOf(t reflect.Type) ([]structField, error) {
 	}
 	slices.SortFunc(fs, func(a, b structField) int { return strings.Compare(a.name, b.name) })
 	for i, f := range fs {
-		if !ValidKey(f.name) {
+		if !validKey(f.name) {
 			return nil, fmt.Errorf("%s: field name %q: key must be non-empty printable ASCII without quote or backslash", t, f.name)
 		}
 		if i > 0 && fs[i-1].name == f.name {
@@ -433,7 +423,7 @@ func isEmpty(v reflect.Value) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a canonical JSON string. It escapes exactly as
+// AppendString appends s as a canonical JSON string. It escapes exactly as
 // Python's json.dumps with ensure_ascii=True does, which differs from
 // encoding/json for \b, \f, U+007F, U+2028, U+2029, <, > and &.
 func AppendString(b []byte, s string) []byte {
