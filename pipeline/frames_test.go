@@ -39,21 +39,21 @@ func TestFrameFileArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Datasets) < 10 {
-		t.Errorf("got datasets %v, want every ADC, proc and sim channel", res.Datasets)
+	if len(res.Record.Datasets) < 10 {
+		t.Errorf("got datasets %v, want every ADC, proc and sim channel", res.Record.Datasets)
 	}
 	bad := "/processed/Bad_data_(data[0]=nan)/"
 	for _, product := range []string{"asd_values", "spectrogram"} {
-		if why := res.Skipped[bad+product]; !strings.Contains(why, "samples are not finite") {
+		if why := res.Record.Skipped[bad+product]; !strings.Contains(why, "samples are not finite") {
 			t.Errorf("%s%s skipped for %q, want the non-finite samples named", bad, product, why)
 		}
 	}
-	if len(res.Skipped) != 2 {
-		t.Errorf("skipped %v, want only the non-finite channel's products", res.Skipped)
+	if len(res.Record.Skipped) != 2 {
+		t.Errorf("skipped %v, want only the non-finite channel's products", res.Record.Skipped)
 	}
 	for _, want := range []string{"/processed/Adc0/asd_values", "/processed/fastProc/spectrogram", "/processed/sim1/asd_values"} {
-		if !contains(res.Products, want) {
-			t.Errorf("no product %s in %v", want, res.Products)
+		if !contains(res.Record.Products, want) {
+			t.Errorf("no product %s in %v", want, res.Record.Products)
 		}
 	}
 	r, err := Verify(res.Archive, processor.New(2))
@@ -92,8 +92,8 @@ func TestQuicklook(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.TrimSuffix(res.Archive, ".h5") + ".png"
-	if res.Quicklook != want || rec.QuicklookPath != want {
-		t.Fatalf("quick-look %q, recorded %v; want %s", res.Quicklook, rec.QuicklookPath, want)
+	if res.Record.QuicklookPath != want || rec.QuicklookPath != want {
+		t.Fatalf("quick-look %q, recorded %v; want %s", res.Record.QuicklookPath, rec.QuicklookPath, want)
 	}
 	b, err := os.ReadFile(want)
 	if err != nil {
@@ -136,12 +136,12 @@ func TestSelfMadeFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	types := map[string]bool{}
-	for _, d := range res.Datasets {
+	for _, d := range res.Record.Datasets {
 		name := strings.TrimPrefix(d, "/raw/")
 		typ, _, _ := strings.Cut(strings.TrimPrefix(name, "X1:"), "-")
 		types[typ] = true
 		asd := "/processed/" + name + "/asd_values"
-		why, skipped := res.Skipped[asd]
+		why, skipped := res.Record.Skipped[asd]
 		switch {
 		case strings.HasPrefix(typ, "complex"):
 			if !strings.Contains(why, "complex samples") {
@@ -152,7 +152,7 @@ func TestSelfMadeFrames(t *testing.T) {
 			if !strings.Contains(why, "samples are not finite") {
 				t.Errorf("%s: skipped for %q, want the non-finite samples named", name, why)
 			}
-		case skipped || !contains(res.Products, asd):
+		case skipped || !contains(res.Record.Products, asd):
 			t.Errorf("%s: no ASD (%q)", name, why)
 		}
 	}

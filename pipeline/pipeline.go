@@ -93,19 +93,16 @@ func (p *Pipeline) root() string {
 
 // Result says what became of one source file.
 type Result struct {
-	Source        ingest.Source
-	ContentKey    string // archive.ContentKey of what was read
-	Archive       string // the archive written, or the existing one for a duplicate
-	ArchiveSHA256 string // of the archive file written; "" for a duplicate
-	ArchiveSize   int64
-	ArchiveID     string
-	Duplicate     bool // the same content was already archived at Archive
-	Adopted       bool // Archive was on disk but not in the log, and is now
-	Datasets      []string
-	Products      []string
-	Skipped       map[string]string // product path -> why it was not made
-	Quicklook     string            // the PNG written beside the archive, if any
-	Duration      time.Duration
+	Source     ingest.Source
+	ContentKey string // archive.ContentKey of what was read
+	Archive    string // the archive written, or the existing one for a duplicate
+	Duplicate  bool   // the same content was already archived at Archive
+	Duration   time.Duration
+
+	// Record is the archived record of an archive written or adopted:
+	// its sha256, size and id, datasets and products, what was skipped
+	// and why, the quick-look. It is nil for a duplicate.
+	Record *audit.Archived
 }
 
 // Process reads path with the metadata in opt, computes the configured
@@ -140,8 +137,9 @@ type Prepared struct {
 	res  *Result
 	temp *archive.Temp // nil when the content is known to be archived
 	id   string        // the archive_id inside temp
-	// params are the processing parameters Prepare used, for the record.
-	params audit.Params
+	// rec is the archived record as far as Prepare knows it: the
+	// datasets, products and what was skipped, the parameters.
+	rec audit.Archived
 	// quicklook is the PNG to write beside the archive, if any.
 	quicklook []byte
 	took      time.Duration // spent in Prepare
@@ -176,20 +174,22 @@ func (x *Prepared) Commit() (*Result, error) {
 			res.Archive, res.Duplicate = prev, true
 		}
 	}
+	rec := &x.rec
 	if x.temp != nil {
 		w, err := x.temp.Commit()
 		var dup *archive.DuplicateError
 		switch {
 		case errors.As(err, &dup) && p.known != nil:
-			if err := adopt(res, dup.Path); err != nil {
+			if err := adopt(rec, dup.Path); err != nil {
 				return nil, fmt.Errorf("%s: adopt %s: %w", x.path, dup.Path, err)
 			}
+			res.Archive = dup.Path
 		case errors.As(err, &dup):
 			res.Archive, res.Duplicate = dup.Path, true
 		case err != nil:
 			return nil, fmt.Errorf("%s: write archive: %w", x.path, err)
 		default:
-			res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID = w.Path, w.SHA256, w.Size, x.id
+			res.Archive, rec.ArchiveSHA256, rec.ArchiveSize, rec.ArchiveID = w.Path, w.SHA256, w.Size, x.id
 		}
 	}
 	if abs, err := filepath.Abs(res.Archive); err == nil {
@@ -200,26 +200,14 @@ func (x *Prepared) Commit() (*Result, error) {
 	if res.Duplicate {
 		err = p.audit(audit.Duplicate{Source: source(res.Source), ArchivePath: res.Archive, ContentKey: res.ContentKey})
 	} else {
-		rec := audit.Archived{
-			Source:        source(res.Source),
-			ArchivePath:   res.Archive,
-			ContentKey:    res.ContentKey,
-			ArchiveSHA256: res.ArchiveSHA256,
-			ArchiveSize:   res.ArchiveSize,
-			ArchiveID:     res.ArchiveID,
-			Datasets:      res.Datasets,
-			Products:      res.Products,
-			Params:        &x.params,
-			Version:       buildinfo.Get().Version,
-			Revision:      buildinfo.Get().PipelineVersion(),
-			Duration:      res.Duration,
-			Adopted:       res.Adopted,
-			Skipped:       res.Skipped,
+		rec.Source, rec.ArchivePath, rec.ContentKey, rec.Duration = source(res.Source), res.Archive, res.ContentKey, res.Duration
+		rec.Version, rec.Revision = buildinfo.Get().Version, buildinfo.Get().PipelineVersion()
+		if !rec.Adopted && x.quicklook != nil {
+			x.writeQuicklook(rec)
 		}
-		if !res.Adopted && x.quicklook != nil {
-			x.writeQuicklook(&rec)
+		if err = p.audit(*rec); err == nil {
+			res.Record = rec
 		}
-		err = p.audit(rec)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: archived as %s, but: %w", x.path, res.Archive, err)
@@ -275,8 +263,9 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	}
 	src := all[0].Source
 	key := archive.ContentKey(src, all)
-	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: src, ContentKey: key, Skipped: map[string]string{}}}
-	res := x.res
+	params := p.params()
+	x := &Prepared{p: p, path: path, res: &Result{Source: src, ContentKey: key}, rec: audit.Archived{Params: &params, Skipped: map[string]string{}}}
+	res, rec := x.res, &x.rec
 	if p.known != nil {
 		if prev, ok := p.known.ArchiveOf(key); ok {
 			res.Archive, res.Duplicate = prev, true
@@ -302,16 +291,16 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		entry := p.process(series)
 		content.Entries = append(content.Entries, entry)
 		name := archive.DatasetName(series.Dataset)
-		res.Datasets = append(res.Datasets, archive.RawPath(name))
+		rec.Datasets = append(rec.Datasets, archive.RawPath(name))
 		if entry.ASD != nil {
-			res.Products = append(res.Products, archive.ProcessedPath(name, "asd_values"), archive.ProcessedPath(name, "asd_frequencies"))
+			rec.Products = append(rec.Products, archive.ProcessedPath(name, "asd_values"), archive.ProcessedPath(name, "asd_frequencies"))
 		} else if entry.ASDSkipped != "" {
-			res.Skipped[archive.ProcessedPath(name, "asd_values")] = entry.ASDSkipped
+			rec.Skipped[archive.ProcessedPath(name, "asd_values")] = entry.ASDSkipped
 		}
 		if entry.Spectrogram != nil {
-			res.Products = append(res.Products, archive.ProcessedPath(name, "spectrogram"))
+			rec.Products = append(rec.Products, archive.ProcessedPath(name, "spectrogram"))
 		} else if entry.SpectrogramSkipped != "" {
-			res.Skipped[archive.ProcessedPath(name, "spectrogram")] = entry.SpectrogramSkipped
+			rec.Skipped[archive.ProcessedPath(name, "spectrogram")] = entry.SpectrogramSkipped
 		}
 	}
 	doc, err := content.Doc()
@@ -343,7 +332,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 
 // adopt takes over an archive of this source that is on disk but not in
 // the log: its content is checked before it is recorded as archived.
-func adopt(res *Result, path string) error {
+func adopt(rec *audit.Archived, path string) error {
 	if err := CheckData(path); err != nil {
 		return err
 	}
@@ -360,7 +349,7 @@ func adopt(res *Result, path string) error {
 		return err
 	}
 	id, _ := archive.FindAttr(attrs, "archive_id").(string)
-	res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID, res.Adopted = path, sum, st.Size(), id, true
+	rec.ArchiveSHA256, rec.ArchiveSize, rec.ArchiveID, rec.Adopted = sum, st.Size(), id, true
 	return nil
 }
 

@@ -53,8 +53,8 @@ func TestProcessThenVerify(t *testing.T) {
 	if res.Archive != want || res.Duplicate {
 		t.Errorf("got archive %s (duplicate %v), want %s", res.Archive, res.Duplicate, want)
 	}
-	if len(res.Products) != 3 || len(res.Skipped) != 0 {
-		t.Errorf("got products %v, skipped %v; want ASD, frequencies and spectrogram", res.Products, res.Skipped)
+	if len(res.Record.Products) != 3 || len(res.Record.Skipped) != 0 {
+		t.Errorf("got products %v, skipped %v; want ASD, frequencies and spectrogram", res.Record.Products, res.Record.Skipped)
 	}
 	r, err := Verify(res.Archive, processor.New(1))
 	if err != nil {
@@ -278,19 +278,19 @@ func TestAuditRecords(t *testing.T) {
 	}
 	for k, f := range map[string][2]string{
 		"source_path": {a.SourcePath, src}, "source_sha256": {a.SourceSHA256, res.Source.SHA256}, "archive_path": {a.ArchivePath, res.Archive},
-		"archive_sha256": {a.ArchiveSHA256, res.ArchiveSHA256}, "archive_id": {a.ArchiveID, res.ArchiveID},
+		"archive_sha256": {a.ArchiveSHA256, res.Record.ArchiveSHA256}, "archive_id": {a.ArchiveID, res.Record.ArchiveID},
 		"sidecar_path": {a.SidecarPath, strings.TrimSuffix(src, ".npy") + ".json"},
 	} {
 		if f[0] != f[1] {
 			t.Errorf("archived %s = %v, want %v", k, f[0], f[1])
 		}
 	}
-	if len(res.ArchiveSHA256) != 64 || len(res.ArchiveID) != 32 {
-		t.Errorf("archive sha256 %q, id %q", res.ArchiveSHA256, res.ArchiveID)
+	if len(res.Record.ArchiveSHA256) != 64 || len(res.Record.ArchiveID) != 32 {
+		t.Errorf("archive sha256 %q, id %q", res.Record.ArchiveSHA256, res.Record.ArchiveID)
 	}
 	doc, _ := archive.Read(res.Archive)
-	if doc.Attr("archive_id") != res.ArchiveID {
-		t.Errorf("archive_id attribute %v, want %s", doc.Attr("archive_id"), res.ArchiveID)
+	if doc.Attr("archive_id") != res.Record.ArchiveID {
+		t.Errorf("archive_id attribute %v, want %s", doc.Attr("archive_id"), res.Record.ArchiveID)
 	}
 	if dup.ArchivePath != res.Archive {
 		t.Errorf("duplicate names %v, want %s", dup.ArchivePath, res.Archive)
@@ -344,7 +344,7 @@ func TestKnownAndAdopted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Adopted || res.Duplicate || res.Archive != first.Archive || res.ArchiveID != first.ArchiveID || res.ArchiveSHA256 == "" {
+	if res.Duplicate || res.Record == nil || !res.Record.Adopted || res.Archive != first.Archive || res.Record.ArchiveID != first.Record.ArchiveID || res.Record.ArchiveSHA256 == "" {
 		t.Errorf("got %+v, want the first archive adopted", res)
 	}
 	if a, ok := only(events).(audit.Archived); !ok || !a.Adopted {

@@ -118,5 +118,4 @@ func (x *Prepared) writeQuicklook(rec *audit.Archived) {
 	}
 	sum := sha256.Sum256(x.quicklook)
 	rec.QuicklookPath, rec.QuicklookSHA256 = path, hex.EncodeToString(sum[:])
-	x.res.Quicklook = path
 }
