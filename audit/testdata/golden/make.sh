@@ -19,7 +19,7 @@ rm -rf "$g"
 mkdir -p "$g"/in-move "$g"/in-del "$g"/src "$g"/done "$g"/quarantine "$g"/locked
 log=$g/log/audit.log
 pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; chattr -i "$log" "$g"/done "$g"/quarantine "$g"/locked 2>/dev/null || true' EXIT
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null || true; chattr -i "$log" "$g"/done "$g"/quarantine "$g"/locked 2>/dev/null || true' EXIT
 
 cat >"$g"/a.toml <<TOML
 [daemon]
