@@ -32,9 +32,9 @@ const (
 // checkpointOrigin starts the first line of every checkpoint note.
 const checkpointOrigin = "gwwatchd-audit/"
 
-// Checkpoint states that the first Size records of the log have the Merkle
+// treeHead states that the first Size records of the log have the Merkle
 // tree root Root. Its text is signed as a note (golang.org/x/mod/sumdb/note).
-type Checkpoint struct {
+type treeHead struct {
 	Name string // name of the signing key
 	Size int64
 	Root tlog.Hash
@@ -47,15 +47,15 @@ type Checkpoint struct {
 //	<tree size>
 //	<root hash, standard base64>
 //	<time, TimeLayout>
-func (c Checkpoint) Text() string {
+func (c treeHead) text() string {
 	return fmt.Sprintf("%s%s\n%d\n%s\n%s\n", checkpointOrigin, c.Name, c.Size,
 		base64.StdEncoding.EncodeToString(c.Root[:]), c.Time.UTC().Format(TimeLayout))
 }
 
-// ParseCheckpoint parses checkpoint note text (without signatures) as
-// Checkpoint.Text writes it.
-func ParseCheckpoint(text string) (Checkpoint, error) {
-	var c Checkpoint
+// parseCheckpoint parses checkpoint note text (without signatures) as
+// treeHead.text writes it.
+func parseCheckpoint(text string) (treeHead, error) {
+	var c treeHead
 	lines := strings.SplitAfter(text, "\n")
 	if len(lines) != 5 || lines[4] != "" {
 		return c, errors.New("parse checkpoint: want 4 lines")
@@ -79,34 +79,34 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 	if err != nil {
 		return c, fmt.Errorf("parse checkpoint: %w", err)
 	}
-	return Checkpoint{Name: name, Size: size, Root: root, Time: t}, nil
+	return treeHead{Name: name, Size: size, Root: root, Time: t}, nil
 }
 
-// VerifyCheckpoint checks the signature on a signed checkpoint note with the
+// verifyCheckpoint checks the signature on a signed checkpoint note with the
 // verifier key (as PublicKey returns) and returns the checkpoint.
-func VerifyCheckpoint(msg []byte, verifierKey string) (Checkpoint, error) {
+func verifyCheckpoint(msg []byte, verifierKey string) (treeHead, error) {
 	v, err := note.NewVerifier(verifierKey)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("verify checkpoint: verifier key: %w", err)
+		return treeHead{}, fmt.Errorf("verify checkpoint: verifier key: %w", err)
 	}
 	return openCheckpoint(msg, v)
 }
 
-func openCheckpoint(msg []byte, v note.Verifier) (Checkpoint, error) {
+func openCheckpoint(msg []byte, v note.Verifier) (treeHead, error) {
 	n, err := note.Open(msg, note.VerifierList(v))
 	var unverified *note.UnverifiedNoteError
 	switch {
 	case errors.As(err, &unverified):
-		return Checkpoint{}, fmt.Errorf("verify checkpoint: signed by an unknown key, not %s+%08x: %w", v.Name(), v.KeyHash(), err)
+		return treeHead{}, fmt.Errorf("verify checkpoint: signed by an unknown key, not %s+%08x: %w", v.Name(), v.KeyHash(), err)
 	case err != nil:
-		return Checkpoint{}, fmt.Errorf("verify checkpoint: %w", err)
+		return treeHead{}, fmt.Errorf("verify checkpoint: %w", err)
 	}
-	c, err := ParseCheckpoint(n.Text)
+	c, err := parseCheckpoint(n.Text)
 	if err != nil {
-		return Checkpoint{}, err
+		return treeHead{}, err
 	}
 	if c.Name != v.Name() {
-		return Checkpoint{}, fmt.Errorf("verify checkpoint: origin names key %q, signed by %q", c.Name, v.Name())
+		return treeHead{}, fmt.Errorf("verify checkpoint: origin names key %q, signed by %q", c.Name, v.Name())
 	}
 	return c, nil
 }
@@ -323,7 +323,7 @@ func writeCopies(stateDir string, msg []byte) error {
 	if err != nil {
 		return err
 	}
-	cp, err := ParseCheckpoint(text)
+	cp, err := parseCheckpoint(text)
 	if err != nil {
 		return err
 	}
@@ -352,33 +352,23 @@ func writeCopies(stateDir string, msg []byte) error {
 	return nil
 }
 
-// checkpointFields are the event fields of a "checkpoint" record, as
-// Verify and a writer catching up read them back.
-type checkpointFields struct {
-	Size           *int64  `json:"size"`
-	Root           *string `json:"root"`
-	Note           *string `json:"note"`
-	Unattested     int64   `json:"unattested"`
-	UnattestedFrom uint64  `json:"unattested_from"`
-}
-
 // parseCheckpointRecord reads the fields of a checkpoint record's line and
 // the checkpoint its note states, without checking the signature.
-func parseCheckpointRecord(line []byte) (checkpointFields, Checkpoint, error) {
-	var f checkpointFields
+func parseCheckpointRecord(line []byte) (checkpointRecord, treeHead, error) {
+	var f checkpointRecord
 	if err := json.Unmarshal(line, &f); err != nil {
-		return f, Checkpoint{}, fmt.Errorf("checkpoint record: %w", err)
+		return f, treeHead{}, fmt.Errorf("checkpoint record: %w", err)
 	}
 	if f.Size == nil || f.Root == nil || f.Note == nil {
-		return f, Checkpoint{}, errors.New("checkpoint record: want size, root and note")
+		return f, treeHead{}, errors.New("checkpoint record: want size, root and note")
 	}
 	text, err := noteText([]byte(*f.Note))
 	if err != nil {
-		return f, Checkpoint{}, fmt.Errorf("checkpoint record: note: %w", err)
+		return f, treeHead{}, fmt.Errorf("checkpoint record: note: %w", err)
 	}
-	cp, err := ParseCheckpoint(text)
+	cp, err := parseCheckpoint(text)
 	if err != nil {
-		return f, Checkpoint{}, fmt.Errorf("checkpoint record: note: %w", err)
+		return f, treeHead{}, fmt.Errorf("checkpoint record: note: %w", err)
 	}
 	return f, cp, nil
 }

@@ -23,7 +23,7 @@ func checkAllOnce(t *testing.T, opts Options, writers []string, perWriter int) {
 	}
 	seen := map[string]int{}
 	for _, r := range recordsOf(t, opts.Path) {
-		if r.Event == EventArchived {
+		if r.Event == eventArchived {
 			seen[r.String("writer")+"/"+r.String("n")]++
 		}
 	}
@@ -69,7 +69,7 @@ func TestConcurrentWriters(t *testing.T) {
 			for i := range perWriter {
 				f := archivedRecord(i)
 				f["writer"], f["n"] = name, strconv.Itoa(i)
-				if _, err := l.Append(EventArchived, f); err != nil {
+				if _, err := l.appendFields(eventArchived, f); err != nil {
 					errs <- err
 					return
 				}
@@ -83,7 +83,7 @@ func TestConcurrentWriters(t *testing.T) {
 			for i := range perWriter {
 				f := archivedRecord(i)
 				f["writer"], f["n"] = name, strconv.Itoa(i)
-				if _, err := shared.Append(EventArchived, f); err != nil {
+				if _, err := shared.appendFields(eventArchived, f); err != nil {
 					errs <- err
 					return
 				}
@@ -136,7 +136,7 @@ func TestMultiProcess(t *testing.T) {
 	for i := range perWriter {
 		f := archivedRecord(i)
 		f["writer"], f["n"] = "parent", strconv.Itoa(i)
-		mustAppend(t, l, EventArchived, f)
+		mustAppend(t, l, eventArchived, f)
 	}
 	mustClose(t, l)
 	writers = append(writers, "parent")
@@ -165,7 +165,7 @@ func TestChildWriter(t *testing.T) {
 	for i := range n {
 		f := archivedRecord(i)
 		f["writer"], f["n"] = a[3], strconv.Itoa(i)
-		if _, err := l.Append(EventArchived, f); err != nil {
+		if _, err := l.appendFields(eventArchived, f); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,11 +8,12 @@
 // A record is one flat JSON object. The log sets the common fields: "seq"
 // (1, 2, 3, … across all segments), "time" (UTC, RFC 3339 with nine
 // fraction digits, as a string), "event", "host", "prev" (the previous
-// record's hash; 64 zeros for seq 1) and "hash". The caller of Append gives
-// the event fields, which sit beside them and may not reuse their names.
-// Event field values may be strings, integers, bools, nil, float64 (finite),
-// and slices and string-keyed maps of these. Reading back, numbers are
-// json.Number, objects map[string]any and arrays []any.
+// record's hash; 64 zeros for seq 1) and "hash". The event fields sit
+// beside them: each event has a record type here (Startup, Archived,
+// SourceMoved, …) whose fields are the event fields under the names of
+// their json tags, and which Log.Append writes and Record.Decode reads
+// back. They are strings, integers, bools, finite floats, times (as RFC
+// 3339 strings in UTC), and lists and objects of these.
 //
 // # Canonical form and hash
 //
@@ -39,8 +40,7 @@
 //     rejected;
 //   - true, false, null.
 //
-// CanonicalForm returns the same rules as text. So a record checks with
-// nothing but Python's standard library:
+// So a record checks with nothing but Python's standard library:
 //
 //	h = rec.pop("hash")
 //	body = json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -109,12 +109,12 @@
 //
 // Open creates the key only for a new log: no segment holds data and no
 // state file says the log had records. It refuses, with an error saying
-// how to proceed, a log that exists without its key (ErrKeyMissing: a new
-// key would sign whatever the log holds now; restore the key), a key that
-// did not sign the log's last checkpoint (ErrWrongKey), and a log that has
-// fewer records than tree-state or a checkpoint file in StateDir says it
-// had, none included (ErrLogMissing: restore the log, or to start a new
-// log deliberately move those files away and keep them).
+// how to proceed, a log that exists without its key (a new key would sign
+// whatever the log holds now; restore the key), a key that did not sign
+// the log's last checkpoint, and a log that has fewer records than
+// tree-state or a checkpoint file in StateDir says it had, none included
+// (restore the log, or to start a new log deliberately move those files
+// away and keep them).
 //
 // # Writers
 //
@@ -170,7 +170,8 @@
 // # Reading
 //
 // Scan walks the records, checkpoint records included; Replay builds an
-// Index for de-duplication and tracing; Verify checks everything:
+// Index for de-duplication and tracing; Lineages follows archives through
+// the records after theirs; Verify checks everything:
 // canonical lines, seq, prev, hashes, checkpoint signatures, roots and
 // order, that no record was removed after a checkpoint, and an outside
 // checkpoint.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,50 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 )
+
+// Field names of records, for tests that write records as maps.
+const (
+	fieldSourcePath     = "source_path"
+	fieldSourceSize     = "source_size"
+	fieldSourceMtime    = "source_mtime"
+	fieldSourceSHA256   = "source_sha256"
+	fieldSidecarPath    = "sidecar_path"
+	fieldSidecarSHA256  = "sidecar_sha256"
+	fieldArchivePath    = "archive_path"
+	fieldArchiveSHA256  = "archive_sha256"
+	fieldArchiveID      = "archive_id"
+	fieldContentKey     = "content_key"
+	fieldDatasets       = "datasets"
+	fieldProducts       = "products"
+	fieldDurationNS     = "duration_ns"
+	fieldReason         = "reason"
+	fieldVersion        = "version"
+	fieldPID            = "pid"
+	fieldPlanned        = "planned"
+	fieldSegment        = "segment"
+	fieldBytesDropped   = "bytes_dropped"
+	fieldSize           = "size"
+	fieldRoot           = "root"
+	fieldNote           = "note"
+	fieldUnattested     = "unattested"
+	fieldUnattestedFrom = "unattested_from"
+)
+
+// String returns the event field key if it is a string, else "".
+func (r *Record) String(key string) string {
+	s, _ := r.Fields[key].(string)
+	return s
+}
+
+// Int64 returns the event field key if it is an integer that fits int64.
+func (r *Record) Int64(key string) (int64, bool) {
+	n, ok := r.Fields[key].(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
+}
 
 // testClock returns a clock that advances one millisecond per call, so
 // that records and checkpoints have distinct, increasing times.
@@ -55,7 +100,7 @@ func mustOpen(t testing.TB, opts Options) *Log {
 
 func mustAppend(t testing.TB, l *Log, event string, fields map[string]any) Record {
 	t.Helper()
-	rec, err := l.Append(event, fields)
+	rec, err := l.appendFields(event, fields)
 	if err != nil {
 		t.Fatalf("Append(%s): %v", event, err)
 	}
@@ -86,29 +131,40 @@ func requireOK(t testing.TB, rep *Report) {
 	}
 }
 
+// encodeFields encodes a record with the event fields as the log writes
+// it.
+func encodeFields(h *header, fields map[string]any) ([]byte, [32]byte, error) {
+	ms, err := eventMembers(h.event, fields)
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	line, sum := encodeRecord(h, ms)
+	return line, sum, nil
+}
+
 // archivedFields returns realistic fields of an "archived" record for the
 // i-th file.
 func archivedRecord(i int) map[string]any {
 	gps := 1300000000 + 64*i
 	name := fmt.Sprintf("K-K1_DARM-%d-64", gps)
 	return map[string]any{
-		FieldSourcePath:    "/data/raw/K1/" + name + ".gwf",
-		FieldSourceSize:    int64(8_388_608 + i%1000),
-		FieldSourceMtime:   time.Unix(int64(gps)-315964782, 0).UTC().Format(time.RFC3339Nano),
-		FieldSourceSHA256:  fmt.Sprintf("%064x", uint64(i)*0x9e3779b97f4a7c15),
-		FieldSidecarPath:   "/data/raw/K1/" + name + ".json",
-		FieldSidecarSHA256: fmt.Sprintf("%064x", uint64(i)*0xbf58476d1ce4e5b9+1),
-		FieldArchivePath:   fmt.Sprintf("/archive/K1/%d/%s.h5", gps/100000, name),
-		FieldArchiveSHA256: fmt.Sprintf("%064x", uint64(i)*0x94d049bb133111eb+2),
-		FieldArchiveID:     fmt.Sprintf("%08x-0000-4000-8000-%012x", i, gps),
+		fieldSourcePath:    "/data/raw/K1/" + name + ".gwf",
+		fieldSourceSize:    int64(8_388_608 + i%1000),
+		fieldSourceMtime:   time.Unix(int64(gps)-315964782, 0).UTC().Format(time.RFC3339Nano),
+		fieldSourceSHA256:  fmt.Sprintf("%064x", uint64(i)*0x9e3779b97f4a7c15),
+		fieldSidecarPath:   "/data/raw/K1/" + name + ".json",
+		fieldSidecarSHA256: fmt.Sprintf("%064x", uint64(i)*0xbf58476d1ce4e5b9+1),
+		fieldArchivePath:   fmt.Sprintf("/archive/K1/%d/%s.h5", gps/100000, name),
+		fieldArchiveSHA256: fmt.Sprintf("%064x", uint64(i)*0x94d049bb133111eb+2),
+		fieldArchiveID:     fmt.Sprintf("%08x-0000-4000-8000-%012x", i, gps),
 		"archive_size":     int64(9_100_000 + i%777),
-		FieldDatasets:      []string{"/K1:LSC-DARM_OUT_DQ"},
-		FieldProducts:      []string{"/K1:LSC-DARM_OUT_DQ/asd", "/K1:LSC-DARM_OUT_DQ/spectrogram"},
+		fieldDatasets:      []string{"/K1:LSC-DARM_OUT_DQ"},
+		fieldProducts:      []string{"/K1:LSC-DARM_OUT_DQ/asd", "/K1:LSC-DARM_OUT_DQ/spectrogram"},
 		"params": map[string]any{
 			"asd":         map[string]any{"enabled": true, "fftlength": 4.0, "overlap": 2.0, "method": "median", "window": "hann"},
 			"compression": "gzip",
 		},
-		FieldDurationNS: int64(812_345_678 + i),
+		fieldDurationNS: int64(812_345_678 + i),
 	}
 }
 
@@ -121,10 +177,9 @@ func appendHalfRecord(t testing.TB, path string) int {
 	if err := Scan(path, func(rec Record, _ []byte) error { last = rec; return nil }); err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
-	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: EventArchived, host: "killed"}
+	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: eventArchived, host: "killed"}
 	fields := archivedRecord(99)
-	keys, _ := checkFields(EventArchived, fields)
-	line, _, err := encodeRecord(&h, keys, fields)
+	line, _, err := encodeFields(&h, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +235,10 @@ func newBulkWriter(path string) (*bulkWriter, error) {
 }
 
 func (b *bulkWriter) add(event string, t time.Time, fields map[string]any) error {
-	keys, err := checkFields(event, fields)
-	if err != nil {
-		return err
-	}
 	b.h.seq++
 	b.h.event = event
 	b.h.time = t.UTC().Format(TimeLayout)
-	line, sum, err := encodeRecord(&b.h, keys, fields)
+	line, sum, err := encodeFields(&b.h, fields)
 	if err != nil {
 		return err
 	}
@@ -202,15 +253,15 @@ func (b *bulkWriter) add(event string, t time.Time, fields map[string]any) error
 // checkpoint appends a checkpoint record of every record so far, signed
 // by s, as a Log does.
 func (b *bulkWriter) checkpoint(s note.Signer, t time.Time) error {
-	cp := Checkpoint{Name: s.Name(), Size: b.tree.n, Root: b.tree.root(), Time: t.UTC()}
-	msg, err := note.Sign(&note.Note{Text: cp.Text()}, s)
+	cp := treeHead{Name: s.Name(), Size: b.tree.n, Root: b.tree.root(), Time: t.UTC()}
+	msg, err := note.Sign(&note.Note{Text: cp.text()}, s)
 	if err != nil {
 		return err
 	}
-	return b.add(EventCheckpoint, t, map[string]any{
-		FieldSize: cp.Size,
-		FieldRoot: base64.StdEncoding.EncodeToString(cp.Root[:]),
-		FieldNote: string(msg),
+	return b.add(eventCheckpoint, t, map[string]any{
+		fieldSize: cp.Size,
+		fieldRoot: base64.StdEncoding.EncodeToString(cp.Root[:]),
+		fieldNote: string(msg),
 	})
 }
 

@@ -8,14 +8,9 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
-)
 
-// FieldContentKey is the field of "archived" and "duplicate" records that
-// identifies the content archived: the source and sidecar bytes with the
-// effective metadata of every series (archive.ContentKey). De-duplication
-// goes by it; records written before it existed have none and match no
-// content.
-const FieldContentKey = "content_key"
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
+)
 
 // Archive summarises one "archived" record; it is what an Index keeps per
 // archive.
@@ -30,11 +25,11 @@ type Archive struct {
 }
 
 // Index answers the questions a daemon and a trace command ask of the log
-// without another database: was this content (ByContentKey) archived, and
-// where; what
-// became of this source path; which archive has this hash prefix. The zero
-// Index is empty and ready for Add. An Index is not safe for concurrent
-// use, lookups included.
+// without another database: was this content archived, and where
+// (Indexed.ArchiveOf); what became of this source path; which archive has
+// this hash prefix; which removals are pending. Replay builds one, and an
+// Indexed keeps it up with what is appended. An Index is not safe for
+// concurrent use, lookups included.
 //
 // It keeps a summary per archived record, not the records, and keeps it
 // free of pointers so that the garbage collector need not scan it: paths
@@ -111,7 +106,7 @@ func (ix *Index) storeRaw(val []byte) pathRef {
 	raw := val[1 : len(val)-1]
 	b := ix.reserve(len(raw))
 	off := len(ix.arena[b])
-	ix.arena[b] = appendUnquoted(ix.arena[b], raw)
+	ix.arena[b] = canonjson.AppendUnquoted(ix.arena[b], raw)
 	return pathRef{block: b, off: uint32(off), n: uint32(len(ix.arena[b]) - off)}
 }
 
@@ -124,7 +119,7 @@ func (ix *Index) store(s string) pathRef {
 
 func shaKey(h *[32]byte) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
-func (ix *Index) add(e entry) {
+func (ix *Index) insert(e entry) {
 	if ix.byKey == nil {
 		ix.byKey = make(map[uint64]int32)
 		ix.seed = maphash.MakeSeed()
@@ -179,27 +174,26 @@ func (ix *Index) pathMaps() {
 	}
 }
 
-// Add brings a record into the index; a daemon calls it with each record
-// it appends after Replay. Records must come in seq order.
-func (ix *Index) Add(rec Record) {
+// add brings a record into the index, as it reads back from the log.
+// Records must come in seq order.
+func (ix *Index) add(rec Record) {
+	e, _ := rec.Decode() // a record Decode does not know adds nothing but its count
 	ix.Records++
 	ix.LastSeq, ix.LastHash = rec.Seq, rec.Hash
 	if ix.Events == nil {
 		ix.Events = make(map[string]uint64)
 	}
 	ix.Events[rec.Event]++
-	if isRemovalEvent(rec.Event) {
-		ix.addRemoval(rec)
-	}
-	if rec.Event != EventArchived {
+	ix.addRemoval(rec.Seq, e)
+	a, ok := e.(Archived)
+	if !ok {
 		return
 	}
-	e := entry{seq: rec.Seq, srcPath: ix.store(rec.String(FieldSourcePath)), arcPath: ix.store(rec.String(FieldArchivePath))}
-	e.size, _ = rec.Int64(FieldSourceSize)
-	e.hasSrc = hexTo32(rec.String(FieldSourceSHA256), &e.src)
-	e.hasArc = hexTo32(rec.String(FieldArchiveSHA256), &e.arc)
-	e.hasKey = hexTo32(rec.String(FieldContentKey), &e.key)
-	ix.add(e)
+	en := entry{seq: rec.Seq, size: a.SourceSize, srcPath: ix.store(a.SourcePath), arcPath: ix.store(a.ArchivePath)}
+	en.hasSrc = hexTo32(a.SourceSHA256, &en.src)
+	en.hasArc = hexTo32(a.ArchiveSHA256, &en.arc)
+	en.hasKey = hexTo32(a.ContentKey, &en.key)
+	ix.insert(en)
 }
 
 func hexTo32(s string, dst *[32]byte) bool {
@@ -238,9 +232,9 @@ func (ix *Index) archive(i int32) Archive {
 // Len returns the number of archived records in the index.
 func (ix *Index) Len() int { return int(ix.n) }
 
-// ByContentKey returns the latest archive of the content with this key
-// (hex; see FieldContentKey): the de-duplication question.
-func (ix *Index) ByContentKey(key string) (Archive, bool) {
+// byContentKey returns the latest archive of the content with this key
+// (hex; see Archived.ContentKey): the de-duplication question.
+func (ix *Index) byContentKey(key string) (Archive, bool) {
 	var h [32]byte
 	if !hexTo32(strings.ToLower(key), &h) {
 		return Archive{}, false
@@ -287,15 +281,15 @@ func (ix *Index) BySourcePath(path string) []Archive {
 	return out
 }
 
-// ErrBadPrefix is returned by ByHashPrefix for a prefix that is not hex.
-var ErrBadPrefix = errors.New("hash prefix is not hex")
+// errBadPrefix is returned by ByHashPrefix for a prefix that is not hex.
+var errBadPrefix = errors.New("hash prefix is not hex")
 
 // ByHashPrefix returns the archives whose source or archive SHA-256 starts
 // with prefix (hex, any case), oldest first. It scans the summaries, which
 // takes milliseconds for a million archives and needs no extra memory.
 func (ix *Index) ByHashPrefix(prefix string) ([]Archive, error) {
 	prefix = strings.ToLower(prefix)
-	bad := fmt.Errorf("%q: %w", prefix, ErrBadPrefix)
+	bad := fmt.Errorf("%q: %w", prefix, errBadPrefix)
 	if len(prefix) == 0 || len(prefix) > 64 {
 		return nil, bad
 	}

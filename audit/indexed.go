@@ -20,21 +20,22 @@ func NewIndexed(l *Log, ix *Index) *Indexed {
 	return &Indexed{log: l, ix: ix}
 }
 
-// Append appends a record to the log and adds it to the index.
-func (x *Indexed) Append(event string, fields map[string]any) error {
-	_, err := x.AppendRecord(event, fields)
+// Append appends a record of the event e to the log and adds it to the
+// index.
+func (x *Indexed) Append(e Event) error {
+	_, err := x.AppendRecord(e)
 	return err
 }
 
 // AppendRecord is Append that returns the record as written.
-func (x *Indexed) AppendRecord(event string, fields map[string]any) (Record, error) {
+func (x *Indexed) AppendRecord(e Event) (Record, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	rec, err := x.log.Append(event, fields)
+	rec, err := x.log.Append(e)
 	if err != nil {
 		return Record{}, err
 	}
-	x.ix.Add(rec)
+	x.ix.add(rec)
 	return rec, nil
 }
 
@@ -47,17 +48,13 @@ func (x *Indexed) Pending() []Removal {
 }
 
 // ArchiveOf returns the archive the log records for the content with this
-// key (FieldContentKey), if any.
+// key (Archived.ContentKey), if any.
 func (x *Indexed) ArchiveOf(contentKey string) (string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	a, ok := x.ix.ByContentKey(contentKey)
+	a, ok := x.ix.byContentKey(contentKey)
 	return a.ArchivePath, ok
 }
-
-// EventResumed is the record a daemon writes once its log works again
-// after appends failed: down_since and the error that stopped it.
-const EventResumed = "audit_resumed"
 
 // Log returns the log records are appended to.
 func (x *Indexed) Log() *Log {

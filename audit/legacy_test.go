@@ -20,8 +20,20 @@ import (
 // the Options of the log there and its published verifier key.
 func copyLegacy(t *testing.T) (Options, string) {
 	t.Helper()
+	opts, pub := copyTestLog(t, "legacy")
+	tm := time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
+	opts.Host, opts.MaxSize = "golden-host", 3000
+	opts.Now = func() time.Time { tm = tm.Add(time.Second); return tm }
+	return opts, pub
+}
+
+// copyTestLog copies testdata/name, laid out as log/, state/, keys/ and
+// pubkey, to a temporary directory and returns the Options of the log
+// there and its published verifier key.
+func copyTestLog(t *testing.T, name string) (Options, string) {
+	t.Helper()
 	dir := t.TempDir()
-	src := filepath.Join("testdata", "legacy")
+	src := filepath.Join("testdata", name)
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -44,14 +56,10 @@ func copyLegacy(t *testing.T) (Options, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
 	return Options{
 		Path:     filepath.Join(dir, "log", "audit.log"),
 		StateDir: filepath.Join(dir, "state"),
 		KeyFile:  filepath.Join(dir, "keys", "audit.key"),
-		Host:     "golden-host",
-		MaxSize:  3000,
-		Now:      func() time.Time { tm = tm.Add(time.Second); return tm },
 	}, strings.TrimSpace(string(pub))
 }
 
@@ -66,7 +74,7 @@ func TestLegacyLogVerifies(t *testing.T) {
 			t.Fatal(err)
 		}
 		requireOK(t, rep)
-		if rep.Records != 8 || rep.Checkpoints != 3 || len(rep.Segments) != 2 || rep.Events[EventRepaired] != 1 {
+		if rep.Records != 8 || rep.Checkpoints != 3 || len(rep.Segments) != 2 || rep.Events[eventRepaired] != 1 {
 			t.Errorf("Verify: got %d records, %d checkpoints, %d segments, events %v; want 8, 3, 2 and one repaired",
 				rep.Records, rep.Checkpoints, len(rep.Segments), rep.Events)
 		}
@@ -94,34 +102,51 @@ func TestLegacyLogReplays(t *testing.T) {
 	if ix.Records != 8 || ix.LastSeq != 8 || ix.Len() != 5 {
 		t.Errorf("Replay: got %d records, last seq %d, %d archives; want 8, 8, 5", ix.Records, ix.LastSeq, ix.Len())
 	}
-	want := archivedRecord(4)[FieldArchivePath].(string)
+	want := archivedRecord(4)[fieldArchivePath].(string)
 	if a, ok := ix.ByArchivePath(want); !ok || a.Seq != 8 {
 		t.Errorf("ByArchivePath(%s): got %+v, %v, want seq 8", want, a, ok)
+	}
+	// Every record reads back as its record type.
+	for _, rec := range recordsOf(t, opts.Path) {
+		if e, err := rec.Decode(); err != nil || e.EventName() != rec.Event {
+			t.Errorf("record %d: Decode: got %T, %v", rec.Seq, e, err)
+		}
 	}
 }
 
 func TestLegacyLogOpensAndGoesOn(t *testing.T) {
+	testGoesOn(t, func(t *testing.T) (Options, string, []byte) { opts, pub := copyLegacy(t); return opts, pub, nil }, 8)
+}
+
+// testGoesOn checks that the log copyLog copies, of n records, opens with
+// its saved state and without, takes a record after them without changing
+// them, and verifies with its published key and the outside checkpoint
+// copyLog gives, if any.
+func testGoesOn(t *testing.T, copyLog func(*testing.T) (Options, string, []byte), n int64) {
 	for _, dropState := range []bool{false, true} {
 		t.Run(map[bool]string{false: "saved state", true: "from scratch"}[dropState], func(t *testing.T) {
-			opts, pub := copyLegacy(t)
+			opts, pub, since := copyLog(t)
 			before := logBytes(t, opts.Path)
 			if dropState {
 				os.Remove(filepath.Join(opts.StateDir, stateFile))
 			}
 			l := mustOpen(t, opts)
-			rec := mustAppend(t, l, EventStartup, map[string]any{FieldPID: 200})
+			rec := mustAppend(t, l, eventStartup, map[string]any{fieldPID: 200})
 			mustClose(t, l)
-			if rec.Seq != 9 {
-				t.Errorf("first record after reopening: got seq %d, want 9", rec.Seq)
+			if rec.Seq != uint64(n+1) {
+				t.Errorf("first record after reopening: got seq %d, want %d", rec.Seq, n+1)
 			}
 			if !bytes.HasPrefix(logBytes(t, opts.Path), before) {
-				t.Errorf("the legacy records changed")
+				t.Errorf("the records before changed")
 			}
-			rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, PublicKey: pub})
+			rep, err := Verify(VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, PublicKey: pub, Since: since})
 			if err != nil {
 				t.Fatal(err)
 			}
 			requireOK(t, rep)
+			if rep.Records != n+2 || rep.Unsigned != 0 {
+				t.Errorf("Verify: got %d records, %d unsigned; want %d, 0", rep.Records, rep.Unsigned, n+2)
+			}
 		})
 	}
 }

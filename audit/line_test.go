@@ -1,64 +1,27 @@
 package audit
 
 import (
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
-func TestScanObject(t *testing.T) {
-	tests := []struct {
-		in string
-		ok bool
-	}{
-		{`{}`, true},
-		{`{"a":1,"b":[true,false,null],"c":{"d":"e"}}`, true},
-		{`{"a":"\u00e9\ud83d\ude00\u007f\u0000\"\\\b\f\n\r\t"}`, true},
-		{`{"a":0.1,"b":1e-05,"c":4.0,"d":1e+16,"e":-0.0,"f":123456789012345678901234567890}`, true},
-		{`{"a":[],"b":{}}`, true},
-		{``, false},
-		{`[]`, false},
-		{`{"a":1} `, false},
-		{`{"a": 1}`, false},
-		{`{ "a":1}`, false},
-		{`{"b":1,"a":2}`, false},
-		{`{"a":1,"a":2}`, false},
-		{`{"":1}`, false},
-		{`{"é":1}`, false},
-		{"{\"\\u00e9\":1}", false},
-		{`{"a":"é"}`, false},
-		{`{"a":"\u00E9"}`, false},
-		{`{"a":"\u0041"}`, false},
-		{`{"a":"\u000a"}`, false},
-		{`{"a":"\/"}`, false},
-		{`{"a":"\ud800"}`, false},
-		{`{"a":"\udc00"}`, false},
-		{`{"a":"\ud800\u0041"}`, false},
-		{"{\"a\":\"\x7f\"}", false},
-		{"{\"a\":\"\t\"}", false},
-		{`{"a":-0}`, false},
-		{`{"a":01}`, false},
-		{`{"a":+1}`, false},
-		{`{"a":1.0e5}`, false},
-		{`{"a":1E5}`, false},
-		{`{"a":100000}`, true},
-		{`{"a":100000.0}`, true},
-		{`{"a":1e16}`, false},
-		{`{"a":0.10}`, false},
-		{`{"a":1e400}`, false},
-		{`{"a":NaN}`, false},
-		{`{"a":tru}`, false},
-		{`{"a":"x}`, false},
-		{`{"a":1,}`, false},
-		{`{"a":[1,]}`, false},
-		{`{"a"}`, false},
-		{`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, false},
-		{`{"a":` + strings.Repeat("[", 50) + strings.Repeat("]", 50) + `}`, true},
+// TestCanonicalFormInDoc keeps the package documentation saying what the
+// encoder does.
+func TestCanonicalFormInDoc(t *testing.T) {
+	b, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		err := scanObject([]byte(tt.in), func(_, _ []byte, _ int) error { return nil })
-		if (err == nil) != tt.ok {
-			t.Errorf("scanObject(%s): got %v, want ok=%v", tt.in, err, tt.ok)
-		}
+	var doc strings.Builder
+	for line := range strings.Lines(string(b)) {
+		doc.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "//"), " "))
+	}
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	if !strings.Contains(norm(doc.String()), norm(canonjson.Rules)) {
+		t.Errorf("doc.go does not contain canonjson.Rules:\n%s", canonjson.Rules)
 	}
 }
 
@@ -66,17 +29,17 @@ func TestParseRecordLine(t *testing.T) {
 	h := header{seq: 42, time: "2024-03-01T12:00:00.000000001Z", event: "archived", host: "h\u00e9"}
 	h.prev[0] = 0xab
 	fields := map[string]any{"a": 1, "zz": "z", "hash_like": "x"}
-	keys, _ := checkFields(h.event, fields)
-	line, sum, err := encodeRecord(&h, keys, fields)
+	ms, err := eventMembers(h.event, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
+	line, sum := encodeRecord(&h, ms)
 	body := line[:len(line)-1]
 	var lr lineRecord
 	if err := parseRecordLine(body, &lr); err != nil {
 		t.Fatalf("parseRecordLine(%s): %v", body, err)
 	}
-	if lr.seq != 42 || lr.hash != sum || lr.prev != h.prev || unquote(lr.host) != h.host || string(lr.event) != "archived" {
+	if lr.seq != 42 || lr.hash != sum || lr.prev != h.prev || canonjson.Unquote(lr.host) != h.host || string(lr.event) != "archived" {
 		t.Errorf("parseRecordLine: got %+v, want the header written", lr)
 	}
 	if got := lr.bodyHash(body); got != sum {
@@ -87,14 +50,14 @@ func TestParseRecordLine(t *testing.T) {
 		rec, _ := decodeRecord(body)
 		m = map[string]any{keySeq: rec.Seq, keyHash: rec.Hash, keyPrev: rec.Prev, keyEvent: rec.Event, keyTime: "t", keyHost: rec.Host}
 		delete(m, missing)
-		b, _ := Canonical(m)
+		b, _ := canonjson.Marshal(m)
 		if err := parseRecordLine(b, &lr); err == nil || !strings.Contains(err.Error(), missing) {
 			t.Errorf("parseRecordLine without %s: got %v, want an error naming it", missing, err)
 		}
 	}
 }
 
-func TestCheckFields(t *testing.T) {
+func TestEventMembers(t *testing.T) {
 	tests := []struct {
 		event  string
 		fields map[string]any
@@ -112,9 +75,9 @@ func TestCheckFields(t *testing.T) {
 		{"archived", map[string]any{"naïve": "x"}, false},
 	}
 	for _, tt := range tests {
-		_, err := checkFields(tt.event, tt.fields)
+		_, err := eventMembers(tt.event, tt.fields)
 		if (err == nil) != tt.ok {
-			t.Errorf("checkFields(%q, %v): got %v, want ok=%v", tt.event, tt.fields, err, tt.ok)
+			t.Errorf("eventMembers(%q, %v): got %v, want ok=%v", tt.event, tt.fields, err, tt.ok)
 		}
 	}
 }

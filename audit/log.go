@@ -18,29 +18,30 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 	"github.com/gwwatchd/gwwatchd/internal/durable"
 )
 
 // Defaults for Options fields left zero.
 const (
 	DefaultCheckpointEvery    = 1000
-	DefaultCheckpointInterval = 10 * time.Minute
+	DefaultCheckpointInterval = 5 * time.Minute
 )
 
-// ErrClosed is returned by the methods of a Log after Close, and by Append
+// errClosed is returned by the methods of a Log after Close, and by Append
 // after a failed sync made the log's state on disk unknown.
-var ErrClosed = errors.New("audit log closed")
+var errClosed = errors.New("audit log closed")
 
 // Errors of Open that say the log, or its key, is not what the state says
 // it was. Their messages say how to proceed.
 var (
-	// ErrLogMissing: the log has fewer records than the state directory
+	// errLogMissing: the log has fewer records than the state directory
 	// says it had, or none.
-	ErrLogMissing = errors.New("audit log missing or cut back")
-	// ErrKeyMissing: the signing key is gone but the log exists.
-	ErrKeyMissing = errors.New("audit signing key missing")
-	// ErrWrongKey: the signing key did not sign the log's last checkpoint.
-	ErrWrongKey = errors.New("audit signing key is not the log's")
+	errLogMissing = errors.New("audit log missing or cut back")
+	// errKeyMissing: the signing key is gone but the log exists.
+	errKeyMissing = errors.New("audit signing key missing")
+	// errWrongKey: the signing key did not sign the log's last checkpoint.
+	errWrongKey = errors.New("audit signing key is not the log's")
 )
 
 // Options configures Open.
@@ -148,11 +149,10 @@ type position struct {
 // field says how many there are.
 //
 // Open refuses, with an error saying how to proceed, a log that has fewer
-// records than the state directory says it had (ErrLogMissing), a log that
-// exists without its key (ErrKeyMissing), and a key that did not sign the
-// log's last checkpoint (ErrWrongKey). It fails if a record before the tail
-// does not parse; Verify tells what is wrong. The caller must Close the
-// Log.
+// records than the state directory says it had, a log that exists without
+// its key, and a key that did not sign the log's last checkpoint. It fails
+// if a record before the tail does not parse; Verify tells what is wrong.
+// The caller must Close the Log.
 func Open(opts Options) (*Log, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open audit log: no path")
@@ -213,7 +213,7 @@ func (l *Log) open() error {
 		return fmt.Errorf("%w: %s has no records, but %s says the log had %d; "+
 			"restore the log, every segment, from a backup, or to start a new log deliberately, "+
 			"move %s, %s and %s out of %s (and keep them: they show what the old log held)",
-			ErrLogMissing, l.opts.Path, said.file, said.size, checkpointsFile, latestFile, stateFile, l.opts.StateDir)
+			errLogMissing, l.opts.Path, said.file, said.size, checkpointsFile, latestFile, stateFile, l.opts.StateDir)
 	}
 	if err := l.loadKey(exists, said); err != nil {
 		return err
@@ -244,7 +244,7 @@ func (l *Log) open() error {
 		return fmt.Errorf("%w: %s has %d records, but %s says the log had %d: it was cut back or replaced; "+
 			"restore the log, every segment, from a backup, or to start a new log deliberately, "+
 			"move %s, %s and %s out of %s (and keep them: they show what the old log held)",
-			ErrLogMissing, l.opts.Path, l.tree.n, said.file, said.size, checkpointsFile, latestFile, stateFile, l.opts.StateDir)
+			errLogMissing, l.opts.Path, l.tree.n, said.file, said.size, checkpointsFile, latestFile, stateFile, l.opts.StateDir)
 	}
 	if said.legacy != nil && said.legacy.Size > l.ckSize {
 		// A log written before checkpoints were recorded in it: the last
@@ -260,7 +260,7 @@ func (l *Log) open() error {
 		if _, err := openCheckpoint(l.ckNote, l.verifier); err != nil {
 			return fmt.Errorf("%w: the key in %s did not sign the log's last checkpoint (size %d): %w; "+
 				"restore the key that did, or to start a new log deliberately, give it a new path and state directory",
-				ErrWrongKey, l.opts.KeyFile, l.ckSize, err)
+				errWrongKey, l.opts.KeyFile, l.ckSize, err)
 		}
 	}
 	if l.cut >= 0 {
@@ -299,10 +299,10 @@ func (l *Log) loadKey(exists bool, said stateClaim) error {
 		case exists:
 			return fmt.Errorf("%w: %s does not exist, but the log %s does; restore the key file from its backup "+
 				"(a new key cannot sign for the records the old one signed), or to start a new log deliberately, "+
-				"give it a new path and state directory", ErrKeyMissing, l.opts.KeyFile, l.opts.Path)
+				"give it a new path and state directory", errKeyMissing, l.opts.KeyFile, l.opts.Path)
 		case said.size > 0:
 			return fmt.Errorf("%w: %s does not exist, but %s says a log of %d records existed; restore the key file from its backup",
-				ErrKeyMissing, l.opts.KeyFile, said.file, said.size)
+				errKeyMissing, l.opts.KeyFile, said.file, said.size)
 		}
 		skey, err = createKey(l.opts.KeyFile, keyName(l.opts.Host))
 	}
@@ -339,7 +339,7 @@ func stateSays(stateDir string) (stateClaim, error) {
 	}
 	if msg, err := os.ReadFile(filepath.Join(stateDir, latestFile)); err == nil {
 		if text, err := noteText(msg); err == nil {
-			if cp, err := ParseCheckpoint(text); err == nil {
+			if cp, err := parseCheckpoint(text); err == nil {
 				claim(cp.Size, latestFile)
 			}
 		}
@@ -387,18 +387,28 @@ func (l *Log) locked(fn func() error) error {
 	return err
 }
 
-// Append writes one record with the given event fields and returns it as
-// Scan would read it back. The record is on disk (written and fsynced)
-// before Append returns. fields may not use the common names (seq, time,
-// event, host, prev, hash); Append does not keep fields.
+// Append writes one record of the event e and returns it as Scan would
+// read it back. The record is on disk (written and fsynced) before Append
+// returns. e is one of the record types of this package; "repaired" and
+// "checkpoint" records are the log's own.
 //
 // A rotation or checkpoint that fails after the record is durable is
 // logged and retried on the next append rather than returned.
-func (l *Log) Append(event string, fields map[string]any) (Record, error) {
-	if event == EventCheckpoint {
+func (l *Log) Append(e Event) (Record, error) {
+	if err := checkEvent(e); err != nil {
+		return Record{}, fmt.Errorf("audit append %s: %w", e.EventName(), err)
+	}
+	return l.appendFields(e.EventName(), e)
+}
+
+// appendFields is Append of any event name and fields, a record type or a
+// map, which may not use the common names (seq, time, event, host, prev,
+// hash). Tests write records that Append would refuse with it.
+func (l *Log) appendFields(event string, fields any) (Record, error) {
+	if event == eventCheckpoint {
 		return Record{}, fmt.Errorf("audit append %s: written by the log itself: %w", event, ErrInvalidField)
 	}
-	keys, err := checkFields(event, fields)
+	members, err := eventMembers(event, fields)
 	if err != nil {
 		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
 	}
@@ -411,7 +421,7 @@ func (l *Log) Append(event string, fields map[string]any) (Record, error) {
 				return err
 			}
 			var err error
-			if line, err = l.appendLocked(event, keys, fields); err != nil {
+			if line, err = l.appendLocked(event, members); err != nil {
 				return err
 			}
 			l.afterAppend()
@@ -431,7 +441,7 @@ func (l *Log) Append(event string, fields map[string]any) (Record, error) {
 
 func (l *Log) usable() error {
 	if l.closed {
-		return ErrClosed
+		return errClosed
 	}
 	return l.err
 }
@@ -443,9 +453,9 @@ func (l *Log) MaybeCheckpoint() error {
 	return l.checkpointIf(func() bool { return l.checkpointDue() })
 }
 
-// Checkpoint writes a checkpoint now, unless the last record already is
-// one.
-func (l *Log) Checkpoint() error {
+// checkpointNow writes a checkpoint now, unless the last record already
+// is one.
+func (l *Log) checkpointNow() error {
 	return l.checkpointIf(func() bool { return true })
 }
 
@@ -453,7 +463,7 @@ func (l *Log) Checkpoint() error {
 // is one, and returns the signed note of the latest checkpoint: what to
 // keep off the host and give Verify as VerifyOptions.Since later.
 func (l *Log) CheckpointNote() ([]byte, error) {
-	if err := l.Checkpoint(); err != nil {
+	if err := l.checkpointNow(); err != nil {
 		return nil, err
 	}
 	l.mu.Lock()
@@ -607,7 +617,7 @@ func (l *Log) absorb(seg string, off int64, line []byte) error {
 	}
 	l.seq, l.last = lr.seq, lr.hash
 	l.tree.add(leafHash(lr.hash))
-	if string(lr.event) == EventCheckpoint {
+	if string(lr.event) == eventCheckpoint {
 		f, cp, err := parseCheckpointRecord(line)
 		if err == nil && *f.Size == l.tree.n-1 {
 			l.noteCheckpoint(cp, []byte(*f.Note))
@@ -624,7 +634,7 @@ func (l *Log) absorb(seg string, off int64, line []byte) error {
 
 // noteCheckpoint makes cp, whose record was just added to the tree, the
 // last checkpoint known.
-func (l *Log) noteCheckpoint(cp Checkpoint, msg []byte) {
+func (l *Log) noteCheckpoint(cp treeHead, msg []byte) {
 	l.ckSize, l.ckEnd, l.ckTime, l.ckNote = cp.Size, l.tree.n, cp.Time, msg
 	l.foreign, l.firstForeign = 0, 0
 }
@@ -760,16 +770,11 @@ func (l *Log) repair(cut, size int64) error {
 	seg := filepath.Base(l.opts.Path)
 	sum := sha256.Sum256(dropped)
 	l.logger.Warn("audit log: cut off a torn tail", zap.String("segment", seg), zap.Int64("offset", cut), zap.Int("bytes", len(dropped)))
-	fields := map[string]any{
-		FieldSegment:       seg,
-		FieldBytesDropped:  int64(len(dropped)),
-		FieldDroppedSHA256: hex.EncodeToString(sum[:]),
-	}
-	keys, err := checkFields(EventRepaired, fields)
+	members, err := eventMembers(eventRepaired, repairedRecord{Segment: seg, BytesDropped: int64(len(dropped)), DroppedSHA256: hex.EncodeToString(sum[:])})
 	if err != nil {
 		return err
 	}
-	if _, err := l.appendLocked(EventRepaired, keys, fields); err != nil {
+	if _, err := l.appendLocked(eventRepaired, members); err != nil {
 		return fmt.Errorf("repair: %w", err)
 	}
 	l.afterAppend()
@@ -778,7 +783,7 @@ func (l *Log) repair(cut, size int64) error {
 
 // appendLocked writes and syncs one record. The caller holds the lock and
 // has caught up.
-func (l *Log) appendLocked(event string, keys []string, fields map[string]any) ([]byte, error) {
+func (l *Log) appendLocked(event string, fields []canonjson.Member) ([]byte, error) {
 	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
 		if err := l.rotate(); err != nil {
 			return nil, err
@@ -791,22 +796,19 @@ func (l *Log) appendLocked(event string, keys []string, fields map[string]any) (
 		host:  l.opts.Host,
 		prev:  l.last,
 	}
-	line, sum, err := encodeRecord(&h, keys, fields)
-	if err != nil {
-		return nil, err
-	}
+	line, sum := encodeRecord(&h, fields)
 	if _, err := l.f.Write(line); err != nil {
 		// A short write followed by the next record would tear the log in
 		// the middle; cut it off while the lock is still held.
 		if terr := l.f.Truncate(l.pos.off); terr != nil {
-			l.err = fmt.Errorf("%w: unusable after a failed write: %w", ErrClosed, terr)
+			l.err = fmt.Errorf("%w: unusable after a failed write: %w", errClosed, terr)
 		}
 		return nil, err
 	}
 	if err := l.f.Sync(); err != nil {
 		// After a failed fsync the kernel may have dropped the dirty pages;
 		// retrying would report success for data that is not on disk.
-		l.err = fmt.Errorf("%w: unusable after a failed sync: %w", ErrClosed, err)
+		l.err = fmt.Errorf("%w: unusable after a failed sync: %w", errClosed, err)
 		return nil, err
 	}
 	l.pos.off += int64(len(line))
@@ -878,35 +880,33 @@ func (l *Log) checkpoint() error {
 	if t.Before(l.ckTime) {
 		t = l.ckTime
 	}
-	cp := Checkpoint{Name: l.signer.Name(), Size: l.tree.n, Root: l.tree.root(), Time: t}
-	msg, err := note.Sign(&note.Note{Text: cp.Text()}, l.signer)
+	cp := treeHead{Name: l.signer.Name(), Size: l.tree.n, Root: l.tree.root(), Time: t}
+	msg, err := note.Sign(&note.Note{Text: cp.text()}, l.signer)
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
-	root := base64.StdEncoding.EncodeToString(cp.Root[:])
-	fields := map[string]any{FieldSize: cp.Size, FieldRoot: root, FieldNote: string(msg)}
-	var unattested int64
+	root, note := base64.StdEncoding.EncodeToString(cp.Root[:]), string(msg)
+	rec := checkpointRecord{Size: &cp.Size, Root: &root, Note: &note}
 	if l.foreign > 0 {
 		alone, err := l.alone()
 		if err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
 		if alone {
-			unattested = l.foreign
-			fields[FieldUnattested], fields[FieldUnattestedFrom] = l.foreign, l.firstForeign
+			rec.Unattested, rec.UnattestedFrom = l.foreign, l.firstForeign
 		}
 	}
-	keys, err := checkFields(EventCheckpoint, fields)
+	members, err := eventMembers(eventCheckpoint, rec)
 	if err != nil {
 		return err
 	}
-	if _, err := l.appendLocked(EventCheckpoint, keys, fields); err != nil {
+	if _, err := l.appendLocked(eventCheckpoint, members); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	l.noteCheckpoint(cp, msg)
-	if unattested > 0 {
+	if rec.Unattested > 0 {
 		l.logger.Warn("audit checkpoint signs records this writer did not write",
-			zap.Int64("unattested", unattested), zap.Uint64("from_seq", fields[FieldUnattestedFrom].(uint64)))
+			zap.Int64("unattested", rec.Unattested), zap.Uint64("from_seq", rec.UnattestedFrom))
 	}
 	l.logger.Info("audit checkpoint", zap.Uint64("size", uint64(cp.Size)), zap.String("root", root), zap.String("note", string(msg)))
 	if err := writeCopies(l.opts.StateDir, msg); err != nil {

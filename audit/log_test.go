@@ -19,19 +19,19 @@ import (
 func TestAppendAndScan(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	first := mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1.2.3", FieldPID: 4242})
-	if first.Seq != 1 || first.Prev != zeroHash || first.Host != "test-host" || first.Event != EventStartup {
+	first := mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1.2.3", fieldPID: 4242})
+	if first.Seq != 1 || first.Prev != zeroHash || first.Host != "test-host" || first.Event != eventStartup {
 		t.Errorf("first record: got seq %d prev %s host %s event %s, want 1, zeros, test-host, startup", first.Seq, first.Prev, first.Host, first.Event)
 	}
-	second := mustAppend(t, l, EventArchived, archivedRecord(1))
+	second := mustAppend(t, l, eventArchived, archivedRecord(1))
 	if second.Seq != 2 || second.Prev != first.Hash {
 		t.Errorf("second record: got seq %d prev %s, want 2 and %s", second.Seq, second.Prev, first.Hash)
 	}
-	if got, ok := second.Int64(FieldSourceSize); !ok || got != 8_388_609 {
+	if got, ok := second.Int64(fieldSourceSize); !ok || got != 8_388_609 {
 		t.Errorf("source_size: got %d, %v, want 8388609", got, ok)
 	}
-	if n, ok := second.Fields[FieldDurationNS].(json.Number); !ok || n != "812345679" {
-		t.Errorf("duration_ns: got %#v, want json.Number 812345679", second.Fields[FieldDurationNS])
+	if n, ok := second.Fields[fieldDurationNS].(json.Number); !ok || n != "812345679" {
+		t.Errorf("duration_ns: got %#v, want json.Number 812345679", second.Fields[fieldDurationNS])
 	}
 	mustClose(t, l)
 
@@ -45,11 +45,11 @@ func TestAppendAndScan(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[0].Hash != first.Hash || got[1].Hash != second.Hash || got[2].Event != EventCheckpoint {
+	if len(got) != 3 || got[0].Hash != first.Hash || got[1].Hash != second.Hash || got[2].Event != eventCheckpoint {
 		t.Fatalf("Scan: got %d records, want the 2 appended and the checkpoint Close wrote", len(got))
 	}
-	if got[1].String(FieldArchivePath) != archivedRecord(1)[FieldArchivePath] {
-		t.Errorf("archive_path: got %q", got[1].String(FieldArchivePath))
+	if got[1].String(fieldArchivePath) != archivedRecord(1)[fieldArchivePath] {
+		t.Errorf("archive_path: got %q", got[1].String(fieldArchivePath))
 	}
 	if !got[0].Time.Before(got[1].Time) || got[0].Time.Location() != time.UTC {
 		t.Errorf("times: got %v, %v, want increasing UTC", got[0].Time, got[1].Time)
@@ -72,19 +72,47 @@ func TestAppendRejects(t *testing.T) {
 		fields map[string]any
 	}{
 		{"", nil},
-		{EventArchived, map[string]any{"seq": 5}},
-		{EventArchived, map[string]any{"prev": "x"}},
-		{EventArchived, map[string]any{"Größe": 1}},
-		{EventArchived, map[string]any{"x": []any{1.0, func() {}}}},
+		{eventArchived, map[string]any{"seq": 5}},
+		{eventArchived, map[string]any{"prev": "x"}},
+		{eventArchived, map[string]any{"Größe": 1}},
+		{eventArchived, map[string]any{"x": []any{1.0, func() {}}}},
 	} {
-		if _, err := l.Append(tt.event, tt.fields); !errors.Is(err, ErrInvalidField) {
+		if _, err := l.appendFields(tt.event, tt.fields); !errors.Is(err, ErrInvalidField) {
 			t.Errorf("Append(%q, %v): got %v, want ErrInvalidField", tt.event, tt.fields, err)
 		}
 	}
 	// Nothing was written for the rejected records.
-	rec := mustAppend(t, l, EventStartup, nil)
+	rec := mustAppend(t, l, eventStartup, nil)
 	if rec.Seq != 1 {
 		t.Errorf("after rejected appends: got seq %d, want 1", rec.Seq)
+	}
+}
+
+// stray is a record type of another package's making.
+type stray struct {
+	Key string `json:"key"`
+}
+
+func (stray) EventName() string { return eventArchived }
+
+func TestAppendTakesTheRecordTypesOnly(t *testing.T) {
+	l := mustOpen(t, testOptions(t))
+	defer mustClose(t, l)
+	for _, e := range []Event{stray{Key: "x"}, &Archived{}} {
+		if _, err := l.Append(e); !errors.Is(err, ErrInvalidField) {
+			t.Errorf("Append(%T): got %v, want ErrInvalidField", e, err)
+		}
+	}
+	rec, err := l.Append(Rejected{SourcePath: "/in/x.npy", Reason: "bad"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := rec.Decode(); err != nil || e != (Rejected{SourcePath: "/in/x.npy", Reason: "bad"}) {
+		t.Errorf("Decode: got %#v, %v", e, err)
+	}
+	rec = mustAppend(t, l, "from_the_future", map[string]any{"x": 1})
+	if _, err := rec.Decode(); !errors.Is(err, errUnknownEvent) {
+		t.Errorf("Decode of an unknown event: got %v, want errUnknownEvent", err)
 	}
 }
 
@@ -95,11 +123,11 @@ func TestClosed(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Errorf("second Close: got %v, want nil", err)
 	}
-	if _, err := l.Append(EventStartup, nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("Append after Close: got %v, want ErrClosed", err)
+	if _, err := l.appendFields(eventStartup, nil); !errors.Is(err, errClosed) {
+		t.Errorf("Append after Close: got %v, want errClosed", err)
 	}
-	if err := l.MaybeCheckpoint(); !errors.Is(err, ErrClosed) {
-		t.Errorf("MaybeCheckpoint after Close: got %v, want ErrClosed", err)
+	if err := l.MaybeCheckpoint(); !errors.Is(err, errClosed) {
+		t.Errorf("MaybeCheckpoint after Close: got %v, want errClosed", err)
 	}
 }
 
@@ -138,9 +166,9 @@ func TestTornTailRepair(t *testing.T) {
 			opts := testOptions(t)
 			l := mustOpen(t, opts)
 			for i := range 3 {
-				mustAppend(t, l, EventArchived, archivedRecord(i))
+				mustAppend(t, l, eventArchived, archivedRecord(i))
 			}
-			mustAppend(t, l, EventStartup, map[string]any{FieldPID: 1})
+			mustAppend(t, l, eventStartup, map[string]any{fieldPID: 1})
 			mustClose(t, l)
 			before := len(recordsOf(t, opts.Path))
 			dropped := tt.tear(t, opts.Path)
@@ -149,7 +177,7 @@ func TestTornTailRepair(t *testing.T) {
 			}
 
 			l = mustOpen(t, opts)
-			mustAppend(t, l, EventShutdown, nil)
+			mustAppend(t, l, eventShutdown, nil)
 			mustClose(t, l)
 			requireOK(t, mustVerify(t, opts))
 			recs := recordsOf(t, opts.Path)
@@ -157,14 +185,14 @@ func TestTornTailRepair(t *testing.T) {
 				t.Fatalf("after repair: got %d records, want %d kept, repaired, shutdown and the checkpoint of Close", len(recs), before)
 			}
 			repaired := recs[before]
-			if repaired.Event != EventRepaired || repaired.Seq != uint64(before)+1 {
+			if repaired.Event != eventRepaired || repaired.Seq != uint64(before)+1 {
 				t.Fatalf("record %d: got %s seq %d, want repaired seq %d", before, repaired.Event, repaired.Seq, before+1)
 			}
-			if n, _ := repaired.Int64(FieldBytesDropped); n != int64(dropped) {
+			if n, _ := repaired.Int64(fieldBytesDropped); n != int64(dropped) {
 				t.Errorf("bytes_dropped: got %d, want %d", n, dropped)
 			}
-			if repaired.String(FieldSegment) != "audit.log" {
-				t.Errorf("segment: got %q, want audit.log", repaired.String(FieldSegment))
+			if repaired.String(fieldSegment) != "audit.log" {
+				t.Errorf("segment: got %q, want audit.log", repaired.String(fieldSegment))
 			}
 		})
 	}
@@ -174,11 +202,10 @@ func TestTornTailRepair(t *testing.T) {
 func badNextLine(t *testing.T, path string) string {
 	recs := recordsOf(t, path)
 	last := recs[len(recs)-1]
-	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: EventArchived, host: "h"}
+	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: eventArchived, host: "h"}
 	hex32(t, last.Hash, &h.prev)
 	fields := archivedRecord(7)
-	keys, _ := checkFields(EventArchived, fields)
-	line, _, err := encodeRecord(&h, keys, fields)
+	line, _, err := encodeFields(&h, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,15 +248,15 @@ func recordsOf(t testing.TB, path string) []Record {
 func TestTornTailWhileOpen(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	dropped := appendHalfRecord(t, opts.Path)
-	rec := mustAppend(t, l, EventShutdown, nil)
+	rec := mustAppend(t, l, eventShutdown, nil)
 	mustClose(t, l)
 	recs := recordsOf(t, opts.Path)
-	if len(recs) != 4 || recs[1].Event != EventRepaired || rec.Seq != 3 || recs[3].Event != EventCheckpoint {
+	if len(recs) != 4 || recs[1].Event != eventRepaired || rec.Seq != 3 || recs[3].Event != eventCheckpoint {
 		t.Fatalf("got %d records, second %q, shutdown seq %d; want startup, repaired, shutdown, checkpoint", len(recs), recs[1].Event, rec.Seq)
 	}
-	if n, _ := recs[1].Int64(FieldBytesDropped); n != int64(dropped) {
+	if n, _ := recs[1].Int64(fieldBytesDropped); n != int64(dropped) {
 		t.Errorf("bytes_dropped: got %d, want %d", n, dropped)
 	}
 	requireOK(t, mustVerify(t, opts))
@@ -240,7 +267,7 @@ func TestOpenRefusesDamagedMiddle(t *testing.T) {
 	opts.MaxSize = 1 // every record in its own segment
 	l := mustOpen(t, opts)
 	for range 3 {
-		mustAppend(t, l, EventStartup, nil)
+		mustAppend(t, l, eventStartup, nil)
 	}
 	mustClose(t, l)
 	os.Remove(filepath.Join(opts.StateDir, stateFile))
@@ -256,7 +283,7 @@ func TestRotation(t *testing.T) {
 	l := mustOpen(t, opts)
 	const n = 25
 	for i := range n {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	segs, err := Segments(opts.Path)
@@ -288,7 +315,7 @@ func TestRotation(t *testing.T) {
 		}
 	}
 	// The appended records and the checkpoint of Close.
-	if len(recs) != n+1 || recs[n].Event != EventCheckpoint {
+	if len(recs) != n+1 || recs[n].Event != eventCheckpoint {
 		t.Errorf("Scan across segments: got %d records, want %d", len(recs), n+1)
 	}
 	rep := mustVerify(t, opts)
@@ -304,8 +331,8 @@ func TestRotation(t *testing.T) {
 			os.Remove(filepath.Join(opts.StateDir, stateFile))
 		}
 		l = mustOpen(t, opts)
-		mustAppend(t, l, EventArchived, archivedRecord(100))
-		mustAppend(t, l, EventArchived, archivedRecord(101))
+		mustAppend(t, l, eventArchived, archivedRecord(100))
+		mustAppend(t, l, eventArchived, archivedRecord(101))
 		mustClose(t, l)
 	}
 	requireOK(t, mustVerify(t, opts))
@@ -328,7 +355,7 @@ func TestSavedStateIsOnlyACache(t *testing.T) {
 			opts := testOptions(t)
 			l := mustOpen(t, opts)
 			for i := range 5 {
-				mustAppend(t, l, EventArchived, archivedRecord(i))
+				mustAppend(t, l, eventArchived, archivedRecord(i))
 			}
 			mustClose(t, l)
 			name := filepath.Join(opts.StateDir, stateFile)
@@ -344,7 +371,7 @@ func TestSavedStateIsOnlyACache(t *testing.T) {
 			os.WriteFile(name, []byte(state), 0o640)
 			l = mustOpen(t, opts)
 			// Five records and the checkpoint of Close came before.
-			if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 7 {
+			if rec := mustAppend(t, l, eventShutdown, nil); rec.Seq != 7 {
 				t.Errorf("after a bad state: got seq %d, want 7", rec.Seq)
 			}
 			mustClose(t, l)
@@ -361,7 +388,7 @@ func TestCheckpoints(t *testing.T) {
 	opts.CheckpointInterval = -1
 	l := mustOpen(t, opts)
 	for i := range 7 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 
@@ -384,8 +411,8 @@ func TestCheckpoints(t *testing.T) {
 	}
 	var inLog []int64
 	for _, r := range recordsOf(t, opts.Path) {
-		if r.Event == EventCheckpoint {
-			n, _ := r.Int64(FieldSize)
+		if r.Event == eventCheckpoint {
+			n, _ := r.Int64(fieldSize)
 			if uint64(n) != r.Seq-1 {
 				t.Errorf("checkpoint record %d: got size %d, want the %d records before it", r.Seq, n, r.Seq-1)
 			}
@@ -408,9 +435,9 @@ func TestCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := VerifyCheckpoint(latest, vkey)
+	cp, err := verifyCheckpoint(latest, vkey)
 	if err != nil {
-		t.Fatalf("VerifyCheckpoint: %v", err)
+		t.Fatalf("verifyCheckpoint: %v", err)
 	}
 	if cp.Size != 9 || cp.Name != "gwwatchd-test-host" {
 		t.Errorf("checkpoint: got size %d name %s, want 9 gwwatchd-test-host", cp.Size, cp.Name)
@@ -450,12 +477,12 @@ func TestCheckpointInterval(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(opts.StateDir, checkpointsFile))
 		return strings.Count(string(b), "\n")
 	}
-	mustAppend(t, l, EventStartup, nil) // no checkpoint yet: the first is due at once
+	mustAppend(t, l, eventStartup, nil) // no checkpoint yet: the first is due at once
 	if got := count(); got != 1 {
 		t.Fatalf("after the first append: got %d checkpoints, want 1", got)
 	}
 	now = now.Add(30 * time.Minute)
-	mustAppend(t, l, EventArchived, archivedRecord(1))
+	mustAppend(t, l, eventArchived, archivedRecord(1))
 	if err := l.MaybeCheckpoint(); err != nil {
 		t.Fatal(err)
 	}
@@ -483,11 +510,11 @@ func TestCheckpointInterval(t *testing.T) {
 func TestCheckpointTimeNeverGoesBack(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	opts.Now = func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
 	l = mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts))
 }
@@ -537,7 +564,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	for _, name := range []string{"audit.log", "audit.log.lock", "audit.key", "checkpoints", "checkpoint", stateFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {

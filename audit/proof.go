@@ -17,9 +17,9 @@ import (
 // proofHeader is the first line of an inclusion proof.
 const proofHeader = "gwwatchd-audit-proof v1"
 
-// ErrNotCovered is returned by Prove for a record the latest checkpoint
-// does not cover yet; a new checkpoint (Log.Checkpoint) will.
-var ErrNotCovered = errors.New("record not covered by the latest checkpoint")
+// errNotCovered is returned by Prove for a record the latest checkpoint
+// does not cover yet; a new checkpoint (Log.CheckpointNote) will.
+var errNotCovered = errors.New("record not covered by the latest checkpoint")
 
 // Prove returns a self-contained proof that record seq is in the log at
 // path, as covered by the latest checkpoint: the log's last checkpoint
@@ -54,13 +54,13 @@ func Prove(path, stateDir string, seq uint64) ([]byte, error) {
 		return nil, fmt.Errorf("prove record %d: %w", seq, err)
 	}
 	defer snap.close()
-	var cp Checkpoint
+	var cp treeHead
 	if msg != nil {
 		text, err := noteText(msg)
 		if err != nil {
 			return nil, fmt.Errorf("prove record %d: latest checkpoint: %w", seq, err)
 		}
-		if cp, err = ParseCheckpoint(text); err != nil {
+		if cp, err = parseCheckpoint(text); err != nil {
 			return nil, fmt.Errorf("prove record %d: latest checkpoint: %w", seq, err)
 		}
 	}
@@ -83,7 +83,7 @@ func Prove(path, stateDir string, seq uint64) ([]byte, error) {
 			}
 			record = bytes.Clone(line)
 		}
-		if string(lr.event) == EventCheckpoint {
+		if string(lr.event) == eventCheckpoint {
 			f, rc, err := parseCheckpointRecord(line)
 			if err != nil {
 				return fmt.Errorf("%s:%d: %w (see verify)", seg, n, err)
@@ -98,10 +98,10 @@ func Prove(path, stateDir string, seq uint64) ([]byte, error) {
 		return nil, fmt.Errorf("prove record %d: %w", seq, err)
 	}
 	if msg == nil {
-		return nil, fmt.Errorf("prove record %d: no checkpoint: %w", seq, ErrNotCovered)
+		return nil, fmt.Errorf("prove record %d: no checkpoint: %w", seq, errNotCovered)
 	}
 	if seq == 0 || seq > uint64(cp.Size) {
-		return nil, fmt.Errorf("prove record %d: checkpoint size %d: %w", seq, cp.Size, ErrNotCovered)
+		return nil, fmt.Errorf("prove record %d: checkpoint size %d: %w", seq, cp.Size, errNotCovered)
 	}
 	if tree.n < cp.Size {
 		return nil, fmt.Errorf("prove record %d: the log has %d records, the checkpoint %d", seq, tree.n, cp.Size)

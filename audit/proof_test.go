@@ -17,7 +17,7 @@ func TestProveEveryRecord(t *testing.T) {
 	l := mustOpen(t, opts)
 	var recs []Record
 	for i := range 13 {
-		recs = append(recs, mustAppend(t, l, EventArchived, archivedRecord(i)))
+		recs = append(recs, mustAppend(t, l, eventArchived, archivedRecord(i)))
 	}
 	mustClose(t, l)
 	vkey, err := PublicKey(opts.KeyFile)
@@ -33,15 +33,15 @@ func TestProveEveryRecord(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CheckProof(%d): %v\n%s", want.Seq, err, proof)
 		}
-		if got.Seq != want.Seq || got.Hash != want.Hash || got.String(FieldArchivePath) != want.String(FieldArchivePath) {
+		if got.Seq != want.Seq || got.Hash != want.Hash || got.String(fieldArchivePath) != want.String(fieldArchivePath) {
 			t.Errorf("CheckProof(%d): got seq %d hash %s, want %s", want.Seq, got.Seq, got.Hash, want.Hash)
 		}
 	}
-	if _, err := Prove(opts.Path, opts.StateDir, 14); !errors.Is(err, ErrNotCovered) {
-		t.Errorf("Prove(14) of 13 records: got %v, want ErrNotCovered", err)
+	if _, err := Prove(opts.Path, opts.StateDir, 14); !errors.Is(err, errNotCovered) {
+		t.Errorf("Prove(14) of 13 records: got %v, want errNotCovered", err)
 	}
-	if _, err := Prove(opts.Path, opts.StateDir, 0); !errors.Is(err, ErrNotCovered) {
-		t.Errorf("Prove(0): got %v, want ErrNotCovered", err)
+	if _, err := Prove(opts.Path, opts.StateDir, 0); !errors.Is(err, errNotCovered) {
+		t.Errorf("Prove(0): got %v, want errNotCovered", err)
 	}
 }
 
@@ -76,7 +76,7 @@ func TestCheckProofRejects(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	for i := range 9 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	vkey, _ := PublicKey(opts.KeyFile)
@@ -122,9 +122,8 @@ func TestCheckProofRejects(t *testing.T) {
 			}
 			m, _ := decodeRecord([]byte(rec))
 			h := header{seq: m.Seq, time: "2024-03-01T12:00:00.000000000Z", event: m.Event, host: m.Host, prev: lr.prev}
-			m.Fields[FieldArchivePath] = "/archive/elsewhere.h5"
-			keys, _ := checkFields(m.Event, m.Fields)
-			line, _, _ := encodeRecord(&h, keys, m.Fields)
+			m.Fields[fieldArchivePath] = "/archive/elsewhere.h5"
+			line, _, _ := encodeFields(&h, m.Fields)
 			a[2] = append([]byte("record "), line...)
 			return join(a)
 		}, vkey},

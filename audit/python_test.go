@@ -9,6 +9,17 @@ import (
 	"testing"
 )
 
+func python(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/python3", "python3"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	t.Skip("no python3")
+	return ""
+}
+
 // trickyRecords are event fields whose serialization differs between
 // encoders.
 var trickyRecords = []map[string]any{
@@ -32,7 +43,7 @@ func writeTrickyLog(t *testing.T) Options {
 		mustAppend(t, l, "tricky", f)
 	}
 	for i := range 5 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts))

@@ -5,61 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
-)
 
-// Event names. The caller of Append supplies the event-specific fields;
-// the log adds the common ones.
-const (
-	EventStartup        = "startup"         // version, revision, config_sha256, pid
-	EventShutdown       = "shutdown"        // version, revision, config_sha256, pid
-	EventArchived       = "archived"        // source_*, sidecar_*, archive_*, datasets, products, duration_ns
-	EventDuplicate      = "duplicate"       // source_*, archive_path of the existing archive
-	EventRejected       = "rejected"        // source_path, reason
-	EventQuarantined    = "quarantined"     // source_path, reason
-	EventSourceMoved    = "source_moved"    // source_path and where it went
-	EventSourceDeleted  = "source_deleted"  // source_path
-	EventConfigReloaded = "config_reloaded" // config_sha256
-	EventRepaired       = "repaired"        // segment, bytes_dropped, dropped_sha256; written by the log itself
-	EventCheckpoint     = "checkpoint"      // size, root, note[, unattested, unattested_from]; written by the log itself
-)
-
-// Field names of event records. Replay reads the source and archive fields
-// of "archived" records; the others are listed so that writers agree.
-const (
-	FieldSourcePath    = "source_path"
-	FieldSourceSize    = "source_size"
-	FieldSourceMtime   = "source_mtime"
-	FieldSourceSHA256  = "source_sha256"
-	FieldSidecarPath   = "sidecar_path"
-	FieldSidecarSHA256 = "sidecar_sha256"
-	FieldArchivePath   = "archive_path"
-	FieldArchiveSHA256 = "archive_sha256"
-	FieldArchiveID     = "archive_id"
-	FieldDatasets      = "datasets"
-	FieldProducts      = "products"
-	FieldDurationNS    = "duration_ns"
-	FieldReason        = "reason"
-	FieldVersion       = "version"
-	FieldRevision      = "revision"
-	FieldConfigSHA256  = "config_sha256"
-	FieldPID           = "pid"
-	FieldSegment       = "segment"
-	FieldBytesDropped  = "bytes_dropped"
-	FieldDroppedSHA256 = "dropped_sha256"
-
-	// Fields of "checkpoint" records: the signed note of the tree of the
-	// size records before it, its size and root (standard base64), and,
-	// when the writer signed records it had not written, how many and the
-	// seq of the first.
-	FieldSize           = "size"
-	FieldRoot           = "root"
-	FieldNote           = "note"
-	FieldUnattested     = "unattested"
-	FieldUnattestedFrom = "unattested_from"
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // Names of the common fields, set by the log on every record.
@@ -88,32 +39,39 @@ type Record struct {
 	Prev  string // lowercase hex SHA-256 of the previous record
 	Hash  string // lowercase hex SHA-256 of this record's canonical form without "hash"
 
-	// Fields holds the event fields, decoded by encoding/json with
-	// UseNumber: numbers are json.Number, keeping the digits as written, so
-	// a large integer is never rounded through float64. Objects are
-	// map[string]any and arrays []any.
+	// Fields holds the event fields as they stand, to show them: decoded
+	// by encoding/json with UseNumber, numbers are json.Number, keeping
+	// the digits as written, objects map[string]any and arrays []any.
+	// Decode gives them typed.
 	Fields map[string]any
+
+	line []byte
 }
 
-// String returns the event field key if it is a string, else "".
-func (r *Record) String(key string) string {
-	s, _ := r.Fields[key].(string)
-	return s
-}
-
-// Int64 returns the event field key if it is an integer that fits
-// int64.
-func (r *Record) Int64(key string) (int64, bool) {
-	switch v := r.Fields[key].(type) {
-	case json.Number:
-		n, err := v.Int64()
-		return n, err == nil
-	case int64:
-		return v, true
-	case int:
-		return int64(v), true
+// Decode returns the event fields of r as the record type of its event:
+// Archived for "archived", and so on. An event this version does not know
+// is an error.
+func (r *Record) Decode() (Event, error) {
+	if r.line == nil {
+		return nil, fmt.Errorf("audit record %d: not read from a log", r.Seq)
 	}
-	return 0, false
+	e, err := decodeEvent(r.Event, r.line)
+	if err != nil {
+		return nil, fmt.Errorf("audit record %d: %w", r.Seq, err)
+	}
+	return e, nil
+}
+
+// As returns the event fields of rec as the record type T, if rec is a
+// record of T's event that decodes.
+func As[T Event](rec Record) (T, bool) {
+	var zero T
+	if rec.Event != zero.EventName() {
+		return zero, false
+	}
+	e, err := rec.Decode()
+	t, ok := e.(T)
+	return t, err == nil && ok
 }
 
 // isCommon reports whether key is set by the log rather than the caller.
@@ -137,89 +95,87 @@ type header struct {
 	prev  [32]byte
 }
 
-// checkFields checks the event name and field keys before the log is
-// locked and returns the keys sorted; values are checked as they are
-// encoded.
-func checkFields(event string, fields map[string]any) ([]string, error) {
+// ErrInvalidField is wrapped by the errors for event names and fields the
+// log cannot hold, so that callers can tell them from I/O failures.
+var ErrInvalidField = errors.New("invalid audit field")
+
+// eventMembers checks the event name and encodes the event fields, a
+// record type or a map, before the log is locked.
+func eventMembers(event string, fields any) ([]canonjson.Member, error) {
 	if event == "" {
 		return nil, fmt.Errorf("empty event name: %w", ErrInvalidField)
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		if isCommon(k) {
-			return nil, fmt.Errorf("field %s: reserved for the log: %w", k, ErrInvalidField)
-		}
-		if !validKey(k) {
-			return nil, fieldErr(k, "key must be non-empty printable ASCII without quote or backslash")
-		}
-		keys = append(keys, k)
+	ms, err := canonjson.Members(fields)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrInvalidField)
 	}
-	slices.Sort(keys)
-	return keys, nil
+	for _, m := range ms {
+		if isCommon(m.Key) {
+			return nil, fmt.Errorf("field %s: reserved for the log: %w", m.Key, ErrInvalidField)
+		}
+	}
+	return ms, nil
 }
 
 // encodeRecord returns the line for a record (ending in "\n") and its hash.
-// keys are the sorted keys of fields, from checkFields. The canonical form
-// without "hash" is built first and hashed; the hash member is then spliced
-// in where its key sorts, which gives the canonical form with it.
-func encodeRecord(h *header, keys []string, fields map[string]any) (line []byte, sum [32]byte, err error) {
-	e := encoder{buf: make([]byte, 0, 512)}
-	e.buf = append(e.buf, '{')
+// fields are the encoded event fields, sorted, from eventMembers. The
+// canonical form without "hash" is built first and hashed; the hash member
+// is then spliced in where its key sorts, which gives the canonical form
+// with it.
+func encodeRecord(h *header, fields []canonjson.Member) (line []byte, sum [32]byte) {
+	buf := make([]byte, 0, 512)
+	buf = append(buf, '{')
 	hashAt := -1
 	ci, fi := 0, 0
-	first := true
-	for ci < len(commonKeys) || fi < len(keys) {
+	for ci < len(commonKeys) || fi < len(fields) {
 		var k string
 		common := false
-		if fi == len(keys) || (ci < len(commonKeys) && commonKeys[ci] < keys[fi]) {
+		if fi == len(fields) || (ci < len(commonKeys) && commonKeys[ci] < fields[fi].Key) {
 			k, common = commonKeys[ci], true
 		} else {
-			k = keys[fi]
+			k = fields[fi].Key
 		}
 		if hashAt < 0 && k > keyHash {
-			hashAt = len(e.buf)
+			hashAt = len(buf)
 		}
-		if !first {
-			e.buf = append(e.buf, ',')
+		if len(buf) > 1 {
+			buf = append(buf, ',')
 		}
-		first = false
-		e.buf = appendString(e.buf, k)
-		e.buf = append(e.buf, ':')
-		if common {
-			ci++
-			switch k {
-			case keyEvent:
-				e.buf = appendString(e.buf, h.event)
-			case keyHost:
-				e.buf = appendString(e.buf, h.host)
-			case keyPrev:
-				e.buf = appendHexString(e.buf, h.prev[:])
-			case keySeq:
-				e.buf = strconv.AppendUint(e.buf, h.seq, 10)
-			case keyTime:
-				e.buf = appendString(e.buf, h.time)
-			}
+		buf = canonjson.AppendString(buf, k)
+		buf = append(buf, ':')
+		if !common {
+			buf = append(buf, fields[fi].Value...)
+			fi++
 			continue
 		}
-		fi++
-		if err := e.value(fields[k], k); err != nil {
-			return nil, sum, err
+		ci++
+		switch k {
+		case keyEvent:
+			buf = canonjson.AppendString(buf, h.event)
+		case keyHost:
+			buf = canonjson.AppendString(buf, h.host)
+		case keyPrev:
+			buf = appendHexString(buf, h.prev[:])
+		case keySeq:
+			buf = strconv.AppendUint(buf, h.seq, 10)
+		case keyTime:
+			buf = canonjson.AppendString(buf, h.time)
 		}
 	}
-	e.buf = append(e.buf, '}')
-	sum = sha256.Sum256(e.buf)
+	buf = append(buf, '}')
+	sum = sha256.Sum256(buf)
 	// "event" always sorts before "hash" and "host" after it, so the hash
 	// member, with its leading comma, goes right after the last member whose
 	// key sorts before "hash".
 	const member = `,"hash":"`
-	line = make([]byte, 0, len(e.buf)+len(member)+64+2)
-	line = append(line, e.buf[:hashAt]...)
+	line = make([]byte, 0, len(buf)+len(member)+64+2)
+	line = append(line, buf[:hashAt]...)
 	line = append(line, member...)
 	line = hex.AppendEncode(line, sum[:])
 	line = append(line, '"')
-	line = append(line, e.buf[hashAt:]...)
+	line = append(line, buf[hashAt:]...)
 	line = append(line, '\n')
-	return line, sum, nil
+	return line, sum
 }
 
 func appendHexString(b, h []byte) []byte {
@@ -252,10 +208,11 @@ func decodeRecord(line []byte) (Record, error) {
 	return Record{
 		Seq:    lr.seq,
 		Time:   t,
-		Event:  unquote(lr.event),
-		Host:   unquote(lr.host),
+		Event:  canonjson.Unquote(lr.event),
+		Host:   canonjson.Unquote(lr.host),
 		Prev:   hex.EncodeToString(lr.prev[:]),
 		Hash:   hex.EncodeToString(lr.hash[:]),
 		Fields: m,
+		line:   bytes.Clone(line),
 	}, nil
 }

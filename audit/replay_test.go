@@ -11,17 +11,17 @@ func TestReplay(t *testing.T) {
 	opts := testOptions(t)
 	opts.MaxSize = 4000
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1"})
+	mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1"})
 	for i := range 10 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	// The same source path archived again with new content.
 	again := archivedRecord(3)
-	again[FieldSourceSHA256] = strings.Repeat("ab", 32)
-	again[FieldArchivePath] = "/archive/K1/again.h5"
-	mustAppend(t, l, EventArchived, again)
-	mustAppend(t, l, EventDuplicate, map[string]any{FieldSourcePath: "/elsewhere.gwf", FieldArchivePath: archivedRecord(2)[FieldArchivePath]})
-	mustAppend(t, l, EventRejected, map[string]any{FieldSourcePath: "/bad.gwf", FieldReason: "not a frame file"})
+	again[fieldSourceSHA256] = strings.Repeat("ab", 32)
+	again[fieldArchivePath] = "/archive/K1/again.h5"
+	mustAppend(t, l, eventArchived, again)
+	mustAppend(t, l, eventDuplicate, map[string]any{fieldSourcePath: "/elsewhere.gwf", fieldArchivePath: archivedRecord(2)[fieldArchivePath]})
+	mustAppend(t, l, eventRejected, map[string]any{fieldSourcePath: "/bad.gwf", fieldReason: "not a frame file"})
 	mustClose(t, l)
 
 	ix, err := Replay(opts.Path)
@@ -32,7 +32,7 @@ func TestReplay(t *testing.T) {
 	if ix.Records != 15 || ix.LastSeq != 15 || ix.Len() != 11 {
 		t.Errorf("Replay: got %d records, last seq %d, %d archives, want 15, 15, 11", ix.Records, ix.LastSeq, ix.Len())
 	}
-	if ix.Events[EventArchived] != 11 || ix.Events[EventStartup] != 1 || ix.Events[EventDuplicate] != 1 || ix.Events[EventCheckpoint] != 1 {
+	if ix.Events[eventArchived] != 11 || ix.Events[eventStartup] != 1 || ix.Events[eventDuplicate] != 1 || ix.Events[eventCheckpoint] != 1 {
 		t.Errorf("Events: got %v", ix.Events)
 	}
 	recs := recordsOf(t, opts.Path)
@@ -43,11 +43,11 @@ func TestReplay(t *testing.T) {
 	rec5 := archivedRecord(5)
 	want5 := Archive{
 		Seq:           7,
-		SourcePath:    rec5[FieldSourcePath].(string),
-		SourceSize:    rec5[FieldSourceSize].(int64),
-		SourceSHA256:  rec5[FieldSourceSHA256].(string),
-		ArchivePath:   rec5[FieldArchivePath].(string),
-		ArchiveSHA256: rec5[FieldArchiveSHA256].(string),
+		SourcePath:    rec5[fieldSourcePath].(string),
+		SourceSize:    rec5[fieldSourceSize].(int64),
+		SourceSHA256:  rec5[fieldSourceSHA256].(string),
+		ArchivePath:   rec5[fieldArchivePath].(string),
+		ArchiveSHA256: rec5[fieldArchiveSHA256].(string),
 	}
 	if got, ok := bySource(ix, want5.SourceSHA256); !ok || got != want5 {
 		t.Errorf("by source sha256: got %+v, %v, want %+v", got, ok, want5)
@@ -61,7 +61,7 @@ func TestReplay(t *testing.T) {
 	if got, ok := ix.ByArchivePath(want5.ArchivePath); !ok || got != want5 {
 		t.Errorf("ByArchivePath: got %+v, %v, want %+v", got, ok, want5)
 	}
-	hist := ix.BySourcePath(archivedRecord(3)[FieldSourcePath].(string))
+	hist := ix.BySourcePath(archivedRecord(3)[fieldSourcePath].(string))
 	if len(hist) != 2 || hist[0].Seq != 5 || hist[1].Seq != 12 || hist[1].ArchivePath != "/archive/K1/again.h5" {
 		t.Errorf("BySourcePath: got %+v, want seq 5 then 12", hist)
 	}
@@ -77,9 +77,9 @@ func TestReplay(t *testing.T) {
 		{"ABABA", []uint64{12}, nil},
 		{"0000000000000000000000000000000000000000000000009e3779b97f4a7c15", []uint64{3}, nil},
 		{"ffff", nil, nil},
-		{"xyz", nil, ErrBadPrefix},
-		{"", nil, ErrBadPrefix},
-		{"abx", nil, ErrBadPrefix},
+		{"xyz", nil, errBadPrefix},
+		{"", nil, errBadPrefix},
+		{"abx", nil, errBadPrefix},
 	}
 	for _, tt := range tests {
 		got, err := ix.ByHashPrefix(tt.prefix)
@@ -100,13 +100,13 @@ func TestReplay(t *testing.T) {
 		t.Errorf("ByHashPrefix(000000): got %d archives, want 11", len(got))
 	}
 
-	// Index.Add keeps a replayed index current.
+	// Index.add keeps a replayed index current.
 	ix2 := &Index{}
 	if _, ok := ix2.ByArchivePath("/x"); ok || ix2.BySourcePath("/x") != nil {
 		t.Errorf("empty Index: got a hit")
 	}
 	for _, r := range recs {
-		ix2.Add(r)
+		ix2.add(r)
 	}
 	if ix2.Records != ix.Records || ix2.Len() != ix.Len() || ix2.LastHash != ix.LastHash {
 		t.Errorf("Add: got %d records, %d archives, want %d, %d", ix2.Records, ix2.Len(), ix.Records, ix.Len())
@@ -119,7 +119,7 @@ func TestReplay(t *testing.T) {
 func TestReplaySkipsTornTail(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventArchived, archivedRecord(1))
+	mustAppend(t, l, eventArchived, archivedRecord(1))
 	mustClose(t, l)
 	appendHalfRecord(t, opts.Path)
 	// The archived record and the checkpoint of Close.
@@ -144,7 +144,7 @@ func TestSavedStateUsed(t *testing.T) {
 	opts.MaxSize = 1 // the state names the end of a rotated segment
 	l := mustOpen(t, opts)
 	for range 3 {
-		mustAppend(t, l, EventStartup, nil)
+		mustAppend(t, l, eventStartup, nil)
 	}
 	mustClose(t, l)
 	probe := &Log{opts: opts}
@@ -155,7 +155,7 @@ func TestSavedStateUsed(t *testing.T) {
 	// A damaged old segment is not read again when the state matches.
 	os.WriteFile(opts.Path+".1", []byte("damaged\n"), 0o640)
 	l = mustOpen(t, opts)
-	if rec := mustAppend(t, l, EventShutdown, nil); rec.Seq != 5 {
+	if rec := mustAppend(t, l, eventShutdown, nil); rec.Seq != 5 {
 		t.Errorf("after Open from the saved state: got seq %d, want 5", rec.Seq)
 	}
 	mustClose(t, l)
@@ -173,33 +173,25 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 	zeros := strings.Repeat("00", 32)
 	keyX, keyY := strings.Repeat("1a", 32), strings.Repeat("2b", 32)
 	old := archivedRecord(1)
-	old[FieldSourceSHA256] = zeros
-	mustAppend(t, l, EventArchived, old)
+	old[fieldSourceSHA256] = zeros
+	mustAppend(t, l, eventArchived, old)
 	x := archivedRecord(2)
-	x[FieldSourceSHA256], x[FieldContentKey], x[FieldArchivePath] = zeros, keyX, "/archive/X.h5"
-	mustAppend(t, l, EventArchived, x)
+	x[fieldSourceSHA256], x[fieldContentKey], x[fieldArchivePath] = zeros, keyX, "/archive/X.h5"
+	mustAppend(t, l, eventArchived, x)
 	y := archivedRecord(3)
-	y[FieldSourceSHA256], y[FieldContentKey], y[FieldArchivePath] = zeros, keyY, "/archive/Y.h5"
-	mustAppend(t, l, EventArchived, y)
+	y[fieldSourceSHA256], y[fieldContentKey], y[fieldArchivePath] = zeros, keyY, "/archive/Y.h5"
+	mustAppend(t, l, eventArchived, y)
 	mustClose(t, l)
 
-	replayed, err := Replay(opts.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	added := &Index{}
-	for _, r := range recordsOf(t, opts.Path) {
-		added.Add(r)
-	}
-	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
-		if a, ok := ix.ByContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
-			t.Errorf("%s: ByContentKey(X): got %+v, %v, want /archive/X.h5", name, a, ok)
+	for name, ix := range replayedAndAdded(t, opts.Path) {
+		if a, ok := ix.byContentKey(keyX); !ok || a.ArchivePath != "/archive/X.h5" || a.ContentKey != keyX {
+			t.Errorf("%s: byContentKey(X): got %+v, %v, want /archive/X.h5", name, a, ok)
 		}
-		if a, ok := ix.ByContentKey(strings.ToUpper(keyY)); !ok || a.ArchivePath != "/archive/Y.h5" {
-			t.Errorf("%s: ByContentKey(Y): got %+v, %v, want /archive/Y.h5", name, a, ok)
+		if a, ok := ix.byContentKey(strings.ToUpper(keyY)); !ok || a.ArchivePath != "/archive/Y.h5" {
+			t.Errorf("%s: byContentKey(Y): got %+v, %v, want /archive/Y.h5", name, a, ok)
 		}
-		if a, ok := ix.ByContentKey(strings.Repeat("3c", 32)); ok {
-			t.Errorf("%s: ByContentKey of other metadata: got %+v, want no hit", name, a)
+		if a, ok := ix.byContentKey(strings.Repeat("3c", 32)); ok {
+			t.Errorf("%s: byContentKey of other metadata: got %+v, want no hit", name, a)
 		}
 		if a, ok := bySource(ix, zeros); !ok || a.ArchivePath != "/archive/Y.h5" {
 			t.Errorf("%s: BySourceSHA256: got %+v, %v, want the latest, /archive/Y.h5", name, a, ok)
@@ -208,7 +200,7 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 }
 
 // A removal planned and not carried out in full is pending after Replay
-// and after Add, so that the next start can finish it.
+// and after add, so that the next start can finish it.
 func TestPendingRemovalsSurviveReplay(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
@@ -217,35 +209,27 @@ func TestPendingRemovalsSurviveReplay(t *testing.T) {
 		for _, p := range paths {
 			files = append(files, map[string]any{"path": p, "to": "/done/" + p, "sha256": strings.Repeat("0a", 32)})
 		}
-		rec, err := l.Append(EventRemovalPlanned, map[string]any{"action": action, "files": files, FieldReason: "bad"})
+		rec, err := l.appendFields(eventRemovalPlanned, map[string]any{"action": action, "files": files, fieldReason: "bad"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return rec.Seq
 	}
 	done := func(event string, seq uint64, path string) {
-		mustAppend(t, l, event, map[string]any{FieldPlanned: int64(seq), FieldSourcePath: path})
+		mustAppend(t, l, event, map[string]any{fieldPlanned: int64(seq), fieldSourcePath: path})
 	}
 	moved := plan("move", "a.npy", "a.json")
-	done(EventSourceMoved, moved, "a.npy")
-	done(EventSourceMoved, moved, "a.json")
+	done(eventSourceMoved, moved, "a.npy")
+	done(eventSourceMoved, moved, "a.json")
 	half := plan("delete", "b.npy", "b.json")
-	done(EventSourceDeleted, half, "b.npy")
+	done(eventSourceDeleted, half, "b.npy")
 	quar := plan("quarantine", "c.npy")
-	done(EventSourceMoved, quar, "c.npy") // the quarantined record is missing
+	done(eventSourceMoved, quar, "c.npy") // the quarantined record is missing
 	abandoned := plan("move", "d.npy")
-	done(EventRemovalAbandoned, abandoned, "d.npy")
+	done(eventRemovalAbandoned, abandoned, "d.npy")
 	mustClose(t, l)
 
-	replayed, err := Replay(opts.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	added := &Index{}
-	for _, r := range recordsOf(t, opts.Path) {
-		added.Add(r)
-	}
-	for name, ix := range map[string]*Index{"Replay": replayed, "Add": added} {
+	for name, ix := range replayedAndAdded(t, opts.Path) {
 		got := ix.Pending()
 		if len(got) != 2 || got[0].Seq != half || got[1].Seq != quar {
 			t.Fatalf("%s: pending %+v, want plans %d and %d", name, got, half, quar)
@@ -269,4 +253,19 @@ func bySource(ix *Index, sum string) (Archive, bool) {
 		}
 	}
 	return Archive{}, false
+}
+
+// replayedAndAdded returns the index of the log at path as Replay builds
+// it, and as add does from every record.
+func replayedAndAdded(t *testing.T, path string) map[string]*Index {
+	t.Helper()
+	replayed, err := Replay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := &Index{}
+	for _, r := range recordsOf(t, path) {
+		added.add(r)
+	}
+	return map[string]*Index{"Replay": replayed, "add": added}
 }

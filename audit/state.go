@@ -77,13 +77,13 @@ func (l *Log) loadState() bool {
 		st.Checkpoint == nil || st.Checkpoint.End < 0 || st.Checkpoint.End > st.Size {
 		return false
 	}
-	var ck Checkpoint
+	var ck treeHead
 	if st.Checkpoint.Note != "" {
 		text, err := noteText([]byte(st.Checkpoint.Note))
 		if err != nil {
 			return false
 		}
-		if ck, err = ParseCheckpoint(text); err != nil || ck.Size > st.Checkpoint.End {
+		if ck, err = parseCheckpoint(text); err != nil || ck.Size > st.Checkpoint.End {
 			return false
 		}
 	} else if st.Checkpoint.End != 0 {

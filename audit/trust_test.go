@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // removeStateCopies deletes the checkpoint files and the saved tree state
@@ -42,7 +44,7 @@ func dropCheckpointRecords(t *testing.T, path string) {
 			t.Fatal(err)
 		}
 		m[keySeq] = seq
-		b, err := Canonical(m)
+		b, err := canonjson.Marshal(m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +68,7 @@ func TestStateCopiesRemovedAndLogForged(t *testing.T) {
 			}
 			rechain(t, opts.Path, 0, func(i int, m map[string]any) {
 				if i == 2 {
-					m[FieldArchivePath] = "/archive/elsewhere.h5"
+					m[fieldArchivePath] = "/archive/elsewhere.h5"
 				}
 			})
 			rep := mustVerify(t, opts)
@@ -160,7 +162,7 @@ func TestOpenRefusesMissingLog(t *testing.T) {
 	}
 	os.Remove(opts.KeyFile)
 	l := mustOpen(t, opts)
-	if rec := mustAppend(t, l, EventStartup, nil); rec.Seq != 1 {
+	if rec := mustAppend(t, l, eventStartup, nil); rec.Seq != 1 {
 		t.Errorf("new log: got seq %d, want 1", rec.Seq)
 	}
 	mustClose(t, l)
@@ -211,13 +213,9 @@ func appendForged(t *testing.T, path string, fields map[string]any) uint64 {
 	t.Helper()
 	recs := recordsOf(t, path)
 	last := recs[len(recs)-1]
-	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: EventArchived, host: "test-host"}
+	h := header{seq: last.Seq + 1, time: "2024-03-01T13:00:00.000000000Z", event: eventArchived, host: "test-host"}
 	hex32(t, last.Hash, &h.prev)
-	keys, err := checkFields(EventArchived, fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, _, err := encodeRecord(&h, keys, fields)
+	line, _, err := encodeFields(&h, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,13 +249,13 @@ func TestRecordAppendedAfterCheckpoint(t *testing.T) {
 	}
 
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, nil)
+	mustAppend(t, l, eventStartup, nil)
 	mustClose(t, l)
 	recs := recordsOf(t, opts.Path)
 	ck := recs[seq] // the record after the appended one
-	n, _ := ck.Int64(FieldUnattested)
-	from, _ := ck.Int64(FieldUnattestedFrom)
-	if ck.Event != EventCheckpoint || n != 1 || from != int64(seq) {
+	n, _ := ck.Int64(fieldUnattested)
+	from, _ := ck.Int64(fieldUnattestedFrom)
+	if ck.Event != eventCheckpoint || n != 1 || from != int64(seq) {
 		t.Fatalf("record %d: got %s with unattested %d from %d, want a checkpoint of 1 unattested record from %d", ck.Seq, ck.Event, n, from, seq)
 	}
 	rep = mustVerify(t, opts)
@@ -287,7 +285,7 @@ func unattested(t *testing.T, path string) map[uint64]int64 {
 	t.Helper()
 	out := map[uint64]int64{}
 	for _, r := range recordsOf(t, path) {
-		if n, ok := r.Int64(FieldUnattested); r.Event == EventCheckpoint && ok {
+		if n, ok := r.Int64(fieldUnattested); r.Event == eventCheckpoint && ok {
 			out[r.Seq] = n
 		}
 	}
@@ -301,12 +299,12 @@ func TestConcurrentWriterNotUnattested(t *testing.T) {
 	opts := testOptions(t)
 	a := mustOpen(t, opts)
 	for i := range 3 {
-		mustAppend(t, a, EventArchived, archivedRecord(i))
+		mustAppend(t, a, eventArchived, archivedRecord(i))
 	}
 	b := mustOpen(t, opts)
-	mustAppend(t, b, EventArchived, archivedRecord(10))
+	mustAppend(t, b, eventArchived, archivedRecord(10))
 	mustClose(t, b) // signs a's records too
-	mustAppend(t, a, EventArchived, archivedRecord(3))
+	mustAppend(t, a, eventArchived, archivedRecord(3))
 	mustClose(t, a)
 	if u := unattested(t, opts.Path); len(u) != 0 {
 		t.Errorf("checkpoints with unattested records: got %v, want none", u)
@@ -326,7 +324,7 @@ func TestDeadWriterTailUnattested(t *testing.T) {
 		opts := testOptions(t)
 		a := mustOpen(t, opts)
 		for i := range 3 {
-			mustAppend(t, a, EventArchived, archivedRecord(i))
+			mustAppend(t, a, eventArchived, archivedRecord(i))
 		}
 		die(t, a)
 		if rep := mustVerify(t, opts); rep.OK() || !strings.Contains(rep.Issues[0].What, "none of its 3 records is signed") {
@@ -336,7 +334,7 @@ func TestDeadWriterTailUnattested(t *testing.T) {
 		if u := unattested(t, opts.Path); len(u) != 1 || u[4] != 3 {
 			t.Errorf("after Open: got unattested %v, want 3 at the checkpoint at seq 4", u)
 		}
-		mustAppend(t, b, EventArchived, archivedRecord(5))
+		mustAppend(t, b, eventArchived, archivedRecord(5))
 		mustClose(t, b)
 		rep := mustVerify(t, opts)
 		requireOK(t, rep)
@@ -347,12 +345,12 @@ func TestDeadWriterTailUnattested(t *testing.T) {
 	t.Run("open before", func(t *testing.T) {
 		opts := testOptions(t)
 		b := mustOpen(t, opts)
-		mustAppend(t, b, EventStartup, nil)
+		mustAppend(t, b, eventStartup, nil)
 		a := mustOpen(t, opts)
-		mustAppend(t, a, EventArchived, archivedRecord(1))
-		mustAppend(t, a, EventArchived, archivedRecord(2))
+		mustAppend(t, a, eventArchived, archivedRecord(1))
+		mustAppend(t, a, eventArchived, archivedRecord(2))
 		die(t, a)
-		mustAppend(t, b, EventShutdown, nil)
+		mustAppend(t, b, eventShutdown, nil)
 		mustClose(t, b)
 		if u := unattested(t, opts.Path); len(u) != 1 || u[5] != 2 {
 			t.Errorf("got unattested %v, want 2 at the checkpoint at seq 5", u)
@@ -376,7 +374,7 @@ func TestSinceDetectsRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, l)
-	if cp, err := VerifyCheckpoint(since, mustPublicKey(t, opts)); err != nil || cp.Size != 23 {
+	if cp, err := verifyCheckpoint(since, mustPublicKey(t, opts)); err != nil || cp.Size != 23 {
 		t.Fatalf("CheckpointNote: got %+v, %v, want the checkpoint of the 23 records before the last", cp, err)
 	}
 	vo := VerifyOptions{Path: opts.Path, StateDir: opts.StateDir, KeyFile: opts.KeyFile, Since: since}
@@ -410,7 +408,7 @@ func TestSinceDetectsRollback(t *testing.T) {
 	// And rewritten from there, longer than before.
 	l = mustOpen(t, opts)
 	for i := range 15 {
-		mustAppend(t, l, EventArchived, archivedRecord(100+i))
+		mustAppend(t, l, eventArchived, archivedRecord(100+i))
 	}
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts))
@@ -476,7 +474,7 @@ func TestAppendRejectsCheckpoint(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	defer mustClose(t, l)
-	if _, err := l.Append(EventCheckpoint, map[string]any{FieldSize: 0}); !errors.Is(err, ErrInvalidField) {
+	if _, err := l.appendFields(eventCheckpoint, map[string]any{fieldSize: 0}); !errors.Is(err, ErrInvalidField) {
 		t.Errorf("Append(checkpoint): got %v, want ErrInvalidField", err)
 	}
 }
@@ -487,7 +485,7 @@ func TestAppendRejectsCheckpoint(t *testing.T) {
 func TestOpenRemovesStateTempsOfKilledWriters(t *testing.T) {
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
-	mustAppend(t, l, EventStartup, map[string]any{FieldVersion: "v1"})
+	mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1"})
 	mustClose(t, l)
 	stale := []string{filepath.Join(opts.StateDir, ".checkpoint.tmp123"), filepath.Join(opts.StateDir, ".tree-state.tmp456")}
 	for _, p := range stale {

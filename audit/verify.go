@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // VerifyOptions says what Verify checks.
@@ -251,7 +253,7 @@ func (v *verifier) warn(where, format string, args ...any) {
 // them as targets; the checkpoint file is compared with the log's
 // checkpoints at the end.
 func (v *verifier) checkCheckpoints(data, latest []byte, haveLatest bool) {
-	var prev *Checkpoint
+	var prev *treeHead
 	n := 0
 	for len(data) > 0 {
 		n++
@@ -406,7 +408,7 @@ func (v *verifier) line(seg string, n int, _ int64, line []byte, complete bool) 
 	v.rep.Records++
 	v.rep.LastSeq = lr.seq
 	v.countEvent(lr.event)
-	valid := string(lr.event) == EventCheckpoint && v.checkRecord(line)
+	valid := string(lr.event) == eventCheckpoint && v.checkRecord(line)
 	v.tree.add(leafHash(lr.hash))
 	if _, ok := v.targets[v.tree.n-1]; ok || v.tree.n-1 == v.logEnd {
 		v.locs[v.tree.n] = v.seg + ":" + strconv.Itoa(v.n)
@@ -456,10 +458,10 @@ func lenientRecord(line []byte, lr *lineRecord) (body [32]byte, ok bool) {
 	if err != nil || !hexTo32(hash, &lr.hash) || !hexTo32(prev, &lr.prev) {
 		return body, false
 	}
-	quoted := appendString(nil, event)
+	quoted := canonjson.AppendString(nil, event)
 	lr.seq, lr.event = n, quoted[1:len(quoted)-1]
 	delete(m, keyHash)
-	canon, err := Canonical(m)
+	canon, err := canonjson.Marshal(m)
 	if err != nil {
 		// Not representable, so not what any writer hashed.
 		return sha256.Sum256(nil), true
@@ -472,7 +474,7 @@ func (v *verifier) finish() {
 	root := v.tree.root()
 	r.Root = base64.StdEncoding.EncodeToString(root[:])
 	for k, c := range v.events {
-		r.Events[unquote([]byte(k))] += *c
+		r.Events[canonjson.Unquote([]byte(k))] += *c
 	}
 	if t := v.maxCp; t != nil && t.size > v.tree.n {
 		v.problem(true, t.where, "covers %d records but the log has %d: records were removed after it", t.size, v.tree.n)

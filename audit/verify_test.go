@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // tamperLog writes a closed log of 20 archived records with a checkpoint
@@ -26,7 +28,7 @@ func tamperLog(t *testing.T) Options {
 	opts.CheckpointInterval = -1
 	l := mustOpen(t, opts)
 	for i := range 20 {
-		mustAppend(t, l, EventArchived, archivedRecord(i))
+		mustAppend(t, l, eventArchived, archivedRecord(i))
 	}
 	mustClose(t, l)
 	rep := mustVerify(t, opts)
@@ -58,13 +60,13 @@ func rechain(t *testing.T, path string, from int, edit func(i int, m map[string]
 			edit(i, m)
 			m[keyPrev] = prev
 			delete(m, keyHash)
-			body, err := Canonical(m)
+			body, err := canonjson.Marshal(m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(body)
 			m[keyHash] = hex.EncodeToString(sum[:])
-			full, _ := Canonical(m)
+			full, _ := canonjson.Marshal(m)
 			lines[i] = append(full, '\n')
 		}
 		prev = m[keyHash].(string)
@@ -88,13 +90,13 @@ func entryNote(t *testing.T, line []byte) []byte {
 }
 
 // signedEntry returns a checkpoints line for a checkpoint signed by skey.
-func signedEntry(t *testing.T, skey string, cp Checkpoint) ([]byte, []byte) {
+func signedEntry(t *testing.T, skey string, cp treeHead) ([]byte, []byte) {
 	t.Helper()
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := note.Sign(&note.Note{Text: cp.Text()}, s)
+	msg, err := note.Sign(&note.Note{Text: cp.text()}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,14 +104,14 @@ func signedEntry(t *testing.T, skey string, cp Checkpoint) ([]byte, []byte) {
 	return append(b, '\n'), msg
 }
 
-func lastCheckpoint(t *testing.T, opts Options) Checkpoint {
+func lastCheckpoint(t *testing.T, opts Options) treeHead {
 	t.Helper()
 	msg, err := os.ReadFile(filepath.Join(opts.StateDir, latestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, _ := noteText(msg)
-	cp, err := ParseCheckpoint(text)
+	cp, err := parseCheckpoint(text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,23 +166,23 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		{"edited and rechained", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 2, func(i int, m map[string]any) {
 				if i == 2 {
-					m[FieldArchivePath] = "/archive/elsewhere.h5"
+					m[fieldArchivePath] = "/archive/elsewhere.h5"
 				}
 			})
 		}, "audit.log:6", "is not the root"},
 		{"tail rewritten after the last checkpoint but one", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 18, func(_ int, m map[string]any) {
-				if m[keyEvent] != EventCheckpoint {
-					m[FieldReason] = "x"
+				if m[keyEvent] != eventCheckpoint {
+					m[fieldReason] = "x"
 				}
 			})
 		}, "audit.log:24", "is not the root"},
 		{"checkpoint record forged", func(t *testing.T, o Options) {
 			rechain(t, o.Path, 11, func(i int, m map[string]any) {
 				if i == 11 {
-					n := m[FieldNote].(string)
+					n := m[fieldNote].(string)
 					i := strings.LastIndex(n, " ") + 10
-					m[FieldNote] = n[:i] + string(n[i]^1) + n[i+1:]
+					m[fieldNote] = n[:i] + string(n[i]^1) + n[i+1:]
 				}
 			})
 		}, "audit.log:12", "verify checkpoint"},
@@ -275,7 +277,7 @@ func TestVerifyPublicKey(t *testing.T) {
 	dropCheckpointRecords(t, opts.Path)
 	rechain(t, opts.Path, 0, func(i int, m map[string]any) {
 		if i == 0 {
-			m[FieldArchivePath] = "/archive/elsewhere.h5"
+			m[fieldArchivePath] = "/archive/elsewhere.h5"
 		}
 	})
 	os.Remove(opts.KeyFile)
@@ -299,7 +301,7 @@ func TestVerifyPublicKey(t *testing.T) {
 func TestVerifyReport(t *testing.T) {
 	opts := tamperLog(t)
 	rep := mustVerify(t, opts)
-	if rep.LastSeq != 24 || rep.Events[EventArchived] != 20 || rep.Events[EventCheckpoint] != 4 || len(rep.Segments) != 1 {
+	if rep.LastSeq != 24 || rep.Events[eventArchived] != 20 || rep.Events[eventCheckpoint] != 4 || len(rep.Segments) != 1 {
 		t.Errorf("Report: got last seq %d, events %v, segments %v", rep.LastSeq, rep.Events, rep.Segments)
 	}
 	if rep.Signed != 24 || rep.Unsigned != 0 || len(rep.Warnings) != 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/gwwatchd/gwwatchd/archive/layout"
+	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/internal/dropdir"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
@@ -296,10 +297,10 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 		c.Audit.MaxSize = 64 << 20
 	}
 	if !set("audit", "checkpoint_every") {
-		c.Audit.CheckpointEvery = 1000
+		c.Audit.CheckpointEvery = audit.DefaultCheckpointEvery
 	}
 	if !set("audit", "checkpoint_interval") {
-		c.Audit.CheckpointInterval.Duration = 5 * time.Minute
+		c.Audit.CheckpointInterval.Duration = audit.DefaultCheckpointInterval
 	}
 	a := &c.Processing.ASD
 	if !set("processing", "asd", "enabled") {

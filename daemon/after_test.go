@@ -40,8 +40,7 @@ func TestAfterNeedsAVerifiedArchive(t *testing.T) {
 				}
 				defer alog.Close()
 				d := &Daemon{opts: Options{Audit: alog}, log: zap.NewNop(), logx: audit.NewIndexed(alog, nil), retry: map[string]int{}}
-				p := pipeline.New(cfg, 1)
-				p.Audit = d.appendRecord
+				p := pipeline.New(pipeline.Options{Config: cfg, CPUs: 1, Recorder: pipeline.RecorderFunc(d.appendRecord)})
 				ch := "K1:TEST"
 				res, err := p.Process(context.Background(), src, ingest.Options{Flags: ingest.Meta{Channel: &ch}})
 				if err != nil {

@@ -40,13 +40,11 @@ type ahead struct {
 // workAhead prepares the hinted files handed to it until the channel is
 // closed.
 func (d *Daemon) workAhead(ctx context.Context, p *pipeline.Pipeline, in <-chan *ahead) {
-	p.Known = d.known
-	p.Audit = d.appendRecord
 	for a := range in {
 		if w := a.cfg.WatchOf(a.hint.Path); w == nil {
 			a.err = errNoWatch
 		} else {
-			p.Config, p.Root = a.cfg, a.cfg.Archive.Root
+			p.SetConfig(a.cfg)
 			opt := optionsFor(w, a.hint)
 			end := d.inflight.begin(a.hint.Path, a.hint.Size, a.hint.ModTime, d.log)
 			if need, why := d.need(a.hint.Path, opt); why != "" || !d.budget.tryAcquire(need) {

@@ -149,7 +149,7 @@ func aheadDaemon(t *testing.T) (d *Daemon, src, root, logPath string) {
 		aheads: map[string]*ahead{}, ahead: make(chan *ahead)}
 	d.cfg.Store(cfg)
 	done := make(chan struct{})
-	go func() { d.workAhead(context.Background(), pipeline.New(cfg, 1), d.ahead); close(done) }()
+	go func() { d.workAhead(context.Background(), d.pipeline(cfg), d.ahead); close(done) }()
 	t.Cleanup(func() { close(d.ahead); <-done; d.discardAheads() })
 	return d, src, cfg.Archive.Root, logPath
 }
@@ -216,8 +216,9 @@ func records(t *testing.T, logPath string) int {
 	t.Helper()
 	n := 0
 	err := audit.Scan(logPath, func(r audit.Record, _ []byte) error {
-		switch r.Event {
-		case audit.EventArchived, audit.EventDuplicate, audit.EventRejected:
+		e, _ := r.Decode()
+		switch e.(type) {
+		case audit.Archived, audit.Duplicate, audit.Rejected:
 			n++
 		}
 		return nil

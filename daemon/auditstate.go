@@ -39,14 +39,14 @@ func newAuditState() *auditState {
 // appendRecord writes a record and brings it into the de-duplication
 // index, in log order. A failure other than a bad field takes the log
 // down until it can be reopened.
-func (d *Daemon) appendRecord(event string, fields map[string]any) error {
-	_, err := d.appendSeq(event, fields)
+func (d *Daemon) appendRecord(e audit.Event) error {
+	_, err := d.appendSeq(e)
 	return err
 }
 
 // appendSeq is appendRecord that returns the record's seq.
-func (d *Daemon) appendSeq(event string, fields map[string]any) (uint64, error) {
-	rec, err := d.logx.AppendRecord(event, fields)
+func (d *Daemon) appendSeq(e audit.Event) (uint64, error) {
+	rec, err := d.logx.AppendRecord(e)
 	if err != nil && !errors.Is(err, audit.ErrInvalidField) {
 		d.auditDown(err)
 	}
@@ -93,8 +93,7 @@ func (d *Daemon) reopenAudit() {
 			since, cause := d.audit.since, d.audit.err
 			d.audit.mu.Unlock()
 			old.Close() // its state on disk is unknown: what it says on close is moot
-			_, err = d.logx.AppendRecord(audit.EventResumed, map[string]any{
-				"down_since": since.UTC().Format(time.RFC3339Nano), "error": cause.Error()})
+			_, err = d.logx.AppendRecord(audit.Resumed{DownSince: since, Error: cause.Error()})
 			if err == nil {
 				d.audit.mu.Lock()
 				d.audit.err = nil

@@ -20,13 +20,13 @@ func TestFileOverTheBudgetIsQuarantined(t *testing.T) {
 	src := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(src, synth.Coloured(8*64, 64, 5, 1))
 	b.handle(src)
-	q := b.records(audit.EventQuarantined)
+	q := logged[audit.Quarantined](b)
 	if len(q) != 1 {
 		t.Fatalf("got %d quarantined records, want 1", len(q))
 	}
 	for _, want := range []string{"needs about 16 MiB of memory", "512 samples in 1 series", "more than daemon.memory_limit of 8 MiB"} {
-		if !strings.Contains(q[0].String("reason"), want) {
-			t.Errorf("reason %q lacks %q", q[0].String("reason"), want)
+		if !strings.Contains(q[0].Reason, want) {
+			t.Errorf("reason %q lacks %q", q[0].Reason, want)
 		}
 	}
 	if n := b.d.budget.used.Load(); n != 0 {
@@ -37,7 +37,7 @@ func TestFileOverTheBudgetIsQuarantined(t *testing.T) {
 	other := filepath.Join(b.in, "K-K1_TEST-1300000100-8.npy")
 	synth.WriteNPY(other, synth.Coloured(8*64, 64, 5, 2))
 	b.handle(other)
-	if n := len(b.records(audit.EventArchived)); n != 1 {
+	if n := len(logged[audit.Archived](b)); n != 1 {
 		t.Errorf("got %d archived records, want 1", n)
 	}
 	if n := b.d.budget.used.Load(); n != 0 {

@@ -128,6 +128,9 @@ func watches(cfg *config.Config) []watcher.Watch {
 // Run archives until ctx is cancelled, then stops intake and lets the
 // files in flight finish within the shutdown timeout.
 func (d *Daemon) Run(ctx context.Context) error {
+	alive, stopAlive := context.WithCancel(context.Background())
+	defer stopAlive()
+	go d.keepAlive(alive)
 	cfg := d.cfg.Load()
 	if err := TidyRoot(cfg.Archive.Root, d.log); err != nil {
 		return err
@@ -156,7 +159,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for range n {
 		// Each worker may use every CPU: at a trickle of files one worker
 		// finishes sooner, and under load the goroutines simply share.
-		p := pipeline.New(cfg, d.opts.CPUs)
+		p := d.pipeline(cfg)
 		g.Go(func() error { d.work(workers, p); return nil })
 	}
 	// Work ahead stops as soon as intake does: it is never needed then.
@@ -164,7 +167,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopAhead()
 	d.stopAhead = stopAhead
 	for range n {
-		p := pipeline.New(cfg, d.opts.CPUs)
+		p := d.pipeline(cfg)
 		g.Go(func() error { d.workAhead(ahead, p, d.ahead); return nil })
 	}
 	defer d.discardAheads()
@@ -172,7 +175,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	// Its own goroutine: the loop below may wait on a full queue, which
 	// stuck workers would keep full.
-	go d.watchStuck(intake, max(cfg.Daemon.ProcessTimeout.Duration/20, time.Second))
+	go every(intake, max(cfg.Daemon.ProcessTimeout.Duration/20, time.Second), d.checkStuck)
 
 	select {
 	case <-d.watcher.Ready():
@@ -218,6 +221,12 @@ loop:
 		return fmt.Errorf("files in flight did not finish within %s", cfg.Daemon.ShutdownTimeout)
 	}
 	return err
+}
+
+// pipeline returns a pipeline for one worker, which records through the
+// daemon and de-duplicates by its log.
+func (d *Daemon) pipeline(cfg *config.Config) *pipeline.Pipeline {
+	return pipeline.New(pipeline.Options{Config: cfg, CPUs: d.opts.CPUs, Recorder: pipeline.RecorderFunc(d.appendRecord), Known: d.logx})
 }
 
 func (d *Daemon) notify(f func() error) {
@@ -287,7 +296,7 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.cfg.Store(cfg)
-	if err := d.logx.Append(audit.EventConfigReloaded, configFields(cfg)); err != nil {
+	if err := d.logx.Append(reloaded(cfg)); err != nil {
 		return err
 	}
 	d.log.Info("configuration reloaded", zap.Int("watches", len(cfg.Watch)))
@@ -337,8 +346,31 @@ func TidyRoot(root string, log *zap.Logger) error {
 	return nil
 }
 
-// watchStuck runs checkStuck every tick until ctx ends.
-func (d *Daemon) watchStuck(ctx context.Context, tick time.Duration) {
+// keepAlive feeds the systemd watchdog while the daemon is healthy, and
+// writes audit checkpoints on time even when no file arrives, until ctx
+// ends.
+func (d *Daemon) keepAlive(ctx context.Context) {
+	interval, watchdog := d.opts.Notifier.WatchdogInterval()
+	tick := time.Minute
+	if watchdog {
+		tick = min(tick, interval/2)
+	}
+	every(ctx, tick, func() {
+		if watchdog {
+			if err := d.Healthy(interval); err != nil {
+				d.log.Warn("not healthy: withholding the watchdog ping", zap.Error(err))
+			} else if err := d.opts.Notifier.Watchdog(); err != nil {
+				d.log.Warn("sd_notify", zap.Error(err))
+			}
+		}
+		if err := d.AuditLog().MaybeCheckpoint(); err != nil {
+			d.log.Error("audit checkpoint", zap.Error(err))
+		}
+	})
+}
+
+// every calls fn every tick until ctx ends.
+func every(ctx context.Context, tick time.Duration, fn func()) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
@@ -346,7 +378,7 @@ func (d *Daemon) watchStuck(ctx context.Context, tick time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.checkStuck()
+			fn()
 		}
 	}
 }

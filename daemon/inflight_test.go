@@ -27,9 +27,8 @@ func dieWhileProcessing(t *testing.T, spec string) {
 	if err := b.d.inflight.load(zap.NewNop()); err != nil {
 		t.Fatal(err)
 	}
-	p := pipeline.New(b.cfg, 1)
-	p.Known = b.d.known
-	p.Audit = func(string, map[string]any) error { os.Exit(2); return nil }
+	p := pipeline.New(pipeline.Options{Config: b.cfg, CPUs: 1, Known: b.d.logx,
+		Recorder: pipeline.RecorderFunc(func(audit.Event) error { os.Exit(2); return nil })})
 	fi, _ := os.Stat(src)
 	b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: src, Rel: filepath.Base(src), Size: fi.Size(), ModTime: fi.ModTime()}})
 	t.Fatal("the file was handled; the child was to die")
@@ -68,15 +67,13 @@ func TestFileThatKillsTheDaemonIsQuarantined(t *testing.T) {
 	synth.WriteNPY(other, synth.Coloured(8*64, 64, 5, 5))
 	for _, f := range []string{src, other} {
 		fi, _ := os.Stat(f)
-		p := pipeline.New(b.cfg, 1)
-		p.Audit, p.Known = b.d.appendRecord, b.d.known
-		b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: f, Rel: filepath.Base(f), Size: fi.Size(), ModTime: fi.ModTime()}})
+		b.d.handle(context.Background(), b.d.pipeline(b.cfg), job{ev: watcher.Event{Path: f, Rel: filepath.Base(f), Size: fi.Size(), ModTime: fi.ModTime()}})
 	}
-	q := b.records(audit.EventQuarantined)
-	if len(q) != 1 || q[0].String("source_path") != src || !strings.Contains(q[0].String("reason"), "the daemon stopped 3 times while processing it") {
+	q := logged[audit.Quarantined](b)
+	if len(q) != 1 || q[0].SourcePath != src || !strings.Contains(q[0].Reason, "the daemon stopped 3 times while processing it") {
 		t.Errorf("quarantined records: got %+v, want %s quarantined as having stopped the daemon 3 times", q, src)
 	}
-	if a := b.records(audit.EventArchived); len(a) != 1 || a[0].String("source_path") != other {
+	if a := logged[audit.Archived](b); len(a) != 1 || a[0].SourcePath != other {
 		t.Errorf("archived records: got %+v, want the other file archived", a)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(b.dir, "state", inflightDir)); len(entries) != 0 {

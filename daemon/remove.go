@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,33 +37,25 @@ import (
 // maxName is the longest file name the file systems in use take, in bytes.
 const maxName = 255
 
-// removal is one plan being carried out.
+// removal is one plan being carried out: the plan as recorded, and the
+// done or quarantine directory of a move.
 type removal struct {
-	seq    uint64
-	action string // "move", "delete" or "quarantine"
-	files  []removalFile
-	root   string // the done or quarantine directory of a move
-	fields map[string]any
+	seq uint64
+	audit.RemovalPlanned
+	root string
 }
 
-type removalFile struct {
-	path string // absolute source path
-	to   string // absolute destination of a move
-	sha  string
-}
-
-// plan chooses where the files go and records the plan. files are
-// absolute paths in one directory below watchDir; a move goes to the same
-// relative directory below root, each file under its own name or, when
-// any of the names is taken, all of them with the same _2, _3, ... so that
-// a data file and its sidecar keep matching stems.
-func (d *Daemon) plan(action, watchDir, root string, files []string, shas []string, fields map[string]any) (*removal, error) {
-	r := &removal{action: action, root: root, fields: fields}
-	for i, f := range files {
-		r.files = append(r.files, removalFile{path: f, sha: shas[i]})
-	}
-	if action != "delete" {
-		relDir, err := relDir(watchDir, files[0])
+// plan chooses where the files of p go and records the plan. Its files are
+// absolute paths in one directory below watchDir, with their sha256; a
+// move goes to the same relative directory below root, each file under
+// its own name or, when any of the names is taken, all of them with the
+// same _2, _3, ... so that a data file and its sidecar keep matching
+// stems.
+func (d *Daemon) plan(watchDir, root string, p audit.RemovalPlanned) (*removal, error) {
+	r := &removal{RemovalPlanned: p, root: root}
+	r.Files = slices.Clone(p.Files)
+	if r.Action != "delete" {
+		relDir, err := relDir(watchDir, r.Files[0].Path)
 		if err != nil {
 			return nil, err
 		}
@@ -73,30 +66,24 @@ func (d *Daemon) plan(action, watchDir, root string, files []string, shas []stri
 		defer dir.Close()
 		for n := 1; ; n++ {
 			free := true
-			for i, f := range files {
-				name := suffixed(filepath.Base(f), n)
+			for i, f := range r.Files {
+				name := suffixed(filepath.Base(f.Path), n)
 				if _, err := durable.Lstatat(dir, name); !errors.Is(err, fs.ErrNotExist) {
 					free = false
 					break
 				}
-				r.files[i].to = filepath.Join(root, relDir, name)
+				r.Files[i].To = filepath.Join(root, relDir, name)
 			}
 			if free {
 				break
 			}
 			if n > 10000 {
-				return nil, fmt.Errorf("%s: more than 10000 files of this name in %s", filepath.Base(files[0]), dir.Name())
+				return nil, fmt.Errorf("%s: more than 10000 files of this name in %s", filepath.Base(r.Files[0].Path), dir.Name())
 			}
 		}
 	}
-	rec := map[string]any{"action": action, "files": r.fileList()}
-	if root != "" {
-		rec["to_dir"] = root
-	}
-	for k, v := range fields {
-		rec[k] = v
-	}
-	seq, err := d.appendSeq(audit.EventRemovalPlanned, rec)
+	r.ToDir = root
+	seq, err := d.appendSeq(r.RemovalPlanned)
 	if err != nil {
 		return nil, err
 	}
@@ -104,14 +91,11 @@ func (d *Daemon) plan(action, watchDir, root string, files []string, shas []stri
 	return r, nil
 }
 
-func (r *removal) fileList() []any {
-	out := make([]any, len(r.files))
-	for i, f := range r.files {
-		m := map[string]any{"path": f.path, "sha256": f.sha}
-		if f.to != "" {
-			m["to"] = f.to
-		}
-		out[i] = m
+// toRemove lists files, with their sha256, for a plan.
+func toRemove(files, shas []string) []audit.RemovalFile {
+	out := make([]audit.RemovalFile, len(files))
+	for i, f := range files {
+		out[i] = audit.RemovalFile{Path: f, SHA256: shas[i]}
 	}
 	return out
 }
@@ -129,7 +113,7 @@ func (e *recordError) Unwrap() error { return e.err }
 // returned once every file was tried. When the log fails, it stops at once
 // with a *recordError and leaves the plan pending. The caller holds
 // removeMu.
-func (d *Daemon) carryOut(r *removal, watchDir string, files []removalFile) error {
+func (d *Daemon) carryOut(r *removal, watchDir string, files []audit.RemovalFile) error {
 	var first error
 	for _, f := range files {
 		err := d.removeOne(r, f, watchDir)
@@ -143,7 +127,7 @@ func (d *Daemon) carryOut(r *removal, watchDir string, files []removalFile) erro
 		if first == nil {
 			first = err
 		}
-		if aerr := d.abandon(r.seq, f.path, err.Error()); aerr != nil {
+		if aerr := d.abandon(r.seq, f.Path, err.Error()); aerr != nil {
 			return errors.Join(err, &recordError{aerr})
 		}
 	}
@@ -152,20 +136,20 @@ func (d *Daemon) carryOut(r *removal, watchDir string, files []removalFile) erro
 
 // stillPlanned checks that the file name in dir holds the bytes its plan
 // names: a file written since is not the one whose removal was planned.
-func stillPlanned(dir *os.File, name string, f removalFile) error {
+func stillPlanned(dir *os.File, name string, f audit.RemovalFile) error {
 	sum, err := hashAt(dir, name)
 	if err != nil {
 		return err
 	}
-	if sum != f.sha {
-		return fmt.Errorf("%s changed since the removal was planned; kept", f.path)
+	if sum != f.SHA256 {
+		return fmt.Errorf("%s changed since the removal was planned; kept", f.Path)
 	}
 	return nil
 }
 
 // record appends a record of a file handled.
-func (d *Daemon) record(event string, fields map[string]any) error {
-	if err := d.appendRecord(event, fields); err != nil {
+func (d *Daemon) record(e audit.Event) error {
+	if err := d.appendRecord(e); err != nil {
 		return &recordError{err}
 	}
 	return nil
@@ -173,19 +157,19 @@ func (d *Daemon) record(event string, fields map[string]any) error {
 
 // removeOne moves or deletes one file of a plan, or finds it already done
 // by an earlier run, and records it.
-func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
-	src, err := openParent(watchDir, f.path, 0)
+func (d *Daemon) removeOne(r *removal, f audit.RemovalFile, watchDir string) error {
+	src, err := openParent(watchDir, f.Path, 0)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	name := filepath.Base(f.path)
+	name := filepath.Base(f.Path)
 	_, statErr := durable.Lstatat(src, name)
 	present := statErr == nil
 	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
 		return statErr
 	}
-	switch r.action {
+	switch r.Action {
 	case "delete":
 		if present {
 			if err := stillPlanned(src, name, f); err != nil {
@@ -195,16 +179,14 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 				return err
 			}
 		}
-		return d.record(audit.EventSourceDeleted, map[string]any{
-			audit.FieldPlanned: int64(r.seq), "source_path": f.path, "source_sha256": f.sha,
-			"archive_path": r.fields["archive_path"]})
+		return d.record(audit.SourceDeleted{Planned: r.seq, SourcePath: f.Path, SourceSHA256: f.SHA256, ArchivePath: r.ArchivePath})
 	default:
-		dst, err := openParent(r.root, f.to, 0o750)
+		dst, err := openParent(r.root, f.To, 0o750)
 		if err != nil {
 			return err
 		}
 		defer dst.Close()
-		toName := filepath.Base(f.to)
+		toName := filepath.Base(f.To)
 		_, dstErr := durable.Lstatat(dst, toName)
 		arrived := dstErr == nil
 		switch {
@@ -223,35 +205,29 @@ func (d *Daemon) removeOne(r *removal, f removalFile, watchDir string) error {
 			if err != nil {
 				return err
 			}
-			if there != f.sha {
-				return fmt.Errorf("%s is taken by another file; %s kept", f.to, f.path)
+			if there != f.SHA256 {
+				return fmt.Errorf("%s is taken by another file; %s kept", f.To, f.Path)
 			}
 			if err := durable.RemoveAt(src, name); err != nil {
 				return err
 			}
 		case !present && !arrived:
-			return fmt.Errorf("%s is neither at its path nor at %s", f.path, f.to)
+			return fmt.Errorf("%s is neither at its path nor at %s", f.Path, f.To)
 		case !present && arrived:
 			// Moved before a crash, or gone and something else there.
 			if there, err := hashAt(dst, toName); err != nil {
 				return err
-			} else if there != f.sha {
-				return fmt.Errorf("%s is gone, and %s holds other bytes", f.path, f.to)
+			} else if there != f.SHA256 {
+				return fmt.Errorf("%s is gone, and %s holds other bytes", f.Path, f.To)
 			}
 		}
-		fields := map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": f.path, "moved_to": f.to, "source_sha256": f.sha}
-		if a, ok := r.fields["archive_path"]; ok {
-			fields["archive_path"] = a
-		}
-		if r.action == "quarantine" {
-			fields["quarantine"] = true
-		}
-		return d.record(audit.EventSourceMoved, fields)
+		return d.record(audit.SourceMoved{Planned: r.seq, SourcePath: f.Path, MovedTo: f.To, SourceSHA256: f.SHA256,
+			ArchivePath: r.ArchivePath, Quarantine: r.Action == "quarantine"})
 	}
 }
 
 func (d *Daemon) abandon(seq uint64, path, reason string) error {
-	return d.appendRecord(audit.EventRemovalAbandoned, map[string]any{audit.FieldPlanned: int64(seq), "source_path": path, "reason": reason})
+	return d.appendRecord(audit.RemovalAbandoned{Planned: seq, SourcePath: path, Reason: reason})
 }
 
 // finishQuarantine writes the reason file beside the quarantined data
@@ -259,18 +235,17 @@ func (d *Daemon) abandon(seq uint64, path, reason string) error {
 // file could not be moved, the record says so and no reason file is
 // written, as there is nothing beside which to write it.
 func (d *Daemon) finishQuarantine(r *removal, moveErr error) (string, error) {
-	reason, _ := r.fields["reason"].(string)
-	data := r.files[0]
-	fields := map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": data.path, "reason": reason}
+	data := r.Files[0]
+	rec := audit.Quarantined{Planned: r.seq, SourcePath: data.Path, Reason: r.Reason}
 	var noteErr error
-	if dst, err := openParent(r.root, data.to, 0); err == nil {
+	if dst, err := openParent(r.root, data.To, 0); err == nil {
 		defer dst.Close()
-		if sum, err := hashAt(dst, filepath.Base(data.to)); err == nil && sum == data.sha {
-			fields["quarantine_path"] = data.to
+		if sum, err := hashAt(dst, filepath.Base(data.To)); err == nil && sum == data.SHA256 {
+			rec.QuarantinePath = data.To
 			note := map[string]any{
-				"source_path":      data.path,
-				"quarantined_path": data.to,
-				"reason":           reason,
+				"source_path":      data.Path,
+				"quarantined_path": data.To,
+				"reason":           r.Reason,
 				"time":             time.Now().UTC().Format(time.RFC3339Nano),
 				"gwwatchd_version": buildinfo.Get().Version,
 			}
@@ -278,50 +253,40 @@ func (d *Daemon) finishQuarantine(r *removal, moveErr error) (string, error) {
 				note["not_moved"] = moveErr.Error()
 			}
 			b, _ := json.MarshalIndent(note, "", "  ")
-			name := reasonName(filepath.Base(data.to))
+			name := reasonName(filepath.Base(data.To))
 			if noteErr = durable.WriteFileAt(dst, name, append(b, '\n'), 0o640); noteErr == nil {
-				fields["reason_file"] = filepath.Join(filepath.Dir(data.to), name)
+				rec.ReasonFile = filepath.Join(filepath.Dir(data.To), name)
 			}
 		}
 	}
 	if moveErr != nil {
-		fields["not_moved"] = moveErr.Error()
+		rec.NotMoved = moveErr.Error()
 	}
 	if noteErr != nil {
-		fields["reason_file_error"] = noteErr.Error()
+		rec.ReasonFileError = noteErr.Error()
 	}
-	if err := d.appendRecord(audit.EventQuarantined, fields); err != nil {
+	if err := d.appendRecord(rec); err != nil {
 		return "", err
 	}
-	q, _ := fields["quarantine_path"].(string)
-	return q, noteErr
+	return rec.QuarantinePath, noteErr
 }
 
 // recoverRemovals finishes the removals a crash interrupted, as the log
 // has them pending. The caller holds removeMu, or runs before the workers.
 func (d *Daemon) recoverRemovals() {
 	for _, p := range d.logx.Pending() {
-		r := &removal{seq: p.Seq, action: p.Action, fields: map[string]any{}}
-		if p.ArchivePath != "" {
-			r.fields["archive_path"] = p.ArchivePath
-		}
-		if p.Reason != "" {
-			r.fields["reason"] = p.Reason
-		}
-		var todo []removalFile
-		for _, f := range p.Files {
-			rf := removalFile{path: f.Path, to: f.To, sha: f.SHA256}
-			r.files = append(r.files, rf)
-			if !f.Done {
-				todo = append(todo, rf)
-			}
-		}
-		if len(r.files) == 0 {
+		if len(p.Files) == 0 {
 			continue
 		}
-		r.root = d.plannedRoot(p)
-		watchDir := d.watchDirOf(r.files[0].path)
-		log := d.log.With(zap.String("source", r.files[0].path), zap.Uint64("planned", p.Seq), zap.String("action", p.Action))
+		r := &removal{seq: p.Seq, RemovalPlanned: p.RemovalPlanned, root: d.plannedRoot(p)}
+		var todo []audit.RemovalFile
+		for _, f := range p.Files {
+			if !f.Done {
+				todo = append(todo, f)
+			}
+		}
+		watchDir := d.watchDirOf(r.Files[0].Path)
+		log := d.log.With(zap.String("source", r.Files[0].Path), zap.Uint64("planned", p.Seq), zap.String("action", p.Action))
 		first := d.carryOut(r, watchDir, todo)
 		if re := (*recordError)(nil); errors.As(first, &re) {
 			log.Error("audit", zap.Error(first))

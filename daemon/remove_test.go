@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,19 +77,27 @@ func (b *testBed) open() {
 // handle runs one ready file through the worker's path.
 func (b *testBed) handle(path string) {
 	b.t.Helper()
-	p := pipeline.New(b.cfg, 1)
-	p.Audit, p.Known = b.d.appendRecord, b.d.known
 	rel, _ := filepath.Rel(b.in, path)
-	b.d.handle(context.Background(), p, job{ev: watcher.Event{Path: path, Rel: rel}})
+	b.d.handle(context.Background(), b.d.pipeline(b.cfg), job{ev: watcher.Event{Path: path, Rel: rel}})
 }
 
-func (b *testBed) records(event string) []audit.Record {
+// logged returns the records of type T in the log, decoded.
+func logged[T audit.Event](b *testBed) []T {
+	b.t.Helper()
+	var out []T
+	for _, r := range b.records() {
+		if x, ok := audit.As[T](r); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (b *testBed) records() []audit.Record {
 	b.t.Helper()
 	var out []audit.Record
 	if err := audit.Scan(b.logPth, func(r audit.Record, _ []byte) error {
-		if event == "" || r.Event == event {
-			out = append(out, r)
-		}
+		out = append(out, r)
 		return nil
 	}); err != nil {
 		b.t.Fatal(err)
@@ -130,14 +139,14 @@ func TestSameBytesOtherMetadataAreNotMerged(t *testing.T) {
 	zeros(t, s1, 16*64)
 	b.handle(s1)
 
-	arch := b.records(audit.EventArchived)
-	if n := len(b.records(audit.EventDuplicate)); n != 0 || len(arch) != 4 {
+	arch := logged[audit.Archived](b)
+	if n := len(logged[audit.Duplicate](b)); n != 0 || len(arch) != 4 {
 		t.Fatalf("got %d archived and %d duplicate records, want 4 archives and no duplicate", len(arch), n)
 	}
 	want := map[string]bool{"K-K1_PEM_SEIS_X-1300001000-16@1300001000": true, "K-K1_PEM_SEIS_Y-1300002000-16@1300002000": true,
 		"K1:PEM-MAG_X@1300003000": true, "K1:PEM-MAG_Y@1300003000": true}
 	for _, r := range arch {
-		doc, err := archive.Read(r.String("archive_path"))
+		doc, err := archive.Read(r.ArchivePath)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +155,7 @@ func TestSameBytesOtherMetadataAreNotMerged(t *testing.T) {
 				t0, _ := ds.Attr("t0").(float64)
 				key := ds.Attr("channel").(string) + "@" + strconv.FormatFloat(t0, 'f', -1, 64)
 				if !want[key] {
-					t.Errorf("archive %s holds %s, not one of the expected series", r.String("archive_path"), key)
+					t.Errorf("archive %s holds %s, not one of the expected series", r.ArchivePath, key)
 				}
 				delete(want, key)
 			}
@@ -155,7 +164,7 @@ func TestSameBytesOtherMetadataAreNotMerged(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("no archive holds %v", want)
 	}
-	if n := len(b.records(audit.EventSourceDeleted)); n != 6 {
+	if n := len(logged[audit.SourceDeleted](b)); n != 6 {
 		t.Errorf("got %d source_deleted records, want 6 (4 data files, 2 sidecars)", n)
 	}
 }
@@ -237,7 +246,7 @@ func TestInterruptedRemovalIsFinishedAtStart(t *testing.T) {
 				if action == "delete" {
 					root = ""
 				}
-				r, err := b.d.plan(plannedAction, b.in, root, files, shas, map[string]any{"reason": "test: bad", "archive_path": "/a.h5"})
+				r, err := b.d.plan(b.in, root, audit.RemovalPlanned{Action: plannedAction, Files: toRemove(files, shas), Reason: "test: bad", ArchivePath: "/a.h5"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -247,21 +256,21 @@ func TestInterruptedRemovalIsFinishedAtStart(t *testing.T) {
 					if action == "delete" {
 						durable.RemoveAt(srcDir, filepath.Base(files[i]))
 					} else {
-						dst, err := openParent(root, r.files[i].to, 0o750)
+						dst, err := openParent(root, r.Files[i].To, 0o750)
 						if err != nil {
 							t.Fatal(err)
 						}
-						if err := durable.MoveNoReplace(srcDir, filepath.Base(files[i]), dst, filepath.Base(r.files[i].to)); err != nil {
+						if err := durable.MoveNoReplace(srcDir, filepath.Base(files[i]), dst, filepath.Base(r.Files[i].To)); err != nil {
 							t.Fatal(err)
 						}
 						dst.Close()
 					}
 					if i < cs.recs {
-						ev := audit.EventSourceMoved
+						var rec audit.Event = audit.SourceMoved{Planned: r.seq, SourcePath: files[i]}
 						if action == "delete" {
-							ev = audit.EventSourceDeleted
+							rec = audit.SourceDeleted{Planned: r.seq, SourcePath: files[i]}
 						}
-						b.d.appendRecord(ev, map[string]any{audit.FieldPlanned: int64(r.seq), "source_path": files[i]})
+						b.d.appendRecord(rec)
 					}
 				}
 				srcDir.Close()
@@ -279,30 +288,27 @@ func TestInterruptedRemovalIsFinishedAtStart(t *testing.T) {
 						t.Errorf("%s is still in the watch directory", f)
 					}
 					if action != "delete" {
-						if sum, err := pipeline.FileSHA256(r.files[i].to); err != nil || sum != shas[i] {
-							t.Errorf("%s: not at %s whole: %v", f, r.files[i].to, err)
+						if sum, err := pipeline.FileSHA256(r.Files[i].To); err != nil || sum != shas[i] {
+							t.Errorf("%s: not at %s whole: %v", f, r.Files[i].To, err)
 						}
 					}
-					want := audit.EventSourceMoved
-					if action == "delete" {
-						want = audit.EventSourceDeleted
+					var paths []string
+					for _, rec := range logged[audit.SourceMoved](b) {
+						paths = append(paths, rec.SourcePath)
 					}
-					n := 0
-					for _, rec := range b.records(want) {
-						if rec.String("source_path") == f {
-							n++
-						}
+					for _, rec := range logged[audit.SourceDeleted](b) {
+						paths = append(paths, rec.SourcePath)
 					}
-					if n != 1 {
-						t.Errorf("%s: %d %s records, want exactly 1", f, n, want)
+					if n := len(slices.DeleteFunc(paths, func(p string) bool { return p != f })); n != 1 {
+						t.Errorf("%s: %d source_moved and source_deleted records, want exactly 1", f, n)
 					}
 				}
 				if action == "quarantine" {
-					q := b.records(audit.EventQuarantined)
-					if len(q) != 1 || q[0].String("quarantine_path") != r.files[0].to {
-						t.Fatalf("quarantined records: got %+v, want one naming %s", q, r.files[0].to)
+					q := logged[audit.Quarantined](b)
+					if len(q) != 1 || q[0].QuarantinePath != r.Files[0].To {
+						t.Fatalf("quarantined records: got %+v, want one naming %s", q, r.Files[0].To)
 					}
-					if _, err := os.Stat(q[0].String("reason_file")); err != nil {
+					if _, err := os.Stat(q[0].ReasonFile); err != nil {
 						t.Errorf("no reason file: %v", err)
 					}
 				}
@@ -344,8 +350,8 @@ func TestLinkInDoneDirIsNotFollowed(t *testing.T) {
 				t.Errorf("the source is gone: %v", err)
 			}
 			if action == "quarantine" {
-				q := b.records(audit.EventQuarantined)
-				if len(q) != 1 || q[0].String("not_moved") == "" || !strings.Contains(q[0].String("not_moved"), "symbolic link") {
+				q := logged[audit.Quarantined](b)
+				if len(q) != 1 || q[0].NotMoved == "" || !strings.Contains(q[0].NotMoved, "symbolic link") {
 					t.Errorf("quarantined records: got %+v, want one saying the file was not moved, and why", q)
 				}
 			}
@@ -362,11 +368,11 @@ func TestQuarantineNeverFailsSilently(t *testing.T) {
 		src := filepath.Join(b.in, strings.Repeat("x", 246)+".npy")
 		write(t, src, "not a numpy file")
 		b.handle(src)
-		q := b.records(audit.EventQuarantined)
+		q := logged[audit.Quarantined](b)
 		if len(q) != 1 {
 			t.Fatalf("got %d quarantined records, want 1", len(q))
 		}
-		rf := q[0].String("reason_file")
+		rf := q[0].ReasonFile
 		if rf == "" || len(filepath.Base(rf)) > 255 {
 			t.Fatalf("reason file %q: want one with a name of at most 255 bytes", rf)
 		}
@@ -384,27 +390,27 @@ func TestQuarantineNeverFailsSilently(t *testing.T) {
 		if err != nil || len(files) != 2 {
 			t.Fatalf("quarantineFiles: %v, %v", files, err)
 		}
-		r, err := b.d.plan("quarantine", b.in, b.quar, files, shas, map[string]any{"reason": "bad"})
+		r, err := b.d.plan(b.in, b.quar, audit.RemovalPlanned{Action: "quarantine", Files: toRemove(files, shas), Reason: "bad"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.Remove(side)
-		moveErr := b.d.carryOut(r, b.in, r.files)
+		moveErr := b.d.carryOut(r, b.in, r.Files)
 		if moveErr == nil {
 			t.Fatal("carryOut: got nil, want the sidecar's error")
 		}
 		to, err := b.d.finishQuarantine(r, moveErr)
-		if err != nil || to != r.files[0].to {
+		if err != nil || to != r.Files[0].To {
 			t.Fatalf("finishQuarantine: %q, %v", to, err)
 		}
-		q := b.records(audit.EventQuarantined)
-		if len(q) != 1 || q[0].String("not_moved") == "" {
+		q := logged[audit.Quarantined](b)
+		if len(q) != 1 || q[0].NotMoved == "" {
 			t.Errorf("quarantined record: %+v, want one saying what was not moved", q)
 		}
-		if _, err := os.Stat(q[0].String("reason_file")); err != nil {
+		if _, err := os.Stat(q[0].ReasonFile); err != nil {
 			t.Errorf("reason file: %v", err)
 		}
-		if n := len(b.records(audit.EventRemovalAbandoned)); n != 1 {
+		if n := len(logged[audit.RemovalAbandoned](b)); n != 1 {
 			t.Errorf("got %d removal_abandoned records, want 1 for the sidecar", n)
 		}
 		if p := b.d.logx.Pending(); len(p) != 0 {
@@ -421,27 +427,27 @@ func TestMoveWhoseRecordFailedIsFinishedLater(t *testing.T) {
 	data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 7))
 	sum, _ := pipeline.FileSHA256(data)
-	r, err := b.d.plan("move", b.in, b.done, []string{data}, []string{sum}, map[string]any{"archive_path": "/a.h5"})
+	r, err := b.d.plan(b.in, b.done, audit.RemovalPlanned{Action: "move", Files: toRemove([]string{data}, []string{sum}), ArchivePath: "/a.h5"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.alog.Close() // appends fail from here on
-	err = b.d.carryOut(r, b.in, r.files)
+	err = b.d.carryOut(r, b.in, r.Files)
 	var re *recordError
 	if !errors.As(err, &re) {
 		t.Fatalf("carryOut with the log down: got %v, want a recordError", err)
 	}
-	if _, err := os.Stat(r.files[0].to); err != nil {
+	if _, err := os.Stat(r.Files[0].To); err != nil {
 		t.Fatalf("the move itself did not happen: %v", err)
 	}
 	b.open()
-	if n := len(b.records(audit.EventRemovalAbandoned)); n != 0 {
+	if n := len(logged[audit.RemovalAbandoned](b)); n != 0 {
 		t.Errorf("got %d removal_abandoned records for a file that was moved", n)
 	}
 	b.d.recoverRemovals()
-	moved := b.records(audit.EventSourceMoved)
-	if len(moved) != 1 || moved[0].String("moved_to") != r.files[0].to {
-		t.Errorf("source_moved records: got %+v, want one naming %s", moved, r.files[0].to)
+	moved := logged[audit.SourceMoved](b)
+	if len(moved) != 1 || moved[0].MovedTo != r.Files[0].To {
+		t.Errorf("source_moved records: got %+v, want one naming %s", moved, r.Files[0].To)
 	}
 	if p := b.d.logx.Pending(); len(p) != 0 {
 		t.Errorf("still pending: %+v", p)
@@ -456,19 +462,19 @@ func TestRecoveryChecksTheDestination(t *testing.T) {
 	data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 8))
 	sum, _ := pipeline.FileSHA256(data)
-	r, err := b.d.plan("move", b.in, b.done, []string{data}, []string{sum}, nil)
+	r, err := b.d.plan(b.in, b.done, audit.RemovalPlanned{Action: "move", Files: toRemove([]string{data}, []string{sum})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(data)
-	os.MkdirAll(filepath.Dir(r.files[0].to), 0o755)
-	write(t, r.files[0].to, "unrelated")
+	os.MkdirAll(filepath.Dir(r.Files[0].To), 0o755)
+	write(t, r.Files[0].To, "unrelated")
 	b.open()
 	b.d.recoverRemovals()
-	if n := len(b.records(audit.EventSourceMoved)); n != 0 {
+	if n := len(logged[audit.SourceMoved](b)); n != 0 {
 		t.Errorf("got %d source_moved records, want none", n)
 	}
-	if a := b.records(audit.EventRemovalAbandoned); len(a) != 1 || !strings.Contains(a[0].String("reason"), "holds other bytes") {
+	if a := logged[audit.RemovalAbandoned](b); len(a) != 1 || !strings.Contains(a[0].Reason, "holds other bytes") {
 		t.Errorf("removal_abandoned records: got %+v, want one saying the destination holds other bytes", a)
 	}
 }

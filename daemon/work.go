@@ -24,8 +24,6 @@ import (
 
 // work archives the jobs of one worker until the queue is closed.
 func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
-	p.Audit = d.appendRecord
-	p.Known = d.known
 	for j := range d.jobs {
 		d.queued.Add(-1)
 		d.setQueueDepth()
@@ -35,8 +33,6 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 		d.busy.Add(-1)
 	}
 }
-
-func (d *Daemon) known(sum string) (string, bool) { return d.logx.ArchiveOf(sum) }
 
 // handle archives one ready file and applies its watch's policy.
 func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
@@ -59,7 +55,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		d.inflight.forget(ev.Path)
 		return
 	}
-	p.Config, p.Root = cfg, cfg.Archive.Root
+	p.SetConfig(cfg)
 	res, err := d.fromAhead(ev, cfg, log)
 	ahead := res != nil
 	if res == nil && err == nil {
@@ -169,12 +165,12 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 	}
 	d.removeMu.Lock()
 	defer d.removeMu.Unlock()
-	r, err := d.plan(w.After, w.Dir, root, files, shas, map[string]any{
-		"archive_path": res.Archive, audit.FieldContentKey: res.ContentKey, "source_sha256": res.Source.SHA256})
+	r, err := d.plan(w.Dir, root, audit.RemovalPlanned{Action: w.After, Files: toRemove(files, shas),
+		ArchivePath: res.Archive, ContentKey: res.ContentKey, SourceSHA256: res.Source.SHA256})
 	if err != nil {
 		return err
 	}
-	if err := d.carryOut(r, w.Dir, r.files); err != nil {
+	if err := d.carryOut(r, w.Dir, r.Files); err != nil {
 		return err
 	}
 	if w := d.watcher; w != nil {
@@ -205,16 +201,16 @@ func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap
 	files, shas, err := d.quarantineFiles(w, ev)
 	var r *removal
 	if err == nil {
-		r, err = d.plan("quarantine", w.Dir, w.QuarantineDir, files, shas, map[string]any{"reason": reason})
+		r, err = d.plan(w.Dir, w.QuarantineDir, audit.RemovalPlanned{Action: "quarantine", Files: toRemove(files, shas), Reason: reason})
 	}
 	if err != nil {
 		log.Error("rejected, and could not be quarantined; left in place", zap.String("reason", reason), zap.Error(err))
-		if aerr := d.appendRecord(audit.EventQuarantined, map[string]any{"source_path": ev.Path, "reason": reason, "not_moved": err.Error()}); aerr != nil {
+		if aerr := d.appendRecord(audit.Quarantined{SourcePath: ev.Path, Reason: reason, NotMoved: err.Error()}); aerr != nil {
 			log.Error("audit", zap.Error(aerr))
 		}
 		return
 	}
-	moveErr := d.carryOut(r, w.Dir, r.files)
+	moveErr := d.carryOut(r, w.Dir, r.Files)
 	var re *recordError
 	if errors.As(moveErr, &re) {
 		log.Error("rejected; its quarantine is finished once the audit log works", zap.String("reason", reason), zap.Error(moveErr))
@@ -284,16 +280,13 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// configFields describes a configuration in an audit record.
-func configFields(cfg *config.Config) map[string]any {
-	f := map[string]any{"watches": len(cfg.Watch)}
+// reloaded is the audit record of a configuration taken on reload.
+func reloaded(cfg *config.Config) audit.ConfigReloaded {
+	r := audit.ConfigReloaded{Watches: len(cfg.Watch), ConfigPath: cfg.File}
 	if sum, err := cfg.SHA256(); err == nil {
-		f["config_sha256"] = sum
+		r.ConfigSHA256 = sum
 	}
-	if cfg.File != "" {
-		f["config_path"] = cfg.File
-	}
-	return f
+	return r
 }
 
 // optionsFor are the ingest options for a file a watch's event names: the
@@ -301,7 +294,7 @@ func configFields(cfg *config.Config) map[string]any {
 // that a file swapped in at the name since (a link to a secret, say) is
 // never read in its place.
 func optionsFor(w *config.Watch, ev watcher.Event) ingest.Options {
-	opt := pipeline.Options(w)
+	opt := pipeline.ReadOptions(w)
 	if ev.Ino != 0 {
 		opt.Expect = &ingest.FileID{Dev: ev.Dev, Ino: ev.Ino, Size: ev.Size}
 	}
@@ -328,7 +321,7 @@ func (d *Daemon) need(path string, opt ingest.Options) (int64, string) {
 // pipeline, recorded as the pipeline records its rejections.
 func (d *Daemon) rejectWith(j job, w *config.Watch, reason string, log *zap.Logger) {
 	ie := &ingest.InputError{Path: j.ev.Path, Reason: reason}
-	if err := d.appendRecord(audit.EventRejected, map[string]any{"source_path": j.ev.Path, "reason": ie.Error()}); err != nil {
+	if err := d.appendRecord(audit.Rejected{SourcePath: j.ev.Path, Reason: ie.Error()}); err != nil {
 		d.retryLater(j, err, log)
 		return
 	}

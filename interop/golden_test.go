@@ -70,7 +70,7 @@ func TestSharedFramesMatchGolden(t *testing.T) {
 	cfg.Archive.Root = filepath.Join(t.TempDir(), "archive")
 	cfg.Processing.ASD.Enabled = false
 	cfg.Processing.Spectrogram.Enabled = false
-	p := pipeline.New(cfg, 2)
+	p := pipeline.New(pipeline.Options{Config: cfg, CPUs: 2})
 	for _, f := range files {
 		base := filepath.Base(f)
 		t.Run(base, func(t *testing.T) {

@@ -23,12 +23,11 @@ func BenchmarkProcess64s16384(b *testing.B) {
 	}
 	st, _ := os.Stat(src)
 	cfg := config.Default()
-	p := New(cfg, runtime.NumCPU())
 	ch := "K1:LSC-DARM_OUT_DQ"
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		p.Root = filepath.Join(dir, "archive", string(rune('a'+i%26)), filepath.Base(b.TempDir()))
+		p := New(Options{Config: cfg, CPUs: runtime.NumCPU(), Root: filepath.Join(dir, "archive", string(rune('a'+i%26)), filepath.Base(b.TempDir()))})
 		if _, err := p.Process(context.Background(), src, ingest.Options{Flags: ingest.Meta{Channel: &ch}}); err != nil {
 			b.Fatal(err)
 		}

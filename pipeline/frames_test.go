@@ -34,26 +34,26 @@ func TestFrameFileArchive(t *testing.T) {
 	cfg.Processing.ASD.FFTLength = 1
 	cfg.Processing.Spectrogram.FFTLength = 0.5
 	cfg.Processing.Spectrogram.Stride = 1
-	p := New(cfg, 2)
+	p := New(Options{Config: cfg, CPUs: 2})
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Datasets) < 10 {
-		t.Errorf("got datasets %v, want every ADC, proc and sim channel", res.Datasets)
+	if len(res.Record.Datasets) < 10 {
+		t.Errorf("got datasets %v, want every ADC, proc and sim channel", res.Record.Datasets)
 	}
 	bad := "/processed/Bad_data_(data[0]=nan)/"
 	for _, product := range []string{"asd_values", "spectrogram"} {
-		if why := res.Skipped[bad+product]; !strings.Contains(why, "samples are not finite") {
+		if why := res.Record.Skipped[bad+product]; !strings.Contains(why, "samples are not finite") {
 			t.Errorf("%s%s skipped for %q, want the non-finite samples named", bad, product, why)
 		}
 	}
-	if len(res.Skipped) != 2 {
-		t.Errorf("skipped %v, want only the non-finite channel's products", res.Skipped)
+	if len(res.Record.Skipped) != 2 {
+		t.Errorf("skipped %v, want only the non-finite channel's products", res.Record.Skipped)
 	}
 	for _, want := range []string{"/processed/Adc0/asd_values", "/processed/fastProc/spectrogram", "/processed/sim1/asd_values"} {
-		if !contains(res.Products, want) {
-			t.Errorf("no product %s in %v", want, res.Products)
+		if !contains(res.Record.Products, want) {
+			t.Errorf("no product %s in %v", want, res.Record.Products)
 		}
 	}
 	r, err := Verify(res.Archive, processor.New(2))
@@ -77,29 +77,30 @@ func contains(list []string, s string) bool {
 // TestQuicklook checks that quicklook = true writes a PNG of the ASD
 // beside the archive, and records its path and sha256.
 func TestQuicklook(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
-	p.Config.Archive.Quicklook = true
-	var rec map[string]any
-	p.Audit = func(event string, fields map[string]any) error {
-		if event == audit.EventArchived {
-			rec = fields
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	opts.Config.Archive.Quicklook = true
+	var rec audit.Archived
+	opts.Recorder = RecorderFunc(func(e audit.Event) error {
+		if a, ok := e.(audit.Archived); ok {
+			rec = a
 		}
 		return nil
-	}
+	})
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := strings.TrimSuffix(res.Archive, ".h5") + ".png"
-	if res.Quicklook != want || rec["quicklook_path"] != want {
-		t.Fatalf("quick-look %q, recorded %v; want %s", res.Quicklook, rec["quicklook_path"], want)
+	if res.Record.QuicklookPath != want || rec.QuicklookPath != want {
+		t.Fatalf("quick-look %q, recorded %v; want %s", res.Record.QuicklookPath, rec.QuicklookPath, want)
 	}
 	b, err := os.ReadFile(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := sha256.Sum256(b); rec["quicklook_sha256"] != hex.EncodeToString(sum[:]) {
-		t.Errorf("recorded sha256 %v, file's %x", rec["quicklook_sha256"], sum)
+	if sum := sha256.Sum256(b); rec.QuicklookSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("recorded sha256 %v, file's %x", rec.QuicklookSHA256, sum)
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -129,18 +130,18 @@ func TestSelfMadeFrames(t *testing.T) {
 	cfg.Processing.ASD.FFTLength = 0.0625
 	cfg.Processing.Spectrogram.FFTLength = 0.0625
 	cfg.Processing.Spectrogram.Stride = 0.0625
-	p := New(cfg, 2)
+	p := New(Options{Config: cfg, CPUs: 2})
 	res, err := p.Process(context.Background(), "../testdata/gwf/selfmade-v8-le.gwf", ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	types := map[string]bool{}
-	for _, d := range res.Datasets {
+	for _, d := range res.Record.Datasets {
 		name := strings.TrimPrefix(d, "/raw/")
 		typ, _, _ := strings.Cut(strings.TrimPrefix(name, "X1:"), "-")
 		types[typ] = true
 		asd := "/processed/" + name + "/asd_values"
-		why, skipped := res.Skipped[asd]
+		why, skipped := res.Record.Skipped[asd]
 		switch {
 		case strings.HasPrefix(typ, "complex"):
 			if !strings.Contains(why, "complex samples") {
@@ -151,7 +152,7 @@ func TestSelfMadeFrames(t *testing.T) {
 			if !strings.Contains(why, "samples are not finite") {
 				t.Errorf("%s: skipped for %q, want the non-finite samples named", name, why)
 			}
-		case skipped || !contains(res.Products, asd):
+		case skipped || !contains(res.Record.Products, asd):
 			t.Errorf("%s: no ASD (%q)", name, why)
 		}
 	}

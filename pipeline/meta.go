@@ -6,10 +6,10 @@ import (
 	"github.com/gwwatchd/gwwatchd/ingest"
 )
 
-// Options returns how the files of a watch are read: with its metadata
+// ReadOptions returns how the files of a watch are read: with its metadata
 // defaults and its channel selection (a nil watch gives neither), and
 // refusing gwwatchd's own archives.
-func Options(w *config.Watch) ingest.Options {
+func ReadOptions(w *config.Watch) ingest.Options {
 	o := ingest.Options{Defaults: Defaults(w), RefuseHDF5: archive.InputRefusal}
 	if w != nil {
 		o.Channels = w.Channels

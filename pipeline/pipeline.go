@@ -22,53 +22,87 @@ import (
 // processor with FFT plans, so one Pipeline serves one worker: it is not
 // safe for concurrent use.
 type Pipeline struct {
-	Config *config.Config
-	Root   string // archive root; defaults to Config.Archive.Root
-	Host   string
-	Now    func() time.Time
-
-	// Audit, when set, records every outcome in the audit log; the record
-	// is on disk before Process returns. It must be safe for concurrent
-	// use when several pipelines share it.
-	Audit func(event string, fields map[string]any) error
-
-	// Known, when set, says whether the audit log already holds an archive
-	// of this content (by archive.ContentKey: the source and sidecar bytes
-	// with the effective metadata of every series), and where. The daemon answers it
-	// from the replayed log: known content gives a duplicate without a
-	// second archive, and an archive on disk that the log does not name
-	// (left by a crash between the write and its record) is adopted with an
-	// "archived" record instead of being reported as a duplicate.
-	Known func(contentKey string) (archivePath string, ok bool)
-
-	proc *processor.Processor
+	cfg      *config.Config
+	rootOpt  string // Options.Root
+	recorder Recorder
+	known    Known
+	host     string
+	now      func() time.Time
+	proc     *processor.Processor
 }
 
-// New returns a Pipeline for one worker, whose processor spreads each
-// product over cpus goroutines (at least one).
-func New(cfg *config.Config, cpus int) *Pipeline {
+// Recorder records every outcome in the audit log: the record is on disk
+// when Append returns. It must be safe for concurrent use when several
+// pipelines share it.
+type Recorder interface {
+	Append(audit.Event) error
+}
+
+// RecorderFunc is a function as a Recorder.
+type RecorderFunc func(audit.Event) error
+
+// Append calls f(e).
+func (f RecorderFunc) Append(e audit.Event) error { return f(e) }
+
+// Known says whether the audit log already holds an archive of the
+// content with this key (archive.ContentKey: the source and sidecar bytes
+// with the effective metadata of every series), and where.
+type Known interface {
+	ArchiveOf(contentKey string) (archivePath string, ok bool)
+}
+
+// Options configures New.
+type Options struct {
+	Config *config.Config
+	Root   string // archive root; "" is Config.Archive.Root
+	CPUs   int    // goroutines the processor spreads each product over; at least one
+
+	// Recorder, when not nil, records every outcome in the audit log.
+	Recorder Recorder
+
+	// Known, when not nil, is asked of every file. The daemon answers it
+	// from the replayed log: known content gives a duplicate without a
+	// second archive, and an archive on disk that the log does not name
+	// (left by a crash between the write and its record) is adopted with
+	// an "archived" record instead of being reported as a duplicate.
+	Known Known
+}
+
+// New returns a Pipeline for one worker.
+func New(opts Options) *Pipeline {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "unknown"
 	}
-	return &Pipeline{Config: cfg, Root: cfg.Archive.Root, Host: host, Now: time.Now, proc: processor.New(max(1, cpus))}
+	return &Pipeline{cfg: opts.Config, rootOpt: opts.Root, recorder: opts.Recorder, known: opts.Known,
+		host: host, now: time.Now, proc: processor.New(max(1, opts.CPUs))}
+}
+
+// SetConfig makes cfg the configuration of the files processed from now
+// on, as a reload does: its processing, layout and, unless Options.Root
+// was given, its archive root.
+func (p *Pipeline) SetConfig(cfg *config.Config) { p.cfg = cfg }
+
+// root is the archive root.
+func (p *Pipeline) root() string {
+	if p.rootOpt != "" {
+		return p.rootOpt
+	}
+	return p.cfg.Archive.Root
 }
 
 // Result says what became of one source file.
 type Result struct {
-	Source        ingest.Source
-	ContentKey    string // archive.ContentKey of what was read
-	Archive       string // the archive written, or the existing one for a duplicate
-	ArchiveSHA256 string // of the archive file written; "" for a duplicate
-	ArchiveSize   int64
-	ArchiveID     string
-	Duplicate     bool // the same content was already archived at Archive
-	Adopted       bool // Archive was on disk but not in the log, and is now
-	Datasets      []string
-	Products      []string
-	Skipped       map[string]string // product path -> why it was not made
-	Quicklook     string            // the PNG written beside the archive, if any
-	Duration      time.Duration
+	Source     ingest.Source
+	ContentKey string // archive.ContentKey of what was read
+	Archive    string // the archive written, or the existing one for a duplicate
+	Duplicate  bool   // the same content was already archived at Archive
+	Duration   time.Duration
+
+	// Record is the archived record of an archive written or adopted:
+	// its sha256, size and id, datasets and products, what was skipped
+	// and why, the quick-look. It is nil for a duplicate.
+	Record *audit.Archived
 }
 
 // Process reads path with the metadata in opt, computes the configured
@@ -80,7 +114,7 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 	if err != nil {
 		if ingest.IsInputError(err) {
 			abs, _ := filepath.Abs(path)
-			if aerr := p.audit(audit.EventRejected, map[string]any{"source_path": abs, "reason": err.Error()}); aerr != nil {
+			if aerr := p.audit(audit.Rejected{SourcePath: abs, Reason: err.Error()}); aerr != nil {
 				// Not an input error: a rejection the log does not hold
 				// is to be tried again, not quarantined unrecorded.
 				return nil, fmt.Errorf("%s: rejected, but: %w", path, aerr)
@@ -103,8 +137,9 @@ type Prepared struct {
 	res  *Result
 	temp *archive.Temp // nil when the content is known to be archived
 	id   string        // the archive_id inside temp
-	// params are the processing parameters Prepare used, for the record.
-	params map[string]any
+	// rec is the archived record as far as Prepare knows it: the
+	// datasets, products and what was skipped, the parameters.
+	rec audit.Archived
 	// quicklook is the PNG to write beside the archive, if any.
 	quicklook []byte
 	took      time.Duration // spent in Prepare
@@ -130,61 +165,49 @@ func (x *Prepared) Commit() (*Result, error) {
 		return nil, errors.New("pipeline: Commit called twice")
 	}
 	x.taken = true
-	p, res, start := x.p, x.res, x.p.Now()
-	if x.temp != nil && p.Known != nil {
+	p, res, start := x.p, x.res, x.p.now()
+	if x.temp != nil && p.known != nil {
 		// The content may have been archived since Prepare looked.
-		if prev, ok := p.Known(res.ContentKey); ok {
+		if prev, ok := p.known.ArchiveOf(res.ContentKey); ok {
 			x.temp.Discard()
 			x.temp = nil
 			res.Archive, res.Duplicate = prev, true
 		}
 	}
+	rec := &x.rec
 	if x.temp != nil {
 		w, err := x.temp.Commit()
 		var dup *archive.DuplicateError
 		switch {
-		case errors.As(err, &dup) && p.Known != nil:
-			if err := adopt(res, dup.Path); err != nil {
+		case errors.As(err, &dup) && p.known != nil:
+			if err := adopt(rec, dup.Path); err != nil {
 				return nil, fmt.Errorf("%s: adopt %s: %w", x.path, dup.Path, err)
 			}
+			res.Archive = dup.Path
 		case errors.As(err, &dup):
 			res.Archive, res.Duplicate = dup.Path, true
 		case err != nil:
 			return nil, fmt.Errorf("%s: write archive: %w", x.path, err)
 		default:
-			res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID = w.Path, w.SHA256, w.Size, x.id
+			res.Archive, rec.ArchiveSHA256, rec.ArchiveSize, rec.ArchiveID = w.Path, w.SHA256, w.Size, x.id
 		}
 	}
 	if abs, err := filepath.Abs(res.Archive); err == nil {
 		res.Archive = abs
 	}
-	res.Duration = x.took + p.Now().Sub(start)
+	res.Duration = x.took + p.now().Sub(start)
 	var err error
 	if res.Duplicate {
-		err = p.audit(audit.EventDuplicate, sourceFields(res.Source, map[string]any{"archive_path": res.Archive, audit.FieldContentKey: res.ContentKey}))
+		err = p.audit(audit.Duplicate{Source: source(res.Source), ArchivePath: res.Archive, ContentKey: res.ContentKey})
 	} else {
-		fields := sourceFields(res.Source, map[string]any{
-			"archive_path":        res.Archive,
-			audit.FieldContentKey: res.ContentKey,
-			"archive_sha256":      res.ArchiveSHA256,
-			"archive_size":        res.ArchiveSize,
-			"archive_id":          res.ArchiveID,
-			"datasets":            res.Datasets,
-			"products":            res.Products,
-			"params":              x.params,
-			"version":             buildinfo.Get().Version,
-			"revision":            buildinfo.Get().PipelineVersion(),
-			"duration_ns":         res.Duration.Nanoseconds(),
-		})
-		if res.Adopted {
-			fields["adopted"] = true
-		} else if x.quicklook != nil {
-			x.writeQuicklook(fields)
+		rec.Source, rec.ArchivePath, rec.ContentKey, rec.Duration = source(res.Source), res.Archive, res.ContentKey, res.Duration
+		rec.Version, rec.Revision = buildinfo.Get().Version, buildinfo.Get().PipelineVersion()
+		if !rec.Adopted && x.quicklook != nil {
+			x.writeQuicklook(rec)
 		}
-		if len(res.Skipped) > 0 {
-			fields["skipped"] = res.Skipped
+		if err = p.audit(*rec); err == nil {
+			res.Record = rec
 		}
-		err = p.audit(audit.EventArchived, fields)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: archived as %s, but: %w", x.path, res.Archive, err)
@@ -192,38 +215,35 @@ func (x *Prepared) Commit() (*Result, error) {
 	return res, nil
 }
 
-func (p *Pipeline) audit(event string, fields map[string]any) error {
-	if p.Audit == nil {
+func (p *Pipeline) audit(e audit.Event) error {
+	if p.recorder == nil {
 		return nil
 	}
-	if err := p.Audit(event, fields); err != nil {
-		return fmt.Errorf("audit %s: %w", event, err)
+	if err := p.recorder.Append(e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.EventName(), err)
 	}
 	return nil
 }
 
-// sourceFields adds what identifies a source to an audit record.
-func sourceFields(src ingest.Source, fields map[string]any) map[string]any {
-	fields["source_path"] = src.Path
-	fields["source_size"] = src.Size
-	fields["source_mtime"] = src.ModTime.UTC().Format(time.RFC3339Nano)
-	fields["source_sha256"] = src.SHA256
+// source identifies a source in an audit record.
+func source(src ingest.Source) audit.Source {
+	s := audit.Source{SourcePath: src.Path, SourceSize: src.Size, SourceMtime: src.ModTime, SourceSHA256: src.SHA256}
 	if sc := src.Sidecar; sc != nil {
-		fields["sidecar_path"] = sc.Path
-		fields["sidecar_sha256"] = sc.SHA256
+		s.SidecarPath, s.SidecarSHA256 = sc.Path, sc.SHA256
 	}
-	return fields
+	return s
 }
 
 // params are the processing parameters in effect, as recorded in the log.
-func (p *Pipeline) params() map[string]any {
-	c := p.Config.Processing
-	return map[string]any{
-		"asd": map[string]any{"enabled": c.ASD.Enabled, "fftlength": c.ASD.FFTLength,
-			"overlap": config.EffectiveOverlap(c.ASD.FFTLength, c.ASD.Overlap), "method": c.ASD.Method, "window": c.ASD.Window},
-		"spectrogram": map[string]any{"enabled": c.Spectrogram.Enabled, "stride": c.Spectrogram.Stride, "fftlength": c.Spectrogram.FFTLength,
-			"overlap": config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap), "method": c.Spectrogram.Method, "window": c.Spectrogram.Window},
-		"layout": p.Config.Archive.Layout, "compression": p.Config.Archive.Compression,
+func (p *Pipeline) params() audit.Params {
+	c := p.cfg.Processing
+	return audit.Params{
+		ASD: audit.WelchParams{Enabled: c.ASD.Enabled, FFTLength: c.ASD.FFTLength,
+			Overlap: config.EffectiveOverlap(c.ASD.FFTLength, c.ASD.Overlap), Method: c.ASD.Method, Window: c.ASD.Window},
+		Spectrogram: audit.SpectrogramParams{Stride: c.Spectrogram.Stride, WelchParams: audit.WelchParams{Enabled: c.Spectrogram.Enabled,
+			FFTLength: c.Spectrogram.FFTLength, Overlap: config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap),
+			Method: c.Spectrogram.Method, Window: c.Spectrogram.Window}},
+		Layout: p.cfg.Archive.Layout, Compression: p.cfg.Archive.Compression,
 	}
 }
 
@@ -232,24 +252,25 @@ func (p *Pipeline) params() map[string]any {
 // already holds is neither processed nor written: Commit then records a
 // duplicate. Errors are as for Process, but nothing is audited.
 func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
-	start := p.Now()
+	start := p.now()
 	opt.RefuseHDF5 = archive.InputRefusal // our own archives are no input, whatever opt says
 	all, err := ingest.ReadAll(path, opt)
 	if err != nil {
 		return nil, err
 	}
-	readEnd := p.Now()
+	readEnd := p.now()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	src := all[0].Source
 	key := archive.ContentKey(src, all)
-	x := &Prepared{p: p, path: path, params: p.params(), res: &Result{Source: src, ContentKey: key, Skipped: map[string]string{}}}
-	res := x.res
-	if p.Known != nil {
-		if prev, ok := p.Known(key); ok {
+	params := p.params()
+	x := &Prepared{p: p, path: path, res: &Result{Source: src, ContentKey: key}, rec: audit.Archived{Params: &params, Skipped: map[string]string{}}}
+	res, rec := x.res, &x.rec
+	if p.known != nil {
+		if prev, ok := p.known.ArchiveOf(key); ok {
 			res.Archive, res.Duplicate = prev, true
-			x.took = p.Now().Sub(start)
+			x.took = p.now().Sub(start)
 			return x, nil
 		}
 	}
@@ -258,7 +279,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		Key:         key,
 		Source:      src,
 		Created:     start.UTC(),
-		Host:        p.Host,
+		Host:        p.host,
 		Software:    buildinfo.Get(),
 		HDF5:        archive.LibVersion(),
 		IngestStart: start,
@@ -270,12 +291,12 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		}
 		content.Entries = append(content.Entries, p.process(series))
 	}
-	res.Datasets, res.Products, res.Skipped = content.Paths()
+	rec.Datasets, rec.Products, rec.Skipped = content.Paths()
 	doc, err := content.Doc()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	rel, err := content.RelPath(p.Config.Archive.Layout)
+	rel, err := content.RelPath(p.cfg.Archive.Layout)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -284,23 +305,23 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		// makes it shorter.
 		return nil, &ingest.InputError{Path: src.Path, Reason: why}
 	}
-	if p.Config.Archive.Quicklook {
+	if p.cfg.Archive.Quicklook {
 		if x.quicklook, err = quicklook(doc); err != nil {
 			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
 		}
 	}
-	comp := archive.Compression{Gzip: p.Config.Archive.Compression == "gzip", Level: p.Config.Archive.GzipLevel}
-	if x.temp, err = archive.WriteTemp(p.Root, rel, doc, comp); err != nil {
+	comp := archive.Compression{Gzip: p.cfg.Archive.Compression == "gzip", Level: p.cfg.Archive.GzipLevel}
+	if x.temp, err = archive.WriteTemp(p.root(), rel, doc, comp); err != nil {
 		return nil, fmt.Errorf("%s: write archive: %w", path, err)
 	}
 	x.id = content.ID
-	x.took = p.Now().Sub(start)
+	x.took = p.now().Sub(start)
 	return x, nil
 }
 
 // adopt takes over an archive of this source that is on disk but not in
 // the log: its content is checked before it is recorded as archived.
-func adopt(res *Result, path string) error {
+func adopt(rec *audit.Archived, path string) error {
 	a, err := archive.Open(path)
 	if err != nil {
 		return err
@@ -316,7 +337,7 @@ func adopt(res *Result, path string) error {
 	if err != nil {
 		return err
 	}
-	res.Archive, res.ArchiveSHA256, res.ArchiveSize, res.ArchiveID, res.Adopted = path, sum, st.Size(), a.ID, true
+	rec.ArchiveSHA256, rec.ArchiveSize, rec.ArchiveID, rec.Adopted = sum, st.Size(), a.ID, true
 	return nil
 }
 
@@ -324,13 +345,13 @@ func adopt(res *Result, path string) error {
 // cannot be made is skipped with its reason; the raw data is archived
 // regardless.
 func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
-	e = archive.Entry{Series: s, ProcessStart: p.Now()}
+	e = archive.Entry{Series: s, ProcessStart: p.now()}
 	// Hashing the samples needs no result of the processing: do it
 	// meanwhile, on another core.
 	rawSHA := make(chan string, 1)
 	go func() { rawSHA <- archive.DataSHA256(s.Values) }()
 	defer func() { e.RawSHA256 = <-rawSHA }()
-	cfg := p.Config.Processing
+	cfg := p.cfg.Processing
 	if !cfg.ASD.Enabled && !cfg.Spectrogram.Enabled {
 		e.ProcessEnd = e.ProcessStart
 		return e
@@ -351,7 +372,7 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 		if cfg.Spectrogram.Enabled {
 			e.SpectrogramSkipped = skip
 		}
-		e.ProcessEnd = p.Now()
+		e.ProcessEnd = p.now()
 		return e
 	}
 	// The processor only reads its input, so float64 samples are used as
@@ -380,7 +401,7 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 			e.Spectrogram = sg
 		}
 	}
-	e.ProcessEnd = p.Now()
+	e.ProcessEnd = p.now()
 	return e
 }
 

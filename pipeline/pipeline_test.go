@@ -22,7 +22,9 @@ const channel = "K1:LSC-DARM_OUT_DQ"
 
 // fixture writes a T010150-named .npy with a JSON sidecar and returns its
 // path and a pipeline writing below a temp archive root.
-func fixture(t *testing.T, x []float64, seconds int) (string, *Pipeline) {
+// fixture writes a source file of the samples x with a sidecar and
+// returns it and the Options of a pipeline that archives it.
+func fixture(t *testing.T, x []float64, seconds int) (string, Options) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "K-K1_LSC_DARM_OUT_DQ-1300000000-"+strconv.Itoa(seconds)+".npy")
@@ -35,23 +37,24 @@ func fixture(t *testing.T, x []float64, seconds int) (string, *Pipeline) {
 	}
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(dir, "archive")
-	return src, New(cfg, 1)
+	return src, Options{Config: cfg, CPUs: 1}
 }
 
 func TestProcessThenVerify(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
+	p := New(opts)
 	before, _ := os.ReadFile(src)
 	st, _ := os.Stat(src)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := filepath.Join(p.Root, "K/13000/K-K1_LSC_DARM_OUT_DQ-1300000000-16.h5")
+	want := filepath.Join(opts.Config.Archive.Root, "K/13000/K-K1_LSC_DARM_OUT_DQ-1300000000-16.h5")
 	if res.Archive != want || res.Duplicate {
 		t.Errorf("got archive %s (duplicate %v), want %s", res.Archive, res.Duplicate, want)
 	}
-	if len(res.Products) != 3 || len(res.Skipped) != 0 {
-		t.Errorf("got products %v, skipped %v; want ASD, frequencies and spectrogram", res.Products, res.Skipped)
+	if len(res.Record.Products) != 3 || len(res.Record.Skipped) != 0 {
+		t.Errorf("got products %v, skipped %v; want ASD, frequencies and spectrogram", res.Record.Products, res.Record.Skipped)
 	}
 	r, err := Verify(res.Archive, processor.New(1))
 	if err != nil {
@@ -89,7 +92,8 @@ func TestSkippedProductsAreExplained(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src, p := fixture(t, tt.x, tt.seconds)
+			src, opts := fixture(t, tt.x, tt.seconds)
+			p := New(opts)
 			res, err := p.Process(context.Background(), src, ingest.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +131,7 @@ func TestBadInputIsRejectedWithReason(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(dir, "archive")
-	p := New(cfg, 1)
+	p := New(Options{Config: cfg, CPUs: 1})
 	dt, rate, t0 := "float64", 16.0, 1e9
 	_, err := p.Process(context.Background(), bad, ingest.Options{Flags: ingest.Meta{DType: &dt, SampleRate: &rate, T0: &t0}})
 	if !ingest.IsInputError(err) {
@@ -165,7 +169,8 @@ func setAttr(d *archive.Dataset, name string, v any) {
 }
 
 func TestVerifyFindsTampering(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 6), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 6), 16)
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -220,16 +225,13 @@ func indexOf(attrs []archive.Attr, name string) int {
 }
 
 func TestAuditRecords(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
-	type rec struct {
-		event  string
-		fields map[string]any
-	}
-	var got []rec
-	p.Audit = func(event string, fields map[string]any) error {
-		got = append(got, rec{event, fields})
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
+	var got []audit.Event
+	opts.Recorder = RecorderFunc(func(e audit.Event) error {
+		got = append(got, e)
 		return nil
-	}
+	})
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -242,33 +244,39 @@ func TestAuditRecords(t *testing.T) {
 	if _, err := p.Process(context.Background(), bad, ingest.Options{}); err == nil {
 		t.Fatal("bad input accepted")
 	}
-	if len(got) != 3 || got[0].event != audit.EventArchived || got[1].event != audit.EventDuplicate || got[2].event != audit.EventRejected {
-		t.Fatalf("got events %v, want archived, duplicate, rejected", got)
+	if len(got) != 3 {
+		t.Fatalf("got records %v, want archived, duplicate, rejected", got)
 	}
-	a := got[0].fields
-	for k, want := range map[string]any{
-		"source_path": src, "source_sha256": res.Source.SHA256, "archive_path": res.Archive,
-		"archive_sha256": res.ArchiveSHA256, "archive_id": res.ArchiveID,
-		"sidecar_path": strings.TrimSuffix(src, ".npy") + ".json",
+	a, ok1 := got[0].(audit.Archived)
+	dup, ok2 := got[1].(audit.Duplicate)
+	rej, ok3 := got[2].(audit.Rejected)
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatalf("got records %v, want archived, duplicate, rejected", got)
+	}
+	for k, f := range map[string][2]string{
+		"source_path": {a.SourcePath, src}, "source_sha256": {a.SourceSHA256, res.Source.SHA256}, "archive_path": {a.ArchivePath, res.Archive},
+		"archive_sha256": {a.ArchiveSHA256, res.Record.ArchiveSHA256}, "archive_id": {a.ArchiveID, res.Record.ArchiveID},
+		"sidecar_path": {a.SidecarPath, strings.TrimSuffix(src, ".npy") + ".json"},
 	} {
-		if a[k] != want {
-			t.Errorf("archived %s = %v, want %v", k, a[k], want)
+		if f[0] != f[1] {
+			t.Errorf("archived %s = %v, want %v", k, f[0], f[1])
 		}
 	}
-	if len(res.ArchiveSHA256) != 64 || len(res.ArchiveID) != 32 {
-		t.Errorf("archive sha256 %q, id %q", res.ArchiveSHA256, res.ArchiveID)
+	if len(res.Record.ArchiveSHA256) != 64 || len(res.Record.ArchiveID) != 32 {
+		t.Errorf("archive sha256 %q, id %q", res.Record.ArchiveSHA256, res.Record.ArchiveID)
 	}
 	doc, _ := archive.Read(res.Archive)
-	if doc.Attr("archive_id") != res.ArchiveID {
-		t.Errorf("archive_id attribute %v, want %s", doc.Attr("archive_id"), res.ArchiveID)
+	if doc.Attr("archive_id") != res.Record.ArchiveID {
+		t.Errorf("archive_id attribute %v, want %s", doc.Attr("archive_id"), res.Record.ArchiveID)
 	}
-	if got[1].fields["archive_path"] != res.Archive {
-		t.Errorf("duplicate names %v, want %s", got[1].fields["archive_path"], res.Archive)
+	if dup.ArchivePath != res.Archive {
+		t.Errorf("duplicate names %v, want %s", dup.ArchivePath, res.Archive)
 	}
-	if r, _ := got[2].fields["reason"].(string); !strings.Contains(r, "bad.npy") {
-		t.Errorf("rejected reason %q does not name the file", r)
+	if !strings.Contains(rej.Reason, "bad.npy") {
+		t.Errorf("rejected reason %q does not name the file", rej.Reason)
 	}
-	p.Audit = func(string, map[string]any) error { return errors.New("disk full") }
+	opts.Recorder = RecorderFunc(func(audit.Event) error { return errors.New("disk full") })
+	p = New(opts)
 	// A rejection the log could not take is not bad input yet: the file
 	// must be tried again, not quarantined with no record of why.
 	bad2 := filepath.Join(t.TempDir(), "bad2.npy")
@@ -282,43 +290,55 @@ func TestAuditRecords(t *testing.T) {
 	}
 }
 
-func TestKnownAndAdopted(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
-	first, err := p.Process(context.Background(), src, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []string
-	var fields map[string]any
-	p.Audit = func(event string, f map[string]any) error {
-		events, fields = append(events, event), f
+// knownFunc is a function as a Known.
+type knownFunc func(contentKey string) (string, bool)
+
+func (f knownFunc) ArchiveOf(contentKey string) (string, bool) { return f(contentKey) }
+
+// only returns the one record of records, or nil.
+func only(records []audit.Event) audit.Event {
+	if len(records) != 1 {
 		return nil
 	}
+	return records[0]
+}
 
-	// The log does not know the archive on disk: it is adopted.
-	p.Known = func(string) (string, bool) { return "", false }
-	res, err := p.Process(context.Background(), src, ingest.Options{})
+func TestKnownAndAdopted(t *testing.T) {
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
+	first, err := New(opts).Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Adopted || res.Duplicate || res.Archive != first.Archive || res.ArchiveID != first.ArchiveID || res.ArchiveSHA256 == "" {
+	var events []audit.Event
+	opts.Recorder = RecorderFunc(func(e audit.Event) error {
+		events = append(events, e)
+		return nil
+	})
+
+	// The log does not know the archive on disk: it is adopted.
+	opts.Known = knownFunc(func(string) (string, bool) { return "", false })
+	res, err := New(opts).Process(context.Background(), src, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.Record == nil || !res.Record.Adopted || res.Archive != first.Archive || res.Record.ArchiveID != first.Record.ArchiveID || res.Record.ArchiveSHA256 == "" {
 		t.Errorf("got %+v, want the first archive adopted", res)
 	}
-	if len(events) != 1 || events[0] != audit.EventArchived || fields["adopted"] != true {
-		t.Errorf("got events %v (adopted %v), want one archived record marked adopted", events, fields["adopted"])
+	if a, ok := only(events).(audit.Archived); !ok || !a.Adopted {
+		t.Errorf("got records %v, want one archived record marked adopted", events)
 	}
 
 	// The log knows the content: a duplicate, and nothing written.
-	p.Known = func(key string) (string, bool) { return "/somewhere/else.h5", key == first.ContentKey }
-	p.Root = t.TempDir()
-	res, err = p.Process(context.Background(), src, ingest.Options{})
+	opts.Known = knownFunc(func(key string) (string, bool) { return "/somewhere/else.h5", key == first.ContentKey })
+	opts.Root = t.TempDir()
+	res, err = New(opts).Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Duplicate || res.Archive != "/somewhere/else.h5" {
 		t.Errorf("got %+v, want a duplicate of /somewhere/else.h5", res)
 	}
-	if entries, _ := os.ReadDir(p.Root); len(entries) != 0 {
+	if entries, _ := os.ReadDir(opts.Root); len(entries) != 0 {
 		t.Errorf("a known source wrote %d entries to the archive root", len(entries))
 	}
 }
@@ -343,7 +363,7 @@ func TestOverlongArchiveNameIsBadInput(t *testing.T) {
 			cfg := config.Default()
 			cfg.Archive.Root = filepath.Join(dir, "archive")
 			cfg.Archive.Layout = "{channel}.h5"
-			p := New(cfg, 1)
+			p := New(Options{Config: cfg, CPUs: 1})
 			opt := ingest.Options{}
 			t0, rate := 1300000000.0, 64.0
 			opt.Flags.T0, opt.Flags.SampleRate = &t0, &rate
@@ -412,7 +432,8 @@ func TestOlderSpectrogramsStillVerify(t *testing.T) {
 // that dataset's times and units: verify and CheckData find a view that
 // does not.
 func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -452,16 +473,17 @@ func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
 // One of our own archives given as input is bad input, refused by its
 // root attributes, whatever the options it is read with.
 func TestOwnArchiveIsRefused(t *testing.T) {
-	src, p := fixture(t, synth.Coloured(16*1024, 1024, 50, 12), 16)
+	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 12), 16)
+	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := res.Archive + ": already a gwwatchd archive (archive_id " + res.ArchiveID + "): archives are not archived again"
+	want := res.Archive + ": already a gwwatchd archive (archive_id " + res.Record.ArchiveID + "): archives are not archived again"
 	if _, err := p.Process(context.Background(), res.Archive, ingest.Options{}); !ingest.IsInputError(err) || err.Error() != want {
 		t.Errorf("Process: got %v, want the input error %q", err, want)
 	}
-	if _, err := ingest.Measure(res.Archive, Options(nil)); !ingest.IsInputError(err) || err.Error() != want {
+	if _, err := ingest.Measure(res.Archive, ReadOptions(nil)); !ingest.IsInputError(err) || err.Error() != want {
 		t.Errorf("Measure: got %v, want the input error %q", err, want)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/internal/durable"
 	"github.com/gwwatchd/gwwatchd/plot"
 	"github.com/gwwatchd/gwwatchd/processor"
@@ -109,12 +110,12 @@ func quicklook(doc *archive.Doc) ([]byte, error) {
 // writeQuicklook writes the quick-look PNG beside the archive, and notes
 // it, or why it could not be written, in the archive's audit record. The
 // archive is what matters: a quick-look that fails does not fail it.
-func (x *Prepared) writeQuicklook(fields map[string]any) {
+func (x *Prepared) writeQuicklook(rec *audit.Archived) {
 	path := strings.TrimSuffix(x.res.Archive, ".h5") + ".png"
 	// Through the archive's directory walked from the root without
 	// following links, as the archive itself was written.
 	err := errors.New("the archive is not below the archive root")
-	root, _ := filepath.Abs(x.p.Root)
+	root, _ := filepath.Abs(x.p.root())
 	if rel, rerr := filepath.Rel(root, filepath.Dir(path)); rerr == nil && filepath.IsLocal(rel) {
 		var dir *os.File
 		if dir, err = durable.OpenDir(root, rel, 0); err == nil {
@@ -123,11 +124,9 @@ func (x *Prepared) writeQuicklook(fields map[string]any) {
 		}
 	}
 	if err != nil {
-		fields["quicklook_error"] = err.Error()
+		rec.QuicklookError = err.Error()
 		return
 	}
 	sum := sha256.Sum256(x.quicklook)
-	fields["quicklook_path"] = path
-	fields["quicklook_sha256"] = hex.EncodeToString(sum[:])
-	x.res.Quicklook = path
+	rec.QuicklookPath, rec.QuicklookSHA256 = path, hex.EncodeToString(sum[:])
 }

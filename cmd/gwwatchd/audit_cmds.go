@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -16,7 +15,6 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/daemon"
 	"github.com/gwwatchd/gwwatchd/internal/oneline"
-	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
 var auditHelp = help{
@@ -106,15 +104,15 @@ func (m *Main) auditVerify(args []string) error {
 		fmt.Fprintf(m.Stdout, "%s\n", oneline.Escape(p.String()))
 	}
 	if *archives {
-		issues, err := checkArchives(cfg)
+		issues, err := daemon.CheckArchives(cfg)
 		if err != nil {
 			return err
 		}
-		for _, s := range issues {
-			fmt.Fprintln(m.Stdout, oneline.Escape(s))
+		for _, p := range issues {
+			fmt.Fprintln(m.Stdout, oneline.Escape(p.String()))
 		}
 		if first == "" && len(issues) > 0 {
-			first = strings.SplitN(issues[0], ": ", 2)[0]
+			first = issues[0].Where
 		}
 		problems += len(issues)
 	}
@@ -205,90 +203,6 @@ func (m *Main) auditCheckpoint(args []string) error {
 	return err
 }
 
-// checkArchives compares the archives the log names with the files: every
-// archive written still exists with its logged sha256, every archive
-// under archive.root appears in the log, and nothing else is there but
-// the temp archives of live writers: no symbolic link, no temp archive a
-// crash left; nor is there a symbolic link in a done or quarantine
-// directory.
-func checkArchives(cfg *config.Config) ([]string, error) {
-	logged := map[string]string{} // archive path -> sha256, latest record
-	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
-		if rec.Event == audit.EventArchived {
-			logged[rec.String("archive_path")] = rec.String("archive_sha256")
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var issues []string
-	paths := make([]string, 0, len(logged))
-	for p := range logged {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		got, err := pipeline.FileSHA256(p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			issues = append(issues, p+": archived in the log, but the file is gone")
-		case err != nil:
-			issues = append(issues, p+": "+err.Error())
-		case got != logged[p]:
-			issues = append(issues, fmt.Sprintf("%s: sha256 is %s, the log says %s", p, got, logged[p]))
-		}
-	}
-	root, err := filepath.Abs(cfg.Archive.Root)
-	if err != nil {
-		return nil, err
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == root {
-			return filepath.SkipDir
-		}
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.Type().IsRegular() && strings.HasSuffix(name, ".h5") && !strings.HasPrefix(name, archive.TempPrefix) {
-			if _, ok := logged[p]; !ok {
-				issues = append(issues, p+": an archive the log does not name")
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return issues, err
-	}
-	left, err := archive.ScanRoot(root, false)
-	for _, p := range left.Links {
-		issues = append(issues, p+": a symbolic link in the archive root, which gwwatchd never makes nor follows")
-	}
-	for _, p := range left.Stale {
-		issues = append(issues, p+": a temp archive a crash left (the next gwwatchd run or ingest removes it)")
-	}
-	if err != nil {
-		return issues, err
-	}
-	// Done and quarantine directories: a link there could have led a
-	// move outside them, had gwwatchd followed it.
-	for _, dir := range cfg.MoveDirs() {
-		left, err := archive.ScanRoot(dir, false)
-		if err != nil {
-			return issues, err
-		}
-		for _, p := range left.Links {
-			issues = append(issues, p+": a symbolic link in a done or quarantine directory, which gwwatchd never makes nor follows")
-		}
-	}
-	stale, err := daemon.TidyMoves(cfg, false)
-	for _, p := range stale {
-		issues = append(issues, p+": a partial copy a crash left (the next gwwatchd run removes it)")
-	}
-	return issues, err
-}
-
 // readPubkey takes a verifier key from the file it names, or as given.
 func readPubkey(k string) (string, error) {
 	if k == "" {
@@ -377,9 +291,13 @@ func (m *Main) auditCheckProof(args []string) error {
 		return &exitCodeError{exitProblems}
 	}
 	fmt.Fprintf(m.Stdout, "%s: OK: record %d (%s, %s) is in the signed log\n", rest[0], rec.Seq, rec.Event, rec.Time.Format(audit.TimeLayout))
-	for _, k := range []string{"archive_path", "archive_sha256", "source_path", "source_sha256"} {
-		if v := rec.String(k); v != "" {
-			fmt.Fprintf(m.Stdout, "  %-15s %s\n", k, v)
+	if a, ok := audit.As[audit.Archived](*rec); ok {
+		for _, f := range []struct{ label, value string }{
+			{"archive_path", a.ArchivePath}, {"archive_sha256", a.ArchiveSHA256}, {"source_path", a.SourcePath}, {"source_sha256", a.SourceSHA256},
+		} {
+			if f.value != "" {
+				fmt.Fprintf(m.Stdout, "  %-15s %s\n", f.label, f.value)
+			}
 		}
 	}
 	return nil
@@ -427,7 +345,7 @@ func findRecord(logPath, path string) (*archive.AuditRef, error) {
 	}
 	var ref *archive.AuditRef
 	err = audit.Scan(logPath, func(rec audit.Record, _ []byte) error {
-		if rec.Event == audit.EventArchived && rec.String("archive_path") == abs {
+		if a, ok := audit.As[audit.Archived](rec); ok && a.ArchivePath == abs {
 			ref = &archive.AuditRef{Log: logPath, Seq: rec.Seq, Hash: rec.Hash}
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
@@ -102,15 +103,15 @@ func appendRecord(t *testing.T, logPath string) {
 	if err := audit.Scan(logPath, func(r audit.Record, _ []byte) error { last = r; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]any{"seq": last.Seq + 1, "time": "2024-03-01T13:00:00.000000000Z", "event": audit.EventArchived,
-		"host": last.Host, "prev": last.Hash, audit.FieldArchivePath: "/archive/forged.h5"}
-	body, err := audit.Canonical(m)
+	m := map[string]any{"seq": last.Seq + 1, "time": "2024-03-01T13:00:00.000000000Z", "event": "archived",
+		"host": last.Host, "prev": last.Hash, "archive_path": "/archive/forged.h5"}
+	body, err := canonjson.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
 	m["hash"] = hex.EncodeToString(sum[:])
-	line, _ := audit.Canonical(m)
+	line, _ := canonjson.Marshal(m)
 	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ func openAudit(cfg *config.Config, logger *zap.Logger, command string) (*audit.L
 	if err != nil {
 		return nil, err
 	}
-	if _, err := l.Append(audit.EventStartup, startFields(cfg, command)); err != nil {
+	if _, err := l.Append(audit.Startup{Invocation: invocation(cfg, command)}); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -38,31 +38,22 @@ func auditOptions(cfg *config.Config, logger *zap.Logger) audit.Options {
 }
 
 // closeAudit records the end of a command, with what startup records and
-// the given fields, and closes the log, which writes a checkpoint.
-func closeAudit(l *audit.Log, cfg *config.Config, command string, fields map[string]any) error {
-	for k, v := range startFields(cfg, command) {
-		fields[k] = v
-	}
-	_, err := l.Append(audit.EventShutdown, fields)
+// what end says of it, and closes the log, which writes a checkpoint.
+func closeAudit(l *audit.Log, cfg *config.Config, command string, end audit.Shutdown) error {
+	end.Invocation = invocation(cfg, command)
+	_, err := l.Append(end)
 	if cerr := l.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-func startFields(cfg *config.Config, command string) map[string]any {
+// invocation says which command of this gwwatchd runs, with cfg.
+func invocation(cfg *config.Config, command string) audit.Invocation {
 	in := buildinfo.Get()
-	f := map[string]any{
-		"command":  command,
-		"version":  in.Version,
-		"revision": in.PipelineVersion(),
-		"pid":      os.Getpid(),
-	}
+	inv := audit.Invocation{Command: command, Version: in.Version, Revision: in.PipelineVersion(), PID: os.Getpid(), ConfigPath: cfg.File}
 	if sum, err := cfg.SHA256(); err == nil {
-		f["config_sha256"] = sum
+		inv.ConfigSHA256 = sum
 	}
-	if cfg.File != "" {
-		f["config_path"] = cfg.File
-	}
-	return f
+	return inv
 }

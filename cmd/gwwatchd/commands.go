@@ -92,7 +92,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if dedup {
 		ix, err := audit.Replay(cfg.Audit.Path)
 		if err != nil {
-			closeAudit(alog, cfg, "ingest", map[string]any{"error": err.Error()})
+			closeAudit(alog, cfg, "ingest", audit.Shutdown{Error: err.Error()})
 			return err
 		}
 		logx = audit.NewIndexed(alog, ix)
@@ -134,15 +134,12 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	jobs := make(chan int)
 	var g errgroup.Group
 	workers := min(cfg.Daemon.Workers, len(files)-len(sidecars))
+	opts := pipeline.Options{Config: cfg, Root: *out, CPUs: runtime.NumCPU() / workers, Recorder: logx}
+	if dedup {
+		opts.Known = logx
+	}
 	for range workers {
-		p := pipeline.New(cfg, runtime.NumCPU()/workers)
-		if *out != "" {
-			p.Root = *out
-		}
-		p.Audit = logx.Append
-		if dedup {
-			p.Known = logx.ArchiveOf
-		}
+		p := pipeline.New(opts)
 		g.Go(func() error {
 			for i := range jobs {
 				o := ingestOne(ctx, p, cfg, files[i], flags, selection)
@@ -180,7 +177,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}
 	g.Wait()
 	bar.Finish()
-	if err := closeAudit(alog, cfg, "ingest", map[string]any{"files": len(files) - len(sidecars), "failed": failed}); err != nil {
+	if err := closeAudit(alog, cfg, "ingest", audit.Shutdown{Totals: &audit.Totals{Files: len(files) - len(sidecars), Failed: failed}}); err != nil {
 		return err
 	}
 	if failed > 0 {
@@ -225,7 +222,7 @@ type outcome struct {
 
 // ingestOne archives one file.
 func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta, channels []string) outcome {
-	opt := pipeline.Options(cfg.WatchOf(file))
+	opt := pipeline.ReadOptions(cfg.WatchOf(file))
 	opt.Flags = flags
 	if channels != nil {
 		opt.Channels = channels

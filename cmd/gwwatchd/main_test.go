@@ -232,7 +232,7 @@ func TestConcurrentIngests(t *testing.T) {
 	// ingests closed in: startup, archived and shutdown of each.
 	var recs int
 	if err := audit.Scan(filepath.Join(dir, "audit", "audit.log"), func(r audit.Record, _ []byte) error {
-		if r.Event != audit.EventCheckpoint {
+		if r.Event != "checkpoint" {
 			recs++
 		}
 		return nil

@@ -97,7 +97,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	started := time.Now()
 	ix, err := audit.Replay(cfg.Audit.Path)
 	if err != nil {
-		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 		return err
 	}
 	logger.Info("audit log replayed", zap.String("log", cfg.Audit.Path), zap.Uint64("records", ix.Records),
@@ -123,7 +123,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *cfgPath, Logger: logger, Audit: alog, Index: ix,
 		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
 	if err != nil {
-		closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 		return err
 	}
 	bg, stopBG := context.WithCancel(context.Background())
@@ -132,7 +132,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		health := func() error { return d.Ready(time.Minute) }
 		ln, err := metrics.Listen(bg, cfg.Daemon.Metrics)
 		if err != nil {
-			closeAudit(alog, cfg, "run", map[string]any{"error": err.Error()})
+			closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 			return err
 		}
 		go func() {
@@ -142,18 +142,17 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		}()
 	}
 	go m.signals(ctx, bg, d, logger)
-	go keepAlive(bg, notifier, d, logger)
 
 	runErr := d.Run(ctx)
 	if cause := context.Cause(ctx); errors.As(cause, &inUse) {
 		runErr = cause
 	}
 	stopBG()
-	fields := map[string]any{"uptime_ns": time.Since(started).Nanoseconds()}
+	end := audit.Shutdown{Uptime: time.Since(started)}
 	if runErr != nil {
-		fields["error"] = runErr.Error()
+		end.Error = runErr.Error()
 	}
-	if err := closeAudit(d.AuditLog(), cfg, "run", fields); err != nil {
+	if err := closeAudit(d.AuditLog(), cfg, "run", end); err != nil {
 		return errors.Join(runErr, err)
 	}
 	logger.Info("stopped")
@@ -186,35 +185,6 @@ func (m *Main) signals(ctx, bg context.Context, d *daemon.Daemon, logger *zap.Lo
 			return
 		case <-bg.Done():
 			return
-		}
-	}
-}
-
-// keepAlive feeds the systemd watchdog while the daemon is healthy, and
-// writes audit checkpoints on time even when no file arrives.
-func keepAlive(ctx context.Context, n *sdnotify.Notifier, d *daemon.Daemon, logger *zap.Logger) {
-	interval, watchdog := n.WatchdogInterval()
-	tick := time.Minute
-	if watchdog {
-		tick = min(tick, interval/2)
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if watchdog {
-			if err := d.Healthy(interval); err != nil {
-				logger.Warn("not healthy: withholding the watchdog ping", zap.Error(err))
-			} else if err := n.Watchdog(); err != nil {
-				logger.Warn("sd_notify", zap.Error(err))
-			}
-		}
-		if err := d.AuditLog().MaybeCheckpoint(); err != nil {
-			logger.Error("audit checkpoint", zap.Error(err))
 		}
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
 // lineage is what trace reports of one archive.
@@ -81,16 +83,24 @@ func (m *Main) trace(args []string) error {
 		fmt.Fprintf(m.Stderr, "gwwatchd: trace: nothing in %s matches %s\n", cfg.Audit.Path, target)
 		return &exitCodeError{exitProblems}
 	}
-	out, err := collectLineage(cfg.Audit.Path, found)
+	lineages, err := audit.Lineages(cfg.Audit.Path, found)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
+		out := make([]lineage, len(lineages))
+		for i, l := range lineages {
+			out[i] = lineage{Seq: l.Record.Seq, Time: l.Record.Time.Format(audit.TimeLayout), Host: l.Record.Host, Hash: l.Record.Hash,
+				Archived: l.Record.Fields}
+			for _, r := range l.Later {
+				out[i].Later = append(out[i].Later, event{r.Seq, r.Time.Format(audit.TimeLayout), r.Event, r.Host, r.Fields})
+			}
+		}
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	for i, l := range out {
+	for i, l := range lineages {
 		if i > 0 {
 			fmt.Fprintln(m.Stdout)
 		}
@@ -99,70 +109,39 @@ func (m *Main) trace(args []string) error {
 	return nil
 }
 
-// collectLineage reads the log once for the archived records of found and
-// every later record about the same source or archive.
-func collectLineage(path string, found []audit.Archive) ([]lineage, error) {
-	out := make([]lineage, len(found))
-	bySeq := map[uint64]int{}
-	for i, a := range found {
-		bySeq[a.Seq] = i
+func writeLineage(w io.Writer, l audit.Lineage) {
+	a, rec := l.Archived, l.Record
+	fmt.Fprintf(w, "source     %s\n           %d bytes, mtime %s\n           sha256 %s\n",
+		orDash(a.SourcePath), a.SourceSize, orDash(formatTime(a.SourceMtime)), orDash(a.SourceSHA256))
+	if a.SidecarPath != "" {
+		fmt.Fprintf(w, "sidecar    %s\n           sha256 %s\n", a.SidecarPath, a.SidecarSHA256)
 	}
-	err := audit.Scan(path, func(rec audit.Record, _ []byte) error {
-		if i, ok := bySeq[rec.Seq]; ok {
-			out[i] = lineage{Seq: rec.Seq, Time: rec.Time.Format(audit.TimeLayout), Host: rec.Host, Hash: rec.Hash, Archived: rec.Fields}
-			return nil
-		}
-		for i, a := range found {
-			if rec.Seq <= a.Seq {
-				continue
+	fmt.Fprintf(w, "archived   %s on %s by gwwatchd %s (%s)\n           audit record %d, hash %s\n",
+		rec.Time.Format(audit.TimeLayout), rec.Host, orDash(a.Version), orDash(a.Revision), rec.Seq, rec.Hash)
+	fmt.Fprintf(w, "archive    %s\n           %d bytes, sha256 %s\n           archive_id %s\n",
+		orDash(a.ArchivePath), a.ArchiveSize, orDash(a.ArchiveSHA256), orDash(a.ArchiveID))
+	for _, list := range []struct {
+		label string
+		paths []string
+	}{{"datasets", a.Datasets}, {"products", a.Products}} {
+		for i, d := range list.paths {
+			label := ""
+			if i == 0 {
+				label = list.label
 			}
-			if rec.String("source_sha256") == a.SourceSHA256 || rec.String("archive_path") == a.ArchivePath ||
-				rec.String("source_path") == a.SourcePath {
-				out[i].Later = append(out[i].Later, event{rec.Seq, rec.Time.Format(audit.TimeLayout), rec.Event, rec.Host, rec.Fields})
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-func writeLineage(w io.Writer, l lineage) {
-	f := l.Archived
-	get := func(k string) any {
-		if v, ok := f[k]; ok {
-			return v
-		}
-		return "-"
-	}
-	fmt.Fprintf(w, "source     %v\n           %v bytes, mtime %v\n           sha256 %v\n", get("source_path"), get("source_size"), get("source_mtime"), get("source_sha256"))
-	if _, ok := f["sidecar_path"]; ok {
-		fmt.Fprintf(w, "sidecar    %v\n           sha256 %v\n", f["sidecar_path"], f["sidecar_sha256"])
-	}
-	fmt.Fprintf(w, "archived   %s on %s by gwwatchd %v (%v)\n           audit record %d, hash %s\n", l.Time, l.Host, get("version"), get("revision"), l.Seq, l.Hash)
-	fmt.Fprintf(w, "archive    %v\n           %v bytes, sha256 %v\n           archive_id %v\n", get("archive_path"), get("archive_size"), get("archive_sha256"), get("archive_id"))
-	for _, k := range []string{"datasets", "products"} {
-		if list, ok := f[k].([]any); ok {
-			for i, d := range list {
-				label := ""
-				if i == 0 {
-					label = k
-				}
-				fmt.Fprintf(w, "%-10s %v\n", label, d)
-			}
+			fmt.Fprintf(w, "%-10s %s\n", label, d)
 		}
 	}
-	if sk, ok := f["skipped"].(map[string]any); ok {
-		for _, p := range slices.Sorted(maps.Keys(sk)) {
-			fmt.Fprintf(w, "skipped    %s: %v\n", p, sk[p])
-		}
+	for _, p := range slices.Sorted(maps.Keys(a.Skipped)) {
+		fmt.Fprintf(w, "skipped    %s: %s\n", p, a.Skipped[p])
 	}
-	if q, ok := f["quicklook_path"]; ok {
-		fmt.Fprintf(w, "quicklook  %v\n           sha256 %v\n", q, f["quicklook_sha256"])
-	} else if e, ok := f["quicklook_error"]; ok {
-		fmt.Fprintf(w, "quicklook  not written: %v\n", e)
+	if a.QuicklookPath != "" {
+		fmt.Fprintf(w, "quicklook  %s\n           sha256 %s\n", a.QuicklookPath, a.QuicklookSHA256)
+	} else if a.QuicklookError != "" {
+		fmt.Fprintf(w, "quicklook  not written: %s\n", a.QuicklookError)
 	}
-	if p, ok := f["params"]; ok {
-		b, _ := json.Marshal(p)
+	if a.Params != nil {
+		b, _ := canonjson.Marshal(a.Params)
 		fmt.Fprintf(w, "params     %s\n", b)
 	}
 	if len(l.Later) == 0 {
@@ -170,6 +149,22 @@ func writeLineage(w io.Writer, l lineage) {
 	}
 	for _, e := range l.Later {
 		b, _ := json.Marshal(e.Fields)
-		fmt.Fprintf(w, "later      %d %s %s on %s: %s\n", e.Seq, e.Time, e.Event, e.Host, b)
+		fmt.Fprintf(w, "later      %d %s %s on %s: %s\n", e.Seq, e.Time.Format(audit.TimeLayout), e.Event, e.Host, b)
 	}
+}
+
+// orDash is s, or "-" for a field the record does not have.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// formatTime writes t as the log does, "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }

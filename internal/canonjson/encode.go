@@ -1,22 +1,29 @@
-package audit
+// Package canonjson writes and checks canonical JSON: the one serialization
+// of a value that Python's
+// json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+// produces, so that a hash over it can be recomputed with nothing but
+// Python's standard library. The audit log hashes its records over it.
+package canonjson
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// canonicalForm is the text CanonicalForm returns; doc.go repeats it.
-const canonicalForm = `A record is one line: a JSON object followed by "\n". Its hash is the
-lowercase hex SHA-256 of the canonical form of the record without its "hash"
-member, and the line is the canonical form of the record with it. The
-canonical form is what Python's
+// Rules are the rules of the canonical form, as the audit package
+// documentation repeats them.
+const Rules = `The canonical form is what Python's
 json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 produces:
   - object keys sorted; keys are non-empty printable ASCII (0x20-0x7e)
@@ -36,37 +43,84 @@ produces:
     rejected;
   - true, false, null.`
 
-// CanonicalForm returns the rules of the canonical serialization that
-// record hashes are computed over, as the text the package documentation
-// gives.
-func CanonicalForm() string { return canonicalForm }
-
-// Canonical returns the canonical serialization of obj (see CanonicalForm).
-// Values may be nil, strings, bools, integers of any Go integer type,
-// float64, json.Number, and slices, arrays and string-keyed maps of these,
-// including named types of those kinds. Other types, []byte, NaN, infinities
-// and keys outside the key rule are errors naming the field.
-func Canonical(obj map[string]any) ([]byte, error) {
+// Marshal returns the canonical serialization of v. Values may be nil,
+// strings, bools, integers of any Go integer type, float64, json.Number,
+// time.Time (the RFC 3339 string of its UTC time, with the fraction digits
+// it needs), and slices, arrays, string-keyed maps and structs of these,
+// including named types of those kinds; a nil slice is [] and a nil map
+// {}. A struct is an object of its exported fields, named and omitted as
+// encoding/json would by their "json" tags ("name,omitempty", "-"), with
+// the fields of an embedded struct of an exported type, or of an embedded
+// pointer to one when it is not nil, as its own; two fields of one name
+// are an error. Other types, []byte, NaN, infinities and keys
+// outside the key rule are errors of type *Error.
+func Marshal(v any) ([]byte, error) {
 	var e encoder
-	if err := e.value(obj, ""); err != nil {
+	if err := e.value(v, ""); err != nil {
 		return nil, err
 	}
 	return e.buf, nil
 }
 
-// ErrInvalidField is wrapped by the errors for event names and fields the
-// log cannot hold, so that callers can tell them from I/O failures.
-var ErrInvalidField = errors.New("invalid audit field")
+// Member is one member of an encoded object: its key, and its value in
+// canonical form.
+type Member struct {
+	Key   string
+	Value []byte
+}
+
+// Members returns the members of the object that v, a map with string
+// keys or a struct, encodes as, sorted by key, for a caller that merges
+// them with members of its own. nil has none.
+func Members(v any) ([]Member, error) {
+	if v == nil {
+		return nil, nil
+	}
+	keys, vals, ok, err := membersOf(reflect.ValueOf(v), "")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &Error{Reason: fmt.Sprintf("%T is not an object", v)}
+	}
+	var e encoder
+	out := make([]Member, len(keys))
+	ends := make([]int, len(keys))
+	for i, k := range keys {
+		if err := e.value(vals[i].Interface(), k); err != nil {
+			return nil, err
+		}
+		out[i].Key, ends[i] = k, len(e.buf)
+	}
+	start := 0
+	for i := range out {
+		out[i].Value, start = e.buf[start:ends[i]:ends[i]], ends[i]
+	}
+	return out, nil
+}
+
+// Error is a value that has no canonical form, and where it is in what
+// was encoded: a path of keys and indexes such as "params.asd" or
+// "files[1]".
+type Error struct {
+	Path   string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	path := e.Path
+	if path == "" {
+		path = "(top level)"
+	}
+	return "field " + path + ": " + e.Reason
+}
 
 type encoder struct {
 	buf []byte
 }
 
 func fieldErr(path string, format string, args ...any) error {
-	if path == "" {
-		path = "(top level)"
-	}
-	return fmt.Errorf("field %s: %s: %w", path, fmt.Sprintf(format, args...), ErrInvalidField)
+	return &Error{Path: path, Reason: fmt.Sprintf(format, args...)}
 }
 
 func keyPath(path, key string) string {
@@ -101,7 +155,7 @@ func (e *encoder) value(v any, path string) error {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case string:
-		e.buf = appendString(e.buf, x)
+		e.buf = AppendString(e.buf, x)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, x)
 	case int:
@@ -129,29 +183,15 @@ func (e *encoder) value(v any, path string) error {
 		}
 		e.buf = b
 	case []string:
-		e.buf = append(e.buf, '[')
-		for i, s := range x {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			e.buf = appendString(e.buf, s)
-		}
-		e.buf = append(e.buf, ']')
+		return e.list(len(x), path, func(i int) any { return x[i] })
 	case []any:
-		e.buf = append(e.buf, '[')
-		for i, el := range x {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(el, elemPath(path, i)); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
+		return e.list(len(x), path, func(i int) any { return x[i] })
 	case map[string]any:
 		return object(e, x, path)
 	case map[string]string:
 		return object(e, x, path)
+	case time.Time:
+		e.buf = AppendString(e.buf, x.UTC().Format(time.RFC3339Nano))
 	case []byte:
 		// encoding/json would write base64 and Python would see a string;
 		// a caller should choose hex or base64 and say so in the field name.
@@ -169,7 +209,7 @@ func (e *encoder) value(v any, path string) error {
 func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 	switch rv.Kind() {
 	case reflect.String:
-		e.buf = appendString(e.buf, rv.String())
+		e.buf = AppendString(e.buf, rv.String())
 	case reflect.Bool:
 		e.buf = strconv.AppendBool(e.buf, rv.Bool())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -192,35 +232,13 @@ func (e *encoder) reflectValue(rv reflect.Value, path string) error {
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
 			return fieldErr(path, "%s is ambiguous; encode it as a string", rv.Type())
 		}
-		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			e.buf = append(e.buf, "[]"...)
-			return nil
+		return e.list(rv.Len(), path, func(i int) any { return rv.Index(i).Interface() })
+	case reflect.Map, reflect.Struct:
+		keys, vals, _, err := membersOf(rv, path)
+		if err != nil {
+			return err
 		}
-		e.buf = append(e.buf, '[')
-		for i := 0; i < rv.Len(); i++ {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(rv.Index(i).Interface(), elemPath(path, i)); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return fieldErr(path, "map key type %s is not a string", rv.Type().Key())
-		}
-		keys := make([]string, 0, rv.Len())
-		for _, k := range rv.MapKeys() {
-			if !validKey(k.String()) {
-				return fieldErr(keyPath(path, k.String()), "key must be non-empty printable ASCII without quote or backslash")
-			}
-			keys = append(keys, k.String())
-		}
-		slices.Sort(keys)
-		return e.members(keys, path, func(k string) any {
-			return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())).Interface()
-		})
+		return e.members(keys, path, func(i int) any { return vals[i].Interface() })
 	default:
 		if !rv.IsValid() {
 			e.buf = append(e.buf, "null"...)
@@ -237,20 +255,35 @@ func object[V any](e *encoder, m map[string]V, path string) error {
 	if err != nil {
 		return err
 	}
-	return e.members(keys, path, func(k string) any { return m[k] })
+	return e.members(keys, path, func(i int) any { return m[keys[i]] })
+}
+
+// list encodes a JSON array of n elements, with get giving each.
+func (e *encoder) list(n int, path string, get func(int) any) error {
+	e.buf = append(e.buf, '[')
+	for i := range n {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.value(get(i), elemPath(path, i)); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ']')
+	return nil
 }
 
 // members encodes a JSON object of the sorted keys, with get giving the
 // value of each.
-func (e *encoder) members(keys []string, path string, get func(string) any) error {
+func (e *encoder) members(keys []string, path string, get func(int) any) error {
 	e.buf = append(e.buf, '{')
 	for i, k := range keys {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, k)
+		e.buf = AppendString(e.buf, k)
 		e.buf = append(e.buf, ':')
-		if err := e.value(get(k), keyPath(path, k)); err != nil {
+		if err := e.value(get(i), keyPath(path, k)); err != nil {
 			return err
 		}
 	}
@@ -259,23 +292,141 @@ func (e *encoder) members(keys []string, path string, get func(string) any) erro
 }
 
 func sortedKeys[V any](m map[string]V, path string) ([]string, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
+	keys := slices.Collect(maps.Keys(m))
+	return keys, checkKeys(keys, path)
+}
+
+// checkKeys checks the keys of the object at path and sorts them.
+func checkKeys(keys []string, path string) error {
+	for _, k := range keys {
 		if !validKey(k) {
-			return nil, fieldErr(keyPath(path, k), "key must be non-empty printable ASCII without quote or backslash")
+			return fieldErr(keyPath(path, k), "key must be non-empty printable ASCII without quote or backslash")
 		}
-		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return keys, nil
+	return nil
+}
+
+// membersOf returns the keys, sorted, and the values of the object that
+// rv, a map with string keys or a struct, encodes as; ok is false for
+// other values.
+func membersOf(rv reflect.Value, path string) (keys []string, vals []reflect.Value, ok bool, err error) {
+	switch rv.Kind() {
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, nil, false, fieldErr(path, "map key type %s is not a string", rv.Type().Key())
+		}
+		for _, k := range rv.MapKeys() {
+			keys = append(keys, k.String())
+		}
+		if err := checkKeys(keys, path); err != nil {
+			return nil, nil, false, err
+		}
+		for _, k := range keys {
+			vals = append(vals, rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())))
+		}
+		return keys, vals, true, nil
+	case reflect.Struct:
+		fields, err := fieldsOf(rv.Type())
+		if err != nil {
+			return nil, nil, false, fieldErr(path, "%v", err)
+		}
+		for _, f := range fields {
+			v, err := rv.FieldByIndexErr(f.index)
+			if err != nil || f.omitEmpty && isEmpty(v) {
+				continue // in an embedded pointer that is nil, or empty
+			}
+			keys, vals = append(keys, f.name), append(vals, v)
+		}
+		return keys, vals, true, nil
+	}
+	return nil, nil, false, nil
+}
+
+// structField is a member of the object a struct type encodes as.
+type structField struct {
+	name      string
+	index     []int
+	omitEmpty bool
+}
+
+var structFields sync.Map // reflect.Type -> []structField, sorted by name
+
+// fieldsOf returns the members of the objects of struct type t.
+func fieldsOf(t reflect.Type) ([]structField, error) {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]structField), nil
+	}
+	var fs []structField
+	if err := collectFields(t, nil, &fs); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(fs, func(a, b structField) int { return strings.Compare(a.name, b.name) })
+	for i, f := range fs {
+		if !validKey(f.name) {
+			return nil, fmt.Errorf("%s: field name %q: key must be non-empty printable ASCII without quote or backslash", t, f.name)
+		}
+		if i > 0 && fs[i-1].name == f.name {
+			return nil, fmt.Errorf("%s: two fields named %q", t, f.name)
+		}
+	}
+	structFields.Store(t, fs)
+	return fs, nil
+}
+
+func collectFields(t reflect.Type, index []int, out *[]structField) error {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		idx := append(slices.Clip(index), i)
+		name, opts, _ := strings.Cut(tag, ",")
+		if ft := f.Type; f.Anonymous && name == "" {
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if err := collectFields(ft, idx, out); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		*out = append(*out, structField{name: name, index: idx, omitEmpty: opts == "omitempty"})
+	}
+	return nil
+}
+
+// isEmpty reports whether omitempty leaves v out, as encoding/json does.
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a canonical JSON string. It escapes exactly as
+// AppendString appends s as a canonical JSON string. It escapes exactly as
 // Python's json.dumps with ensure_ascii=True does, which differs from
 // encoding/json for \b, \f, U+007F, U+2028, U+2029, <, > and &.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
