@@ -12,7 +12,6 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
-	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/daemon"
 	"github.com/gwwatchd/gwwatchd/internal/oneline"
 )
@@ -69,18 +68,11 @@ there is any problem.`,
 
 func (m *Main) auditVerify(args []string) error {
 	fs := m.newFlagSet("audit verify", auditVerifyHelp)
-	cfgPath := fs.String("config", "", "configuration `file`")
+	fs.configFlag("configuration `file`")
 	archives := fs.Bool("archives", false, "also check every archive against the log, and the log against archive.root")
 	pubkey := fs.String("pubkey", "", "verifier `key` (or a file holding it) the checkpoints must be signed with; default: derived from the configured key")
 	since := fs.String("since", "", "a signed `checkpoint` kept off the host (as gwwatchd audit checkpoint prints it): the log must still hold its tree")
-	rest, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fs.usageError("audit verify takes no arguments")
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.parseConfigOnly(args)
 	if err != nil {
 		return err
 	}
@@ -164,15 +156,8 @@ signed note; keep it off the host (a cron job, say) and give it to
 
 func (m *Main) auditCheckpoint(args []string) error {
 	fs := m.newFlagSet("audit checkpoint", auditCheckpointHelp)
-	cfgPath := fs.String("config", "", "configuration `file`")
-	rest, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fs.usageError("audit checkpoint takes no arguments")
-	}
-	cfg, err := config.Load(*cfgPath)
+	fs.configFlag("configuration `file`")
+	cfg, err := fs.parseConfigOnly(args)
 	if err != nil {
 		return err
 	}
@@ -228,19 +213,16 @@ with only the public key.`,
 
 func (m *Main) auditProve(args []string) error {
 	fs := m.newFlagSet("audit prove", auditProveHelp)
-	cfgPath := fs.String("config", "", "configuration `file`")
-	rest, err := fs.parse(args)
+	fs.configFlag("configuration `file`")
+	arg, err := fs.parseOne(args, "archive")
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return fs.usageError("give one archive")
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.loadConfig()
 	if err != nil {
 		return err
 	}
-	abs, err := filepath.Abs(rest[0])
+	abs, err := filepath.Abs(arg)
 	if err != nil {
 		return err
 	}
@@ -313,15 +295,8 @@ publish and to give to "gwwatchd audit verify --pubkey" and
 
 func (m *Main) auditPubkey(args []string) error {
 	fs := m.newFlagSet("audit pubkey", auditPubkeyHelp)
-	cfgPath := fs.String("config", "", "configuration `file`")
-	rest, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fs.usageError("audit pubkey takes no arguments")
-	}
-	cfg, err := config.Load(*cfgPath)
+	fs.configFlag("configuration `file`")
+	cfg, err := fs.parseConfigOnly(args)
 	if err != nil {
 		return err
 	}

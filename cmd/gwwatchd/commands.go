@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gwwatchd/gwwatchd/archive"
@@ -44,7 +43,7 @@ gwwatchd ingest --out /tmp/archive incoming/*`,
 
 func (m *Main) ingest(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("ingest", ingestHelp)
-	cfgPath := fs.String("config", "", "configuration `file` (default: the embedded default)")
+	fs.configFlag("configuration `file` (default: the embedded default)")
 	out := fs.String("out", "", "archive root `directory` (default: archive.root of the configuration)")
 	channel := stringFlag(fs, "channel", "`channel` name, e.g. K1:LSC-DARM_OUT_DQ")
 	dataset := stringFlag(fs, "dataset", "raw `dataset` name (default: the channel)")
@@ -55,12 +54,9 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	order := stringFlag(fs, "byte-order", "byte `order` of raw binary files: little or big")
 	desc := stringFlag(fs, "description", "free `text` stored with the raw dataset")
 	channels := fs.String("channels", "", "channels of frame and HDF5 files to archive, comma-separated `globs` such as \"K1:LSC-*,K1:PEM-*\" (default: the watch's channels, else all)")
-	files, err := fs.parse(args)
+	files, err := fs.parseSome(args, "no files given")
 	if err != nil {
 		return err
-	}
-	if len(files) == 0 {
-		return fs.usageError("no files given")
 	}
 	var selection []string
 	if *channels != "" {
@@ -71,11 +67,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 			return fs.usageError("--channels: " + err.Error())
 		}
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(m.Stderr, zapcore.InfoLevel)
+	cfg, logger, err := m.configAndLogger(fs)
 	if err != nil {
 		return err
 	}
@@ -286,16 +278,13 @@ gwwatchd inspect --json var/archive/K/13000/K-K1_DARM-1300000000-64.h5 | jq .dat
 
 func (m *Main) inspect(args []string) error {
 	fs := m.newFlagSet("inspect", inspectHelp)
-	cfgPath := fs.String("config", "", "configuration `file`, for the audit log")
+	fs.configFlag("configuration `file`, for the audit log")
 	asJSON := fs.Bool("json", false, "print JSON")
-	files, err := fs.parse(args)
+	file, err := fs.parseOne(args, "archive")
 	if err != nil {
 		return err
 	}
-	if len(files) != 1 {
-		return fs.usageError("give one archive")
-	}
-	a, err := archive.Open(files[0])
+	a, err := archive.Open(file)
 	if err != nil {
 		return err
 	}
@@ -304,14 +293,14 @@ func (m *Main) inspect(args []string) error {
 		if a.Format != "" {
 			why = fmt.Sprintf("its format is %q", a.Format)
 		}
-		return &problemError{fmt.Errorf("inspect: %s: not a gwwatchd archive (%s)", files[0], why)}
+		return &problemError{fmt.Errorf("inspect: %s: not a gwwatchd archive (%s)", file, why)}
 	}
 	s := a.Summary()
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.loadConfig()
 	if err != nil {
 		return err
 	}
-	if s.Audit, err = findRecord(cfg.Audit.Path, files[0]); err != nil {
+	if s.Audit, err = findRecord(cfg.Audit.Path, file); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -333,12 +322,9 @@ any archive does not verify, 2 when any cannot be read.`,
 
 func (m *Main) verify(args []string) error {
 	fs := m.newFlagSet("verify", verifyHelp)
-	files, err := fs.parse(args)
+	files, err := fs.parseSome(args, "no archives given")
 	if err != nil {
 		return err
-	}
-	if len(files) == 0 {
-		return fs.usageError("no archives given")
 	}
 	proc := processor.New(runtime.NumCPU())
 	code := exitOK
@@ -428,12 +414,8 @@ libhdf5 and gonum it was built with.`,
 
 func (m *Main) version(args []string) error {
 	fs := m.newFlagSet("version", versionHelp)
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNone(args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return fs.usageError("version takes no arguments")
 	}
 	in := buildinfo.Get()
 	fmt.Fprintf(m.Stdout, "gwwatchd %s\nrevision %s\ngo       %s\nlibhdf5  %s\ngonum    %s\n",

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gwwatchd/gwwatchd/config"
 )
 
 // errHelp is returned once a command's help has been printed, as asked.
@@ -62,8 +64,9 @@ func isHelp(arg string) bool {
 // commandFlags is the flag set of one command, with its help.
 type commandFlags struct {
 	*flag.FlagSet
-	help   help
-	stdout io.Writer
+	help    help
+	stdout  io.Writer
+	cfgPath *string // set by configFlag
 }
 
 // newFlagSet returns the flag set of a command. Its own messages are
@@ -100,9 +103,61 @@ func (fs *commandFlags) parse(args []string) ([]string, error) {
 	}
 }
 
+// parseNone parses args for a command that takes no positional argument.
+func (fs *commandFlags) parseNone(args []string) error {
+	rest, err := fs.parse(args)
+	if err == nil && len(rest) > 0 {
+		err = fs.usageError(fs.command() + " takes no arguments")
+	}
+	return err
+}
+
+// parseOne parses args for a command that takes one positional argument,
+// what, and returns it.
+func (fs *commandFlags) parseOne(args []string, what string) (string, error) {
+	rest, err := fs.parse(args)
+	if err == nil && len(rest) != 1 {
+		err = fs.usageError("give one " + what)
+	}
+	if err != nil {
+		return "", err
+	}
+	return rest[0], nil
+}
+
+// parseSome parses args for a command that takes at least one positional
+// argument, and refuses none with the message none.
+func (fs *commandFlags) parseSome(args []string, none string) ([]string, error) {
+	rest, err := fs.parse(args)
+	if err == nil && len(rest) == 0 {
+		err = fs.usageError(none)
+	}
+	return rest, err
+}
+
+// configFlag gives the command a --config flag, described by usage;
+// loadConfig loads the file it names.
+func (fs *commandFlags) configFlag(usage string) { fs.cfgPath = fs.String("config", "", usage) }
+
+// loadConfig loads the configuration --config names, or the embedded
+// default when it names none.
+func (fs *commandFlags) loadConfig() (*config.Config, error) { return config.Load(*fs.cfgPath) }
+
+// parseConfigOnly parses args for a command that takes no positional
+// argument, only flags among which --config, and loads the configuration.
+func (fs *commandFlags) parseConfigOnly(args []string) (*config.Config, error) {
+	if err := fs.parseNone(args); err != nil {
+		return nil, err
+	}
+	return fs.loadConfig()
+}
+
+// command is the command's name, as in "audit verify".
+func (fs *commandFlags) command() string { return strings.TrimPrefix(fs.Name(), "gwwatchd ") }
+
 // usageError is a mistake in this command's line, shown with its synopsis.
 func (fs *commandFlags) usageError(msg string) error {
-	name := strings.TrimPrefix(fs.Name(), "gwwatchd ")
+	name := fs.command()
 	if !strings.HasPrefix(msg, name+":") && !strings.HasPrefix(msg, name+" ") {
 		msg = name + ": " + msg
 	}

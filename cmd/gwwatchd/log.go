@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/internal/progress"
 )
 
@@ -55,4 +56,18 @@ func (d demoted) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 		return ce.AddCore(e, d)
 	}
 	return ce
+}
+
+// configAndLogger loads the configuration of a command that logs as it
+// goes, and builds its logger; the caller syncs the logger when done.
+func (m *Main) configAndLogger(fs *commandFlags) (*config.Config, *zap.Logger, error) {
+	cfg, err := fs.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	logger, err := newLogger(m.Stderr, zapcore.InfoLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, logger, nil
 }

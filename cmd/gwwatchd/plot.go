@@ -30,16 +30,13 @@ func (m *Main) plot(args []string) error {
 	spec := fs.Bool("spectrogram", false, "draw the spectrogram instead of the ASD")
 	width := fs.Int("width", plot.DefaultWidth, "image width in `pixels`")
 	height := fs.Int("height", plot.DefaultHeight, "image height in `pixels`")
-	files, err := fs.parse(args)
+	file, err := fs.parseOne(args, "archive")
 	if err != nil {
 		return err
 	}
-	if len(files) != 1 {
-		return fs.usageError("give one archive")
-	}
-	a, err := archive.Open(files[0])
+	a, err := archive.Open(file)
 	if err != nil {
-		return fmt.Errorf("%s: %w", files[0], err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	kind := archive.ProductASD
 	if *spec {
@@ -47,7 +44,7 @@ func (m *Main) plot(args []string) error {
 	}
 	series, err := pickSeries(a, *dataset, kind)
 	if err != nil {
-		return fmt.Errorf("%s: %w", files[0], err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	name := series.Name
 	var buf bytes.Buffer
@@ -66,7 +63,7 @@ func (m *Main) plot(args []string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", files[0], err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	path := *out
 	if path == "" {
@@ -74,7 +71,7 @@ func (m *Main) plot(args []string) error {
 		if *spec {
 			kind = "spectrogram"
 		}
-		stem := strings.TrimSuffix(filepath.Base(files[0]), filepath.Ext(files[0]))
+		stem := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 		path = fmt.Sprintf("%s-%s-%s.png", stem, fileSafe(name), kind)
 	}
 	if err := durable.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gwwatchd/gwwatchd/audit"
-	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/daemon"
 	"github.com/gwwatchd/gwwatchd/internal/instance"
 	"github.com/gwwatchd/gwwatchd/metrics"
@@ -34,15 +33,8 @@ SIGHUP. A watch directory must exist unless its watch sets create = true.`,
 
 func (m *Main) run(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("run", runHelp)
-	cfgPath := fs.String("config", "", "configuration `file` (default: the embedded default)")
-	rest, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fs.usageError("run takes no arguments")
-	}
-	cfg, err := config.Load(*cfgPath)
+	fs.configFlag("configuration `file` (default: the embedded default)")
+	cfg, err := fs.parseConfigOnly(args)
 	if err != nil {
 		return err
 	}
@@ -120,7 +112,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		}
 		return l, ix, nil
 	}
-	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *cfgPath, Logger: logger, Audit: alog, Index: ix,
+	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *fs.cfgPath, Logger: logger, Audit: alog, Index: ix,
 		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
 	if err != nil {
 		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/audit"
-	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/internal/canonjson"
 )
 
@@ -47,16 +46,13 @@ gwwatchd trace --json 3fa9c2e1`,
 
 func (m *Main) trace(args []string) error {
 	fs := m.newFlagSet("trace", traceHelp)
-	cfgPath := fs.String("config", "", "configuration `file`")
+	fs.configFlag("configuration `file`")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := fs.parse(args)
+	target, err := fs.parseOne(args, "archive path, source path or sha256 prefix")
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return fs.usageError("give one archive path, source path or sha256 prefix")
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.loadConfig()
 	if err != nil {
 		return err
 	}
@@ -64,7 +60,6 @@ func (m *Main) trace(args []string) error {
 	if err != nil {
 		return err
 	}
-	target := rest[0]
 	var found []audit.Archive
 	if _, err := os.Stat(target); err == nil || strings.ContainsRune(target, filepath.Separator) {
 		abs, err := filepath.Abs(target)
