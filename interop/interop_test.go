@@ -104,7 +104,15 @@ func check(t *testing.T, python, archivePath, source string) checkReport {
 func run(t *testing.T, bin string, args ...string) string {
 	t.Helper()
 	var stderr strings.Builder
+	// In a directory of its own, so that the embedded default's var/ (the
+	// audit log of an ingest) lands there, not in the source tree.
+	for i, a := range args {
+		if _, err := os.Stat(a); err == nil && !filepath.IsAbs(a) {
+			args[i], _ = filepath.Abs(a)
+		}
+	}
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
