@@ -1,0 +1,263 @@
+package processor
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+)
+
+// chainSpec is one entry of chains_ref.py's JSON input.
+type chainSpec struct {
+	Kind    string    `json:"kind"`
+	Input   string    `json:"input"`
+	Output  string    `json:"output"`
+	SOS     string    `json:"sos,omitempty"`
+	FS      float64   `json:"fs,omitempty"`
+	Order   int       `json:"order,omitempty"`
+	Wn      []float64 `json:"wn,omitempty"`
+	Up      int       `json:"up,omitempty"`
+	Down    int       `json:"down,omitempty"`
+	NStride int       `json:"nstride,omitempty"`
+}
+
+// chainInput is a test series: the tutorial's coloured noise with a 50 Hz
+// line, or white noise.
+type chainInput struct {
+	name    string
+	seconds float64
+	fs      float64
+	white   bool
+}
+
+func (in chainInput) series() []float64 {
+	n := int(in.seconds * in.fs)
+	if in.white {
+		return synth.White(n, 7)
+	}
+	return synth.Coloured(n, in.fs, 50, 7)
+}
+
+// runChainsRef writes the inputs the specs name, runs chains_ref.py on
+// the specs and returns the inputs by path.
+func runChainsRef(t *testing.T, dir string, inputs map[string][]float64, specs []chainSpec) {
+	t.Helper()
+	for path, x := range inputs {
+		writeF64(t, path, x)
+	}
+	specPath := filepath.Join(dir, "spec.json")
+	b, err := json.Marshal(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(specPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(testdataDir, "chains_ref.py")
+	if out, err := exec.Command(systemPython, script, specPath).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", systemPython, script, err, out)
+	}
+}
+
+// rms returns the root mean square of x.
+func rms(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return math.Sqrt(s / float64(len(x)))
+}
+
+// maxAbsErr returns the largest |got−want| and where it occurs.
+func maxAbsErr(got, want []float64) (float64, int) {
+	worst, at := 0.0, -1
+	for i := range want {
+		if e := math.Abs(got[i] - want[i]); !(e <= worst) {
+			worst, at = e, i
+		}
+	}
+	return worst, at
+}
+
+// sosRelErr returns the largest error of the coefficients of got against
+// want, relative to the largest coefficient of the same polynomial (b or
+// a of the section), and where it occurs. Measuring each coefficient
+// against its own magnitude would fail on those that cancel to nothing,
+// such as a1 of a pole pair on the imaginary axis (a cutoff at fs/4),
+// where scipy's value is itself rounding noise: −2.8e-17 for a lowpass of
+// order 8 at 4096 Hz of 16384 Hz.
+func sosRelErr(got, want SOS) (float64, string) {
+	worst, at := 0.0, ""
+	for i := range want {
+		for _, poly := range [][]int{{0, 1, 2}, {3, 4, 5}} {
+			var scale float64
+			for _, j := range poly {
+				scale = max(scale, math.Abs(want[i][j]))
+			}
+			for _, j := range poly {
+				g, w := got[i][j], want[i][j]
+				if e := math.Abs(g-w) / scale; !(e <= worst) {
+					worst, at = e, fmt.Sprintf("[%d][%d]: got %.17g, want %.17g", i, j, g, w)
+				}
+			}
+		}
+	}
+	return worst, at
+}
+
+func readSOS(t *testing.T, path string) SOS {
+	t.Helper()
+	v := readF64(t, path)
+	if len(v)%6 != 0 {
+		t.Fatalf("%s: %d values is not rows of 6", path, len(v))
+	}
+	sos := make(SOS, len(v)/6)
+	for i := range sos {
+		copy(sos[i][:], v[6*i:])
+	}
+	return sos
+}
+
+type filterCase struct {
+	kind  string // "lowpass", "highpass" or "bandpass"
+	order int
+	wn    []float64 // Hz
+	in    chainInput
+}
+
+func (c filterCase) name() string {
+	return fmt.Sprintf("%s/N=%d/%v/%s", c.kind, c.order, c.wn, c.in.name)
+}
+
+// design and apply the filter c describes, through the public API.
+func (c filterCase) run(x []float64) (SOS, []float64, error) {
+	var (
+		sos SOS
+		err error
+	)
+	switch c.kind {
+	case "lowpass":
+		sos, err = LowpassSOS(c.in.fs, FilterParams{Order: c.order, Cutoff: c.wn[0]})
+	case "highpass":
+		sos, err = HighpassSOS(c.in.fs, FilterParams{Order: c.order, Cutoff: c.wn[0]})
+	case "bandpass":
+		sos, err = BandpassSOS(c.in.fs, BandParams{Order: c.order, Low: c.wn[0], High: c.wn[1]})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := sos.FiltFilt(x)
+	return sos, y, err
+}
+
+var (
+	tutorial16k  = chainInput{"coloured-16384Hz-16s", 16, 16384, false}
+	white16k     = chainInput{"white-16384Hz-16s", 16, 16384, true}
+	tutorial64s  = chainInput{"coloured-16384Hz-64s", 64, 16384, false}
+	tutorial4k   = chainInput{"coloured-4096Hz-32s", 32, 4096, false}
+	white1000    = chainInput{"white-1000Hz-60s", 60, 1000, true}
+	tutorial256  = chainInput{"coloured-256Hz-600s", 600, 256, false}
+	whiteShort1k = chainInput{"white-1024Hz-0.1s", 0.1, 1024, true}
+)
+
+var filterCases = []filterCase{
+	{"lowpass", 1, []float64{100}, tutorial16k},
+	{"lowpass", 2, []float64{1000}, white16k},
+	{"lowpass", 3, []float64{2000}, tutorial16k},
+	{"lowpass", 4, []float64{10}, tutorial16k},
+	{"lowpass", 8, []float64{10}, tutorial64s},
+	{"lowpass", 8, []float64{10}, white16k},
+	{"lowpass", 8, []float64{4096}, white16k},
+	{"lowpass", 8, []float64{8000}, tutorial16k},
+	{"lowpass", 5, []float64{8100}, white16k},
+	{"lowpass", 1, []float64{8190}, white16k},
+	{"lowpass", 4, []float64{60}, tutorial256},
+	{"lowpass", 8, []float64{127}, white1000},
+	{"highpass", 1, []float64{10}, tutorial16k},
+	{"highpass", 2, []float64{30}, white16k},
+	{"highpass", 4, []float64{10}, tutorial16k},
+	{"highpass", 8, []float64{10}, tutorial64s},
+	{"highpass", 8, []float64{10}, white16k},
+	{"highpass", 3, []float64{5000}, tutorial16k},
+	{"highpass", 8, []float64{8000}, white16k},
+	{"highpass", 2, []float64{0.5}, tutorial256},
+	{"highpass", 4, []float64{400}, white1000},
+	{"highpass", 2, []float64{100}, whiteShort1k},
+	{"bandpass", 1, []float64{40, 60}, tutorial16k},
+	{"bandpass", 1, []float64{10, 1000}, white16k},
+	{"bandpass", 2, []float64{30, 300}, tutorial16k},
+	{"bandpass", 4, []float64{30, 300}, tutorial64s},
+	{"bandpass", 4, []float64{10, 8000}, white16k},
+	{"bandpass", 8, []float64{40, 60}, tutorial16k},
+	{"bandpass", 8, []float64{1000, 2000}, white16k},
+	{"bandpass", 8, []float64{10, 20}, tutorial16k},
+	{"bandpass", 3, []float64{100, 7000}, tutorial16k},
+	{"bandpass", 5, []float64{20, 8100}, white16k},
+	{"bandpass", 4, []float64{4000, 4192}, white16k},
+	{"bandpass", 2, []float64{1, 100}, tutorial256},
+	{"bandpass", 8, []float64{100, 400}, tutorial4k},
+	{"bandpass", 3, []float64{45, 55}, white1000},
+}
+
+func TestFiltersAgainstScipy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs scipy")
+	}
+	requireScipy(t)
+	dir := t.TempDir()
+	inputs := map[string][]float64{}
+	specs := make([]chainSpec, len(filterCases))
+	for i, c := range filterCases {
+		in := filepath.Join(dir, c.in.name+".f64")
+		if inputs[in] == nil {
+			inputs[in] = c.in.series()
+		}
+		specs[i] = chainSpec{
+			Kind:   c.kind,
+			Input:  in,
+			Output: filepath.Join(dir, fmt.Sprintf("out%d.f64", i)),
+			SOS:    filepath.Join(dir, fmt.Sprintf("sos%d.f64", i)),
+			FS:     c.in.fs,
+			Order:  c.order,
+			Wn:     c.wn,
+		}
+	}
+	runChainsRef(t, dir, inputs, specs)
+
+	var worstSOS, worstOut float64
+	for i, c := range filterCases {
+		t.Run(c.name(), func(t *testing.T) {
+			x := inputs[specs[i].Input]
+			sos, got, err := c.run(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSOS := readSOS(t, specs[i].SOS)
+			if len(sos) != len(wantSOS) {
+				t.Fatalf("got %d sections, want %d", len(sos), len(wantSOS))
+			}
+			e, at := sosRelErr(sos, wantSOS)
+			worstSOS = max(worstSOS, e)
+			if e > 1e-12 {
+				t.Errorf("sos%s (relative error %.3g > 1e-12)", at, e)
+			}
+			want := readF64(t, specs[i].Output)
+			if len(got) != len(want) {
+				t.Fatalf("got %d samples, want %d", len(got), len(want))
+			}
+			ea, ai := maxAbsErr(got, want)
+			r := rms(x)
+			worstOut = max(worstOut, ea/r)
+			t.Logf("sos relative error %.3g; output error %.3g of the input's RMS, %.3g of the output's", e, ea/r, ea/rms(want))
+			if ea > 1e-9*r {
+				t.Errorf("sample %d: got %.17g, want %.17g (error %.3g of the RMS %.3g > 1e-9)", ai, got[ai], want[ai], ea/r, r)
+			}
+		})
+	}
+	t.Logf("worst sos relative error %.3g, worst output error %.3g of the RMS", worstSOS, worstOut)
+}
