@@ -261,3 +261,73 @@ func TestFiltersAgainstScipy(t *testing.T) {
 	}
 	t.Logf("worst sos relative error %.3g, worst output error %.3g of the RMS", worstSOS, worstOut)
 }
+
+type resampleCase struct {
+	up, down int
+	in       chainInput
+	n        int // samples of in to use; 0 for all
+}
+
+var resampleCases = []resampleCase{
+	{1, 2, tutorial16k, 0},
+	{2, 1, tutorial16k, 0},
+	{3, 2, white16k, 0},
+	{1, 4, tutorial16k, 0},
+	{5, 3, white16k, 0},
+	{4096, 16384, tutorial64s, 0},
+	{16000, 16384, tutorial16k, 0},
+	{16000, 16384, white16k, 0},
+	{4, 1, tutorial4k, 0},
+	{128, 125, white1000, 0},
+	{7, 11, tutorial256, 0},
+	{1, 4, tutorial16k, 16384*4 + 3},
+	{2, 3, white16k, 1001},
+	{1, 4, white16k, 10},
+	{3, 1, white16k, 1},
+	{1, 1000, white1000, 0},
+	{999, 1000, white1000, 12345},
+}
+
+func TestResampleAgainstScipy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs scipy")
+	}
+	requireScipy(t)
+	dir := t.TempDir()
+	inputs := map[string][]float64{}
+	specs := make([]chainSpec, len(resampleCases))
+	for i, c := range resampleCases {
+		x := c.in.series()
+		name := c.in.name
+		if c.n > 0 {
+			x, name = x[:c.n], fmt.Sprintf("%s-%d", name, c.n)
+		}
+		in := filepath.Join(dir, name+".f64")
+		inputs[in] = x
+		specs[i] = chainSpec{Kind: "resample", Input: in, Output: filepath.Join(dir, fmt.Sprintf("out%d.f64", i)), Up: c.up, Down: c.down}
+	}
+	runChainsRef(t, dir, inputs, specs)
+
+	var worst float64
+	for i, c := range resampleCases {
+		t.Run(fmt.Sprintf("%d/%d/%s", c.up, c.down, filepath.Base(specs[i].Input)), func(t *testing.T) {
+			x := inputs[specs[i].Input]
+			got, err := Resample(x, c.in.fs, ResampleParams{Up: c.up, Down: c.down})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readF64(t, specs[i].Output)
+			if len(got) != len(want) {
+				t.Fatalf("got %d samples, want %d", len(got), len(want))
+			}
+			e, at := maxAbsErr(got, want)
+			r := rms(x)
+			worst = max(worst, e/r)
+			t.Logf("error %.3g of the RMS", e/r)
+			if e > 1e-9*r {
+				t.Errorf("sample %d: got %.17g, want %.17g (error %.3g of the RMS %.3g > 1e-9)", at, got[at], want[at], e/r, r)
+			}
+		})
+	}
+	t.Logf("worst error %.3g of the RMS", worst)
+}
