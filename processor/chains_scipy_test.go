@@ -331,3 +331,78 @@ func TestResampleAgainstScipy(t *testing.T) {
 	}
 	t.Logf("worst error %.3g of the RMS", worst)
 }
+
+type trendCase struct {
+	stride float64
+	in     chainInput
+	n      int // samples of in to use; 0 for all
+}
+
+var trendCases = []trendCase{
+	{SecondTrend, tutorial16k, 0},
+	{SecondTrend, white16k, 0},
+	{MinuteTrend, chainInput{"coloured-16384Hz-180s", 180, 16384, false}, 0},
+	{MinuteTrend, chainInput{"white-16384Hz-64s", 64, 16384, true}, 0},
+	{MinuteTrend, tutorial256, 0},
+	{SecondTrend, white1000, 60*1000 - 1},
+	{0.25, tutorial4k, 0},
+	{MinuteTrend, white16k, 0},
+	{SecondTrend, whiteShort1k, 0},
+}
+
+// trendColumns returns tr as chains_ref.py writes a trend.
+func trendColumns(tr *Trend) []float64 {
+	var out []float64
+	out = append(out, tr.Mean...)
+	out = append(out, tr.Min...)
+	out = append(out, tr.Max...)
+	out = append(out, tr.RMS...)
+	for _, n := range tr.N {
+		out = append(out, float64(n))
+	}
+	return out
+}
+
+func TestTrendsAgainstNumpy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs numpy")
+	}
+	requireScipy(t)
+	dir := t.TempDir()
+	inputs := map[string][]float64{}
+	specs := make([]chainSpec, len(trendCases))
+	for i, c := range trendCases {
+		x := c.in.series()
+		name := c.in.name
+		if c.n > 0 {
+			x, name = x[:c.n], fmt.Sprintf("%s-%d", name, c.n)
+		}
+		in := filepath.Join(dir, name+".f64")
+		inputs[in] = x
+		specs[i] = chainSpec{Kind: "trend", Input: in, Output: filepath.Join(dir, fmt.Sprintf("out%d.f64", i)), NStride: int(c.stride * c.in.fs)}
+	}
+	runChainsRef(t, dir, inputs, specs)
+
+	var worst float64
+	for i, c := range trendCases {
+		t.Run(fmt.Sprintf("%gs/%s", c.stride, filepath.Base(specs[i].Input)), func(t *testing.T) {
+			tr, err := Trends(inputs[specs[i].Input], c.in.fs, TrendParams{Stride: c.stride})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := trendColumns(tr), readF64(t, specs[i].Output)
+			if len(got) != len(want) {
+				t.Fatalf("got %d values, want %d", len(got), len(want))
+			}
+			e, at := maxRelErr(got, want)
+			worst = max(worst, e)
+			t.Logf("%d rows, max relative error %.3g", len(tr.N), e)
+			if e > 1e-12 {
+				rows := len(tr.N)
+				t.Errorf("%s of row %d: got %.17g, want %.17g (relative error %.3g > 1e-12)",
+					[]string{"mean", "min", "max", "rms", "n"}[at/rows], at%rows, got[at], want[at], e)
+			}
+		})
+	}
+	t.Logf("worst relative error %.3g", worst)
+}
