@@ -412,7 +412,7 @@ func csqrt(v complex128) complex128 {
 		}
 		return complex(math.Abs(math.Sqrt(re)), math.Copysign(0, im))
 	case re == 0:
-		r := math.Sqrt(math.Sqrt2 / 2 * math.Abs(im))
+		r := math.Sqrt(0.5 * math.Abs(im))
 		return complex(r, math.Copysign(r, im))
 	}
 	d := hypot(re, im)
@@ -431,18 +431,23 @@ func csqrt(v complex128) complex128 {
 func abs(v complex128) float64 { return hypot(real(v), imag(v)) }
 
 // hypot returns √(x²+y²) correctly rounded in all but rare cases, as
-// glibc's hypot (which numpy's complex abs calls) does, by correcting
-// the square root of the rounded sum of squares with the rounding errors
-// of its parts (Borges, "An improved algorithm for hypot(a,b)", 2019).
+// glibc's hypot (which numpy's complex abs calls) does: the square root
+// of the rounded sum of squares, corrected by the rounding errors of its
+// parts (Borges, "An improved algorithm for hypot(a,b)", 2019).
 // math.Hypot may be an ulp off, which could tip scipy's choice between two
 // nearly equidistant poles. The arguments here are far from overflow.
 func hypot(x, y float64) float64 {
 	x, y = math.Abs(x), math.Abs(y)
-	if x == 0 || y == 0 {
-		return x + y
+	if x < y {
+		x, y = y, x
+	}
+	if y == 0 {
+		return x
 	}
 	h := math.Sqrt(math.FMA(x, x, y*y))
 	hsq, xsq, ysq := h*h, x*x, y*y
-	e := -math.FMA(h, h, -hsq) + math.FMA(x, x, -xsq) + math.FMA(y, y, -ysq) + (xsq - hsq) + ysq
-	return h - e/(2*h)
+	// x² + y² − h², each square split into its rounded value and error;
+	// xsq − hsq is exact as x ≥ y.
+	e := (xsq - hsq) + ysq + math.FMA(x, x, -xsq) + math.FMA(y, y, -ysq) - math.FMA(h, h, -hsq)
+	return h + e/(2*h)
 }
