@@ -87,13 +87,13 @@ func NewResampler(up, down int) *Resampler {
 	preRemove := (halfLen + prePad) / down
 
 	r := &Resampler{up: up, down: down, phases: make([][]float64, up), first: preRemove*down - prePad}
+	all := make([]float64, len(h))
 	for phi := range r.phases {
-		var taps []float64
-		for k := phi; k < len(h); k += up {
-			taps = append(taps, h[k])
-		}
-		for i, j := 0, len(taps)-1; i < j; i, j = i+1, j-1 {
-			taps[i], taps[j] = taps[j], taps[i]
+		n := (len(h) - phi + up - 1) / up
+		taps := all[:n:n]
+		all = all[n:]
+		for l := range taps {
+			taps[n-1-l] = h[phi+l*up]
 		}
 		r.phases[phi] = taps
 	}
@@ -106,39 +106,42 @@ func (r *Resampler) OutLen(n int) int {
 	return (n*r.up + r.down - 1) / r.down
 }
 
-// window returns, for output i, the taps it uses and the index in x of the
-// sample the first tap multiplies (negative near the start, and the taps
-// may run past the end of x near the end).
-func (r *Resampler) window(i int) ([]float64, int) {
-	t := r.first + i*r.down
-	taps := r.phases[t%r.up]
-	return taps, t/r.up - len(taps) + 1
-}
-
 // Apply writes x resampled into dst, which must hold OutLen(len(x))
 // samples. Each output sums its terms in increasing order of input index,
 // as scipy's upfirdn does, so results agree with scipy's to the last bit
 // or nearly. Outputs whose taps fall wholly inside x are computed four at
-// a time: outputs i, i+up, i+2·up and i+3·up use the same taps on inputs
+// a time: outputs k, k+up, k+2·up and k+3·up use the same taps on inputs
 // down samples apart, and four independent sums keep the multipliers busy
 // where one would wait on each addition.
 func (r *Resampler) Apply(dst, x []float64) {
-	n := len(x)
-	stride := r.up
-	block := 4 * stride
+	up, down := r.up, r.down
+	// Output k's phase and the input its last tap multiplies, kept
+	// without dividing: output k+1 is down samples later in upsampled time.
+	t := r.first
+	phi, last := t%up, t/up
+	dq, dr := down/up, down%up
+	block := 4 * up
 	i := 0
 	for ; i+block <= len(dst); i += block {
-		for k := i; k < i+stride; k++ {
-			taps, j0 := r.window(k)
-			j3 := j0 + 3*r.down
-			if j0 < 0 || j3+len(taps) > n {
-				for q := k; q < i+block; q += stride {
+		for k := i; k < i+up; k++ {
+			taps := r.phases[phi]
+			j0 := last - len(taps) + 1
+			if j0 >= 0 && j0+3*down+len(taps) <= len(x) {
+				dst[k], dst[k+up], dst[k+2*up], dst[k+3*up] = dot4(taps, x[j0:], down)
+			} else {
+				for q := k; q < i+block; q += up {
 					dst[q] = r.edge(x, q)
 				}
-				continue
 			}
-			dst[k], dst[k+stride], dst[k+2*stride], dst[k+3*stride] = dot4(taps, x[j0:], r.down)
+			phi += dr
+			last += dq
+			if phi >= up {
+				phi -= up
+				last++
+			}
 		}
+		// From output i+up to i+4·up: the same phase, 3·down inputs on.
+		last += 3 * down
 	}
 	for ; i < len(dst); i++ {
 		dst[i] = r.edge(x, i)
@@ -147,7 +150,9 @@ func (r *Resampler) Apply(dst, x []float64) {
 
 // edge computes output i, whose taps may reach past either end of x.
 func (r *Resampler) edge(x []float64, i int) float64 {
-	taps, j0 := r.window(i)
+	t := r.first + i*r.down
+	taps := r.phases[t%r.up]
+	j0 := t/r.up - len(taps) + 1
 	k0, k1 := max(0, -j0), min(len(taps), len(x)-j0)
 	var s float64
 	for k := k0; k < k1; k++ {
@@ -160,7 +165,7 @@ func (r *Resampler) edge(x []float64, i int) float64 {
 // 2·step and 3·step, each summed in order.
 func dot4(taps, x []float64, step int) (a0, a1, a2, a3 float64) {
 	n := len(taps)
-	x0, x1, x2, x3 := x[:n], x[step:step+n], x[2*step:2*step+n], x[3*step:3*step+n]
+	x0, x1, x2, x3 := x[:n], x[step:][:n], x[2*step:][:n], x[3*step:][:n]
 	for k, h := range taps {
 		a0 += x0[k] * h
 		a1 += x1[k] * h
