@@ -59,13 +59,10 @@ func BenchmarkBandpass64s16384(b *testing.B) {
 	for _, order := range []int{4, 8} {
 		b.Run(fmt.Sprintf("order=%d", order), func(b *testing.B) {
 			prm := BandParams{Order: order, Low: 30, High: 300}
-			b.SetBytes(int64(8 * len(x)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := Bandpass(x, fs, prm); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchSeries(b, x, func() error {
+				_, err := Bandpass(x, fs, prm)
+				return err
+			})
 		})
 	}
 }
@@ -75,14 +72,10 @@ func BenchmarkBandpass64s16384(b *testing.B) {
 func BenchmarkHighpass64s16384(b *testing.B) {
 	const fs = 16384
 	x := synth.Coloured(64*fs, fs, 50, 1)
-	prm := FilterParams{Order: 8, Cutoff: 10}
-	b.SetBytes(int64(8 * len(x)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Highpass(x, fs, prm); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSeries(b, x, func() error {
+		_, err := Highpass(x, fs, FilterParams{Order: 8, Cutoff: 10})
+		return err
+	})
 }
 
 // BenchmarkResample64s16384 resamples 64 s at 16384 Hz to 4096 Hz (1/4,
@@ -96,13 +89,10 @@ func BenchmarkResample64s16384(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.SetBytes(int64(8 * len(x)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := Resample(x, fs, prm); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchSeries(b, x, func() error {
+				_, err := Resample(x, fs, prm)
+				return err
+			})
 		})
 	}
 }
@@ -113,13 +103,21 @@ func BenchmarkTrend(b *testing.B) {
 	x := synth.Coloured(128*fs, fs, 50, 1)
 	for _, stride := range []float64{SecondTrend, MinuteTrend} {
 		b.Run(fmt.Sprintf("stride=%gs", stride), func(b *testing.B) {
-			b.SetBytes(int64(8 * len(x)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := Trends(x, fs, TrendParams{Stride: stride}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchSeries(b, x, func() error {
+				_, err := Trends(x, fs, TrendParams{Stride: stride})
+				return err
+			})
 		})
+	}
+}
+
+// benchSeries times fn, reporting throughput in bytes of the input x.
+func benchSeries(b *testing.B, x []float64, fn func() error) {
+	b.SetBytes(int64(8 * len(x)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

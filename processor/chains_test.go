@@ -17,14 +17,141 @@ type chainInput struct {
 	seconds float64
 	fs      float64
 	white   bool
+	n       int // samples, if not all of the seconds
 }
 
 func (in chainInput) series() []float64 {
 	n := int(in.seconds * in.fs)
+	if in.n > 0 {
+		n = in.n
+	}
 	if in.white {
 		return synth.White(n, 7)
 	}
 	return synth.Coloured(n, in.fs, 50, 7)
+}
+
+// file names the series' file.
+func (in chainInput) file() string {
+	if in.n > 0 {
+		return fmt.Sprintf("%s-%d.f64", in.name, in.n)
+	}
+	return in.name + ".f64"
+}
+
+// first returns the first n samples of in.
+func (in chainInput) first(n int) chainInput {
+	in.n = n
+	return in
+}
+
+// chainCase is one product made both here and by chains_ref.py.
+type chainCase struct {
+	kind     string    // "lowpass", "highpass", "bandpass", "resample" or "trend"
+	order    int       // filters
+	wn       []float64 // filters: critical frequencies, Hz
+	up, down int       // resample
+	stride   float64   // trend, s
+}
+
+func (c chainCase) filter() bool {
+	return c.kind == "lowpass" || c.kind == "highpass" || c.kind == "bandpass"
+}
+
+func (c chainCase) String() string {
+	switch {
+	case c.filter():
+		return fmt.Sprintf("%s/N=%d/%v", c.kind, c.order, c.wn)
+	case c.kind == "resample":
+		return fmt.Sprintf("resample/%d/%d", c.up, c.down)
+	}
+	return fmt.Sprintf("trend/%gs", c.stride)
+}
+
+// spec describes c to chains_ref.py, but for the file names.
+func (c chainCase) spec(fs float64) chainSpec {
+	s := chainSpec{Kind: c.kind, FS: fs, Order: c.order, Wn: c.wn, Up: c.up, Down: c.down}
+	if c.kind == "trend" {
+		s.NStride = int(math.Round(c.stride * fs))
+	}
+	return s
+}
+
+// compute makes the product c describes from x, sampled at fs Hz, through
+// the public API: its values (a trend's as trendColumns) and, for a
+// filter, its sections.
+func (c chainCase) compute(x []float64, fs float64) ([]float64, SOS, error) {
+	var (
+		sos SOS
+		err error
+	)
+	switch c.kind {
+	case "lowpass":
+		sos, err = LowpassSOS(fs, FilterParams{Order: c.order, Cutoff: c.wn[0]})
+	case "highpass":
+		sos, err = HighpassSOS(fs, FilterParams{Order: c.order, Cutoff: c.wn[0]})
+	case "bandpass":
+		sos, err = BandpassSOS(fs, BandParams{Order: c.order, Low: c.wn[0], High: c.wn[1]})
+	case "resample":
+		y, err := Resample(x, fs, ResampleParams{Up: c.up, Down: c.down})
+		return y, nil, err
+	case "trend":
+		tr, err := Trends(x, fs, TrendParams{Stride: c.stride})
+		if err != nil {
+			return nil, nil, err
+		}
+		if want := math.Round(c.stride*fs) / fs; tr.DT != want {
+			return nil, nil, fmt.Errorf("DT: got %g, want %g", tr.DT, want)
+		}
+		return trendColumns(tr), nil, nil
+	default:
+		return nil, nil, fmt.Errorf("unknown kind %q", c.kind)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := sos.FiltFilt(x)
+	return y, sos, err
+}
+
+// check compares c made from x against the reference values and
+// sections, within the bounds scipy and numpy are matched to: sections
+// to 1e-12 (sosRelErr), filtered and resampled series to 1e-9 of the
+// input's RMS sample by sample, trends to 1e-12 relative. It returns the
+// errors, so measured, of the output and of the sections.
+func (c chainCase) check(t *testing.T, x []float64, fs float64, want []float64, wantSOS SOS) (outErr, sosErr float64) {
+	t.Helper()
+	got, sos, err := c.compute(x, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.filter() {
+		if len(sos) != len(wantSOS) {
+			t.Fatalf("got %d sections, want %d", len(sos), len(wantSOS))
+		}
+		var at string
+		if sosErr, at = sosRelErr(sos, wantSOS); sosErr > 1e-12 {
+			t.Errorf("sos%s (relative error %.3g > 1e-12)", at, sosErr)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d values, want %d", len(got), len(want))
+	}
+	if c.kind == "trend" {
+		e, at := maxRelErr(got, want)
+		if e > 1e-12 {
+			rows := len(got) / 5
+			t.Errorf("%s of row %d: got %.17g, want %.17g (relative error %.3g > 1e-12)",
+				[]string{"mean", "min", "max", "rms", "n"}[at/rows], at%rows, got[at], want[at], e)
+		}
+		return e, 0
+	}
+	e, at := maxAbsErr(got, want)
+	r := rms(x)
+	if e > 1e-9*r {
+		t.Errorf("sample %d: got %.17g, want %.17g (error %.3g of the RMS %.3g > 1e-9)", at, got[at], want[at], e/r, r)
+	}
+	return e / r, sosErr
 }
 
 // rms returns the root mean square of x.
@@ -71,38 +198,6 @@ func sosRelErr(got, want SOS) (float64, string) {
 		}
 	}
 	return worst, at
-}
-
-type filterCase struct {
-	kind  string // "lowpass", "highpass" or "bandpass"
-	order int
-	wn    []float64 // Hz
-	in    chainInput
-}
-
-func (c filterCase) name() string {
-	return fmt.Sprintf("%s/N=%d/%v/%s", c.kind, c.order, c.wn, c.in.name)
-}
-
-// run designs and applies the filter c describes through the public API.
-func (c filterCase) run(x []float64) (SOS, []float64, error) {
-	var (
-		sos SOS
-		err error
-	)
-	switch c.kind {
-	case "lowpass":
-		sos, err = LowpassSOS(c.in.fs, FilterParams{Order: c.order, Cutoff: c.wn[0]})
-	case "highpass":
-		sos, err = HighpassSOS(c.in.fs, FilterParams{Order: c.order, Cutoff: c.wn[0]})
-	case "bandpass":
-		sos, err = BandpassSOS(c.in.fs, BandParams{Order: c.order, Low: c.wn[0], High: c.wn[1]})
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	y, err := sos.FiltFilt(x)
-	return sos, y, err
 }
 
 // trendColumns returns tr as chains_ref.py writes a trend.
@@ -213,19 +308,7 @@ func TestChainErrors(t *testing.T) {
 		{"trend rate", tr(x, math.Inf(1), 1), ErrBadParams, "sample rate must be positive and finite, got +Inf Hz"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.call()
-			if !errors.Is(err, c.kind) {
-				t.Fatalf("got error %v, want one matching %v", err, c.kind)
-			}
-			var se *SkipError
-			if !errors.As(err, &se) || se.Kind != c.kind {
-				t.Errorf("got %#v, want a *SkipError of kind %v", err, c.kind)
-			}
-			if err.Error() != c.msg {
-				t.Errorf("got message %q, want %q", err.Error(), c.msg)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkSkip(t, c.call(), c.kind, c.msg) })
 	}
 }
 

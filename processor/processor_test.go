@@ -81,17 +81,23 @@ func TestSkipErrors(t *testing.T) {
 					t.Errorf("got an ASD with error %v", err)
 				}
 			}
-			if !errors.Is(err, c.kind) {
-				t.Fatalf("got error %v, want one matching %v", err, c.kind)
-			}
-			var se *SkipError
-			if !errors.As(err, &se) || se.Kind != c.kind {
-				t.Errorf("got %#v, want a *SkipError of kind %v", err, c.kind)
-			}
-			if err.Error() != c.msg {
-				t.Errorf("got message %q, want %q", err.Error(), c.msg)
-			}
+			checkSkip(t, err, c.kind, c.msg)
 		})
+	}
+}
+
+// checkSkip fails t unless err is a *SkipError of kind with message msg.
+func checkSkip(t *testing.T, err, kind error, msg string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("got error %v, want one matching %v", err, kind)
+	}
+	var se *SkipError
+	if !errors.As(err, &se) || se.Kind != kind {
+		t.Errorf("got %#v, want a *SkipError of kind %v", err, kind)
+	}
+	if err.Error() != msg {
+		t.Errorf("got message %q, want %q", err.Error(), msg)
 	}
 }
 

@@ -13,7 +13,6 @@ holds scipy's filter sections (JSON numbers, exact). A trend's output is
 its mean, min, max, rms and n columns one after the other.
 """
 
-import json
 import os
 
 import numpy as np
@@ -21,6 +20,7 @@ import scipy
 from scipy.signal import lfilter
 
 from chains_ref import run
+from gen_golden import write_manifest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "golden", "chains")
@@ -85,9 +85,7 @@ def main():
         if sos is not None:
             entry["sos"] = sos.tolist()
         manifest.append(entry)
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
+    write_manifest(OUT, manifest)
 
 
 if __name__ == "__main__":

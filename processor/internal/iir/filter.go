@@ -108,11 +108,8 @@ func cascade(sos []Section, state [][2]float64, x []float64) {
 	sos, state = sos[s:], state[s:]
 	for i, v := range x {
 		for j := range sos {
-			c, z := &sos[j], &state[j]
-			y := c[0]*v + z[0]
-			z[0] = c[1]*v - c[4]*y + z[1]
-			z[1] = c[2]*v - c[5]*y
-			v = y
+			z := &state[j]
+			v, z[0], z[1] = step(&sos[j], v, z[0], z[1])
 		}
 		x[i] = v
 	}
@@ -125,22 +122,21 @@ func cascade4(sos *[4]Section, state *[4][2]float64, x []float64) {
 	r0, r1 := state[2][0], state[2][1]
 	t0, t1 := state[3][0], state[3][1]
 	for i, v := range x {
-		y1 := p[0]*v + p0
-		p0 = p[1]*v - p[4]*y1 + p1
-		p1 = p[2]*v - p[5]*y1
-		y2 := q[0]*y1 + q0
-		q0 = q[1]*y1 - q[4]*y2 + q1
-		q1 = q[2]*y1 - q[5]*y2
-		y3 := r[0]*y2 + r0
-		r0 = r[1]*y2 - r[4]*y3 + r1
-		r1 = r[2]*y2 - r[5]*y3
-		y4 := t[0]*y3 + t0
-		t0 = t[1]*y3 - t[4]*y4 + t1
-		t1 = t[2]*y3 - t[5]*y4
-		x[i] = y4
+		v, p0, p1 = step(p, v, p0, p1)
+		v, q0, q1 = step(q, v, q0, q1)
+		v, r0, r1 = step(r, v, r0, r1)
+		v, t0, t1 = step(t, v, t0, t1)
+		x[i] = v
 	}
 	state[0] = [2]float64{p0, p1}
 	state[1] = [2]float64{q0, q1}
 	state[2] = [2]float64{r0, r1}
 	state[3] = [2]float64{t0, t1}
+}
+
+// step runs sample v through section c with state (z0, z1), returning its
+// output and the new state.
+func step(c *Section, v, z0, z1 float64) (y, n0, n1 float64) {
+	y = c[0]*v + z0
+	return y, c[1]*v - c[4]*y + z1, c[2]*v - c[5]*y
 }
