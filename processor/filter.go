@@ -7,8 +7,9 @@ import (
 )
 
 // MaxFilterOrder is the highest Butterworth order accepted. scipy sets no
-// limit, but far beyond it the design is numerically meaningless and its
-// cost grows with the square of the order.
+// limit; this one keeps a mistyped order from designing thousands of
+// sections (pairing poles into sections costs the square of the order),
+// and is far beyond the orders used on detector data.
 const MaxFilterOrder = 64
 
 // SOS is a digital filter as cascaded second-order sections, the rows of
