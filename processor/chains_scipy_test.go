@@ -43,6 +43,7 @@ var (
 	white1000    = chainInput{name: "white-1000Hz-60s", seconds: 60, fs: 1000, white: true}
 	tutorial256  = chainInput{name: "coloured-256Hz-600s", seconds: 600, fs: 256}
 	white1024    = chainInput{name: "white-1024Hz-0.1s", seconds: 0.1, fs: 1024, white: true}
+	offset16k    = chainInput{name: "coloured-16384Hz-16s", seconds: 16, fs: 16384, offset: 250}
 )
 
 func lowpass(order int, hz float64) chainCase {
@@ -62,7 +63,7 @@ func resample(up, down int) chainCase { return chainCase{kind: "resample", up: u
 func trend(stride float64) chainCase { return chainCase{kind: "trend", stride: stride} }
 
 // scipyCases are checked against scipy and numpy on the tutorial's
-// coloured noise and on white noise: filters of orders 1 to 8 with cutoffs
+// coloured noise (also with a large DC offset) and on white noise: filters of orders 1 to 8 with cutoffs
 // from 0.5 Hz to near Nyquist, narrow and wide bands, a series just longer
 // than the filter's padding; the resampling ratios of a pipeline and odd
 // ones, series shorter than the filter; second, minute and other trends,
@@ -94,6 +95,9 @@ var scipyCases = []struct {
 	{highpass(2, 0.5), tutorial256},
 	{highpass(4, 400), white1000},
 	{highpass(2, 100), white1024},
+	{highpass(8, 10), offset16k},
+	{lowpass(4, 10), offset16k},
+	{bandpass(4, 30, 300), offset16k},
 	{bandpass(1, 40, 60), tutorial16k},
 	{bandpass(1, 10, 1000), white16k},
 	{bandpass(2, 30, 300), tutorial16k},
@@ -126,6 +130,7 @@ var scipyCases = []struct {
 	{resample(3, 1), white16k.first(1)},
 	{resample(1, 1000), white1000},
 	{resample(999, 1000), white1000.first(12345)},
+	{resample(1, 4), offset16k},
 	{trend(SecondTrend), tutorial16k},
 	{trend(SecondTrend), white16k},
 	{trend(MinuteTrend), tutorial180s},
@@ -135,6 +140,7 @@ var scipyCases = []struct {
 	{trend(0.25), tutorial4k},
 	{trend(MinuteTrend), white16k},
 	{trend(SecondTrend), white1024},
+	{trend(SecondTrend), offset16k},
 }
 
 func TestChainsAgainstScipy(t *testing.T) {

@@ -17,7 +17,8 @@ type chainInput struct {
 	seconds float64
 	fs      float64
 	white   bool
-	n       int // samples, if not all of the seconds
+	n       int     // samples, if not all of the seconds
+	offset  float64 // added to every sample, as a channel's DC offset
 }
 
 func (in chainInput) series() []float64 {
@@ -25,18 +26,26 @@ func (in chainInput) series() []float64 {
 	if in.n > 0 {
 		n = in.n
 	}
+	x := synth.Coloured(n, in.fs, 50, 7)
 	if in.white {
-		return synth.White(n, 7)
+		x = synth.White(n, 7)
 	}
-	return synth.Coloured(n, in.fs, 50, 7)
+	for i := range x {
+		x[i] += in.offset
+	}
+	return x
 }
 
 // file names the series' file.
 func (in chainInput) file() string {
+	name := in.name
 	if in.n > 0 {
-		return fmt.Sprintf("%s-%d.f64", in.name, in.n)
+		name += fmt.Sprintf("-%d", in.n)
 	}
-	return in.name + ".f64"
+	if in.offset != 0 {
+		name += fmt.Sprintf("-offset%g", in.offset)
+	}
+	return name + ".f64"
 }
 
 // first returns the first n samples of in.
