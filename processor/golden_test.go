@@ -29,17 +29,8 @@ type goldenCase struct {
 // it needs no Python.
 func TestGolden(t *testing.T) {
 	dir := filepath.Join(testdataDir, "golden")
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []goldenCase
-	if err := json.Unmarshal(b, &cases); err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("manifest lists no cases")
-	}
+	readManifest(t, dir, &cases)
 	for _, par := range []int{1, 2} {
 		p := New(par) // shared across cases to exercise re-planning
 		for _, c := range cases {
@@ -81,5 +72,21 @@ func TestGolden(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// readManifest reads dir/manifest.json into *cases, a slice, which must
+// not come out empty.
+func readManifest[C any](t *testing.T, dir string, cases *[]C) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(*cases) == 0 {
+		t.Fatal("manifest lists no cases")
 	}
 }

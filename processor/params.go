@@ -33,9 +33,10 @@ func toSamples(seconds, fs float64) float64 { return math.RoundToEven(seconds * 
 // resolve validates prm for sample rate fs and returns the segment length
 // and overlap in samples.
 func (prm Params) resolve(fs float64) (nfft, nover int, err error) {
+	if err := checkRate(fs); err != nil {
+		return 0, 0, err
+	}
 	switch {
-	case !(fs > 0) || math.IsInf(fs, 0):
-		return 0, 0, skip(ErrBadParams, fmt.Sprintf("sample rate must be positive and finite, got %g Hz", fs))
 	case !(prm.FFTLength > 0) || math.IsInf(prm.FFTLength, 0):
 		return 0, 0, skip(ErrBadParams, fmt.Sprintf("fftlength must be positive and finite, got %g s", prm.FFTLength))
 	case !(prm.Overlap >= 0 && prm.Overlap < prm.FFTLength):
@@ -58,4 +59,12 @@ func (prm Params) resolve(fs float64) (nfft, nover int, err error) {
 		return 0, 0, skip(ErrBadParams, fmt.Sprintf("overlap %g s rounds to %d samples, not less than the %d-sample segment", prm.Overlap, nover, nfft))
 	}
 	return nfft, nover, nil
+}
+
+// checkRate reports a sample rate that is not positive and finite.
+func checkRate(fs float64) error {
+	if !(fs > 0) || math.IsInf(fs, 0) {
+		return skip(ErrBadParams, fmt.Sprintf("sample rate must be positive and finite, got %g Hz", fs))
+	}
+	return nil
 }

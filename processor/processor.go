@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gwwatchd/gwwatchd/processor/internal/fft"
+	"github.com/gwwatchd/gwwatchd/processor/internal/pairwise"
 )
 
 // ASD is a one-sided amplitude spectral density.
@@ -145,7 +146,7 @@ func newPlan(nfft, workers int) *plan {
 	for i, w := range pl.window {
 		sq[i] = w * w
 	}
-	pl.winSumSq = numpySum(sq)
+	pl.winSumSq = pairwise.Sum(sq)
 	for i := range pl.ffts {
 		pl.ffts[i] = fft.New(nfft)
 	}
@@ -487,7 +488,7 @@ func meanBins(dst []float64, ws []*worker, wl welch) {
 // periodogram writes the unscaled periodogram |FFT(w·(x − mean x))|² of
 // one segment into dst.
 func (w *worker) periodogram(dst, x, window []float64) {
-	mean := numpySum(x) / float64(len(x))
+	mean := pairwise.Sum(x) / float64(len(x))
 	seg := w.seg[:len(x)]
 	window = window[:len(x)]
 	for i, v := range x {

@@ -81,17 +81,23 @@ func TestSkipErrors(t *testing.T) {
 					t.Errorf("got an ASD with error %v", err)
 				}
 			}
-			if !errors.Is(err, c.kind) {
-				t.Fatalf("got error %v, want one matching %v", err, c.kind)
-			}
-			var se *SkipError
-			if !errors.As(err, &se) || se.Kind != c.kind {
-				t.Errorf("got %#v, want a *SkipError of kind %v", err, c.kind)
-			}
-			if err.Error() != c.msg {
-				t.Errorf("got message %q, want %q", err.Error(), c.msg)
-			}
+			checkSkip(t, err, c.kind, c.msg)
 		})
+	}
+}
+
+// checkSkip fails t unless err is a *SkipError of kind with message msg.
+func checkSkip(t *testing.T, err, kind error, msg string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("got error %v, want one matching %v", err, kind)
+	}
+	var se *SkipError
+	if !errors.As(err, &se) || se.Kind != kind {
+		t.Errorf("got %#v, want a *SkipError of kind %v", err, kind)
+	}
+	if err.Error() != msg {
+		t.Errorf("got message %q, want %q", err.Error(), msg)
 	}
 }
 
@@ -348,22 +354,6 @@ func TestSelectKth(t *testing.T) {
 					t.Fatalf("n=%d k=%d: x[%d]=%g < x[k]=%g", n, k, i, x[i], x[k])
 				}
 			}
-		}
-	}
-}
-
-func TestNumpySum(t *testing.T) {
-	// Values whose naive left-to-right sum loses the small terms, which
-	// pairwise summation keeps.
-	for _, n := range []int{0, 1, 7, 8, 9, 127, 128, 129, 1000, 8192, 8193, 20000} {
-		x := make([]float64, n)
-		var want float64
-		for i := range x {
-			x[i] = float64(i%7) + 0.25
-			want += x[i] // exactly representable partial sums
-		}
-		if got := numpySum(x); got != want {
-			t.Errorf("n=%d: got %g, want %g", n, got, want)
 		}
 	}
 }

@@ -91,6 +91,24 @@ func requireScipy(t *testing.T) {
 	}
 }
 
+// runRef runs the system Python on script, one of testdata's reference
+// scripts, with specs written as JSON into dir.
+func runRef(t *testing.T, dir, script string, specs any) {
+	t.Helper()
+	specPath := filepath.Join(dir, "spec.json")
+	b, err := json.Marshal(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(specPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script = filepath.Join(testdataDir, script)
+	if out, err := exec.Command(systemPython, script, specPath).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", systemPython, script, err, out)
+	}
+}
+
 type refCase struct {
 	name      string
 	n         int
@@ -165,18 +183,7 @@ func TestAgainstScipy(t *testing.T) {
 			NStride:  nstride,
 		}
 	}
-	specPath := filepath.Join(dir, "spec.json")
-	b, err := json.Marshal(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(specPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(testdataDir, "welch_ref.py")
-	if out, err := exec.Command(systemPython, script, specPath).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", systemPython, script, err, out)
-	}
+	runRef(t, dir, "welch_ref.py", specs)
 
 	p := New(2)
 	worstAll := 0.0

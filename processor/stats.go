@@ -3,64 +3,9 @@ package processor
 import (
 	"math/bits"
 	"slices"
+
+	"github.com/gwwatchd/gwwatchd/processor/internal/pairwise"
 )
-
-// numpyBufSize is numpy's default ufunc buffer size. Reductions over long
-// rows are carried out buffer by buffer, so reproducing the chunking as well
-// as the pairwise scheme gives bit-identical sums.
-const numpyBufSize = 8192
-
-// numpySum returns the sum of a in the same order numpy's add.reduce uses
-// for a contiguous float64 row, so that segment means (constant detrend)
-// and window normalisations round exactly as in scipy. Matching numpy here
-// matters for series with a large DC offset, where a mean that differs in
-// the last bit leaks visibly into the lowest frequency bins.
-func numpySum(a []float64) float64 {
-	var s float64
-	for len(a) > numpyBufSize {
-		s += pairwiseSum(a[:numpyBufSize])
-		a = a[numpyBufSize:]
-	}
-	return s + pairwiseSum(a)
-}
-
-// pairwiseSum mirrors numpy's pairwise_sum: eight interleaved accumulators
-// for blocks of up to 128 values, recursive halving above that.
-func pairwiseSum(a []float64) float64 {
-	n := len(a)
-	switch {
-	case n < 8:
-		var s float64
-		for _, v := range a {
-			s += v
-		}
-		return s
-	case n <= 128:
-		var r [8]float64
-		copy(r[:], a[:8])
-		i := 8
-		for ; i < n-n%8; i += 8 {
-			b := a[i : i+8 : i+8]
-			r[0] += b[0]
-			r[1] += b[1]
-			r[2] += b[2]
-			r[3] += b[3]
-			r[4] += b[4]
-			r[5] += b[5]
-			r[6] += b[6]
-			r[7] += b[7]
-		}
-		s := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-		for ; i < n; i++ {
-			s += a[i]
-		}
-		return s
-	default:
-		n2 := n / 2
-		n2 -= n2 % 8
-		return pairwiseSum(a[:n2]) + pairwiseSum(a[n2:])
-	}
-}
 
 // medianBias returns the ratio of the median to the mean of n periodogram
 // values for Gaussian noise, as scipy.signal's _median_bias:
@@ -75,7 +20,7 @@ func medianBias(n int, buf []float64) (float64, []float64) {
 		ii2 := 2 * float64(i+1)
 		terms[i] = 1/(ii2+1) - 1/ii2
 	}
-	return 1 + numpySum(terms), buf
+	return 1 + pairwise.Sum(terms), buf
 }
 
 // median returns the median of a as numpy does (the mean of the two middle

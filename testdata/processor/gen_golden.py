@@ -70,6 +70,13 @@ CASES = [
 ]
 
 
+def write_manifest(out, manifest):
+    """Write manifest, a list of cases, as out/manifest.json."""
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     data = {}
@@ -100,9 +107,7 @@ def main():
             entry["segments"] = (len(x) - nfft) // (nfft - nover) + 1
         out.astype("<f8").tofile(os.path.join(OUT, name + ".f64"))
         manifest.append(entry)
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
+    write_manifest(OUT, manifest)
 
 
 if __name__ == "__main__":
