@@ -21,7 +21,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/internal/instance"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
-	"github.com/gwwatchd/gwwatchd/sdnotify"
+	"github.com/gwwatchd/gwwatchd/sdnotify/sdnotifytest"
 )
 
 var bin string
@@ -94,7 +94,7 @@ quarantine_dir = %q
 type daemon struct {
 	cmd    *exec.Cmd
 	stderr *syncBuffer
-	notify *sdnotify.FakeSocket
+	notify *sdnotifytest.Socket
 	exited chan error
 }
 
@@ -117,7 +117,7 @@ func (s *syncBuffer) String() string {
 
 func (e *env) start() *daemon {
 	e.t.Helper()
-	sock := &sdnotify.FakeSocket{}
+	sock := &sdnotifytest.Socket{}
 	sockPath, err := sock.Listen(e.t.TempDir())
 	if err != nil {
 		e.t.Fatal(err)

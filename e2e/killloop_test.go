@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/internal/synth"
-	"github.com/gwwatchd/gwwatchd/sdnotify"
+	"github.com/gwwatchd/gwwatchd/sdnotify/sdnotifytest"
 )
 
 // killLoopSeedEnv, when set, replays the kill schedule of a failed run: the
@@ -250,7 +250,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	stdout *syncBuffer
 	stderr *syncBuffer
-	notify *sdnotify.FakeSocket
+	notify *sdnotifytest.Socket
 	exited chan error
 }
 
@@ -260,7 +260,7 @@ func (k *killLoop) startProc(t *testing.T, args ...string) *proc {
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), "GWWATCHD_LOG_LEVEL=info")
 	if args[0] == "run" {
-		p.notify = &sdnotify.FakeSocket{}
+		p.notify = &sdnotifytest.Socket{}
 		sockPath, err := p.notify.Listen(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
