@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -383,28 +381,14 @@ func (k *killLoop) kill(p *proc, tr trigger, base int) (killed bool, err error) 
 	return p.kill9()
 }
 
-// records reads the audit log like env.records, but passes over a last
-// line still being written, and returns an error for any other line that
-// does not parse.
+// records reads the audit log like env.records, but returns an error for
+// a line that does not parse.
 func (k *killLoop) records() ([]record, error) {
 	b, err := os.ReadFile(filepath.Join(k.e.dir, "audit.log"))
 	if err != nil {
 		return nil, err
 	}
-	var out []record
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var r record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			if !bytes.HasSuffix(b, []byte("\n")) && bytes.HasSuffix(b, sc.Bytes()) {
-				break
-			}
-			return out, fmt.Errorf("audit.log line %d does not parse: %v", n, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return parseRecords(b)
 }
 
 func (k *killLoop) auditLines() int {
