@@ -20,7 +20,7 @@ LDFLAGS  := $(if $(VERSION),-X $(PKG)/buildinfo.Version=$(VERSION)) \
 PREFIX  ?= /usr/local
 UNITDIR ?= /lib/systemd/system
 
-.PHONY: all build deps test fmt-check vet unit interop test-systemd demo bench install clean
+.PHONY: all build deps test fmt-check vet unit cover interop test-systemd demo bench install clean
 
 all: build
 
@@ -46,6 +46,11 @@ vet:
 
 unit: build
 	GWWATCHD_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
+
+# cover: per-package coverage of the tests, with that of the gwwatchd
+# processes the e2e tests run (a -cover build of the binary) merged in.
+cover:
+	GO=$(GO) bash scripts/cover.sh
 
 # interop: archives read by h5py and h5dump, ASDs compared with scipy.
 interop: build

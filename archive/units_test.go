@@ -124,6 +124,9 @@ func TestUnitAttributes(t *testing.T) {
 // It needs ../shared/python (gwpy) and a Python with astropy, and skips
 // without them.
 func TestArchiveUnitsParseWithAstropy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Python with astropy and gwpy: not with -short")
+	}
 	shared, err := filepath.Abs("../../shared/python")
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,7 +21,7 @@ import (
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/internal/synth"
-	"github.com/gwwatchd/gwwatchd/sdnotify"
+	"github.com/gwwatchd/gwwatchd/sdnotify/sdnotifytest"
 )
 
 // killLoopSeedEnv, when set, replays the kill schedule of a failed run: the
@@ -250,7 +248,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	stdout *syncBuffer
 	stderr *syncBuffer
-	notify *sdnotify.FakeSocket
+	notify *sdnotifytest.Socket
 	exited chan error
 }
 
@@ -260,7 +258,7 @@ func (k *killLoop) startProc(t *testing.T, args ...string) *proc {
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), "GWWATCHD_LOG_LEVEL=info")
 	if args[0] == "run" {
-		p.notify = &sdnotify.FakeSocket{}
+		p.notify = &sdnotifytest.Socket{}
 		sockPath, err := p.notify.Listen(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -383,28 +381,14 @@ func (k *killLoop) kill(p *proc, tr trigger, base int) (killed bool, err error) 
 	return p.kill9()
 }
 
-// records reads the audit log like env.records, but passes over a last
-// line still being written, and returns an error for any other line that
-// does not parse.
+// records reads the audit log like env.records, but returns an error for
+// a line that does not parse.
 func (k *killLoop) records() ([]record, error) {
 	b, err := os.ReadFile(filepath.Join(k.e.dir, "audit.log"))
 	if err != nil {
 		return nil, err
 	}
-	var out []record
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var r record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			if !bytes.HasSuffix(b, []byte("\n")) && bytes.HasSuffix(b, sc.Bytes()) {
-				break
-			}
-			return out, fmt.Errorf("audit.log line %d does not parse: %v", n, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return parseRecords(b)
 }
 
 func (k *killLoop) auditLines() int {

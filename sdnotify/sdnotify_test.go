@@ -1,7 +1,6 @@
 package sdnotify
 
 import (
-	"context"
 	"os"
 	"slices"
 	"strconv"
@@ -10,13 +9,15 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/gwwatchd/gwwatchd/sdnotify/sdnotifytest"
 )
 
-// listen starts a FakeSocket in a temporary directory and points
-// NOTIFY_SOCKET at it.
-func listen(t *testing.T) *FakeSocket {
+// listen starts a fake notification socket in a temporary directory and
+// points NOTIFY_SOCKET at it.
+func listen(t *testing.T) *sdnotifytest.Socket {
 	t.Helper()
-	var fs FakeSocket
+	var fs sdnotifytest.Socket
 	path, err := fs.Listen(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -160,48 +161,5 @@ func TestWatchdogInterval(t *testing.T) {
 				t.Error("WATCHDOG_USEC changed, want it kept")
 			}
 		})
-	}
-}
-
-func TestFakeSocketWait(t *testing.T) {
-	fs := listen(t)
-	n := New()
-	go func() {
-		time.Sleep(10 * time.Millisecond)
-		_ = n.Status("starting")
-		_ = n.Ready()
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fs.Wait(ctx, "READY=1"); err != nil {
-		t.Fatal(err)
-	}
-
-	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if err := fs.Wait(short, "STOPPING=1"); err == nil {
-		t.Error("Wait for STOPPING=1: got nil, want a timeout")
-	}
-}
-
-// TestFakeSocketManyMessages sends more datagrams than a socket queues
-// (net.unix.max_dgram_qlen, 512 by default) without reading in between.
-func TestFakeSocketManyMessages(t *testing.T) {
-	fs := listen(t)
-	n := New()
-	const count = 2000
-	for i := range count {
-		if err := n.Status(strconv.Itoa(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	msgs := fs.Messages()
-	if len(msgs) != count {
-		t.Fatalf("got %d datagrams, want %d", len(msgs), count)
-	}
-	for i, m := range msgs {
-		if want := "STATUS=" + strconv.Itoa(i); m != want {
-			t.Fatalf("datagram %d: got %q, want %q", i, m, want)
-		}
 	}
 }

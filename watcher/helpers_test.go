@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +12,21 @@ import (
 
 	"go.uber.org/zap/zaptest"
 )
+
+// TestMain runs up to 32 tests at a time, not GOMAXPROCS as -parallel
+// does by default: the tests spend nearly all their time waiting out
+// settle times and calm periods, not on a CPU, so on a machine of few
+// cores the default would queue each behind the others' waits. A
+// -parallel on the command line is kept.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", "32")
+	}
+	os.Exit(m.Run())
+}
 
 const (
 	settle = 250 * time.Millisecond

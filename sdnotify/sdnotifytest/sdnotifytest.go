@@ -1,4 +1,8 @@
-package sdnotify
+// Package sdnotifytest provides a stand-in for the service manager's
+// notification socket, for testing code that notifies through package
+// sdnotify, or any other sd_notify client, as net/http/httptest does for
+// HTTP servers and clients.
+package sdnotifytest
 
 import (
 	"context"
@@ -13,14 +17,15 @@ import (
 	"sync"
 )
 
-// FakeSocket stands in for the service manager's notification socket, for
-// tests and tools: point NOTIFY_SOCKET at the path Listen returns, run the
-// code that notifies, and read back the datagrams it sent.
+// Socket stands in for the service manager's notification socket: point
+// NOTIFY_SOCKET at the path Listen returns (in the environment of a child
+// process, or with t.Setenv), run the code that notifies, and read back
+// the datagrams it sent.
 //
-// The zero value is ready for Listen. A FakeSocket is safe for concurrent
-// use; a goroutine drains the socket while it is open, so a chatty sender
-// never blocks on a full queue.
-type FakeSocket struct {
+// The zero value is ready for Listen. A Socket is safe for concurrent use;
+// a goroutine drains the socket while it is open, so a chatty sender never
+// blocks on a full queue.
+type Socket struct {
 	conn *net.UnixConn
 	path string
 	done chan struct{} // closed when the reader returns
@@ -32,26 +37,26 @@ type FakeSocket struct {
 	changed chan struct{} // closed and replaced on every datagram
 }
 
-// fakeSyncMark starts the datagrams Messages sends itself. No notification
+// syncMark starts the datagrams Messages sends itself. No notification
 // starts with a NUL byte.
-const fakeSyncMark = "\x00sync="
+const syncMark = "\x00sync="
 
 // maxSocketPath is the longest path a Linux sockaddr_un takes.
 const maxSocketPath = 107
 
 // Listen creates the socket as notify.sock in dir, typically t.TempDir(),
 // and returns its path. The path must fit a socket address (107 bytes).
-func (f *FakeSocket) Listen(dir string) (string, error) {
+func (f *Socket) Listen(dir string) (string, error) {
 	if f.conn != nil {
-		return "", errors.New("fake notify socket: already listening")
+		return "", errors.New("sdnotifytest: already listening")
 	}
 	path := filepath.Join(dir, "notify.sock")
 	if len(path) > maxSocketPath {
-		return "", fmt.Errorf("fake notify socket: path %s is longer than %d bytes", path, maxSocketPath)
+		return "", fmt.Errorf("sdnotifytest: path %s is longer than %d bytes", path, maxSocketPath)
 	}
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
-		return "", fmt.Errorf("fake notify socket: %w", err)
+		return "", fmt.Errorf("sdnotifytest: %w", err)
 	}
 	f.conn, f.path = conn, path
 	f.done = make(chan struct{})
@@ -60,7 +65,7 @@ func (f *FakeSocket) Listen(dir string) (string, error) {
 	return path, nil
 }
 
-func (f *FakeSocket) read() {
+func (f *Socket) read() {
 	defer close(f.done)
 	buf := make([]byte, 64<<10)
 	for {
@@ -70,7 +75,7 @@ func (f *FakeSocket) read() {
 		}
 		msg := string(buf[:n])
 		f.mu.Lock()
-		if strings.HasPrefix(msg, fakeSyncMark) {
+		if strings.HasPrefix(msg, syncMark) {
 			f.seen++
 		} else {
 			f.msgs = append(f.msgs, msg)
@@ -83,7 +88,7 @@ func (f *FakeSocket) read() {
 
 // Messages returns every datagram received so far, oldest first. It
 // includes every datagram whose send returned before the call.
-func (f *FakeSocket) Messages() []string {
+func (f *Socket) Messages() []string {
 	f.sync()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -92,7 +97,7 @@ func (f *FakeSocket) Messages() []string {
 
 // sync waits until the reader has consumed everything queued on the socket,
 // by sending a mark behind it and waiting for the mark to come back.
-func (f *FakeSocket) sync() {
+func (f *Socket) sync() {
 	if f.conn == nil {
 		return
 	}
@@ -106,7 +111,7 @@ func (f *FakeSocket) sync() {
 		return // closed: everything there is was read
 	}
 	defer conn.Close()
-	if _, err := conn.Write([]byte(fakeSyncMark + strconv.Itoa(want))); err != nil {
+	if _, err := conn.Write([]byte(syncMark + strconv.Itoa(want))); err != nil {
 		return
 	}
 	for {
@@ -126,9 +131,9 @@ func (f *FakeSocket) sync() {
 
 // Wait blocks until a datagram carrying the assignment state, such as
 // "READY=1", has been received, and returns ctx's error if ctx ends first.
-func (f *FakeSocket) Wait(ctx context.Context, state string) error {
+func (f *Socket) Wait(ctx context.Context, state string) error {
 	if f.conn == nil {
-		return errors.New("fake notify socket: not listening")
+		return errors.New("sdnotifytest: not listening")
 	}
 	for {
 		f.mu.Lock()
@@ -143,7 +148,7 @@ func (f *FakeSocket) Wait(ctx context.Context, state string) error {
 		select {
 		case <-changed:
 		case <-f.done:
-			return errors.New("fake notify socket: closed")
+			return errors.New("sdnotifytest: closed")
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s: %w", state, ctx.Err())
 		}
@@ -152,7 +157,7 @@ func (f *FakeSocket) Wait(ctx context.Context, state string) error {
 
 // Close stops listening and removes the socket file. Messages still returns
 // what was received.
-func (f *FakeSocket) Close() error {
+func (f *Socket) Close() error {
 	if f.conn == nil {
 		return nil
 	}
