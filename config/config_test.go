@@ -142,7 +142,40 @@ func TestMetricsAddresses(t *testing.T) {
 // key of the schema, as a value or, for metadata with no default, as a
 // comment saying where it comes from; and it reads back as the same.
 func TestEffectiveSpellsOutEveryKey(t *testing.T) {
-	c, err := Parse([]byte("[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"b\"\nsample_rate = 4096.0\n"))
+	// Products of every kind between them set every key a product has.
+	products := `
+[[processing.product]]
+name = "bp"
+kind = "bandpass"
+order = 4
+low = 20.0
+high = 500.0
+channels = ["K1:*"]
+[[processing.product]]
+name = "hp"
+kind = "highpass"
+input = "bp"
+order = 2
+cutoff = 10.0
+[[processing.product]]
+name = "r"
+kind = "resample"
+rate = 1024.0
+[[processing.product]]
+name = "bp_asd"
+kind = "asd"
+input = "bp"
+[[processing.product]]
+name = "bp_sg"
+kind = "spectrogram"
+input = "hp"
+[[processing.product]]
+name = "minute"
+kind = "trend"
+input = "r"
+stride = 60.0
+`
+	c, err := Parse([]byte(products + "[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"b\"\nsample_rate = 4096.0\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
