@@ -206,6 +206,10 @@ func (c *Processing) validateProducts() error {
 		if !slices.Contains(Kinds, p.Kind) {
 			return bad("kind", "unknown kind %q (want one of %s)", p.Kind, strings.Join(Kinds, ", "))
 		}
+		if (p.Name == KindASD || p.Name == KindSpectrogram) && p.Kind != p.Name {
+			// Their datasets and views are the shorthands'.
+			return bad("name", "%q is the name of the %s product; a %s product needs another name", p.Name, p.Name, p.Kind)
+		}
 		for _, g := range p.Channels {
 			if _, err := path.Match(g, "x"); err != nil || g == "" {
 				return bad("channels", "%q is not a channel name pattern", g)

@@ -22,6 +22,7 @@ func TestProductErrors(t *testing.T) {
 		{"raw as a name", "[[processing.product]]\nname = \"raw\"\nkind = \"asd\"\n", "processing.product[0].name", 2, "names the raw series"},
 		{"name with a slash", "[[processing.product]]\nname = \"a/b\"\nkind = \"asd\"\n", "processing.product[0].name", 2, "not a product name"},
 		{"name of an ASD dataset", "[[processing.product]]\nname = \"x_values\"\nkind = \"lowpass\"\n", "processing.product[0].name", 2, "ends like the datasets of an ASD"},
+		{"name of a shorthand's kind", "[processing.spectrogram]\nenabled = false\n[[processing.product]]\nname = \"spectrogram\"\nkind = \"lowpass\"\norder = 2\ncutoff = 1.0\n", "processing.product[0].name", 4, "a lowpass product needs another name"},
 		{"duplicate name", bp + "[[processing.product]]\nname = \"bp\"\nkind = \"asd\"\n", "processing.product[1].name", 8, `processing.product[1] (name "bp"): name: "bp" is already the name of processing.product[0]`},
 		{"name of a shorthand", "[[processing.product]]\nname = \"asd\"\nkind = \"asd\"\n", "processing.product[0].name", 2, "already the product of [processing.asd]"},
 		{"input that does not exist", bp + "[[processing.product]]\nname = \"a\"\nkind = \"asd\"\ninput = \"pb\"\n", "processing.product[1].input", 10, `no product is named "pb"`},

@@ -179,6 +179,19 @@ func TestChainProducts(t *testing.T) {
 		t.Errorf("PROV activity of bp: %v", act)
 	}
 
+	// inspect shows the chain as a tree, each product under its parent.
+	var text strings.Builder
+	if err := a.Summary().WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	for _, want := range []string{"\nlineage\n  " + raw + " ", "\n    " + proc("bp") + "  ", "\n      " + proc("bp_asd_values") + "  ",
+		"\n    " + proc("r256") + "  ", "\n      " + proc("trend.n") + "  ", "lp_skipped       cutoff 600 Hz", "lp_trend_skipped its input \"lp\" was not made"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, out)
+		}
+	}
+
 	r, err := Verify(res.Archive, processor.New(1))
 	if err != nil {
 		t.Fatal(err)
