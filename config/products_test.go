@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -50,18 +49,7 @@ func TestProductErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.toml))
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %v, want a *ValidationError", err)
-			}
-			if ve.Key != tt.key {
-				t.Errorf("got key %q, want %q (%v)", ve.Key, tt.key, err)
-			}
-			if ve.Line != tt.line {
-				t.Errorf("got line %d, want %d (%v)", ve.Line, tt.line, err)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
+			if err := parseError(t, tt.toml, tt.key, tt.line); !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %q, want it to say %q", err, tt.want)
 			}
 		})

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,51 +15,16 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
-// chainConfig is a chain of every depth the tests need: raw → bandpass
-// → asd, raw → resample → trend, and a lowpass whose cutoff is above the
-// Nyquist frequency of the 1024 Hz fixture, with a product made of it.
-const chainConfig = `
-[[processing.product]]
-name = "bp"
-kind = "bandpass"
-order = 4
-low = 20.0
-high = 200.0
-[[processing.product]]
-name = "bp_asd"
-kind = "asd"
-input = "bp"
-fftlength = 2.0
-[[processing.product]]
-name = "r256"
-kind = "resample"
-rate = 256.0
-[[processing.product]]
-name = "trend"
-kind = "trend"
-input = "r256"
-stride = 1.0
-[[processing.product]]
-name = "lp"
-kind = "lowpass"
-order = 2
-cutoff = 600.0
-[[processing.product]]
-name = "lp_trend"
-kind = "trend"
-input = "lp"
-[[processing.product]]
-name = "pem"
-kind = "highpass"
-order = 2
-cutoff = 10.0
-channels = ["K1:PEM-*"]
-`
-
+// chainFixture archives 16 s of a 1024 Hz series with the chain of
+// testdata/config/chain.toml besides the default ASD and spectrogram.
 func chainFixture(t *testing.T) (*Result, *Pipeline) {
 	t.Helper()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
-	cfg, err := config.Parse([]byte(chainConfig))
+	chain, err := os.ReadFile("../testdata/config/chain.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(chain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +46,8 @@ func TestChainProducts(t *testing.T) {
 	res, _ := chainFixture(t)
 	proc := func(name string) string { return "/processed/" + channel + "/" + name }
 	wantProducts := []string{proc("asd_values"), proc("asd_frequencies"), proc("spectrogram"), proc("bp"),
-		proc("bp_asd_values"), proc("bp_asd_frequencies"), proc("r256"),
-		proc("trend.mean"), proc("trend.min"), proc("trend.max"), proc("trend.rms"), proc("trend.n")}
+		proc("bp_asd_values"), proc("bp_asd_frequencies"), proc("bp_sg"), proc("r256"),
+		proc("minute.mean"), proc("minute.min"), proc("minute.max"), proc("minute.rms"), proc("minute.n"), proc("hp")}
 	if got := res.Record.Products; !slices.Equal(got, wantProducts) {
 		t.Errorf("got products\n%v\nwant\n%v", got, wantProducts)
 	}
@@ -97,7 +63,7 @@ func TestChainProducts(t *testing.T) {
 			t.Errorf("skipped %s: got %q, want %q", k, res.Record.Skipped[k], v)
 		}
 	}
-	if ps := res.Record.Params.Products; len(ps) != 7 || ps[1].Name != "bp_asd" || ps[1].Input != "bp" || ps[1].Welch == nil || ps[1].Welch.Overlap != 1 {
+	if ps := res.Record.Params.Products; len(ps) != 9 || ps[1].Name != "bp_asd" || ps[1].Input != "bp" || ps[1].Welch == nil || ps[1].Welch.Overlap != 1 {
 		t.Errorf("recorded params %+v", ps)
 	}
 
@@ -119,7 +85,7 @@ func TestChainProducts(t *testing.T) {
 	raw := "/raw/" + channel
 	for path, want := range map[string]struct{ kind, parent string }{
 		proc("bp"): {"bandpass", raw}, proc("bp_asd_values"): {"asd", proc("bp")}, proc("r256"): {"resample", raw},
-		proc("trend.rms"): {"trend", proc("r256")}, proc("trend.n"): {"trend", proc("r256")},
+		proc("minute.rms"): {"trend", proc("r256")}, proc("minute.n"): {"trend", proc("r256")},
 	} {
 		p := byPath[path]
 		if p == nil {
@@ -131,15 +97,15 @@ func TestChainProducts(t *testing.T) {
 		}
 	}
 	if f := byPath[proc("bp")].Filter; f == nil || *f != (archive.FilterParams{Btype: "bandpass", Design: "butter", Filtering: "sosfiltfilt",
-		High: 200, Low: 20, Order: 4, PadLen: 27, SampleRate: 1024}) {
+		High: 300, Low: 30, Order: 4, PadLen: 27, SampleRate: 1024}) {
 		t.Errorf("bandpass params %+v", f)
 	}
 	if r := byPath[proc("r256")]; r.Resample == nil || *r.Resample != (archive.ResampleParams{Beta: 5, Down: 4, Rate: 256, SampleRate: 1024, Up: 1, Window: "kaiser"}) ||
 		r.SampleRate != 256 || r.Axes.DT != 1.0/256 || r.Axes.T0 != 1300000000 || r.Unit != "ct" || !slices.Equal(r.Shape, []uint{4096}) {
 		t.Errorf("resample %+v %+v", r, r.Resample)
 	}
-	if tr := byPath[proc("trend.mean")]; tr.Trend == nil || *tr.Trend != (archive.TrendParams{SampleRate: 256, Stat: "mean", Stride: 1}) ||
-		tr.Quantity != "mean" || tr.Axes.DT != 1 || !slices.Equal(tr.Shape, []uint{16}) {
+	if tr := byPath[proc("minute.mean")]; tr.Trend == nil || *tr.Trend != (archive.TrendParams{SampleRate: 256, Stat: "mean", Stride: 60}) ||
+		tr.Quantity != "mean" || tr.Axes.DT != 60 || !slices.Equal(tr.Shape, []uint{1}) {
 		t.Errorf("trend %+v %+v", tr, tr.Trend)
 	}
 	if asd := byPath[proc("bp_asd_values")]; asd.Params.SampleRate != 1024 || asd.Params.NFFT != 2048 || asd.Unit != "ct / Hz(1/2)" {
@@ -153,7 +119,7 @@ func TestChainProducts(t *testing.T) {
 	for _, v := range a.Views {
 		views[v.Path] = v.Of
 	}
-	for _, leaf := range []string{"bp", "bp_asd_values", "r256", "trend.mean", "trend.n"} {
+	for _, leaf := range []string{"bp", "bp_asd_values", "bp_sg", "r256", "minute.mean", "minute.n", "hp"} {
 		if of := views["/gwpy/products/"+channel+"/"+leaf]; of != proc(leaf) {
 			t.Errorf("view of %s: maps %q", leaf, of)
 		}
@@ -170,12 +136,12 @@ func TestChainProducts(t *testing.T) {
 	if err := json.Unmarshal([]byte(a.ProvJSON), &prov); err != nil {
 		t.Fatal(err)
 	}
-	for gen, used := range map[string]string{proc("bp_asd_values"): proc("bp"), proc("trend.max"): proc("r256"), proc("bp"): raw} {
+	for gen, used := range map[string]string{proc("bp_asd_values"): proc("bp"), proc("minute.max"): proc("r256"), proc("bp"): raw} {
 		if d := prov.Derived["_:d_gw:"+gen]; d.Used != "gw:"+used {
 			t.Errorf("PROV: %s derived from %q, want %s", gen, d.Used, used)
 		}
 	}
-	if act := prov.Activity["gw:process"+proc("bp")]; act["prov:type"] != "gw:Butterworth" || !strings.Contains(act["gw:params_json"].(string), `"low":20`) {
+	if act := prov.Activity["gw:process"+proc("bp")]; act["prov:type"] != "gw:Butterworth" || !strings.Contains(act["gw:params_json"].(string), `"low":30`) {
 		t.Errorf("PROV activity of bp: %v", act)
 	}
 
@@ -186,7 +152,7 @@ func TestChainProducts(t *testing.T) {
 	}
 	out := text.String()
 	for _, want := range []string{"\nlineage\n  " + raw + " ", "\n    " + proc("bp") + "  ", "\n      " + proc("bp_asd_values") + "  ",
-		"\n    " + proc("r256") + "  ", "\n      " + proc("trend.n") + "  ", "lp_skipped       cutoff 600 Hz", "lp_trend_skipped its input \"lp\" was not made"} {
+		"\n    " + proc("r256") + "  ", "\n      " + proc("minute.n") + "  ", "lp_skipped       cutoff 600 Hz", "lp_trend_skipped its input \"lp\" was not made"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, out)
 		}
@@ -199,7 +165,7 @@ func TestChainProducts(t *testing.T) {
 	if !r.OK() {
 		t.Errorf("verify: %s", r.Summary())
 	}
-	for _, want := range []string{proc("bp_asd_values") + ": recomputed from " + proc("bp"), proc("trend.n") + ": recomputed from " + proc("r256")} {
+	for _, want := range []string{proc("bp_asd_values") + ": recomputed from " + proc("bp"), proc("minute.n") + ": recomputed from " + proc("r256")} {
 		if !slices.Contains(r.Checked, want) {
 			t.Errorf("verify did not check %q: %v", want, r.Checked)
 		}
@@ -222,11 +188,11 @@ func TestVerifyFindsTamperedChain(t *testing.T) {
 			a.Data.([]float64)[10] *= 1.01
 			setAttr(a, "data_sha256", archive.DataSHA256(a.Data))
 		}, []string{proc("bp_asd_values") + ": differs from the recomputed asd"}},
-		{"trend of the resampling with a matching hash", func(d *archive.Doc) {
-			a := d.Dataset(proc("trend.max"))
-			a.Data.([]float64)[3] += 1
+		{"minute trend of the resampling with a matching hash", func(d *archive.Doc) {
+			a := d.Dataset(proc("minute.max"))
+			a.Data.([]float64)[0] += 1
 			setAttr(a, "data_sha256", archive.DataSHA256(a.Data))
-		}, []string{proc("trend.max") + ": differs"}},
+		}, []string{proc("minute.max") + ": differs"}},
 		{"bandpass changed", func(d *archive.Doc) {
 			d.Dataset(proc("bp")).Data.([]float64)[100] += 1
 		}, []string{proc("bp") + ": data_sha256", proc("bp_asd_values") + ": not recomputed: its parent " + proc("bp")}},
