@@ -243,7 +243,7 @@ func (c *Processing) validateProducts() error {
 			}
 		}
 		if !in.Series() {
-			return bad("%q is a %s product; a %s is made of a time series: %q, a filter or a resample", p.Input, in.Kind, p.Kind, InputRaw)
+			return bad("%q is a product of kind %s; a %s is made of a time series: %q, a filter or a resample", p.Input, in.Kind, p.Kind, InputRaw)
 		}
 		// Follow the inputs back to the raw series; coming back to p is a cycle.
 		seen := []string{p.Name}
@@ -281,7 +281,7 @@ func (p *Product) checkKeys(bad func(key, format string, args ...any) error) err
 	}[p.Kind]
 	for _, s := range set {
 		if s.is && !slices.Contains(applies, s.key) {
-			return bad(s.key, "does not apply to a %s product (its keys: %s)", p.Kind, strings.Join(applies, ", "))
+			return bad(s.key, "does not apply to a product of kind %s (its keys: %s)", p.Kind, strings.Join(applies, ", "))
 		}
 	}
 	return nil
