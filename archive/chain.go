@@ -3,7 +3,6 @@ package archive
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -50,16 +49,6 @@ type Derived struct {
 	Trend       *processor.Trend
 
 	Skipped string
-}
-
-// TimeSeries reports whether the product's kind is a time series, of
-// which other products may be made.
-func TimeSeries(kind string) bool {
-	switch kind {
-	case ProductHighpass, ProductLowpass, ProductBandpass, ProductResample:
-		return true
-	}
-	return false
 }
 
 // DerivedPaths returns the datasets a product named name of a kind is
@@ -257,7 +246,7 @@ func derivedPaths(e *Entry, name string, products []string, skipped map[string]s
 }
 
 // isDerivedSkip reports whether an attribute name is one derivedSkips
-// writes for e.
+// may write for e, which what a source says of a series may not take.
 func isDerivedSkip(e *Entry, attr string) bool {
-	return slices.ContainsFunc(e.Derived, func(d Derived) bool { return skippedAttr(d.Name) == attr }) && strings.HasSuffix(attr, "_skipped")
+	return slices.ContainsFunc(e.Derived, func(d Derived) bool { return skippedAttr(d.Name) == attr })
 }
