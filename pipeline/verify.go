@@ -67,49 +67,56 @@ func Verify(path string, proc *processor.Processor) (*Report, error) {
 			ok("%s: data_sha256", o.Path)
 		}
 	}
-	// The values of a parent are read once for the products made of it,
-	// which follow one another, and its hash taken then.
-	var parent struct {
-		path   string
-		values any
-	}
-	hashed := map[string]string{} // data_sha256 of the parents read
+	// The values of a parent are read once, or kept from its own check
+	// when it is a product, and its hash taken then; they are let go
+	// once the last product made of it is recomputed.
+	uses := map[string]int{}
 	productAt := map[string]bool{}
 	for _, p := range a.Products {
+		uses[p.Parent]++
 		productAt[p.Path] = true
 	}
+	loaded := map[string]any{}
+	hashed := map[string]string{} // data_sha256 of the parents read
 	for _, p := range a.Products {
 		values, err := p.Load()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 		}
-		checkSHA(p.Object, archive.DataSHA256(values))
+		sum := archive.DataSHA256(values)
+		checkSHA(p.Object, sum)
+		if uses[p.Path] > 0 {
+			loaded[p.Path], hashed[p.Path] = values, sum
+		}
 		from := a.Object(p.Parent)
 		if from == nil {
 			bad("%s: parent_dataset %q is not in the archive", p.Path, p.Parent)
 			continue
 		}
 		ok("%s: parent %s", p.Path, p.Parent)
-		if parent.path != p.Parent {
-			parent.path, parent.values = p.Parent, nil
-			if parent.values, err = from.Load(); err != nil {
+		parent, held := loaded[p.Parent]
+		if !held {
+			if parent, err = from.Load(); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 			}
-			hashed[p.Parent] = archive.DataSHA256(parent.values)
+			loaded[p.Parent], hashed[p.Parent] = parent, archive.DataSHA256(parent)
 		}
-		if _, isProduct := productAt[p.Parent]; isProduct && hashed[p.Parent] != from.DataSHA256 {
+		if uses[p.Parent]--; uses[p.Parent] == 0 {
+			delete(loaded, p.Parent)
+		}
+		if productAt[p.Parent] && hashed[p.Parent] != from.DataSHA256 {
 			// A product of a chain is recomputed from its parent as
 			// stored, which must be what was made.
 			bad("%s: not recomputed: its parent %s does not match its data_sha256", p.Path, p.Parent)
 			continue
 		}
-		if err := recompute(p, values, parent.values, proc); err != nil {
+		if err := recompute(p, values, parent, proc); err != nil {
 			bad("%s: %v", p.Path, err)
 		} else {
 			ok("%s: recomputed from %s", p.Path, p.Parent)
 		}
 	}
-	parent.values = nil
+	clear(loaded)
 	checked := map[*archive.Object]bool{}
 	for _, v := range a.Views {
 		checked[v.Object] = true
