@@ -530,8 +530,3 @@ func (p *Pipeline) derive(prod config.Product, x []float64, fs float64) archive.
 	}
 	return d
 }
-
-// ASDParams resolves the configured ASD parameters.
-func ASDParams(c config.ASD) processor.Params {
-	return processor.Params{FFTLength: c.FFTLength, Overlap: config.EffectiveOverlap(c.FFTLength, c.Overlap), Method: c.Method, Window: c.Window}
-}
