@@ -130,9 +130,9 @@ type ResampleParams struct {
 
 // TrendParams is the params_json of one statistic of a trend product.
 type TrendParams struct {
-	SampleRate float64 `json:"sample_rate"` // of the parent, Hz
-	Stat       string  `json:"stat"`        // one of TrendStats
-	Stride     float64 `json:"stride"`      // seconds per trend sample
+	SampleRate float64 `json:"sample_rate"`    // of the parent, Hz
+	Stat       string  `json:"stat,omitempty"` // one of TrendStats; none in the PROV activity that makes them all
+	Stride     float64 `json:"stride"`         // seconds per trend sample
 }
 
 // ChunksGWpy is the "chunks" of a spectrogram's params_json whose rows
