@@ -7,6 +7,24 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
+// writeAndOpen lays c out, writes it and opens what was written.
+func writeAndOpen(t *testing.T, c *Content) *Archive {
+	t.Helper()
+	doc, err := c.Doc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := WriteFile(t.TempDir(), "a.h5", doc, Compression{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(w.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // TestChainLayout: the products of a chain are laid out by name, typed by
 // kind in the read model, each after its parent and with a view for gwpy
 // that checks; one not made is explained on its raw series, and a source
@@ -36,10 +54,6 @@ func TestChainLayout(t *testing.T) {
 		{Name: "t4", Kind: ProductTrend, Input: "half", InputRate: 128, Stride: 4, Trend: tr},
 		{Name: "hp", Kind: ProductHighpass, Skipped: "cutoff 300 Hz is not below the Nyquist frequency 128 Hz"},
 	}
-	doc, err := c.Doc()
-	if err != nil {
-		t.Fatal(err)
-	}
 	_, products, skipped := c.Paths()
 	want := []string{"/processed/K1:X/lp", "/processed/K1:X/half", "/processed/K1:X/t4.mean", "/processed/K1:X/t4.min",
 		"/processed/K1:X/t4.max", "/processed/K1:X/t4.rms", "/processed/K1:X/t4.n"}
@@ -49,14 +63,7 @@ func TestChainLayout(t *testing.T) {
 	if skipped["/processed/K1:X/hp"] != e.Derived[3].Skipped {
 		t.Errorf("skipped %v", skipped)
 	}
-	w, err := WriteFile(t.TempDir(), "a.h5", doc, Compression{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Open(w.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := writeAndOpen(t, c)
 	byPath := map[string]*Product{}
 	for i, p := range a.Products {
 		byPath[p.Path] = p
