@@ -14,8 +14,9 @@
 //
 //	Archive    root: Format, FormatVersion, ID, ContentKey, Source, Sidecar, Provenance, ProvJSON
 //	  Series   /raw/<dataset>: Channel, T0, DT, SampleRate, Unit, UnitSource, Params, Skipped
-//	  Product  /processed/<dataset>/...: Kind, Parent, Step, Params (WelchParams), Unit, Quantity, Axes
-//	  View     /gwpy/<kind>/<dataset>: Kind, Name, Of
+//	  Product  /processed/<dataset>/...: Kind, Parent, Step, Params (WelchParams), Filter, Resample,
+//	           Trend (typed params_json of a chain's products), Unit, Quantity, SampleRate, Axes
+//	  View     /gwpy/<kind>/<dataset>, /gwpy/products/<dataset>/<leaf>: Kind, Name, Leaf, Of
 //	  Object   what each of them has: Path, Shape, DType, DataSHA256, Provenance, and Load
 //
 // Open reads attributes only; Object.Load reads one dataset's values when
@@ -23,4 +24,13 @@
 // (Product.Parent), a raw series or another product, and
 // Archive.Products lists the products in dependency order. Read gives the
 // HDF5 document of a file as it is, for tests and tools.
+//
+// Products of a processing chain (Entry.Derived) are stored below
+// /processed/<dataset> by their name (DerivedPaths): a time series
+// (highpass, lowpass, bandpass, resample) or a spectrogram as <name>, an
+// ASD as <name>_values and <name>_frequencies, a trend as <name>.mean,
+// .min, .max, .rms and .n; the ASD "asd" and spectrogram "spectrogram"
+// of the raw series keep the paths archives before chains give them. A
+// product that was not made is explained by a <name>_skipped attribute
+// of its raw series.
 package archive

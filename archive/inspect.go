@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -119,6 +122,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := s.writeLineage(w); err != nil {
+		return err
+	}
 	for _, d := range s.Datasets {
 		fmt.Fprintf(w, "\n%s\n", d.Path)
 		da := d.Attrs
@@ -136,9 +142,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		} else {
 			fmt.Fprintf(w, "  channel          %s\n  t0               %s\n  dt               %s\n  sample_rate      %s\n  unit             %s\n",
 				val(da[attrChannel]), val(da[attrT0]), val(da[attrDT]), val(da[attrSampleRate]), val(da[attrUnit]))
-			for _, kind := range skippedKinds {
-				if v, ok := da[skippedAttr(kind)]; ok {
-					fmt.Fprintf(w, "  %-16s %v\n", skippedAttr(kind), v)
+			for _, k := range slices.Sorted(maps.Keys(da)) {
+				if v, ok := da[k].(string); ok && strings.HasSuffix(k, skippedSuffix) {
+					fmt.Fprintf(w, "  %-16s %v\n", k, v)
 				}
 			}
 		}
@@ -162,4 +168,47 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeLineage prints the products as a tree: each raw series, and below
+// each dataset the products made of it, indented, with their kind and
+// processing step.
+func (s *Summary) writeLineage(w io.Writer) error {
+	children := map[string][]*DatasetSummary{}
+	for i := range s.Datasets {
+		if d := &s.Datasets[i]; d.Parent != "" && d.ViewOf == "" {
+			children[d.Parent] = append(children[d.Parent], d)
+		}
+	}
+	if len(children) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nlineage")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	seen := map[string]bool{}
+	var walk func(path, indent string)
+	walk = func(path, indent string) {
+		for _, d := range children[path] {
+			if seen[d.Path] {
+				continue // a cycle of parent links, which no writer makes
+			}
+			seen[d.Path] = true
+			fmt.Fprintf(tw, "  %s%s\t%v\t%v\n", indent, d.Path, d.Attrs[attrProduct], d.Attrs[attrStep])
+			walk(d.Path, indent+"  ")
+		}
+	}
+	for _, d := range s.Datasets {
+		// The roots: datasets that are no product, raw series above all.
+		if _, isProduct := d.Attrs[attrProduct]; !isProduct && d.ViewOf == "" && len(children[d.Path]) > 0 {
+			fmt.Fprintf(tw, "  %s\t\t\n", d.Path)
+			walk(d.Path, "  ")
+		}
+	}
+	for _, d := range s.Datasets {
+		// Products whose parent is not in the archive.
+		if d.Parent != "" && !seen[d.Path] && d.ViewOf == "" {
+			fmt.Fprintf(tw, "  %s\t%v\tparent %s not in the archive\n", d.Path, d.Attrs[attrProduct], d.Parent)
+		}
+	}
+	return tw.Flush()
 }

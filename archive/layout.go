@@ -62,6 +62,10 @@ type Entry struct {
 	SpectrogramStride  float64
 	SpectrogramSkipped string
 
+	// Derived are the other products of the processing chain, each
+	// after the one it is made of.
+	Derived []Derived
+
 	ProcessStart, ProcessEnd time.Time
 }
 
@@ -127,6 +131,7 @@ func (c *Content) Paths() (raw, products []string, skipped map[string]string) {
 		} else if e.SpectrogramSkipped != "" {
 			skipped[productPath(name, ProductSpectrogram)] = e.SpectrogramSkipped
 		}
+		products = derivedPaths(e, name, products, skipped)
 	}
 	return raw, products, skipped
 }
@@ -251,8 +256,9 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 			rawAttrs = append(rawAttrs, Attr{Name: skippedAttr(kind), Value: why[kind]})
 		}
 	}
+	rawAttrs = append(rawAttrs, derivedSkips(e)...)
 	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
-		if reserved[k] {
+		if reserved[k] || isDerivedSkip(e, k) {
 			continue // never shadow the archive's own attributes
 		}
 		rawAttrs = append(rawAttrs, Attr{Name: k, Value: s.Extra[k]})
@@ -313,7 +319,11 @@ func (c *Content) entryDatasets(e *Entry, name, rawSHA string) ([]Dataset, error
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	chain, err := derivedDatasets(e, name, s.T0, unit, prov)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, chain...), nil
 }
 
 // PowerDensityUnit is the unit of a power spectral density of data in
@@ -395,6 +405,14 @@ func DensityUnit(unit string) string {
 	return unit + " / Hz(1/2)"
 }
 
+// provActivity is the PROV type (after "gw:") of the activity that makes
+// a product of a kind.
+var provActivity = map[string]string{
+	ProductASD: "Welch", ProductSpectrogram: "Welch",
+	ProductHighpass: "Butterworth", ProductLowpass: "Butterworth", ProductBandpass: "Butterworth",
+	ProductResample: "ResamplePoly", ProductTrend: "Trend",
+}
+
 // provJSON is a W3C PROV-JSON document of the whole lineage: the source
 // file, each raw and product entity, the activities that made them with
 // their times and parameters, and gwwatchd as the agent.
@@ -450,6 +468,30 @@ func (c *Content) provJSON(rawSHA []string) (string, error) {
 		}
 		if sg := e.Spectrogram; sg != nil {
 			add(ProductSpectrogram, productPath(name, ProductSpectrogram), e.SpectrogramParams, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
+		}
+		for j := range e.Derived {
+			d := &e.Derived[j]
+			if !d.made() {
+				continue
+			}
+			// One activity per product, generating each of its datasets
+			// (an ASD's values, a trend's statistics) from its input.
+			paths := DerivedPaths(name, d.Name, d.Kind)
+			if d.Kind == ProductASD {
+				paths = paths[:1] // the frequencies are an axis, as for the ASD above
+			}
+			actID := "gw:process" + paths[0]
+			usedID := "gw:" + derivedParent(name, d.Input)
+			params, _ := marshal(d.params(""))
+			activity[actID] = map[string]any{"prov:type": "gw:" + provActivity[d.Kind], "prov:startTime": ts(e.ProcessStart), "prov:endTime": ts(e.ProcessEnd), "gw:params_json": params}
+			used["_:u_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:entity": usedID}
+			associated["_:a_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:agent": agent}
+			for _, path := range paths {
+				id := "gw:" + path
+				entity[id] = map[string]any{"prov:type": "gw:" + d.Kind}
+				generated["_:g_"+id] = map[string]any{"prov:entity": id, "prov:activity": actID}
+				derived["_:d_"+id] = map[string]any{"prov:generatedEntity": id, "prov:usedEntity": usedID, "prov:activity": actID}
+			}
 		}
 	}
 	doc := map[string]any{

@@ -84,8 +84,10 @@ var provenanceNames = []string{attrVersion, attrPipelineVersion, attrGoVersion, 
 var skippedKinds = []string{ProductASD, ProductSpectrogram}
 
 // skippedAttr is the attribute of a raw series that says why it has no
-// product of a kind: "asd_skipped", "spectrogram_skipped".
-func skippedAttr(kind string) string { return kind + "_skipped" }
+// product of a name: "asd_skipped", "spectrogram_skipped", "bp_skipped".
+func skippedAttr(kind string) string { return kind + skippedSuffix }
+
+const skippedSuffix = "_skipped"
 
 // RawPath returns the path of a series' raw dataset.
 func RawPath(dataset string) string { return rawGroup + "/" + dataset }

@@ -102,6 +102,39 @@ func (w WelchParams) Processor() processor.Params {
 	return processor.Params{FFTLength: w.FFTLength, Overlap: w.Overlap, Method: w.Method, Window: w.Window}
 }
 
+// FilterParams is the params_json of a highpass, lowpass or bandpass
+// product: scipy.signal.butter(order, cutoff or [low, high], btype,
+// fs=sample_rate, output="sos") applied by sosfiltfilt.
+type FilterParams struct {
+	Btype      string  `json:"btype"`            // ProductHighpass, ProductLowpass, ProductBandpass
+	Cutoff     float64 `json:"cutoff,omitempty"` // Hz, highpass and lowpass
+	Design     string  `json:"design"`           // "butter"
+	Filtering  string  `json:"filtering"`        // "sosfiltfilt": forward and backward, odd padding
+	High       float64 `json:"high,omitempty"`   // Hz, bandpass
+	Low        float64 `json:"low,omitempty"`    // Hz, bandpass
+	Order      int     `json:"order"`
+	PadLen     int     `json:"padlen"`      // samples padded at each end
+	SampleRate float64 `json:"sample_rate"` // of the parent, Hz
+}
+
+// ResampleParams is the params_json of a resample product:
+// scipy.signal.resample_poly(x, up, down, window=(window, beta)).
+type ResampleParams struct {
+	Beta       float64 `json:"beta"` // of the Kaiser window: 5
+	Down       int     `json:"down"`
+	Rate       float64 `json:"rate"`        // of the product, Hz: sample_rate·up/down
+	SampleRate float64 `json:"sample_rate"` // of the parent, Hz
+	Up         int     `json:"up"`
+	Window     string  `json:"window"` // "kaiser"
+}
+
+// TrendParams is the params_json of one statistic of a trend product.
+type TrendParams struct {
+	SampleRate float64 `json:"sample_rate"`    // of the parent, Hz
+	Stat       string  `json:"stat,omitempty"` // one of TrendStats; none in the PROV activity that makes them all
+	Stride     float64 `json:"stride"`         // seconds per trend sample
+}
+
 // ChunksGWpy is the "chunks" of a spectrogram's params_json whose rows
 // come from gwpy's chunks (processor.GWpySpectrogram), and whose values are
 // PSD ("values": "psd"). A spectrogram without it, as archives before it

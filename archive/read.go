@@ -137,8 +137,9 @@ type Series struct {
 	Params      SeriesParams
 	ParamsErr   error // why params_json could not be read; Params is then zero
 
-	// Skipped says, for each product kind the archive explains the
-	// absence of (ProductASD, ProductSpectrogram), why it was not made.
+	// Skipped says, for each product the archive explains the absence
+	// of, by name ("asd", "spectrogram", or a chain product's), why it
+	// was not made.
 	Skipped map[string]string
 
 	// Products are the products made of the series directly, in
@@ -158,26 +159,40 @@ func (s *Series) Product(kind string) *Product {
 }
 
 // Product is a dataset derived from another dataset of the archive, its
-// parent: today the ASD values and frequencies and the spectrogram of a
-// raw series. A product may also be made of another product, so that
-// lineage can be of any depth; Archive.Products lists each after its
-// parent.
+// parent: the ASD values and frequencies and the spectrogram of a raw
+// series, and the products of a processing chain (filters, resamplings,
+// trends, ASDs and spectrograms of those), which may be made of another
+// product, so that lineage can be of any depth; Archive.Products lists
+// each after its parent.
 type Product struct {
 	*Object
-	Kind      string // ProductASD, ProductFrequencies, ProductSpectrogram, as recorded
-	Parent    string // path of the dataset it was made of: a raw series or a product
-	Step      string // the processing step, for people
+	Kind   string // ProductASD, ProductFrequencies, ProductSpectrogram, ProductBandpass, ..., as recorded
+	Parent string // path of the dataset it was made of: a raw series or a product
+	Step   string // the processing step, for people
+
+	// The params_json, typed by Kind: Params for an ASD, its frequencies
+	// and a spectrogram, Filter for a highpass, lowpass or bandpass,
+	// Resample for a resampling and Trend for a trend statistic; the
+	// others are zero or nil.
 	Params    WelchParams
-	ParamsErr error  // why params_json could not be read; Params is then zero
-	Unit      string // of the values
-	Quantity  string // of a spectrogram, what its values are: "asd" or "psd"
-	Axes      Axes
+	Filter    *FilterParams
+	Resample  *ResampleParams
+	Trend     *TrendParams
+	ParamsErr error // why params_json could not be read
+
+	Unit string // of the values
+	// Quantity is what the values are: of a spectrogram "asd" or "psd",
+	// of a trend the statistic (one of TrendStats).
+	Quantity   string
+	SampleRate float64 // of a filtered or resampled series, Hz
+	Axes       Axes
 }
 
-// Axes place a product's values: its frequencies, and for a spectrogram
-// the times of its rows; Object.Shape gives their number.
+// Axes place a product's values: its frequencies, for a spectrogram the
+// times of its rows, for a time series or trend the times of its samples;
+// Object.Shape gives their number.
 type Axes struct {
-	T0, DT float64 // start of the first row and the step from row to row, seconds
+	T0, DT float64 // start of the first row or sample and the step from one to the next, seconds
 	F0, DF float64 // the first frequency and the step, Hz
 }
 
@@ -188,6 +203,7 @@ type View struct {
 	*Object
 	Kind string // ViewTimeSeries, ViewASD or ViewSpectrogram; "" when the path is no view's
 	Name string // the dataset name of the series it is a view of
+	Leaf string // for ViewProducts, the dataset below /processed/<Name> it is a view of
 	Of   string // the path of the dataset it maps
 }
 
@@ -293,9 +309,10 @@ func newSeries(o *Object, name string) *Series {
 		Skipped:     map[string]string{},
 	}
 	s.ParamsErr = json.Unmarshal([]byte(str(o.attrs, attrParamsJSON)), &s.Params)
-	for _, kind := range skippedKinds {
-		if why := str(o.attrs, skippedAttr(kind)); why != "" {
-			s.Skipped[kind] = why
+	for _, at := range o.attrs {
+		why, isStr := at.Value.(string)
+		if name, ok := strings.CutSuffix(at.Name, skippedSuffix); ok && isStr && why != "" {
+			s.Skipped[name] = why
 		}
 	}
 	return s
@@ -303,18 +320,31 @@ func newSeries(o *Object, name string) *Series {
 
 func newProduct(o *Object) *Product {
 	p := &Product{
-		Object:   o,
-		Kind:     str(o.attrs, attrProduct),
-		Parent:   str(o.attrs, attrParent),
-		Step:     str(o.attrs, attrStep),
-		Unit:     str(o.attrs, attrUnit),
-		Quantity: str(o.attrs, attrValues),
+		Object:     o,
+		Kind:       str(o.attrs, attrProduct),
+		Parent:     str(o.attrs, attrParent),
+		Step:       str(o.attrs, attrStep),
+		Unit:       str(o.attrs, attrUnit),
+		Quantity:   str(o.attrs, attrValues),
+		SampleRate: number(o.attrs, attrSampleRate),
 		Axes: Axes{
 			T0: number(o.attrs, attrT0), DT: number(o.attrs, attrDT),
 			F0: number(o.attrs, attrF0), DF: number(o.attrs, attrDF),
 		},
 	}
-	p.ParamsErr = json.Unmarshal([]byte(str(o.attrs, attrParamsJSON)), &p.Params)
+	var into any = &p.Params
+	switch p.Kind {
+	case ProductHighpass, ProductLowpass, ProductBandpass:
+		p.Filter = &FilterParams{}
+		into = p.Filter
+	case ProductResample:
+		p.Resample = &ResampleParams{}
+		into = p.Resample
+	case ProductTrend:
+		p.Trend = &TrendParams{}
+		into = p.Trend
+	}
+	p.ParamsErr = json.Unmarshal([]byte(str(o.attrs, attrParamsJSON)), into)
 	return p
 }
 
@@ -323,6 +353,9 @@ func newView(o *Object) *View {
 	rest, ok := strings.CutPrefix(o.Path, GWpyGroup+"/")
 	if kind, name, ok2 := strings.Cut(rest, "/"); ok && ok2 {
 		v.Kind, v.Name = kind, name
+		if kind == ViewProducts {
+			v.Name, v.Leaf, _ = strings.Cut(name, "/")
+		}
 	}
 	return v
 }

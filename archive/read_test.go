@@ -110,7 +110,7 @@ func TestOpenReadsTheLayout(t *testing.T) {
 		t.Errorf("spectrogram %+v", sg)
 	}
 	for _, v := range a.Views {
-		if src := a.Object(v.Of); src == nil || v.Of != viewOf(v.Kind, v.Name) || a.CheckView(v) != nil {
+		if src := a.Object(v.Of); src == nil || v.Of != viewOf(v.Kind, v.Name, v.Leaf) || a.CheckView(v) != nil {
 			t.Errorf("view %+v: %v", v, a.CheckView(v))
 		}
 	}

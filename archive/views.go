@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
@@ -23,6 +24,14 @@ import (
 // TimeSeriesDict.read(f, group="gwpy/timeseries"),
 // FrequencySeries.read(f, path="gwpy/asd/K1:X") and
 // Spectrogram.read(f, path="gwpy/spectrogram/K1:X") read them untouched.
+//
+// The products of a processing chain (Derived) have their views below
+// /gwpy/products/<dataset>, named as their datasets below
+// /processed/<dataset> (DerivedPaths): a filter, resampling or trend
+// statistic as a TimeSeries (x0 t0, dx dt, xunit "s"), an ASD's values
+// as a FrequencySeries, a spectrogram as a Spectrogram, with the
+// attributes above; so TimeSeries.read(f, path="gwpy/products/K1:X/bp")
+// reads the band-passed series.
 
 // GWpyGroup holds the views gwpy reads.
 const GWpyGroup = "/gwpy"
@@ -32,15 +41,19 @@ const (
 	ViewTimeSeries  = "timeseries"
 	ViewASD         = "asd"
 	ViewSpectrogram = "spectrogram"
+	ViewProducts    = "products" // the products of a chain, <dataset>/<leaf>
 )
 
 // ViewPath returns the path of a dataset's view of a kind.
 func ViewPath(kind, dataset string) string { return GWpyGroup + "/" + kind + "/" + dataset }
 
 // viewOf is the path of the dataset that the view of a kind of the raw
-// series name maps; "" for an unknown kind.
-func viewOf(kind, name string) string {
+// series name maps, the dataset leaf below /processed/<name> for
+// ViewProducts; "" for an unknown kind.
+func viewOf(kind, name, leaf string) string {
 	switch kind {
+	case ViewProducts:
+		return ProcessedPath(name, leaf)
 	case ViewTimeSeries:
 		return RawPath(name)
 	case ViewASD:
@@ -56,6 +69,17 @@ func viewOf(kind, name string) string {
 func viewAttrs(kind string, raw, src []Attr) []Attr {
 	f := func(n string) any { return number(src, n) }
 	attrs := []Attr{{Name: attrName, Value: str(raw, attrName)}, {Name: attrChannel, Value: str(raw, attrChannel)}, {Name: attrUnit, Value: str(src, attrUnit)}}
+	if kind == ViewProducts {
+		// The class gwpy reads a chain's product as goes by its kind.
+		switch str(src, attrProduct) {
+		case ProductASD:
+			kind = ViewASD
+		case ProductSpectrogram:
+			kind = ViewSpectrogram
+		default:
+			kind = ViewTimeSeries
+		}
+	}
 	switch kind {
 	case ViewTimeSeries:
 		// xunit marks a time series for TimeSeriesDict.read of the group.
@@ -81,9 +105,23 @@ func views(doc *Doc, name string) []Dataset {
 		if kind == ViewTimeSeries && raw.Dims != nil {
 			continue
 		}
-		if s := doc.Dataset(viewOf(kind, name)); s != nil {
+		if s := doc.Dataset(viewOf(kind, name, "")); s != nil {
 			out = append(out, Dataset{Path: ViewPath(kind, name), Virtual: s.Path, Attrs: viewAttrs(kind, raw.Attrs, s.Attrs)})
 		}
+	}
+	legacy := map[string]bool{}
+	for _, kind := range []string{ProductASD, ProductFrequencies, ProductSpectrogram} {
+		legacy[productPath(name, kind)] = true
+	}
+	prefix := ProcessedPath(name, "")
+	for i := range doc.Datasets {
+		d := &doc.Datasets[i]
+		leaf, ok := strings.CutPrefix(d.Path, prefix)
+		kind, _ := d.Attr(attrProduct).(string)
+		if !ok || legacy[d.Path] || kind == "" || kind == ProductFrequencies {
+			continue
+		}
+		out = append(out, Dataset{Path: ViewPath(ViewProducts, name+"/"+leaf), Virtual: d.Path, Attrs: viewAttrs(ViewProducts, raw.Attrs, d.Attrs)})
 	}
 	return out
 }
@@ -100,7 +138,7 @@ func (a *Archive) CheckView(v *View) error {
 	if raw == nil {
 		return fmt.Errorf("no raw dataset %s", RawPath(v.Name))
 	}
-	want := viewOf(v.Kind, v.Name)
+	want := viewOf(v.Kind, v.Name, v.Leaf)
 	if want == "" {
 		return fmt.Errorf("unknown kind of view %q", v.Kind)
 	}

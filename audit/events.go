@@ -123,6 +123,27 @@ type Params struct {
 	Spectrogram SpectrogramParams `json:"spectrogram"`
 	Layout      string            `json:"layout"`
 	Compression string            `json:"compression"`
+	// Products are the products of the processing chain besides the ASD
+	// and the spectrogram above, each after its input; none in records
+	// from before chains, and of configurations without them.
+	Products []ProductParams `json:"products,omitempty"`
+}
+
+// ProductParams are the parameters of one product of a processing chain:
+// what it is made of and the parameters of its kind, the others zero.
+type ProductParams struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`  // asd, spectrogram, highpass, lowpass, bandpass, resample, trend
+	Input    string   `json:"input"` // "raw" or another product's name
+	Channels []string `json:"channels,omitempty"`
+	// Welch are the parameters of an asd or a spectrogram.
+	Welch  *WelchParams `json:"welch,omitempty"`
+	Stride float64      `json:"stride,omitempty"` // seconds: of a spectrogram's rows, of a trend's samples
+	Order  int          `json:"order,omitempty"`
+	Cutoff float64      `json:"cutoff,omitempty"` // Hz
+	Low    float64      `json:"low,omitempty"`    // Hz
+	High   float64      `json:"high,omitempty"`   // Hz
+	Rate   float64      `json:"rate,omitempty"`   // Hz, of a resampling
 }
 
 // WelchParams are the parameters of a Welch estimate, in seconds.

@@ -107,6 +107,10 @@ func (c *Config) KeyFile() string {
 type Processing struct {
 	ASD         ASD         `toml:"asd"`
 	Spectrogram Spectrogram `toml:"spectrogram"`
+	// Products are the [[processing.product]] tables: the products
+	// besides the shorthands above, each made of the raw series or of
+	// another product. Chain lists them all in dependency order.
+	Products []Product `toml:"product,omitempty"`
 }
 
 // ASD configures the amplitude spectral density by Welch's method.
@@ -331,6 +335,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if !set("processing", "spectrogram", "window") {
 		s.Window = "hann"
 	}
+	c.Processing.applyProductDefaults()
 }
 
 func (c *Config) applyWatchDefaults() {
@@ -427,6 +432,9 @@ func (c *Config) validate() error {
 	}
 	if !(s.Stride >= s.FFTLength) || math.IsInf(s.Stride, 0) {
 		return bad("processing.spectrogram.stride", "must be at least fftlength (%g s), got %g", s.FFTLength, s.Stride)
+	}
+	if err := c.Processing.validateProducts(); err != nil {
+		return err
 	}
 	dirs := map[string]int{}
 	for i, w := range c.Watch {
@@ -620,7 +628,10 @@ type ValidationError struct {
 	File string
 	Line int
 	Key  string
-	Msg  string
+	// Product is the name of the [[processing.product]] the key is of,
+	// if any: shown after the table, since its index alone says little.
+	Product string
+	Msg     string
 }
 
 func (e *ValidationError) Error() string {
@@ -635,8 +646,14 @@ func (e *ValidationError) Error() string {
 	} else if e.Line > 0 {
 		fmt.Fprintf(&b, "line %d: ", e.Line)
 	}
-	if e.Key != "" {
-		b.WriteString(e.Key)
+	key := e.Key
+	if i := strings.IndexByte(key, ']'); e.Product != "" && i >= 0 {
+		// processing.product[2] (name "bp"): input: ...
+		fmt.Fprintf(&b, "%s (name %q): ", key[:i+1], e.Product)
+		key = strings.TrimPrefix(key[i+1:], ".")
+	}
+	if key != "" {
+		b.WriteString(key)
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)

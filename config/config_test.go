@@ -77,23 +77,30 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"syntax", "[daemon\nworkers = 1\n", "", -1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.toml))
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %v, want a *ValidationError", err)
-			}
-			if tt.key != "" && ve.Key != tt.key {
-				t.Errorf("got key %q, want %q (%v)", ve.Key, tt.key, err)
-			}
-			if tt.line < 0 && ve.Line <= 0 || tt.line >= 0 && ve.Line != tt.line {
-				t.Errorf("got line %d, want %d (%v)", ve.Line, tt.line, err)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { parseError(t, tt.toml, tt.key, tt.line) })
 	}
+}
+
+// parseError parses text, which must fail validation with an error of one
+// line for key ("": any) at line (< 0: any line in the file), and returns
+// the error.
+func parseError(t *testing.T, text, key string, line int) error {
+	t.Helper()
+	_, err := Parse([]byte(text))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a *ValidationError", err)
+	}
+	if key != "" && ve.Key != key {
+		t.Errorf("got key %q, want %q (%v)", ve.Key, key, err)
+	}
+	if line < 0 && ve.Line <= 0 || line >= 0 && ve.Line != line {
+		t.Errorf("got line %d, want %d (%v)", ve.Line, line, err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+	return err
 }
 
 func TestLoadNamesFile(t *testing.T) {
@@ -142,7 +149,12 @@ func TestMetricsAddresses(t *testing.T) {
 // key of the schema, as a value or, for metadata with no default, as a
 // comment saying where it comes from; and it reads back as the same.
 func TestEffectiveSpellsOutEveryKey(t *testing.T) {
-	c, err := Parse([]byte("[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"b\"\nsample_rate = 4096.0\n"))
+	// Products of every kind between them set every key a product has.
+	products, err := os.ReadFile("../testdata/config/chain.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte(string(products) + "[[watch]]\ndir = \"a\"\n[[watch]]\ndir = \"b\"\nsample_rate = 4096.0\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

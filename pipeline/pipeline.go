@@ -244,7 +244,28 @@ func (p *Pipeline) params() audit.Params {
 			FFTLength: c.Spectrogram.FFTLength, Overlap: config.EffectiveOverlap(c.Spectrogram.FFTLength, c.Spectrogram.Overlap),
 			Method: c.Spectrogram.Method, Window: c.Spectrogram.Window}},
 		Layout: p.cfg.Archive.Layout, Compression: p.cfg.Archive.Compression,
+		Products: productParams(c.Products),
 	}
+}
+
+// productParams are the [[processing.product]] tables as the log records
+// them, defaults resolved; nil for none, so that a configuration without
+// them gives the records it gave before chains.
+func productParams(ps []config.Product) []audit.ProductParams {
+	var out []audit.ProductParams
+	for _, prod := range ps {
+		ap := audit.ProductParams{Name: prod.Name, Kind: prod.Kind, Input: prod.Input, Channels: prod.Channels,
+			Order: prod.Order, Cutoff: prod.Cutoff, Low: prod.Low, High: prod.High, Rate: prod.Rate}
+		if prod.Kind == config.KindASD || prod.Kind == config.KindSpectrogram {
+			w := prod.Welch()
+			ap.Welch = &audit.WelchParams{Enabled: true, FFTLength: w.FFTLength, Overlap: w.Overlap, Method: w.Method, Window: w.Window}
+		}
+		if prod.Stride != nil {
+			ap.Stride = *prod.Stride
+		}
+		out = append(out, ap)
+	}
+	return out
 }
 
 // Prepare reads path with the metadata in opt, computes the configured
@@ -351,8 +372,8 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 	rawSHA := make(chan string, 1)
 	go func() { rawSHA <- archive.DataSHA256(s.Values) }()
 	defer func() { e.RawSHA256 = <-rawSHA }()
-	cfg := p.cfg.Processing
-	if !cfg.ASD.Enabled && !cfg.Spectrogram.Enabled {
+	chain := p.cfg.Processing.Chain()
+	if len(chain) == 0 {
 		e.ProcessEnd = e.ProcessStart
 		return e
 	}
@@ -366,11 +387,10 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 		skip = fmt.Sprintf("samples of shape %v: products are made of one-dimensional series only", s.Shape)
 	}
 	if skip != "" {
-		if cfg.ASD.Enabled {
-			e.ASDSkipped = skip
-		}
-		if cfg.Spectrogram.Enabled {
-			e.SpectrogramSkipped = skip
+		for _, prod := range chain {
+			if prod.Matches(s.Channel) {
+				setSkipped(&e, prod, skip)
+			}
 		}
 		e.ProcessEnd = p.now()
 		return e
@@ -381,31 +401,132 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 	if !isFloat {
 		x = ingest.Float64s(s.Values)
 	}
-	if cfg.ASD.Enabled {
-		e.ASDParams = ASDParams(cfg.ASD)
-		a, err := p.proc.ASD(x, s.SampleRate, e.ASDParams)
-		if err != nil {
-			e.ASDSkipped = err.Error()
-		} else {
-			e.ASD = a
-		}
+	// The time series made so far, by product name, and why the others
+	// were not made.
+	type series struct {
+		x  []float64
+		fs float64
 	}
-	if cfg.Spectrogram.Enabled {
-		sc := cfg.Spectrogram
-		e.SpectrogramParams = processor.Params{FFTLength: sc.FFTLength, Overlap: config.EffectiveOverlap(sc.FFTLength, sc.Overlap), Method: sc.Method, Window: sc.Window}
-		e.SpectrogramStride = sc.Stride
-		sg, err := p.proc.GWpySpectrogram(x, s.SampleRate, sc.Stride, e.SpectrogramParams)
-		if err != nil {
-			e.SpectrogramSkipped = err.Error()
-		} else {
-			e.Spectrogram = sg
+	made := map[string]series{config.InputRaw: {x, s.SampleRate}}
+	skipped := map[string]string{}
+	for _, prod := range chain {
+		if !prod.Matches(s.Channel) {
+			continue
 		}
+		in, ok := made[prod.Input]
+		if !ok {
+			if why, was := skipped[prod.Input]; was {
+				skipped[prod.Name] = fmt.Sprintf("its input %q was not made: %s", prod.Input, why)
+				setSkipped(&e, prod, skipped[prod.Name])
+			}
+			continue // its input is not made for this channel
+		}
+		if legacy(prod) {
+			p.legacyProduct(&e, prod, in.x, in.fs)
+			continue
+		}
+		d := p.derive(prod, in.x, in.fs)
+		if d.Skipped != "" {
+			skipped[prod.Name] = d.Skipped
+		} else if d.Values != nil {
+			made[prod.Name] = series{d.Values, d.Rate}
+		}
+		e.Derived = append(e.Derived, d)
 	}
 	e.ProcessEnd = p.now()
 	return e
 }
 
-// ASDParams resolves the configured ASD parameters.
-func ASDParams(c config.ASD) processor.Params {
-	return processor.Params{FFTLength: c.FFTLength, Overlap: config.EffectiveOverlap(c.FFTLength, c.Overlap), Method: c.Method, Window: c.Window}
+// legacy reports whether a product is stored as archives before chains
+// store the ASD and spectrogram: "asd" and "spectrogram" of the raw series.
+func legacy(prod config.Product) bool {
+	return prod.Input == config.InputRaw && prod.Name == prod.Kind && (prod.Kind == config.KindASD || prod.Kind == config.KindSpectrogram)
+}
+
+// setSkipped records why a product of e is not made.
+func setSkipped(e *archive.Entry, prod config.Product, why string) {
+	switch {
+	case legacy(prod) && prod.Kind == config.KindASD:
+		e.ASDSkipped = why
+	case legacy(prod):
+		e.SpectrogramSkipped = why
+	default:
+		e.Derived = append(e.Derived, archive.Derived{Name: prod.Name, Kind: prod.Kind, Input: derivedInput(prod), Skipped: why})
+	}
+}
+
+func derivedInput(prod config.Product) string {
+	if prod.Input == config.InputRaw {
+		return ""
+	}
+	return prod.Input
+}
+
+// legacyProduct makes the ASD "asd" or the spectrogram "spectrogram" of
+// the raw samples x, at fs Hz.
+func (p *Pipeline) legacyProduct(e *archive.Entry, prod config.Product, x []float64, fs float64) {
+	if prod.Kind == config.KindASD {
+		e.ASDParams = prod.Welch()
+		a, err := p.proc.ASD(x, fs, e.ASDParams)
+		if err != nil {
+			e.ASDSkipped = err.Error()
+		} else {
+			e.ASD = a
+		}
+		return
+	}
+	e.SpectrogramParams = prod.Welch()
+	e.SpectrogramStride = *prod.Stride
+	sg, err := p.proc.GWpySpectrogram(x, fs, e.SpectrogramStride, e.SpectrogramParams)
+	if err != nil {
+		e.SpectrogramSkipped = err.Error()
+	} else {
+		e.Spectrogram = sg
+	}
+}
+
+// derive makes a product of a chain of x, its input, sampled at fs Hz.
+func (p *Pipeline) derive(prod config.Product, x []float64, fs float64) archive.Derived {
+	d := archive.Derived{Name: prod.Name, Kind: prod.Kind, Input: derivedInput(prod), InputRate: fs}
+	var err error
+	switch prod.Kind {
+	case config.KindASD:
+		d.Welch = prod.Welch()
+		d.ASD, err = p.proc.ASD(x, fs, d.Welch)
+	case config.KindSpectrogram:
+		d.Welch, d.Stride = prod.Welch(), *prod.Stride
+		d.Spectrogram, err = p.proc.GWpySpectrogram(x, fs, d.Stride, d.Welch)
+	case config.KindHighpass, config.KindLowpass, config.KindBandpass:
+		var sos processor.SOS
+		switch prod.Kind {
+		case config.KindHighpass:
+			d.Filter = processor.FilterParams{Order: prod.Order, Cutoff: prod.Cutoff}
+			sos, err = processor.HighpassSOS(fs, d.Filter)
+		case config.KindLowpass:
+			d.Filter = processor.FilterParams{Order: prod.Order, Cutoff: prod.Cutoff}
+			sos, err = processor.LowpassSOS(fs, d.Filter)
+		default:
+			d.Band = processor.BandParams{Order: prod.Order, Low: prod.Low, High: prod.High}
+			sos, err = processor.BandpassSOS(fs, d.Band)
+		}
+		if err == nil {
+			d.PadLen, d.Rate = sos.PadLen(), fs
+			d.Values, err = sos.FiltFilt(x)
+		}
+	case config.KindResample:
+		if d.Resample, err = processor.ResampleTo(fs, prod.Rate); err == nil {
+			d.Rate = d.Resample.Rate(fs)
+			d.Values, err = processor.Resample(x, fs, d.Resample)
+		}
+	case config.KindTrend:
+		d.Stride = *prod.Stride
+		d.Trend, err = processor.Trends(x, fs, processor.TrendParams{Stride: d.Stride})
+	default:
+		err = fmt.Errorf("unknown kind %q", prod.Kind)
+	}
+	if err != nil {
+		d.ASD, d.Spectrogram, d.Trend, d.Values = nil, nil, nil, nil
+		d.Skipped = err.Error()
+	}
+	return d
 }

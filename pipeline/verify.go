@@ -67,39 +67,56 @@ func Verify(path string, proc *processor.Processor) (*Report, error) {
 			ok("%s: data_sha256", o.Path)
 		}
 	}
-	// The values of a parent are read once for the products made of it,
-	// which follow one another, and its hash taken then.
-	var parent struct {
-		path   string
-		values any
+	// The values of a parent are read once, or kept from its own check
+	// when it is a product, and its hash taken then; they are let go
+	// once the last product made of it is recomputed.
+	uses := map[string]int{}
+	productAt := map[string]bool{}
+	for _, p := range a.Products {
+		uses[p.Parent]++
+		productAt[p.Path] = true
 	}
+	loaded := map[string]any{}
 	hashed := map[string]string{} // data_sha256 of the parents read
 	for _, p := range a.Products {
 		values, err := p.Load()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 		}
-		checkSHA(p.Object, archive.DataSHA256(values))
+		sum := archive.DataSHA256(values)
+		checkSHA(p.Object, sum)
+		if uses[p.Path] > 0 {
+			loaded[p.Path], hashed[p.Path] = values, sum
+		}
 		from := a.Object(p.Parent)
 		if from == nil {
 			bad("%s: parent_dataset %q is not in the archive", p.Path, p.Parent)
 			continue
 		}
 		ok("%s: parent %s", p.Path, p.Parent)
-		if parent.path != p.Parent {
-			parent.path, parent.values = p.Parent, nil
-			if parent.values, err = from.Load(); err != nil {
+		parent, held := loaded[p.Parent]
+		if !held {
+			if parent, err = from.Load(); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 			}
-			hashed[p.Parent] = archive.DataSHA256(parent.values)
+			loaded[p.Parent], hashed[p.Parent] = parent, archive.DataSHA256(parent)
 		}
-		if err := recompute(p, values, parent.values, proc); err != nil {
+		if uses[p.Parent]--; uses[p.Parent] == 0 {
+			delete(loaded, p.Parent)
+		}
+		if productAt[p.Parent] && hashed[p.Parent] != from.DataSHA256 {
+			// A product of a chain is recomputed from its parent as
+			// stored, which must be what was made.
+			bad("%s: not recomputed: its parent %s does not match its data_sha256", p.Path, p.Parent)
+			continue
+		}
+		if err := recompute(p, values, parent, proc); err != nil {
 			bad("%s: %v", p.Path, err)
 		} else {
 			ok("%s: recomputed from %s", p.Path, p.Parent)
 		}
 	}
-	parent.values = nil
+	clear(loaded)
 	checked := map[*archive.Object]bool{}
 	for _, v := range a.Views {
 		checked[v.Object] = true
@@ -202,6 +219,9 @@ func recompute(p *archive.Product, values, parent any, proc *processor.Processor
 		return err
 	}
 	got, okType := values.([]float64)
+	if n, isCount := values.([]int64); isCount && p.Kind == archive.ProductTrend {
+		got, okType = ingest.Float64s(n), true // a trend's numbers of samples
+	}
 	if !okType {
 		return fmt.Errorf("stored as %T, want float64", values)
 	}
@@ -262,7 +282,41 @@ func Recompute(p *archive.Product, parent any, proc *processor.Processor) ([]flo
 		}
 		return sg.Values, nil
 	}
-	return nil, fmt.Errorf("unknown product %q", p.Kind)
+	return recomputeChain(p, x)
+}
+
+// recomputeChain makes a product of a processing chain other than an ASD
+// or a spectrogram again from x, its parent's values.
+func recomputeChain(p *archive.Product, x []float64) ([]float64, error) {
+	var (
+		y   []float64
+		err error
+	)
+	switch f := p.Filter; p.Kind {
+	case archive.ProductHighpass:
+		y, err = processor.Highpass(x, f.SampleRate, processor.FilterParams{Order: f.Order, Cutoff: f.Cutoff})
+	case archive.ProductLowpass:
+		y, err = processor.Lowpass(x, f.SampleRate, processor.FilterParams{Order: f.Order, Cutoff: f.Cutoff})
+	case archive.ProductBandpass:
+		y, err = processor.Bandpass(x, f.SampleRate, processor.BandParams{Order: f.Order, Low: f.Low, High: f.High})
+	case archive.ProductResample:
+		r := p.Resample
+		y, err = processor.Resample(x, r.SampleRate, processor.ResampleParams{Up: r.Up, Down: r.Down})
+	case archive.ProductTrend:
+		t := p.Trend
+		var tr *processor.Trend
+		if tr, err = processor.Trends(x, t.SampleRate, processor.TrendParams{Stride: t.Stride}); err == nil {
+			if y = ingest.Float64s(archive.TrendValues(tr, t.Stat)); y == nil {
+				return nil, fmt.Errorf("params_json: unknown trend statistic %q", t.Stat)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown product %q", p.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recompute: %v", err)
+	}
+	return y, nil
 }
 
 func relDiff(a, b float64) float64 {

@@ -398,6 +398,11 @@ func (m *Main) config(args []string) error {
 	}
 	if !*quiet {
 		fmt.Fprintf(m.Stdout, "# %s: valid; effective configuration:\n%s", src, b)
+		if len(cfg.Processing.Products) > 0 {
+			// The shorthands alone are the sections above; a chain is
+			// easier read as a tree.
+			fmt.Fprintf(m.Stdout, "\n%s", cfg.ChainText())
+		}
 	}
 	for _, err := range cfg.WatchDirProblems() {
 		fmt.Fprintf(m.Stderr, "gwwatchd: config check: warning: run would refuse to start: %v\n", err)
