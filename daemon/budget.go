@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/metrics"
 )
@@ -33,9 +34,18 @@ const baseNeed = 16 << 20
 // (none is made of float64 samples, but the garbage collector's headroom
 // takes its place) and the periodograms of every Welch segment, which the
 // median needs all at once. For float64 input that is the peak of about
-// three times the file's size that `make bench` measures.
-func needOf(fp ingest.Footprint) int64 {
-	return baseNeed + fp.Bytes + 2*8*fp.Samples
+// three times the file's size that `make bench` measures. Each time
+// series product of the chain (a filter or a resampling) adds one float64
+// copy of the samples, all held until the archive is written; a resampling
+// to a higher rate than the file's takes more than that estimate.
+func needOf(fp ingest.Footprint, chain []config.Product) int64 {
+	copies := int64(2)
+	for _, p := range chain {
+		if p.Series() {
+			copies++
+		}
+	}
+	return baseNeed + fp.Bytes + copies*8*fp.Samples
 }
 
 // budget is the memory budget; a nil budget has no limit.

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
@@ -96,5 +98,35 @@ func TestMemoryLimitDefaultsToAShare(t *testing.T) {
 		if _, err := bad.Resolve(avail); err == nil {
 			t.Errorf("Resolve(%q): got no error", bad)
 		}
+	}
+}
+
+// Each time series product of a chain holds one more float64 copy of the
+// samples until the archive is written; the estimate counts it.
+func TestNeedCountsTheChain(t *testing.T) {
+	fp := ingest.Footprint{Series: 1, Samples: 1 << 20, Bytes: 2 << 20} // int16
+	def := config.Default()
+	if got, want := needOf(fp, def.Processing.Chain()), int64(baseNeed+2<<20+2*8<<20); got != want {
+		t.Errorf("default chain: need %d, want %d", got, want)
+	}
+	b, err := os.ReadFile("../testdata/config/chain.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := 0
+	for _, p := range cfg.Processing.Chain() {
+		if p.Series() {
+			series++
+		}
+	}
+	if series == 0 {
+		t.Fatal("testdata/config/chain.toml has no time series product")
+	}
+	if got, want := needOf(fp, cfg.Processing.Chain()), int64(baseNeed+2<<20+(2+series)*8<<20); got != want {
+		t.Errorf("chain of %d time series products: need %d, want %d", series, got, want)
 	}
 }

@@ -310,7 +310,7 @@ func (d *Daemon) need(path string, opt ingest.Options) (int64, string) {
 	if err != nil {
 		return baseNeed, ""
 	}
-	n := needOf(fp)
+	n := needOf(fp, d.cfg.Load().Processing.Chain())
 	if d.budget != nil && n > d.budget.limit {
 		return 0, tooBig(fp, n, d.budget.limit)
 	}
