@@ -6,7 +6,8 @@
 // Writing: Content is what goes into one archive; Content.Doc lays it out
 // as a document, and WriteFile (or WriteTemp, then Temp.Commit) writes it
 // atomically below an archive root, at the path Content.RelPath renders
-// from the configured layout.
+// from the configured layout. WithAdded lays out an archive with more
+// products, and WriteTemp then Temp.Replace writes it over the old one.
 //
 // Reading: Open reads an archive back as an Archive, the typed read
 // model of the layout, from which every reader (verify, inspect, plot,
@@ -33,4 +34,16 @@
 // of the raw series keep the paths archives before chains give them. A
 // product that was not made is explained by a <name>_skipped attribute
 // of its raw series.
+//
+// Versions: an archive may be given products later (WithAdded, as
+// gwwatchd reprocess does), and never loses or changes one. A product
+// whose name the archive holds already, made with other parameters or of
+// another parent, is stored as a new version of it: its name, VersionSep
+// ("@") and the version, from 2 on (VersionedName), so that "bp" is
+// followed by "bp@2" (/processed/<dataset>/bp@2), an ASD "asd" by
+// asd@2_values and asd@2_frequencies, a trend "minute" by minute@2.mean
+// and so on. A configured name holds neither "@" nor ".", and cannot end
+// in _values or _frequencies, so each stored name reads back as one name
+// and one version (Product.Name, Product.Version); the first version has
+// the name alone, as archives before versions store it.
 package archive

@@ -170,6 +170,16 @@ type Product struct {
 	Parent string // path of the dataset it was made of: a raw series or a product
 	Step   string // the processing step, for people
 
+	// Dataset is the raw dataset whose products it is among (the
+	// <dataset> of /processed/<dataset>), Name the product's name as
+	// configured ("asd" for the ASD of the raw series as archives before
+	// chains store it, "bp" for a chain's), and Version which product of
+	// that name it is: 1 for the first, 2 for the one stored as bp@2, and
+	// so on (see VersionSep).
+	Dataset string
+	Name    string
+	Version int
+
 	// The params_json, typed by Kind: Params for an ASD, its frequencies
 	// and a spectrogram, Filter for a highpass, lowpass or bandpass,
 	// Resample for a resampling and Trend for a trend statistic; the
@@ -332,6 +342,7 @@ func newProduct(o *Object) *Product {
 			F0: number(o.attrs, attrF0), DF: number(o.attrs, attrDF),
 		},
 	}
+	p.Dataset, p.Name, p.Version = productName(p.Path, p.Kind)
 	var into any = &p.Params
 	switch p.Kind {
 	case ProductHighpass, ProductLowpass, ProductBandpass:

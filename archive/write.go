@@ -228,6 +228,27 @@ func (t *Temp) Commit() (*Written, error) {
 	}
 }
 
+// Replace renames the temp file over its final name, which may hold an
+// archive already, and fsyncs the directory: a crash leaves the old file
+// or the new one there, never a mix. It returns the archive as written.
+func (t *Temp) Replace() (*Written, error) {
+	if t.dest == "" {
+		return nil, errors.New("archive: temp file already committed or discarded")
+	}
+	dirfd := int(t.dir.Fd())
+	if err := unix.Renameat(dirfd, t.name, dirfd, filepath.Base(t.dest)); err != nil {
+		return nil, &fs.PathError{Op: "rename", Path: t.Path, Err: err}
+	}
+	w := t.Written
+	w.Path = t.dest
+	err := t.dir.Sync()
+	t.close()
+	if err != nil {
+		return nil, fmt.Errorf("fsync %s: %w", filepath.Dir(t.dest), err)
+	}
+	return &w, nil
+}
+
 // Discard removes the temp file unless it was committed. It is safe to
 // call more than once, and after Commit.
 func (t *Temp) Discard() {

@@ -1,0 +1,175 @@
+package archive
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gwwatchd/gwwatchd/buildinfo"
+	"github.com/gwwatchd/gwwatchd/internal/h5"
+)
+
+// VersionSep joins a product's name and its version in the name its
+// datasets are stored by: the second "bp" made with other parameters is
+// "bp@2" (/processed/<dataset>/bp@2, an ASD's bp@2_values, a trend's
+// bp@2.mean). A configured name never holds it, nor "." (see config), so
+// a stored name reads back as one name and one version.
+const VersionSep = "@"
+
+// VersionedName is the name the version-th product named name is stored
+// by: name itself for the first.
+func VersionedName(name string, version int) string {
+	if version <= 1 {
+		return name
+	}
+	return name + VersionSep + strconv.Itoa(version)
+}
+
+// productName reads a product's dataset path of a kind back as the raw
+// dataset it belongs to, its product name and its version.
+func productName(path, kind string) (dataset, name string, version int) {
+	rest, ok := strings.CutPrefix(path, processedGroup+"/")
+	if !ok {
+		return "", "", 0
+	}
+	dataset, leaf, _ := strings.Cut(rest, "/")
+	switch kind {
+	case ProductASD, ProductFrequencies:
+		for _, legacy := range []string{productLeaf[ProductASD], productLeaf[ProductFrequencies]} {
+			if leaf == legacy {
+				return dataset, ProductASD, 1
+			}
+		}
+		if n, ok := strings.CutSuffix(leaf, "_values"); ok {
+			leaf = n
+		} else {
+			leaf = strings.TrimSuffix(leaf, "_frequencies")
+		}
+	case ProductTrend:
+		if i := strings.LastIndex(leaf, "."); i >= 0 {
+			leaf = leaf[:i]
+		}
+	}
+	name, v, ok := strings.Cut(leaf, VersionSep)
+	if !ok {
+		return dataset, name, 1
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 2 {
+		return dataset, leaf, 1 // not of gwwatchd's naming
+	}
+	return dataset, name, n
+}
+
+// Present looks among the products of the raw dataset for the product d,
+// made of the dataset its Input stores (the name it is stored by, "" for
+// the raw series): one of d's name and kind, of the same parent and the
+// same params_json. It returns the name that product is stored by and
+// true, or the name a new version of d is to be stored by and false. d
+// must be made.
+func (a *Archive) Present(dataset string, d *Derived) (stored string, present bool) {
+	parent := derivedParent(dataset, d.Input)
+	latest := 0
+	for _, p := range a.Products {
+		if p.Dataset != dataset || p.Name != d.Name || p.Kind == ProductFrequencies {
+			continue
+		}
+		latest = max(latest, p.Version)
+		stat := ""
+		if p.Trend != nil {
+			stat = p.Trend.Stat
+		}
+		pj, err := marshal(d.params(stat))
+		if err == nil && p.Kind == d.Kind && p.Parent == parent && str(p.attrs, attrParamsJSON) == pj {
+			return VersionedName(d.Name, p.Version), true
+		}
+	}
+	return VersionedName(d.Name, latest+1), false
+}
+
+// Addition is what is added to an archive: products of its raw series,
+// each Derived named as it is to be stored (see Present and
+// VersionedName) and after the one it is made of, with the software,
+// host and time that made them.
+type Addition struct {
+	Derived  map[string][]Derived // by raw dataset name
+	Created  time.Time
+	Host     string
+	Software buildinfo.Info
+	HDF5     string // libhdf5 version
+}
+
+// Paths are the dataset paths of the products an Addition adds.
+func (ad *Addition) Paths() []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(ad.Derived)) {
+		for _, d := range ad.Derived[name] {
+			if d.made() {
+				out = append(out, DerivedPaths(name, d.Name, d.Kind)...)
+			}
+		}
+	}
+	return out
+}
+
+// WithAdded returns the document of the archive at path with the
+// products of ad added: every dataset it holds, with its attributes and
+// values as they are, then the new products, and the views for gwpy made
+// afresh for all of them. A name ad would store a dataset by that the
+// archive already holds is an error: nothing is ever replaced.
+func WithAdded(path string, ad *Addition) (*Doc, error) {
+	old, err := Read(path)
+	if err != nil {
+		return nil, err
+	}
+	doc := &Doc{Attrs: slices.Clone(old.Attrs)}
+	have := map[string]bool{}
+	for _, d := range old.Datasets {
+		if d.Virtual != "" {
+			continue // made again below, with those of the new products
+		}
+		if d.Info != nil && d.Info.Rank == 1 {
+			d.Dims = nil // as written: a series of one dimension has no shape of its own
+		}
+		d.Info = nil
+		have[d.Path] = true
+		doc.Datasets = append(doc.Datasets, d)
+	}
+	prov := Provenance{Version: ad.Software.Version, PipelineVersion: ad.Software.PipelineVersion(), GoVersion: ad.Software.GoVersion,
+		HDF5Version: ad.HDF5, GonumVersion: ad.Software.Gonum, Host: ad.Host, Created: ad.Created}.attrs()
+	var names []string
+	for _, d := range old.Datasets {
+		if name, ok := rawName(d.Path); ok && d.Virtual == "" {
+			names = append(names, name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(ad.Derived)) {
+		raw := doc.Dataset(RawPath(name))
+		if raw == nil {
+			return nil, fmt.Errorf("%s: no raw dataset %s", path, RawPath(name))
+		}
+		t0, _ := h5.FindAttr(raw.Attrs, attrT0).(float64)
+		unit, _ := h5.FindAttr(raw.Attrs, attrUnit).(string)
+		ds, err := derivedDatasets(&Entry{Derived: ad.Derived[name]}, name, t0, unit, prov)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			if have[d.Path] {
+				return nil, fmt.Errorf("%s: already holds %s", path, d.Path)
+			}
+			have[d.Path] = true
+		}
+		doc.Datasets = append(doc.Datasets, ds...)
+	}
+	var vs []Dataset
+	for _, name := range names {
+		vs = append(vs, views(doc, name)...)
+	}
+	slices.SortFunc(vs, func(a, b Dataset) int { return strings.Compare(a.Path, b.Path) })
+	doc.Datasets = append(doc.Datasets, vs...)
+	return doc, nil
+}
