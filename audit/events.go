@@ -32,6 +32,7 @@ const (
 	eventSourceMoved      = "source_moved"
 	eventSourceDeleted    = "source_deleted"
 	eventRemovalAbandoned = "removal_abandoned"
+	eventReprocessed      = "reprocessed"
 	eventResumed          = "audit_resumed"
 	eventRepaired         = "repaired"   // written by the log itself
 	eventCheckpoint       = "checkpoint" // written by the log itself
@@ -115,6 +116,40 @@ type Archived struct {
 	QuicklookError  string `json:"quicklook_error,omitempty"`
 	// Skipped are the products not made, by path, and why.
 	Skipped map[string]string `json:"skipped,omitempty"`
+}
+
+// Reprocessed, a "reprocessed" record, is an archive replaced by one
+// that holds every dataset it held, as it was, and products added to
+// them: the archive's sha256 and size before and after, the products
+// added and their parameters. The archive's current sha256 is that of
+// its last "reprocessed" record, else of its "archived" record.
+type Reprocessed struct {
+	ArchivePath    string         `json:"archive_path"`
+	ArchiveID      string         `json:"archive_id"`
+	PreviousSHA256 string         `json:"previous_sha256"`
+	PreviousSize   int64          `json:"previous_size"`
+	ArchiveSHA256  string         `json:"archive_sha256"`
+	ArchiveSize    int64          `json:"archive_size"`
+	Products       []AddedProduct `json:"products"`
+	// Skipped are the products that could not be made, by path, and why.
+	Skipped  map[string]string `json:"skipped,omitempty"`
+	Version  string            `json:"version"`
+	Revision string            `json:"revision"`
+	Duration time.Duration     `json:"duration_ns"`
+	// Adopted: the archive at the path was not the one the log last
+	// recorded (a crash came between its replacement and its record), and
+	// was checked and taken over as it is.
+	Adopted bool `json:"adopted,omitempty"`
+}
+
+// AddedProduct is one product a reprocessing added to a raw series: its
+// parameters as configured, the name it is stored by (its own, or a
+// version of it such as "bp@2"), and its datasets.
+type AddedProduct struct {
+	ProductParams
+	Dataset  string   `json:"dataset"` // the raw dataset it belongs to
+	StoredAs string   `json:"stored_as"`
+	Paths    []string `json:"paths"`
 }
 
 // Params are the processing parameters an archive was made with.
@@ -287,6 +322,7 @@ func (RemovalPlanned) EventName() string   { return eventRemovalPlanned }
 func (SourceMoved) EventName() string      { return eventSourceMoved }
 func (SourceDeleted) EventName() string    { return eventSourceDeleted }
 func (RemovalAbandoned) EventName() string { return eventRemovalAbandoned }
+func (Reprocessed) EventName() string      { return eventReprocessed }
 func (Resumed) EventName() string          { return eventResumed }
 func (repairedRecord) EventName() string   { return eventRepaired }
 func (checkpointRecord) EventName() string { return eventCheckpoint }
@@ -295,7 +331,7 @@ func (checkpointRecord) EventName() string { return eventCheckpoint }
 var eventTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
 	for _, e := range []Event{Startup{}, Shutdown{}, ConfigReloaded{}, Archived{}, Duplicate{}, Rejected{}, Quarantined{},
-		RemovalPlanned{}, SourceMoved{}, SourceDeleted{}, RemovalAbandoned{}, Resumed{}, repairedRecord{}, checkpointRecord{}} {
+		RemovalPlanned{}, SourceMoved{}, SourceDeleted{}, RemovalAbandoned{}, Reprocessed{}, Resumed{}, repairedRecord{}, checkpointRecord{}} {
 		m[e.EventName()] = reflect.TypeOf(e)
 	}
 	return m

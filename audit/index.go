@@ -13,7 +13,8 @@ import (
 )
 
 // Archive summarises one "archived" record; it is what an Index keeps per
-// archive.
+// archive. ArchiveSHA256 is the archive's current sha256: that of the last
+// "reprocessed" record of its path, if any.
 type Archive struct {
 	Seq           uint64
 	SourcePath    string
@@ -185,6 +186,13 @@ func (ix *Index) add(rec Record) {
 	}
 	ix.Events[rec.Event]++
 	ix.addRemoval(rec.Seq, e)
+	if r, ok := e.(Reprocessed); ok {
+		var sum [32]byte
+		if hexTo32(r.ArchiveSHA256, &sum) {
+			ix.replaced(r.ArchivePath, sum)
+		}
+		return
+	}
 	a, ok := e.(Archived)
 	if !ok {
 		return
@@ -194,6 +202,23 @@ func (ix *Index) add(rec Record) {
 	en.hasArc = hexTo32(a.ArchiveSHA256, &en.arc)
 	en.hasKey = hexTo32(a.ContentKey, &en.key)
 	ix.insert(en)
+}
+
+// replaced makes sum the current sha256 of the archive at path, as a
+// "reprocessed" record says: the archive replaced is the one the latest
+// record of the path wrote.
+func (ix *Index) replaced(path string, sum [32]byte) {
+	if ix.n == 0 {
+		return
+	}
+	ix.pathMaps()
+	i, ok := ix.byArcPath[maphash.String(ix.seed, path)]
+	for ; ok && i >= 0; i = ix.at(i).nextArcPath {
+		if e := ix.at(i); string(ix.bytesOf(e.arcPath)) == path {
+			e.arc, e.hasArc = sum, true
+			return
+		}
+	}
 }
 
 func hexTo32(s string, dst *[32]byte) bool {
@@ -261,6 +286,28 @@ func (ix *Index) ByArchivePath(path string) (Archive, bool) {
 		}
 	}
 	return Archive{}, false
+}
+
+// Archives returns the latest record of each archive path, in the order
+// the archives were first written.
+func (ix *Index) Archives() []Archive {
+	latest := map[string]int32{}
+	var order []string
+	for i := range ix.n {
+		p := string(ix.bytesOf(ix.at(i).arcPath))
+		if p == "" {
+			continue
+		}
+		if _, seen := latest[p]; !seen {
+			order = append(order, p)
+		}
+		latest[p] = i
+	}
+	out := make([]Archive, len(order))
+	for j, p := range order {
+		out[j] = ix.archive(latest[p])
+	}
+	return out
 }
 
 // BySourcePath returns every archive made from the source at path, oldest

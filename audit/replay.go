@@ -92,6 +92,12 @@ func Replay(path string) (*Index, error) {
 			e.hasKey = parseHex32(f.key, &e.key)
 			ix.insert(e)
 		}
+		if string(ev) == eventReprocessed && len(f.arcPath) >= 2 {
+			var sum [32]byte
+			if parseHex32(f.arcSHA, &sum) {
+				ix.replaced(canonjson.Unquote(f.arcPath[1:len(f.arcPath)-1]), sum)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -105,7 +111,9 @@ func Replay(path string) (*Index, error) {
 	return ix, nil
 }
 
-// archivedFields holds the raw values Replay needs from one line. Decoding
+// archivedFields holds the raw values Replay needs from one line (of a
+// "reprocessed" record, whose keys are Archived's, the archive's path and
+// sha256). Decoding
 // every "archived" record would take most of the time of a replay, so it
 // picks them out of the line itself, under the keys Archived has.
 type archivedFields struct {

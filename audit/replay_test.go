@@ -269,3 +269,50 @@ func replayedAndAdded(t *testing.T, path string) map[string]*Index {
 	}
 	return map[string]*Index{"Replay": replayed, "add": added}
 }
+
+// TestReplayFollowsReprocessed: an archive's sha256 in the index is that
+// of its last "reprocessed" record, whether the index is replayed or kept
+// up with appends.
+func TestReplayFollowsReprocessed(t *testing.T) {
+	opts := testOptions(t)
+	l := mustOpen(t, opts)
+	for i := range 3 {
+		mustAppend(t, l, eventArchived, archivedRecord(i))
+	}
+	path := archivedRecord(1)[fieldArchivePath].(string)
+	var last string
+	for j := range 2 {
+		last = strings.Repeat(string(rune('a'+j)), 64)
+		r := Reprocessed{ArchivePath: path, PreviousSHA256: strings.Repeat("0", 64), ArchiveSHA256: last, ArchiveSize: 10,
+			Products: []AddedProduct{{ProductParams: ProductParams{Name: "bp", Kind: "bandpass", Input: "raw", Order: 4, Low: 30, High: 300},
+				Dataset: "K1:X", StoredAs: "bp@2", Paths: []string{"/processed/K1:X/bp@2"}}}}
+		if _, err := l.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Of an archive the log never named: nothing to follow.
+	if _, err := l.Append(Reprocessed{ArchivePath: "/elsewhere.h5", ArchiveSHA256: strings.Repeat("f", 64)}); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	for how, ix := range replayedAndAdded(t, opts.Path) {
+		if a, ok := ix.ByArchivePath(path); !ok || a.ArchiveSHA256 != last {
+			t.Errorf("%s: %s has sha256 %s, want %s", how, path, a.ArchiveSHA256, last)
+		}
+		if a, _ := ix.ByArchivePath(archivedRecord(0)[fieldArchivePath].(string)); a.ArchiveSHA256 != archivedRecord(0)[fieldArchiveSHA256] {
+			t.Errorf("%s: another archive's sha256 changed to %s", how, a.ArchiveSHA256)
+		}
+		if ix.Len() != 3 || len(ix.Archives()) != 3 || ix.Events[eventReprocessed] != 3 {
+			t.Errorf("%s: %d archives, %d listed, %d reprocessed records; want 3, 3, 3", how, ix.Len(), len(ix.Archives()), ix.Events[eventReprocessed])
+		}
+	}
+	var got Reprocessed
+	for _, rec := range recordsOf(t, opts.Path) {
+		if r, ok := As[Reprocessed](rec); ok && r.ArchivePath == path {
+			got = r
+		}
+	}
+	if got.ArchiveSHA256 != last || len(got.Products) != 1 || got.Products[0].StoredAs != "bp@2" || got.Products[0].High != 300 {
+		t.Errorf("decoded %+v", got)
+	}
+}

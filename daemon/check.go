@@ -16,7 +16,8 @@ import (
 )
 
 // CheckArchives compares the archives the log names with the files: every
-// archive written still exists with its logged sha256, every archive
+// archive written still exists with its logged sha256 (of its last
+// "reprocessed" record, when it was reprocessed), every archive
 // under archive.root appears in the log, and nothing else is there but
 // the temp archives of live writers: no symbolic link, no temp archive a
 // crash left; nor is there a symbolic link in a done or quarantine
@@ -27,6 +28,12 @@ func CheckArchives(cfg *config.Config) ([]audit.Problem, error) {
 	err := audit.Scan(cfg.Audit.Path, func(rec audit.Record, _ []byte) error {
 		if a, ok := audit.As[audit.Archived](rec); ok {
 			logged[a.ArchivePath] = a.ArchiveSHA256
+		}
+		// A reprocessed archive is the one its last record says.
+		if r, ok := audit.As[audit.Reprocessed](rec); ok {
+			if _, known := logged[r.ArchivePath]; known {
+				logged[r.ArchivePath] = r.ArchiveSHA256
+			}
 		}
 		return nil
 	})
