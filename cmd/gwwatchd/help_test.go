@@ -36,7 +36,7 @@ func golden(t *testing.T, name, got string) {
 // exit 0 and print, on stdout only, a synopsis, what it does, its flags
 // and an example.
 func TestHelpOfEveryCommand(t *testing.T) {
-	commands := []string{"run", "ingest", "inspect", "verify", "plot", "trace",
+	commands := []string{"run", "ingest", "reprocess", "inspect", "verify", "plot", "trace",
 		"audit", "audit verify", "audit checkpoint", "audit prove", "audit check-proof", "audit pubkey",
 		"config", "config check", "version"}
 	for _, c := range commands {

@@ -71,6 +71,7 @@ const usage = `gwwatchd archives gravitational-wave sample files as HDF5 with pr
 Usage:
   gwwatchd run [--config F]
   gwwatchd ingest [--config F] [--out DIR] [metadata flags] FILE...
+  gwwatchd reprocess [--config F] [--product NAME]... ARCHIVE... | --all
   gwwatchd inspect [--config F] [--json] FILE.h5
   gwwatchd verify FILE.h5...
   gwwatchd plot [-o FILE.png] [--dataset D] [--spectrogram] FILE.h5
@@ -97,6 +98,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "ingest":
 		err = m.ingest(ctx, rest)
+	case "reprocess":
+		err = m.reprocess(ctx, rest)
 	case "run":
 		err = m.run(ctx, rest)
 	case "inspect":

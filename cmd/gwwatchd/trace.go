@@ -143,9 +143,28 @@ func writeLineage(w io.Writer, l audit.Lineage) {
 		fmt.Fprintln(w, "later      no later events")
 	}
 	for _, e := range l.Later {
+		if r, ok := audit.As[audit.Reprocessed](e); ok {
+			writeReprocessed(w, e, r)
+			continue
+		}
 		b, _ := json.Marshal(e.Fields)
 		fmt.Fprintf(w, "later      %d %s %s on %s: %s\n", e.Seq, e.Time.Format(audit.TimeLayout), e.Event, e.Host, b)
 	}
+}
+
+// writeReprocessed writes a reprocessed record of an archive's lineage:
+// when and by what, the products added, and the archive it made.
+func writeReprocessed(w io.Writer, rec audit.Record, r audit.Reprocessed) {
+	fmt.Fprintf(w, "reprocessed %s on %s by gwwatchd %s (%s)\n           audit record %d, hash %s\n",
+		rec.Time.Format(audit.TimeLayout), rec.Host, orDash(r.Version), orDash(r.Revision), rec.Seq, rec.Hash)
+	if r.Adopted {
+		fmt.Fprintln(w, "           taken over as it was found, after a crash before its record")
+	}
+	for _, p := range r.Products {
+		b, _ := canonjson.Marshal(p.ProductParams)
+		fmt.Fprintf(w, "           added %s of %s: %s\n", p.StoredAs, p.Dataset, b)
+	}
+	fmt.Fprintf(w, "           %d bytes, sha256 %s (was %d bytes, sha256 %s)\n", r.ArchiveSize, r.ArchiveSHA256, r.PreviousSize, r.PreviousSHA256)
 }
 
 // orDash is s, or "-" for a field the record does not have.

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/audit"
+	"github.com/gwwatchd/gwwatchd/config"
+	"github.com/gwwatchd/gwwatchd/daemon"
+	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/pipeline"
+)
+
+// reprocessChain is what a reprocessing adds to archives made with the
+// default configuration: an ASD of another fftlength (a second version of
+// "asd") and a band-pass with its ASD.
+const reprocessChain = `
+[processing.asd]
+fftlength = 2.0
+
+[[processing.product]]
+name = "bp"
+kind = "bandpass"
+order = 4
+low = 30.0
+high = 200.0
+
+[[processing.product]]
+name = "bp_asd"
+kind = "asd"
+input = "bp"
+fftlength = 1.0
+`
+
+// reprocessConfig writes a configuration with the directories of base and
+// the chain of reprocessChain.
+func reprocessConfig(t *testing.T, base string) string {
+	t.Helper()
+	text, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(filepath.Dir(base), "reprocess.toml")
+	if err := os.WriteFile(p, append(text, reprocessChain...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// sameDatasets checks that every dataset of before is in after with the
+// same attributes and values.
+func sameDatasets(t *testing.T, path string, before, after *archive.Doc) {
+	t.Helper()
+	for _, d := range before.Datasets {
+		got := after.Dataset(d.Path)
+		switch {
+		case got == nil:
+			t.Errorf("%s: %s is gone", path, d.Path)
+		case !reflect.DeepEqual(got.Attrs, d.Attrs):
+			t.Errorf("%s: %s: attributes %v, were %v", path, d.Path, got.Attrs, d.Attrs)
+		case !reflect.DeepEqual(got.Data, d.Data) || !slices.Equal(got.Dims, d.Dims) || got.Virtual != d.Virtual:
+			t.Errorf("%s: %s: values, shape or mapping changed", path, d.Path)
+		}
+	}
+	if !reflect.DeepEqual(after.Attrs, before.Attrs) {
+		t.Errorf("%s: root attributes changed", path)
+	}
+}
+
+// reprocessedRecords are the reprocessed records of the log at path.
+func reprocessedRecords(t *testing.T, path string) []audit.Reprocessed {
+	t.Helper()
+	var out []audit.Reprocessed
+	err := audit.Scan(path, func(rec audit.Record, _ []byte) error {
+		if rec.Event == (audit.Reprocessed{}).EventName() {
+			e, err := rec.Decode()
+			if err != nil {
+				return err
+			}
+			out = append(out, e.(audit.Reprocessed))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestReprocessAddsProducts: reprocess adds a new version of the ASD and a
+// band-pass → ASD chain to archives of the default configuration, keeps
+// every dataset they held as it was, records each archive replaced, and a
+// second run adds nothing.
+func TestReprocessAddsProducts(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	// 16 s, so that the spectrogram is made, and found again as it was.
+	var srcs []string
+	for i := range 2 {
+		src := filepath.Join(dir, "K-K1_TEST-"+strconv.Itoa(1300000000+16*i)+"-16.npy")
+		if err := synth.WriteNPY(src, synth.Coloured(16*512, 512, 50, uint64(i))); err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	if code, stdout, stderr := runMain(t, append([]string{"ingest", "--config", cfg, "--channel", "K1:TEST"}, srcs...)...); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
+	}
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := audit.Replay(c.Audit.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archives := ix.Archives()
+	if len(archives) != 2 {
+		t.Fatalf("%d archives in the log, want 2", len(archives))
+	}
+	before := map[string]*archive.Doc{}
+	sums := map[string]string{}
+	for _, a := range archives {
+		if before[a.ArchivePath], err = archive.Read(a.ArchivePath); err != nil {
+			t.Fatal(err)
+		}
+		sums[a.ArchivePath] = a.ArchiveSHA256
+	}
+
+	newCfg := reprocessConfig(t, cfg)
+	code, stdout, stderr := runMain(t, "reprocess", "--config", newCfg, "--all")
+	if code != exitOK {
+		t.Fatalf("reprocess: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("reprocess printed %q, want two lines", stdout)
+	}
+	for i, a := range archives {
+		if want := a.ArchivePath + ": added 3 products (asd@2, bp, bp_asd)"; lines[i] != want {
+			t.Errorf("line %d: got %q, want %q", i, lines[i], want)
+		}
+		after, err := archive.Read(a.ArchivePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDatasets(t, a.ArchivePath, before[a.ArchivePath], after)
+		ar, err := archive.Open(a.ArchivePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range ar.Products {
+			got = append(got, p.Name+"@"+string(rune('0'+p.Version))+" "+p.Kind+" "+p.Path)
+		}
+		for _, want := range []string{
+			"asd@1 asd /processed/K1:TEST/asd_values",
+			"spectrogram@1 spectrogram /processed/K1:TEST/spectrogram",
+			"asd@2 asd /processed/K1:TEST/asd@2_values",
+			"asd@2 asd_frequencies /processed/K1:TEST/asd@2_frequencies",
+			"bp@1 bandpass /processed/K1:TEST/bp",
+			"bp_asd@1 asd /processed/K1:TEST/bp_asd_values",
+		} {
+			if !slices.Contains(got, want) {
+				t.Errorf("%s: products %q lack %q", a.ArchivePath, got, want)
+			}
+		}
+		for _, v := range []string{"/gwpy/products/K1:TEST/asd@2_values", "/gwpy/products/K1:TEST/bp", "/gwpy/products/K1:TEST/bp_asd_values"} {
+			if after.Dataset(v) == nil {
+				t.Errorf("%s: no view %s", a.ArchivePath, v)
+			}
+		}
+	}
+	recs := reprocessedRecords(t, c.Audit.Path)
+	if len(recs) != 2 {
+		t.Fatalf("%d reprocessed records, want 2", len(recs))
+	}
+	for _, r := range recs {
+		now, err := pipeline.FileSHA256(r.ArchivePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.PreviousSHA256 != sums[r.ArchivePath] || r.ArchiveSHA256 != now || r.ArchiveSize == 0 || r.PreviousSize == 0 {
+			t.Errorf("record %+v: want previous %s, now %s", r, sums[r.ArchivePath], now)
+		}
+		var stored []string
+		for _, p := range r.Products {
+			stored = append(stored, p.StoredAs)
+		}
+		if !slices.Equal(stored, []string{"asd@2", "bp", "bp_asd"}) || r.Products[2].Input != "bp" || r.Products[0].Welch == nil || r.Products[0].Welch.FFTLength != 2 {
+			t.Errorf("record products %+v", r.Products)
+		}
+	}
+	code, stdout, _ = runMain(t, append([]string{"verify"}, archivePaths(archives)...)...)
+	if code != exitOK {
+		t.Errorf("verify: exit %d\n%s", code, stdout)
+	}
+	if problems, err := daemon.CheckArchives(c); err != nil || len(problems) > 0 {
+		t.Errorf("CheckArchives: %v, %v", problems, err)
+	}
+	if code, stdout, _ := runMain(t, "audit", "verify", "--config", cfg, "--archives"); code != exitOK {
+		t.Errorf("audit verify --archives: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runMain(t, "trace", "--config", cfg, archives[0].ArchivePath)
+	if code != exitOK || !strings.Contains(stdout, "archived   ") || !strings.Contains(stdout, "\nreprocessed ") ||
+		!strings.Contains(stdout, "added bp_asd of K1:TEST: ") || strings.Index(stdout, "archived   ") > strings.Index(stdout, "\nreprocessed ") {
+		t.Errorf("trace: exit %d, want the archived and the reprocessed record:\n%s", code, stdout)
+	}
+	ix, err = audit.Replay(c.Audit.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if a, ok := ix.ByArchivePath(r.ArchivePath); !ok || a.ArchiveSHA256 != r.ArchiveSHA256 {
+			t.Errorf("Replay: %s has sha256 %s, want the reprocessed %s", r.ArchivePath, a.ArchiveSHA256, r.ArchiveSHA256)
+		}
+	}
+
+	// Again: nothing to add, nothing written, nothing recorded.
+	code, stdout, _ = runMain(t, "reprocess", "--config", newCfg, archives[0].ArchivePath, archives[1].ArchivePath)
+	if want := archives[0].ArchivePath + ": nothing to add\n" + archives[1].ArchivePath + ": nothing to add\n"; code != exitOK || stdout != want {
+		t.Errorf("second reprocess: exit %d, %q; want %q", code, stdout, want)
+	}
+	if n := len(reprocessedRecords(t, c.Audit.Path)); n != 2 {
+		t.Errorf("%d reprocessed records after the second run, want 2", n)
+	}
+	for _, r := range recs {
+		if now, _ := pipeline.FileSHA256(r.ArchivePath); now != r.ArchiveSHA256 {
+			t.Errorf("%s: rewritten by the second run", r.ArchivePath)
+		}
+	}
+}
+
+func archivePaths(as []audit.Archive) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.ArchivePath)
+	}
+	return out
+}
