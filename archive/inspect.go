@@ -36,6 +36,10 @@ type DatasetSummary struct {
 	Attrs  map[string]any `json:"attributes"`
 	Params any            `json:"params,omitempty"`
 	Parent string         `json:"parent_dataset,omitempty"`
+	// Name and Version are a product's (see Product): "bp" and 2 for
+	// /processed/<dataset>/bp@2.
+	Name    string `json:"product_name,omitempty"`
+	Version int    `json:"product_version,omitempty"`
 	// ViewOf is the dataset a view for gwpy maps (see ViewPath).
 	ViewOf string `json:"view_of,omitempty"`
 }
@@ -46,8 +50,15 @@ func (a *Archive) Summary() *Summary {
 	if v, ok := parsed(a.ProvJSON); ok {
 		s.Attrs[attrProvJSON] = v
 	}
+	products := make(map[*Object]*Product, len(a.Products))
+	for _, p := range a.Products {
+		products[p.Object] = p
+	}
 	add := func(o *Object, params, parent string) {
 		ds := DatasetSummary{Path: o.Path, DType: o.DType, Shape: o.Shape, Attrs: attrMap(o.attrs), Parent: parent}
+		if p := products[o]; p != nil {
+			ds.Name, ds.Version = p.Name, p.Version
+		}
 		ds.Params, _ = parsed(params)
 		s.Datasets = append(s.Datasets, ds)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -176,6 +177,27 @@ func TestReprocessAddsProducts(t *testing.T) {
 				t.Errorf("%s: no view %s", a.ArchivePath, v)
 			}
 		}
+	}
+	code, stdout, _ = runMain(t, "inspect", "--json", archives[0].ArchivePath)
+	var s struct {
+		Datasets []struct {
+			Path    string
+			Name    string `json:"product_name"`
+			Version int    `json:"product_version"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil || code != exitOK {
+		t.Fatalf("inspect --json: exit %d, %v", code, err)
+	}
+	versions := map[string]string{}
+	for _, d := range s.Datasets {
+		versions[d.Path] = d.Name + " " + strconv.Itoa(d.Version)
+	}
+	if got := versions["/processed/K1:TEST/asd@2_values"]; got != "asd 2" {
+		t.Errorf("inspect --json: asd@2_values is product %q, want asd 2", got)
+	}
+	if got := versions["/processed/K1:TEST/asd_values"]; got != "asd 1" {
+		t.Errorf("inspect --json: asd_values is product %q, want asd 1", got)
 	}
 	recs := reprocessedRecords(t, c.Audit.Path)
 	if len(recs) != 2 {
