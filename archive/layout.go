@@ -413,6 +413,50 @@ var provActivity = map[string]string{
 	ProductResample: "ResamplePoly", ProductTrend: "Trend",
 }
 
+// provGraph holds the statements of a PROV-JSON document by kind.
+type provGraph struct {
+	entity, activity, used, generated, derived, associated map[string]any
+}
+
+// provKinds are the members of a PROV-JSON document that provGraph holds,
+// in its order.
+var provKinds = []string{"entity", "activity", "used", "wasGeneratedBy", "wasDerivedFrom", "wasAssociatedWith"}
+
+// addDerived adds the product d of a chain of the raw dataset name, if
+// made: one activity that agent carried out from start to end, generating
+// each of its datasets (an ASD's values, a trend's statistics) from its
+// input.
+func (g provGraph) addDerived(name string, d *Derived, start, end, agent string) {
+	if !d.made() {
+		return
+	}
+	paths := DerivedPaths(name, d.Name, d.Kind)
+	if d.Kind == ProductASD {
+		paths = paths[:1] // the frequencies are an axis, as for the ASD of the raw series
+	}
+	actID := "gw:process" + paths[0]
+	usedID := "gw:" + derivedParent(name, d.Input)
+	params, _ := marshal(d.params(""))
+	g.activity[actID] = map[string]any{"prov:type": "gw:" + provActivity[d.Kind], "prov:startTime": start, "prov:endTime": end, "gw:params_json": params}
+	g.used["_:u_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:entity": usedID}
+	g.associated["_:a_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:agent": agent}
+	for _, path := range paths {
+		id := "gw:" + path
+		g.entity[id] = map[string]any{"prov:type": "gw:" + d.Kind}
+		g.generated["_:g_"+id] = map[string]any{"prov:entity": id, "prov:activity": actID}
+		g.derived["_:d_"+id] = map[string]any{"prov:generatedEntity": id, "prov:usedEntity": usedID, "prov:activity": actID}
+	}
+}
+
+// provAgent is the PROV agent of a gwwatchd: which software, on which host.
+func provAgent(sw buildinfo.Info, hdf5, host string) map[string]any {
+	return map[string]any{
+		"prov:type": "prov:SoftwareAgent", "gw:version": sw.Version,
+		"gw:revision": sw.PipelineVersion(), "gw:go_version": sw.GoVersion,
+		"gw:hdf5_version": hdf5, "gw:gonum_version": sw.Gonum, "gw:host": host,
+	}
+}
+
 // provJSON is a W3C PROV-JSON document of the whole lineage: the source
 // file, each raw and product entity, the activities that made them with
 // their times and parameters, and gwwatchd as the agent.
@@ -469,40 +513,16 @@ func (c *Content) provJSON(rawSHA []string) (string, error) {
 		if sg := e.Spectrogram; sg != nil {
 			add(ProductSpectrogram, productPath(name, ProductSpectrogram), e.SpectrogramParams, sg.NFFT, sg.NOverlap, sg.SegmentsPerStride, e.SpectrogramStride)
 		}
+		g := provGraph{entity: entity, activity: activity, used: used, generated: generated, derived: derived, associated: associated}
 		for j := range e.Derived {
-			d := &e.Derived[j]
-			if !d.made() {
-				continue
-			}
-			// One activity per product, generating each of its datasets
-			// (an ASD's values, a trend's statistics) from its input.
-			paths := DerivedPaths(name, d.Name, d.Kind)
-			if d.Kind == ProductASD {
-				paths = paths[:1] // the frequencies are an axis, as for the ASD above
-			}
-			actID := "gw:process" + paths[0]
-			usedID := "gw:" + derivedParent(name, d.Input)
-			params, _ := marshal(d.params(""))
-			activity[actID] = map[string]any{"prov:type": "gw:" + provActivity[d.Kind], "prov:startTime": ts(e.ProcessStart), "prov:endTime": ts(e.ProcessEnd), "gw:params_json": params}
-			used["_:u_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:entity": usedID}
-			associated["_:a_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:agent": agent}
-			for _, path := range paths {
-				id := "gw:" + path
-				entity[id] = map[string]any{"prov:type": "gw:" + d.Kind}
-				generated["_:g_"+id] = map[string]any{"prov:entity": id, "prov:activity": actID}
-				derived["_:d_"+id] = map[string]any{"prov:generatedEntity": id, "prov:usedEntity": usedID, "prov:activity": actID}
-			}
+			g.addDerived(name, &e.Derived[j], ts(e.ProcessStart), ts(e.ProcessEnd), agent)
 		}
 	}
 	doc := map[string]any{
 		"prefix": map[string]any{"gw": "https://github.com/gwwatchd/gwwatchd#"},
 		"entity": entity, "activity": activity,
-		"agent": map[string]any{agent: map[string]any{
-			"prov:type": "prov:SoftwareAgent", "gw:version": c.Software.Version,
-			"gw:revision": c.Software.PipelineVersion(), "gw:go_version": c.Software.GoVersion,
-			"gw:hdf5_version": c.HDF5, "gw:gonum_version": c.Software.Gonum, "gw:host": c.Host,
-		}},
-		"used": used, "wasGeneratedBy": generated, "wasDerivedFrom": derived, "wasAssociatedWith": associated,
+		"agent": map[string]any{agent: provAgent(c.Software, c.HDF5, c.Host)},
+		"used":  used, "wasGeneratedBy": generated, "wasDerivedFrom": derived, "wasAssociatedWith": associated,
 	}
 	return marshal(doc)
 }

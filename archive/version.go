@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -96,7 +97,8 @@ func (a *Archive) Present(dataset string, d *Derived) (stored string, present bo
 // host and time that made them.
 type Addition struct {
 	Derived  map[string][]Derived // by raw dataset name
-	Created  time.Time
+	Created  time.Time            // when the products were begun
+	Done     time.Time            // and when the last was made
 	Host     string
 	Software buildinfo.Info
 	HDF5     string // libhdf5 version
@@ -118,7 +120,8 @@ func (ad *Addition) Paths() []string {
 // WithAdded returns the document of the archive at path with the
 // products of ad added: every dataset it holds, with its attributes and
 // values as they are, then the new products, and the views for gwpy made
-// afresh for all of them. A name ad would store a dataset by that the
+// afresh for all of them. The root attributes stay as they are but for the
+// PROV-JSON document, which gains the new products. A name ad would store a dataset by that the
 // archive already holds is an error: nothing is ever replaced.
 func WithAdded(path string, ad *Addition) (*Doc, error) {
 	old, err := Read(path)
@@ -165,6 +168,9 @@ func WithAdded(path string, ad *Addition) (*Doc, error) {
 		}
 		doc.Datasets = append(doc.Datasets, ds...)
 	}
+	if err := ad.addProv(doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var vs []Dataset
 	for _, name := range names {
 		vs = append(vs, views(doc, name)...)
@@ -172,4 +178,50 @@ func WithAdded(path string, ad *Addition) (*Doc, error) {
 	slices.SortFunc(vs, func(a, b Dataset) int { return strings.Compare(a.Path, b.Path) })
 	doc.Datasets = append(doc.Datasets, vs...)
 	return doc, nil
+}
+
+// addProv adds the products of ad to the PROV-JSON document of doc, made
+// by an agent of their own: the gwwatchd that added them. A document that
+// does not parse, as no gwwatchd writes, is left as it is.
+func (ad *Addition) addProv(doc *Doc) error {
+	at := -1
+	for i, a := range doc.Attrs {
+		if a.Name == attrProvJSON {
+			at = i
+		}
+	}
+	var prov map[string]any
+	if at < 0 {
+		return nil
+	}
+	if s, _ := doc.Attrs[at].Value.(string); json.Unmarshal([]byte(s), &prov) != nil || prov == nil {
+		return nil
+	}
+	part := func(kind string) map[string]any {
+		m, ok := prov[kind].(map[string]any)
+		if !ok {
+			m = map[string]any{}
+			prov[kind] = m
+		}
+		return m
+	}
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	agent := "gw:gwwatchd-" + ad.Created.UTC().Format("20060102T150405.000000000Z")
+	part("agent")[agent] = provAgent(ad.Software, ad.HDF5, ad.Host)
+	var m [6]map[string]any
+	for i, kind := range provKinds {
+		m[i] = part(kind)
+	}
+	g := provGraph{entity: m[0], activity: m[1], used: m[2], generated: m[3], derived: m[4], associated: m[5]}
+	for _, name := range slices.Sorted(maps.Keys(ad.Derived)) {
+		for i := range ad.Derived[name] {
+			g.addDerived(name, &ad.Derived[name][i], ts(ad.Created), ts(ad.Done), agent)
+		}
+	}
+	s, err := marshal(prov)
+	if err != nil {
+		return err
+	}
+	doc.Attrs[at].Value = s
+	return nil
 }

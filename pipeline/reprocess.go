@@ -110,6 +110,7 @@ func (p *Pipeline) Reprocess(ctx context.Context, path string, chain []config.Pr
 	if len(ad.Derived) == 0 {
 		return res, nil
 	}
+	ad.Done = p.now().UTC()
 	doc, err := archive.WithAdded(abs, ad)
 	if err != nil {
 		return nil, err
