@@ -23,7 +23,7 @@ func (e *env) withChain(name, chain string) string {
 		e.t.Fatal(err)
 	}
 	p := filepath.Join(e.dir, name)
-	if err := os.WriteFile(p, append(text, chain...), 0o644); err != nil {
+	if err := os.WriteFile(p, append(append(text, '\n'), chain...), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
 	return p
@@ -99,23 +99,11 @@ func TestReprocess(t *testing.T) {
 	}
 	before := docs(t, paths)
 
-	first := e.withChain("first.toml", `
-[processing.asd]
-fftlength = 2.0
-
-[[processing.product]]
-name = "bp"
-kind = "bandpass"
-order = 4
-low = 30.0
-high = 300.0
-
-[[processing.product]]
-name = "bp_asd"
-kind = "asd"
-input = "bp"
-fftlength = 1.0
-`)
+	chain, err := os.ReadFile("../testdata/config/reprocess.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := e.withChain("first.toml", string(chain))
 	lines := e.reprocess("--config", first, "--all")
 	if len(lines) != 20 {
 		t.Fatalf("reprocess printed %d lines, want 20:\n%s", len(lines), strings.Join(lines, "\n"))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -159,17 +160,29 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 			}
 		}
 	}()
-	failed := 0
+	failed := printInOrder(bar, m.Stdout, lines)
+	g.Wait()
+	bar.Finish()
+	return endBatch(alog, cfg, "ingest", len(files)-len(sidecars), failed)
+}
+
+// printInOrder prints the line of each outcome, in the order of lines,
+// as soon as it and those before it are in, and returns how many failed.
+func printInOrder(bar *progress.Bar, w io.Writer, lines []chan outcome) (failed int) {
 	for _, ch := range lines {
 		o := <-ch
 		if o.err != nil {
 			failed++
 		}
-		bar.Println(m.Stdout, o.line)
+		bar.Println(w, o.line)
 	}
-	g.Wait()
-	bar.Finish()
-	if err := closeAudit(alog, cfg, "ingest", audit.Shutdown{Totals: &audit.Totals{Files: len(files) - len(sidecars), Failed: failed}}); err != nil {
+	return failed
+}
+
+// endBatch records the end of a command that worked on files, of which
+// failed failed, and gives its exit: 1 when any failed.
+func endBatch(alog *audit.Log, cfg *config.Config, command string, files, failed int) error {
+	if err := closeAudit(alog, cfg, command, audit.Shutdown{Totals: &audit.Totals{Files: files, Failed: failed}}); err != nil {
 		return err
 	}
 	if failed > 0 {

@@ -135,23 +135,10 @@ func (m *Main) reprocess(ctx context.Context, args []string) error {
 		}
 		return nil
 	})
-	failed := 0
-	for _, ch := range lines {
-		o := <-ch
-		if o.err != nil {
-			failed++
-		}
-		bar.Println(m.Stdout, o.line)
-	}
+	failed := printInOrder(bar, m.Stdout, lines)
 	g.Wait()
 	bar.Finish()
-	if err := closeAudit(alog, cfg, "reprocess", audit.Shutdown{Totals: &audit.Totals{Files: len(files), Failed: failed}}); err != nil {
-		return err
-	}
-	if failed > 0 {
-		return &exitCodeError{exitProblems}
-	}
-	return nil
+	return endBatch(alog, cfg, "reprocess", len(files), failed)
 }
 
 // reprocessOne reprocesses one archive and says how it went.

@@ -18,37 +18,20 @@ import (
 	"github.com/gwwatchd/gwwatchd/pipeline"
 )
 
-// reprocessChain is what a reprocessing adds to archives made with the
-// default configuration: an ASD of another fftlength (a second version of
-// "asd") and a band-pass with its ASD.
-const reprocessChain = `
-[processing.asd]
-fftlength = 2.0
-
-[[processing.product]]
-name = "bp"
-kind = "bandpass"
-order = 4
-low = 30.0
-high = 200.0
-
-[[processing.product]]
-name = "bp_asd"
-kind = "asd"
-input = "bp"
-fftlength = 1.0
-`
-
 // reprocessConfig writes a configuration with the directories of base and
-// the chain of reprocessChain.
+// the chain of testdata/config/reprocess.toml.
 func reprocessConfig(t *testing.T, base string) string {
 	t.Helper()
 	text, err := os.ReadFile(base)
 	if err != nil {
 		t.Fatal(err)
 	}
+	chain, err := os.ReadFile("../../testdata/config/reprocess.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := filepath.Join(filepath.Dir(base), "reprocess.toml")
-	if err := os.WriteFile(p, append(text, reprocessChain...), 0o644); err != nil {
+	if err := os.WriteFile(p, append(append(text, '\n'), chain...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
