@@ -148,14 +148,28 @@ type Series struct {
 }
 
 // Product returns the product of a kind (ProductASD, ...) made of the
-// series directly, or nil.
+// series directly, or nil: of those, the latest version of the one named
+// as the ASD and the spectrogram of the raw series are ("asd" for
+// ProductASD and ProductFrequencies, "spectrogram"), else the first.
 func (s *Series) Product(kind string) *Product {
+	name := kind
+	if kind == ProductFrequencies {
+		name = ProductASD
+	}
+	var first, named *Product
 	for _, p := range s.Products {
-		if p.Kind == kind {
-			return p
+		switch {
+		case p.Kind != kind:
+		case p.Name == name && (named == nil || p.Version > named.Version):
+			named = p
+		case first == nil:
+			first = p
 		}
 	}
-	return nil
+	if named != nil {
+		return named
+	}
+	return first
 }
 
 // Product is a dataset derived from another dataset of the archive, its

@@ -171,6 +171,13 @@ func TestReprocessAddsProducts(t *testing.T) {
 				t.Errorf("%s: products %q lack %q", a.ArchivePath, got, want)
 			}
 		}
+		// The ASD of the raw series, for plot, is its latest version.
+		if s := ar.Series[0]; s.Product(archive.ProductASD).Path != "/processed/K1:TEST/asd@2_values" ||
+			s.Product(archive.ProductFrequencies).Path != "/processed/K1:TEST/asd@2_frequencies" ||
+			s.Product(archive.ProductSpectrogram).Path != "/processed/K1:TEST/spectrogram" {
+			t.Errorf("%s: Series.Product gives %s, %s, %s", a.ArchivePath, s.Product(archive.ProductASD).Path,
+				s.Product(archive.ProductFrequencies).Path, s.Product(archive.ProductSpectrogram).Path)
+		}
 		var prov struct {
 			Entity   map[string]any `json:"entity"`
 			Activity map[string]any `json:"activity"`
