@@ -289,3 +289,46 @@ func archivePaths(as []audit.Archive) []string {
 	}
 	return out
 }
+
+// TestReprocessRefuses: what reprocess will not do, and how it says so.
+func TestReprocessRefuses(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	ingestN(t, dir, cfg, 0)
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := audit.Replay(c.Audit.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := ix.Archives()[0].ArchivePath
+	stray := filepath.Join(dir, "stray.h5")
+	b, err := os.ReadFile(logged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stray, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newCfg := reprocessConfig(t, cfg)
+	code, stdout, _ := runMain(t, "reprocess", "--config", newCfg, stray, filepath.Join(dir, "gone.h5"))
+	if want := stray + ": error: the audit log does not name it as archived\n"; code != exitProblems || !strings.HasPrefix(stdout, want) {
+		t.Errorf("reprocess of an archive the log does not name: exit %d, %q; want %d and %q", code, stdout, exitProblems, want)
+	}
+	for _, args := range [][]string{
+		{"reprocess", "--config", newCfg},
+		{"reprocess", "--config", newCfg, "--all", logged},
+		{"reprocess", "--config", newCfg, "--product", "nope", logged},
+	} {
+		if code, stdout, stderr := runMain(t, args...); code != exitError || stdout != "" || !strings.Contains(stderr, "Usage: gwwatchd reprocess") {
+			t.Errorf("%v: exit %d, %q, %q; want a usage error", args, code, stdout, stderr)
+		}
+	}
+	// --product: what is named and what it is made of, nothing else.
+	code, stdout, _ = runMain(t, "reprocess", "--config", newCfg, "--product", "bp_asd", logged)
+	if want := logged + ": added 2 products (bp, bp_asd)\n"; code != exitOK || stdout != want {
+		t.Errorf("reprocess --product bp_asd: exit %d, %q; want %q", code, stdout, want)
+	}
+}
