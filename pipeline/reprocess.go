@@ -129,8 +129,10 @@ func (p *Pipeline) Reprocess(ctx context.Context, path string, chain []config.Pr
 	}
 	defer t.Discard()
 	// The archive may have been replaced while its products were made.
-	if now, err := FileSHA256(abs); err != nil || now != prevSHA {
-		return nil, fmt.Errorf("changed while it was reprocessed")
+	if now, err := FileSHA256(abs); err != nil {
+		return nil, err
+	} else if now != prevSHA {
+		return nil, fmt.Errorf("changed while it was reprocessed: sha256 %s, was %s", now, prevSHA)
 	}
 	w, err := t.Replace()
 	if err != nil {
@@ -150,8 +152,8 @@ func (p *Pipeline) Reprocess(ctx context.Context, path string, chain []config.Pr
 }
 
 // adoptReplaced takes over the archive a at path, whose sha256 is sum
-// and not logged as the log last recorded: it must verify in full, and is
-// then recorded as it is.
+// where the log last recorded logged: it must verify in full, and is then
+// recorded as it is.
 func (p *Pipeline) adoptReplaced(a *archive.Archive, path, logged, sum string, start time.Time) error {
 	r, err := Verify(path, p.proc)
 	if err != nil {
