@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,11 @@ func WithAdded(path string, ad *Addition) (*Doc, error) {
 		if d.Virtual != "" {
 			continue // made again below, with those of the new products
 		}
+		for _, at := range d.Attrs {
+			if h5.Unsupported(at.Value) {
+				return nil, fmt.Errorf("%s: %s: attribute %s is of a type gwwatchd neither writes nor copies", path, d.Path, at.Name)
+			}
+		}
 		if d.Info != nil && d.Info.Rank == 1 {
 			d.Dims = nil // as written: a series of one dimension has no shape of its own
 		}
@@ -223,5 +229,32 @@ func (ad *Addition) addProv(doc *Doc) error {
 		return err
 	}
 	doc.Attrs[at].Value = s
+	return nil
+}
+
+// CheckWritten reads back the archive at path, written from doc, and
+// checks that it holds each dataset of doc with the same attributes (in
+// whatever order) and values (by their data_sha256), so that an archive is never replaced by
+// one that does not hold what the old one held as it held it.
+func CheckWritten(path string, doc *Doc) error {
+	got, err := Read(path)
+	if err != nil {
+		return err
+	}
+	for i := range doc.Datasets {
+		want := &doc.Datasets[i]
+		if want.Virtual != "" {
+			continue // its values are its source's; CheckView checks the rest
+		}
+		d := got.Dataset(want.Path)
+		switch {
+		case d == nil:
+			return fmt.Errorf("%s: not written", want.Path)
+		case !reflect.DeepEqual(attrMap(d.Attrs), attrMap(want.Attrs)):
+			return fmt.Errorf("%s: attributes read back are not those written", want.Path)
+		case DataSHA256(d.Data) != DataSHA256(want.Data):
+			return fmt.Errorf("%s: values read back are not those written", want.Path)
+		}
+	}
 	return nil
 }

@@ -128,6 +128,9 @@ func (p *Pipeline) Reprocess(ctx context.Context, path string, chain []config.Pr
 		return nil, fmt.Errorf("write archive: %w", err)
 	}
 	defer t.Discard()
+	if err := archive.CheckWritten(t.Path, doc); err != nil {
+		return nil, fmt.Errorf("write archive: read back: %w", err)
+	}
 	// The archive may have been replaced while its products were made.
 	if now, err := FileSHA256(abs); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"unsafe"
 
 	"gonum.org/v1/hdf5"
@@ -514,7 +515,19 @@ func (r *reader) attr(open attrOpener, name string) (any, error) {
 		}
 		return v, nil
 	}
-	return fmt.Sprintf("(unsupported attribute: class %d, %d points)", cls, npoints), nil
+	return fmt.Sprintf(unsupportedPrefix+"class %d, %d points)", cls, npoints), nil
+}
+
+// unsupportedPrefix begins the text Read gives in place of an attribute
+// of a type it does not read.
+const unsupportedPrefix = "(unsupported attribute: "
+
+// Unsupported reports whether an attribute value read is the text Read
+// gives in place of one of a type it does not read: writing it back would
+// not write the attribute that was read.
+func Unsupported(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.HasPrefix(s, unsupportedPrefix)
 }
 
 // readComplex reads a whole dataset of n complex values of part bytes each.
