@@ -1,6 +1,11 @@
 package archive
 
-import "testing"
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestProductName(t *testing.T) {
 	for _, tc := range []struct {
@@ -28,4 +33,33 @@ func TestProductName(t *testing.T) {
 			t.Errorf("VersionedName(%q, %d) is the name itself", n, v)
 		}
 	}
+}
+
+func TestLock(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.h5")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := Lock(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(p); !errors.Is(err, ErrBusy) {
+		t.Errorf("Lock of a locked archive: got %v, want ErrBusy", err)
+	}
+	// Replaced while locked: the new file is free.
+	tmp := p + ".new"
+	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Lock(p)
+	if err != nil {
+		t.Errorf("Lock of the file that replaced a locked one: %v", err)
+	} else {
+		again()
+	}
+	unlock()
 }

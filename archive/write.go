@@ -267,6 +267,42 @@ func (t *Temp) close() {
 	t.dir.Close()
 }
 
+// ErrBusy is returned by Lock for an archive another writer holds.
+var ErrBusy = errors.New("another gwwatchd is replacing it")
+
+// Lock takes the lock of a writer that replaces the archive at path
+// (Temp.Replace), without waiting: an open file description lock on the
+// file that is at path when Lock returns, released by unlock or by the
+// end of the process. Another writer that holds it gives ErrBusy. Readers
+// take no lock and are not kept out.
+func Lock(path string) (unlock func(), err error) {
+	for range 100 {
+		f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, err
+		}
+		if err := lockOFD(f); err != nil {
+			f.Close()
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+				return nil, fmt.Errorf("%s: %w", path, ErrBusy)
+			}
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		// The writer before may have replaced the file since it was
+		// opened: the lock must be on the file now at path.
+		held, err1 := f.Stat()
+		now, err2 := os.Lstat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return func() { f.Close() }, nil
+		}
+		f.Close()
+		if err2 != nil {
+			return nil, err2
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", path, ErrBusy)
+}
+
 // lockOFD takes an open file description write lock on all of f without
 // waiting; the lock goes with the last close of f.
 func lockOFD(f *os.File) error {

@@ -61,6 +61,8 @@ func Selection(chain []config.Product, only []string) ([]config.Product, error) 
 // archive is written in full under a temp name beside it and renamed
 // over it, and the reprocessed record is in the log when Reprocess
 // returns. An archive that holds every product already is left alone.
+// Another Reprocess of the archive at the same time, in this process or
+// another, fails with archive.ErrBusy.
 //
 // logged is the archive's sha256 as the log last recorded it ("" when
 // unknown): an archive that is not that one (a crash came between its
@@ -73,6 +75,11 @@ func (p *Pipeline) Reprocess(ctx context.Context, path string, chain []config.Pr
 		return nil, err
 	}
 	res := &Reprocessed{Archive: abs}
+	unlock, err := archive.Lock(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	a, err := archive.Open(abs)
 	if err != nil {
 		return nil, err
