@@ -73,6 +73,21 @@ func h5Attr(attrs []archive.Attr, name string) any {
 	return nil
 }
 
+// loggedArchives loads the configuration at path and returns it with the
+// archives its log names.
+func loggedArchives(t *testing.T, path string) (*config.Config, []audit.Archive) {
+	t.Helper()
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := audit.Replay(c.Audit.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ix.Archives()
+}
+
 // reprocessedRecords are the reprocessed records of the log at path.
 func reprocessedRecords(t *testing.T, path string) []audit.Reprocessed {
 	t.Helper()
@@ -112,24 +127,18 @@ func TestReprocessAddsProducts(t *testing.T) {
 	if code, stdout, stderr := runMain(t, append([]string{"ingest", "--config", cfg, "--channel", "K1:TEST"}, srcs...)...); code != exitOK {
 		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
 	}
-	c, err := config.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := audit.Replay(c.Audit.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archives := ix.Archives()
+	c, archives := loggedArchives(t, cfg)
 	if len(archives) != 2 {
 		t.Fatalf("%d archives in the log, want 2", len(archives))
 	}
 	before := map[string]*archive.Doc{}
 	sums := map[string]string{}
 	for _, a := range archives {
-		if before[a.ArchivePath], err = archive.Read(a.ArchivePath); err != nil {
+		doc, err := archive.Read(a.ArchivePath)
+		if err != nil {
 			t.Fatal(err)
 		}
+		before[a.ArchivePath] = doc
 		sums[a.ArchivePath] = a.ArchiveSHA256
 	}
 
@@ -257,7 +266,7 @@ func TestReprocessAddsProducts(t *testing.T) {
 		!strings.Contains(stdout, "added bp_asd of K1:TEST: ") || strings.Index(stdout, "archived   ") > strings.Index(stdout, "\nreprocessed ") {
 		t.Errorf("trace: exit %d, want the archived and the reprocessed record:\n%s", code, stdout)
 	}
-	ix, err = audit.Replay(c.Audit.Path)
+	ix, err := audit.Replay(c.Audit.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,15 +304,8 @@ func TestReprocessRefuses(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	ingestN(t, dir, cfg, 0)
-	c, err := config.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := audit.Replay(c.Audit.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logged := ix.Archives()[0].ArchivePath
+	_, archives := loggedArchives(t, cfg)
+	logged := archives[0].ArchivePath
 	stray := filepath.Join(dir, "stray.h5")
 	b, err := os.ReadFile(logged)
 	if err != nil {
