@@ -211,15 +211,19 @@ func (c *Content) Doc() (*Doc, error) {
 
 // provenance is the provenance set carried by the archive and every
 // dataset: which software, where and when.
-func (c *Content) provenance() Provenance {
+func (c *Content) provenance() Provenance { return madeBy(c.Software, c.HDF5, c.Host, c.Created) }
+
+// madeBy is the provenance set of what this software, with this libhdf5,
+// made on host at created.
+func madeBy(sw buildinfo.Info, hdf5, host string, created time.Time) Provenance {
 	return Provenance{
-		Version:         c.Software.Version,
-		PipelineVersion: c.Software.PipelineVersion(),
-		GoVersion:       c.Software.GoVersion,
-		HDF5Version:     c.HDF5,
-		GonumVersion:    c.Software.Gonum,
-		Host:            c.Host,
-		Created:         c.Created,
+		Version:         sw.Version,
+		PipelineVersion: sw.PipelineVersion(),
+		GoVersion:       sw.GoVersion,
+		HDF5Version:     hdf5,
+		GonumVersion:    sw.Gonum,
+		Host:            host,
+		Created:         created,
 	}
 }
 

@@ -121,12 +121,24 @@ func (ad *Addition) Paths() []string {
 // WithAdded returns the document of the archive at path with the
 // products of ad added: every dataset it holds, with its attributes and
 // values as they are, then the new products, and the views for gwpy made
-// afresh for all of them. The root attributes stay as they are but for the
-// PROV-JSON document, which gains the new products. A name ad would store a dataset by that the
-// archive already holds is an error: nothing is ever replaced.
+// afresh for all of them. The root attributes stay as they are but for
+// the PROV-JSON document, which gains the new products. A name ad would
+// store a dataset by that the archive already holds is an error: nothing
+// is ever replaced.
 func WithAdded(path string, ad *Addition) (*Doc, error) {
 	old, err := Read(path)
 	if err != nil {
+		return nil, err
+	}
+	copyable := func(where string, attrs []Attr) error {
+		for _, at := range attrs {
+			if h5.Unsupported(at.Value) {
+				return fmt.Errorf("%s: %s: attribute %s is of a type gwwatchd neither writes nor copies", path, where, at.Name)
+			}
+		}
+		return nil
+	}
+	if err := copyable("/", old.Attrs); err != nil {
 		return nil, err
 	}
 	doc := &Doc{Attrs: slices.Clone(old.Attrs)}
@@ -135,10 +147,8 @@ func WithAdded(path string, ad *Addition) (*Doc, error) {
 		if d.Virtual != "" {
 			continue // made again below, with those of the new products
 		}
-		for _, at := range d.Attrs {
-			if h5.Unsupported(at.Value) {
-				return nil, fmt.Errorf("%s: %s: attribute %s is of a type gwwatchd neither writes nor copies", path, d.Path, at.Name)
-			}
+		if err := copyable(d.Path, d.Attrs); err != nil {
+			return nil, err
 		}
 		if d.Info != nil && d.Info.Rank == 1 {
 			d.Dims = nil // as written: a series of one dimension has no shape of its own
@@ -147,8 +157,7 @@ func WithAdded(path string, ad *Addition) (*Doc, error) {
 		have[d.Path] = true
 		doc.Datasets = append(doc.Datasets, d)
 	}
-	prov := Provenance{Version: ad.Software.Version, PipelineVersion: ad.Software.PipelineVersion(), GoVersion: ad.Software.GoVersion,
-		HDF5Version: ad.HDF5, GonumVersion: ad.Software.Gonum, Host: ad.Host, Created: ad.Created}.attrs()
+	prov := madeBy(ad.Software, ad.HDF5, ad.Host, ad.Created).attrs()
 	var names []string
 	for _, d := range old.Datasets {
 		if name, ok := rawName(d.Path); ok && d.Virtual == "" {
@@ -190,16 +199,11 @@ func WithAdded(path string, ad *Addition) (*Doc, error) {
 // by an agent of their own: the gwwatchd that added them. A document that
 // does not parse, as no gwwatchd writes, is left as it is.
 func (ad *Addition) addProv(doc *Doc) error {
-	at := -1
-	for i, a := range doc.Attrs {
-		if a.Name == attrProvJSON {
-			at = i
-		}
-	}
-	var prov map[string]any
+	at := slices.IndexFunc(doc.Attrs, func(a Attr) bool { return a.Name == attrProvJSON })
 	if at < 0 {
 		return nil
 	}
+	var prov map[string]any
 	if s, _ := doc.Attrs[at].Value.(string); json.Unmarshal([]byte(s), &prov) != nil || prov == nil {
 		return nil
 	}
@@ -234,8 +238,9 @@ func (ad *Addition) addProv(doc *Doc) error {
 
 // CheckWritten reads back the archive at path, written from doc, and
 // checks that it holds each dataset of doc with the same attributes (in
-// whatever order) and values (by their data_sha256), so that an archive is never replaced by
-// one that does not hold what the old one held as it held it.
+// whatever order) and values (by their data_sha256), and that each of its
+// views for gwpy holds (CheckView): an archive is never replaced by one
+// that does not hold what the old one held as it held it.
 func CheckWritten(path string, doc *Doc) error {
 	got, err := Read(path)
 	if err != nil {
@@ -254,6 +259,15 @@ func CheckWritten(path string, doc *Doc) error {
 			return fmt.Errorf("%s: attributes read back are not those written", want.Path)
 		case DataSHA256(d.Data) != DataSHA256(want.Data):
 			return fmt.Errorf("%s: values read back are not those written", want.Path)
+		}
+	}
+	a, err := Open(path)
+	if err != nil {
+		return err
+	}
+	for _, v := range a.Views {
+		if err := a.CheckView(v); err != nil {
+			return fmt.Errorf("%s: view for gwpy: %w", v.Path, err)
 		}
 	}
 	return nil
