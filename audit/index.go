@@ -23,6 +23,9 @@ type Archive struct {
 	ContentKey    string // "" for records written before content keys
 	ArchivePath   string
 	ArchiveSHA256 string
+	// Reprocessed is the seq of the archive's last "reprocessed" record,
+	// 0 when it has none.
+	Reprocessed uint64
 }
 
 // Index answers the questions a daemon and a trace command ask of the log
@@ -53,6 +56,8 @@ type Index struct {
 	byArcPath map[uint64]int32
 
 	pending map[uint64]*Removal // planned removals not carried out in full, by seq
+
+	reprocessed map[int32]uint64 // entry -> seq of its archive's last "reprocessed" record
 }
 
 const (
@@ -189,7 +194,7 @@ func (ix *Index) add(rec Record) {
 	if r, ok := e.(Reprocessed); ok {
 		var sum [32]byte
 		if hexTo32(r.ArchiveSHA256, &sum) {
-			ix.replaced(r.ArchivePath, sum)
+			ix.replaced(rec.Seq, r.ArchivePath, sum)
 		}
 		return
 	}
@@ -205,9 +210,9 @@ func (ix *Index) add(rec Record) {
 }
 
 // replaced makes sum the current sha256 of the archive at path, as a
-// "reprocessed" record says: the archive replaced is the one the latest
-// record of the path wrote.
-func (ix *Index) replaced(path string, sum [32]byte) {
+// "reprocessed" record (of seq) says: the archive replaced is the one the
+// latest record of the path wrote.
+func (ix *Index) replaced(seq uint64, path string, sum [32]byte) {
 	if ix.n == 0 {
 		return
 	}
@@ -216,6 +221,10 @@ func (ix *Index) replaced(path string, sum [32]byte) {
 	for ; ok && i >= 0; i = ix.at(i).nextArcPath {
 		if e := ix.at(i); string(ix.bytesOf(e.arcPath)) == path {
 			e.arc, e.hasArc = sum, true
+			if ix.reprocessed == nil {
+				ix.reprocessed = map[int32]uint64{}
+			}
+			ix.reprocessed[i] = seq
 			return
 		}
 	}
@@ -241,6 +250,7 @@ func (ix *Index) archive(i int32) Archive {
 		SourcePath:  string(ix.bytesOf(e.srcPath)),
 		SourceSize:  e.size,
 		ArchivePath: string(ix.bytesOf(e.arcPath)),
+		Reprocessed: ix.reprocessed[i],
 	}
 	if e.hasSrc {
 		a.SourceSHA256 = hex.EncodeToString(e.src[:])

@@ -95,7 +95,7 @@ func Replay(path string) (*Index, error) {
 		if string(ev) == eventReprocessed && len(f.arcPath) >= 2 {
 			var sum [32]byte
 			if parseHex32(f.arcSHA, &sum) {
-				ix.replaced(canonjson.Unquote(f.arcPath[1:len(f.arcPath)-1]), sum)
+				ix.replaced(seq, canonjson.Unquote(f.arcPath[1:len(f.arcPath)-1]), sum)
 			}
 		}
 		return nil

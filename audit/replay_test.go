@@ -281,14 +281,17 @@ func TestReplayFollowsReprocessed(t *testing.T) {
 	}
 	path := archivedRecord(1)[fieldArchivePath].(string)
 	var last string
+	var lastSeq uint64
 	for j := range 2 {
 		last = strings.Repeat(string(rune('a'+j)), 64)
 		r := Reprocessed{ArchivePath: path, PreviousSHA256: strings.Repeat("0", 64), ArchiveSHA256: last, ArchiveSize: 10,
 			Products: []AddedProduct{{ProductParams: ProductParams{Name: "bp", Kind: "bandpass", Input: "raw", Order: 4, Low: 30, High: 300},
 				Dataset: "K1:X", StoredAs: "bp@2", Paths: []string{"/processed/K1:X/bp@2"}}}}
-		if _, err := l.Append(r); err != nil {
+		rec, err := l.Append(r)
+		if err != nil {
 			t.Fatal(err)
 		}
+		lastSeq = rec.Seq
 	}
 	// Of an archive the log never named: nothing to follow.
 	if _, err := l.Append(Reprocessed{ArchivePath: "/elsewhere.h5", ArchiveSHA256: strings.Repeat("f", 64)}); err != nil {
@@ -296,8 +299,8 @@ func TestReplayFollowsReprocessed(t *testing.T) {
 	}
 	mustClose(t, l)
 	for how, ix := range replayedAndAdded(t, opts.Path) {
-		if a, ok := ix.ByArchivePath(path); !ok || a.ArchiveSHA256 != last {
-			t.Errorf("%s: %s has sha256 %s, want %s", how, path, a.ArchiveSHA256, last)
+		if a, ok := ix.ByArchivePath(path); !ok || a.ArchiveSHA256 != last || a.Reprocessed != lastSeq {
+			t.Errorf("%s: %s has sha256 %s, reprocessed at %d; want %s, %d", how, path, a.ArchiveSHA256, a.Reprocessed, last, lastSeq)
 		}
 		if a, _ := ix.ByArchivePath(archivedRecord(0)[fieldArchivePath].(string)); a.ArchiveSHA256 != archivedRecord(0)[fieldArchiveSHA256] {
 			t.Errorf("%s: another archive's sha256 changed to %s", how, a.ArchiveSHA256)

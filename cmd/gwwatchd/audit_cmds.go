@@ -205,9 +205,10 @@ func readPubkey(k string) (string, error) {
 
 var auditProveHelp = help{
 	Synopsis: "audit prove [--config F] ARCHIVE > PROOF",
-	Text: `Prints an inclusion proof of the archive's "archived" record against the
-latest signed checkpoint, which "gwwatchd audit check-proof" checks anywhere
-with only the public key.`,
+	Text: `Prints an inclusion proof of the archive's "archived" record (of its last
+"reprocessed" record, once reprocessed: the one that names the archive as
+it is) against the latest signed checkpoint, which "gwwatchd audit
+check-proof" checks anywhere with only the public key.`,
 	Example: `gwwatchd audit prove var/archive/K/13000/K-K1_DARM-1300000000-64.h5 > K-K1_DARM-1300000000-64.proof`,
 }
 
@@ -234,7 +235,11 @@ func (m *Main) auditProve(args []string) error {
 	if !ok {
 		return fmt.Errorf("%s: no archived record in %s", abs, cfg.Audit.Path)
 	}
-	proof, err := audit.Prove(cfg.Audit.Path, cfg.Daemon.StateDir, a.Seq)
+	seq := a.Seq
+	if a.Reprocessed != 0 {
+		seq = a.Reprocessed
+	}
+	proof, err := audit.Prove(cfg.Audit.Path, cfg.Daemon.StateDir, seq)
 	if err != nil {
 		return err
 	}
@@ -273,13 +278,20 @@ func (m *Main) auditCheckProof(args []string) error {
 		return &exitCodeError{exitProblems}
 	}
 	fmt.Fprintf(m.Stdout, "%s: OK: record %d (%s, %s) is in the signed log\n", rest[0], rec.Seq, rec.Event, rec.Time.Format(audit.TimeLayout))
+	var fields []struct{ label, value string }
 	if a, ok := audit.As[audit.Archived](*rec); ok {
-		for _, f := range []struct{ label, value string }{
+		fields = []struct{ label, value string }{
 			{"archive_path", a.ArchivePath}, {"archive_sha256", a.ArchiveSHA256}, {"source_path", a.SourcePath}, {"source_sha256", a.SourceSHA256},
-		} {
-			if f.value != "" {
-				fmt.Fprintf(m.Stdout, "  %-15s %s\n", f.label, f.value)
-			}
+		}
+	}
+	if r, ok := audit.As[audit.Reprocessed](*rec); ok {
+		fields = []struct{ label, value string }{
+			{"archive_path", r.ArchivePath}, {"archive_sha256", r.ArchiveSHA256}, {"previous_sha256", r.PreviousSHA256},
+		}
+	}
+	for _, f := range fields {
+		if f.value != "" {
+			fmt.Fprintf(m.Stdout, "  %-15s %s\n", f.label, f.value)
 		}
 	}
 	return nil

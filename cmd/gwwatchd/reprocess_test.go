@@ -276,6 +276,23 @@ func TestReprocessAddsProducts(t *testing.T) {
 		}
 	}
 
+	// The proof of a reprocessed archive is of the record that names it
+	// as it is.
+	code, proof, _ := runMain(t, "audit", "prove", "--config", cfg, archives[0].ArchivePath)
+	if code != exitOK {
+		t.Fatalf("audit prove: exit %d", code)
+	}
+	proofFile := filepath.Join(dir, "proof")
+	if err := os.WriteFile(proofFile, []byte(proof), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, pub, _ := runMain(t, "audit", "pubkey", "--config", cfg)
+	now0, _ := pipeline.FileSHA256(archives[0].ArchivePath)
+	code, stdout, _ = runMain(t, "audit", "check-proof", "--pubkey", strings.TrimSpace(pub), proofFile)
+	if code != exitOK || !strings.Contains(stdout, " (reprocessed, ") || !strings.Contains(stdout, "archive_sha256  "+now0+"\n") {
+		t.Errorf("check-proof: exit %d, want the reprocessed record naming sha256 %s:\n%s", code, now0, stdout)
+	}
+
 	// Again: nothing to add, nothing written, nothing recorded.
 	code, stdout, _ = runMain(t, "reprocess", "--config", newCfg, archives[0].ArchivePath, archives[1].ArchivePath)
 	if want := archives[0].ArchivePath + ": nothing to add\n" + archives[1].ArchivePath + ": nothing to add\n"; code != exitOK || stdout != want {
