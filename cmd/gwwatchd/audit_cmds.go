@@ -320,8 +320,9 @@ func (m *Main) auditPubkey(args []string) error {
 	return nil
 }
 
-// findRecord returns the latest audit record that archived path, or nil
-// when the log is not at hand or does not name it.
+// findRecord returns the latest audit record that archived path, or
+// reprocessed it since, or nil when the log is not at hand or does not
+// name it.
 func findRecord(logPath, path string) (*archive.AuditRef, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -333,6 +334,11 @@ func findRecord(logPath, path string) (*archive.AuditRef, error) {
 	var ref *archive.AuditRef
 	err = audit.Scan(logPath, func(rec audit.Record, _ []byte) error {
 		if a, ok := audit.As[audit.Archived](rec); ok && a.ArchivePath == abs {
+			ref = &archive.AuditRef{Log: logPath, Seq: rec.Seq, Hash: rec.Hash}
+		}
+		// Once reprocessed, the archive is the one its last reprocessed
+		// record names.
+		if r, ok := audit.As[audit.Reprocessed](rec); ok && ref != nil && r.ArchivePath == abs {
 			ref = &archive.AuditRef{Log: logPath, Seq: rec.Seq, Hash: rec.Hash}
 		}
 		return nil

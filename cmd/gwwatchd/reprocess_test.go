@@ -210,8 +210,11 @@ func TestReprocessAddsProducts(t *testing.T) {
 			}
 		}
 	}
-	code, stdout, _ = runMain(t, "inspect", "--json", archives[0].ArchivePath)
+	code, stdout, _ = runMain(t, "inspect", "--config", cfg, "--json", archives[0].ArchivePath)
 	var s struct {
+		Audit struct {
+			Seq uint64
+		}
 		Datasets []struct {
 			Path    string
 			Name    string `json:"product_name"`
@@ -230,6 +233,9 @@ func TestReprocessAddsProducts(t *testing.T) {
 	}
 	if got := versions["/processed/K1:TEST/asd_values"]; got != "asd 1" {
 		t.Errorf("inspect --json: asd_values is product %q, want asd 1", got)
+	}
+	if s.Audit.Seq <= archives[0].Seq {
+		t.Errorf("inspect --json: audit record %d, want the reprocessed one after %d", s.Audit.Seq, archives[0].Seq)
 	}
 	recs := reprocessedRecords(t, c.Audit.Path)
 	if len(recs) != 2 {
