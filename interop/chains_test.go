@@ -63,11 +63,17 @@ with h5py.File(path, "r") as f:
         worst = max(worst, float(np.max(d)))
     out["trend_rel"] = worst
     out["trend_rows"] = len(chunks)
+` + gwpyViewsScript
 
+// gwpyViewsScript, the end of a script that has set path, name and the
+// dict out, has gwpy read every product of the series name through its
+// view in gwpy/products, and adds to out how many it read and what
+// differed from the dataset the view is of.
+const gwpyViewsScript = `
 from gwpy.timeseries import TimeSeries
 from gwpy.frequencyseries import FrequencySeries
 from gwpy.spectrogram import Spectrogram
-problems, readn = [], 0
+problems, readn, leaves = [], 0, []
 with h5py.File(path, "r") as f:
     views = f["gwpy/products/" + name]
     for leaf in views:
@@ -84,6 +90,7 @@ with h5py.File(path, "r") as f:
             g = TimeSeries.read(path, path=vp)
             axes = [(g.t0.value, src.attrs["t0"]), (g.dt.value, src.attrs["dt"])]
         readn += 1
+        leaves.append(leaf)
         if not np.array_equal(g.value, src[()]):
             problems.append("%s: values differ" % leaf)
         for got, want in axes:
@@ -91,6 +98,7 @@ with h5py.File(path, "r") as f:
                 problems.append("%s: axis %r, want %r" % (leaf, got, want))
 out["gwpy_read"] = readn
 out["gwpy_problems"] = problems
+out["gwpy_leaves"] = sorted(leaves)
 print(json.dumps(out))
 `
 
