@@ -131,13 +131,6 @@ func TestInteropChains(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "K-K1_CHAIN-1300000000-150.json"), []byte(`{"channel": "K1:CHAIN", "unit": "ct"}`), 0o644)
 	arch := archiveOf(t, run(t, bin, "ingest", "--config", cfg, src))
 
-	cmd := exec.Command(python, "-c", chainsScript, arch, "K1:CHAIN")
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+pp)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scipy and gwpy: %v\n%s", err, out)
-	}
 	var r struct {
 		BPOfRMS           float64  `json:"bp_of_rms"`
 		ASDOfScipyFilter  float64  `json:"bp_asd_of_scipy_filter"`
@@ -149,10 +142,7 @@ func TestInteropChains(t *testing.T) {
 		GWpyRead          int      `json:"gwpy_read"`
 		GWpyProblems      []string `json:"gwpy_problems"`
 	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("report: %v\n%s", err, out)
-	}
-	t.Logf("%s", strings.TrimSpace(string(out)))
+	report(t, python, pp, &r, chainsScript, arch, "K1:CHAIN")
 	if r.BPOfRMS > 1e-9 {
 		t.Errorf("bandpass: differs from sosfiltfilt by %.3g of the input's RMS, want at most 1e-9", r.BPOfRMS)
 	}
@@ -178,5 +168,22 @@ func TestInteropChains(t *testing.T) {
 	}
 	if out := run(t, bin, "inspect", arch); !strings.Contains(out, "\n      /processed/K1:CHAIN/minute.mean ") {
 		t.Errorf("inspect does not show minute.mean under r256:\n%s", out)
+	}
+}
+
+// report runs a Python script with the real gwpy on pythonpath, logs the
+// JSON report it prints and decodes it into r.
+func report(t *testing.T, python, pythonpath string, r any, script string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(python, append([]string{"-c", script}, args...)...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+pythonpath)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scipy and gwpy: %v\n%s", err, out)
+	}
+	t.Logf("%s", strings.TrimSpace(string(out)))
+	if err := json.Unmarshal(out, r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
 	}
 }

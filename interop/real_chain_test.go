@@ -3,9 +3,7 @@
 package interop
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -150,13 +148,6 @@ fftlength = 0.5
 		t.Fatalf("reprocess: %s", out)
 	}
 
-	cmd := exec.Command(python, "-c", realChainScript, arch, gwf, realStrain)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+pp)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scipy and gwpy: %v\n%s", err, out)
-	}
 	var r struct {
 		RawEqual bool `json:"raw_equal"`
 		Products map[string]struct {
@@ -167,10 +158,7 @@ fftlength = 0.5
 		GWpyLeaves   []string `json:"gwpy_leaves"`
 		GWpyProblems []string `json:"gwpy_problems"`
 	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("report: %v\n%s", err, out)
-	}
-	t.Logf("%s", strings.TrimSpace(string(out)))
+	report(t, python, pp, &r, realChainScript, arch, gwf, realStrain)
 	if !r.RawEqual {
 		t.Errorf("raw %s differs from gwf_decode.py's decode", realStrain)
 	}
