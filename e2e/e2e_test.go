@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -321,4 +322,11 @@ func (e *env) get(path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// metric reports whether the daemon's /metrics holds line.
+func (e *env) metric(line string) bool {
+	e.t.Helper()
+	_, body := e.get("/metrics")
+	return slices.Contains(strings.Split(body, "\n"), line)
 }
