@@ -438,9 +438,8 @@ func TestAuditLogDown(t *testing.T) {
 		code, body := e.get("/healthz")
 		return code != 200 && strings.Contains(body, "audit log")
 	}, d)
-	if _, body := e.get("/metrics"); !strings.Contains(body, "gwwatchd_audit_up 0") {
-		t.Errorf("metrics lack gwwatchd_audit_up 0")
-	}
+	// The daemon sets the metric just after the state /healthz reads.
+	e.waitFor("gwwatchd_audit_up 0", func() bool { return e.metric("gwwatchd_audit_up 0") }, d)
 	// Nothing new is taken while the log is down.
 	third := npy(t, e.incoming, 1300000016, 3)
 	time.Sleep(3 * time.Second)
@@ -457,9 +456,7 @@ func TestAuditLogDown(t *testing.T) {
 		e.waitFor(src, func() bool { return e.count("archived", "source_path", src) == 1 }, d)
 	}
 	e.waitFor("/healthz to recover", func() bool { code, _ := e.get("/healthz"); return code == 200 }, d)
-	if _, body := e.get("/metrics"); !strings.Contains(body, "gwwatchd_audit_up 1") {
-		t.Errorf("metrics lack gwwatchd_audit_up 1")
-	}
+	e.waitFor("gwwatchd_audit_up 1", func() bool { return e.metric("gwwatchd_audit_up 1") }, d)
 	if n := e.count("audit_resumed", "", ""); n != 1 {
 		t.Errorf("got %d audit_resumed records, want 1", n)
 	}
@@ -468,9 +465,11 @@ func TestAuditLogDown(t *testing.T) {
 			t.Errorf("the archive whose record failed was archived again instead of adopted: %v", r)
 		}
 	}
+	// Counted once the daemon has stopped: adopting an archive, it writes
+	// the record before it removes the temp file of the copy it made.
+	e.stop(d)
 	if n := len(e.archives()); n != 3 {
 		t.Errorf("got %d archives, want 3", n)
 	}
-	e.stop(d)
 	e.auditVerify()
 }

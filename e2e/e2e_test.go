@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -134,11 +135,7 @@ func (s *syncBuffer) String() string {
 
 func (e *env) start() *daemon {
 	e.t.Helper()
-	sock := &sdnotifytest.Socket{}
-	sockPath, err := sock.Listen(e.t.TempDir())
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	sock, sockPath := sdnotifytest.Start(e.t)
 	d := &daemon{stderr: &syncBuffer{}, notify: sock, exited: make(chan error, 1)}
 	d.cmd = exec.Command(bin, "run", "--config", e.config)
 	// A watchdog of one second: the daemon pings at half of it while its
@@ -149,10 +146,7 @@ func (e *env) start() *daemon {
 		e.t.Fatal(err)
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
-	e.t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		sock.Close()
-	})
+	e.t.Cleanup(func() { d.cmd.Process.Kill() })
 	e.waitFor("READY=1", func() bool { return d.sent("READY=1") }, d)
 	return d
 }
@@ -321,4 +315,11 @@ func (e *env) get(path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// metric reports whether the daemon's /metrics holds line.
+func (e *env) metric(line string) bool {
+	e.t.Helper()
+	_, body := e.get("/metrics")
+	return slices.Contains(strings.Split(body, "\n"), line)
 }

@@ -258,13 +258,9 @@ func (k *killLoop) startProc(t *testing.T, args ...string) *proc {
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), "GWWATCHD_LOG_LEVEL=info")
 	if args[0] == "run" {
-		p.notify = &sdnotifytest.Socket{}
-		sockPath, err := p.notify.Listen(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+		var sockPath string
+		p.notify, sockPath = sdnotifytest.Start(t)
 		p.cmd.Env = append(p.cmd.Env, "NOTIFY_SOCKET="+sockPath)
-		t.Cleanup(func() { p.notify.Close() })
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -13,22 +13,13 @@ import (
 	"github.com/gwwatchd/gwwatchd/sdnotify/sdnotifytest"
 )
 
-// listen starts a fake notification socket in a temporary directory and
-// points NOTIFY_SOCKET at it.
+// listen starts a fake notification socket and points NOTIFY_SOCKET at
+// it.
 func listen(t *testing.T) *sdnotifytest.Socket {
 	t.Helper()
-	var fs sdnotifytest.Socket
-	path, err := fs.Listen(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := fs.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	fs, path := sdnotifytest.Start(t)
 	t.Setenv("NOTIFY_SOCKET", path)
-	return &fs
+	return fs
 }
 
 func TestNotifierMessages(t *testing.T) {

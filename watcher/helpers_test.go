@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	settle = 250 * time.Millisecond
+	settle = 100 * time.Millisecond
 	// wait bounds how long a test waits for an event that must come.
 	wait = 5 * time.Second
 	// calm is how long a test listens for events that must not come.

@@ -25,7 +25,7 @@ func TestOddFilesAreLoggedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.WarnLevel)
-	w, err := New([]Watch{watch(dir)}, Options{Logger: zap.New(core), Rescan: 100 * time.Millisecond})
+	w, err := New([]Watch{watch(dir)}, Options{Logger: zap.New(core), Rescan: calm / 10})
 	if err != nil {
 		t.Fatal(err)
 	}

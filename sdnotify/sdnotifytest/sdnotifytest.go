@@ -15,12 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // Socket stands in for the service manager's notification socket: point
-// NOTIFY_SOCKET at the path Listen returns (in the environment of a child
-// process, or with t.Setenv), run the code that notifies, and read back
-// the datagrams it sent.
+// NOTIFY_SOCKET at the path Start or Listen returns (in the environment of
+// a child process, or with t.Setenv), run the code that notifies, and read
+// back the datagrams it sent.
 //
 // The zero value is ready for Listen. A Socket is safe for concurrent use;
 // a goroutine drains the socket while it is open, so a chatty sender never
@@ -43,6 +44,24 @@ const syncMark = "\x00sync="
 
 // maxSocketPath is the longest path a Linux sockaddr_un takes.
 const maxSocketPath = 107
+
+// Start listens on a new Socket in a temporary directory of t and closes
+// it when t ends, failing t if it cannot do either. It returns the Socket
+// and the path to put in NOTIFY_SOCKET.
+func Start(t testing.TB) (*Socket, string) {
+	t.Helper()
+	s := &Socket{}
+	path, err := s.Listen(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, path
+}
 
 // Listen creates the socket as notify.sock in dir, typically t.TempDir(),
 // and returns its path. The path must fit a socket address (107 bytes).

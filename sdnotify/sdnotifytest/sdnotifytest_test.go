@@ -14,26 +14,17 @@ import (
 	"github.com/gwwatchd/gwwatchd/sdnotify/sdnotifytest"
 )
 
-// open starts a Socket in a temporary directory and returns it with a
-// connection to it, as a notifying process would hold.
+// open starts a Socket and returns it with a connection to it, as a
+// notifying process would hold.
 func open(t *testing.T) (*sdnotifytest.Socket, *net.UnixConn) {
 	t.Helper()
-	var s sdnotifytest.Socket
-	path, err := s.Listen(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	s, path := sdnotifytest.Start(t)
 	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &s, conn
+	return s, conn
 }
 
 func send(t *testing.T, conn *net.UnixConn, msg string) {
