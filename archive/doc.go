@@ -6,7 +6,9 @@
 // Writing: Content is what goes into one archive; Content.Doc lays it out
 // as a document, and WriteFile (or WriteTemp, then Temp.Commit) writes it
 // atomically below an archive root, at the path Content.RelPath renders
-// from the configured layout. WithAdded lays out an archive with more
+// from the configured layout; Content.WriteTemp does both for gwwatchd's
+// pipeline and for package provenance, which programs of their own write
+// archives with. WithAdded lays out an archive with more
 // products, and WriteTemp then Temp.Replace writes it over the old one.
 //
 // Reading: Open reads an archive back as an Archive, the typed read
