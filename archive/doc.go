@@ -37,6 +37,13 @@
 // product that was not made is explained by a <name>_skipped attribute
 // of its raw series.
 //
+// A product of a kind gwwatchd does not make (Derived.Own, KnownKind
+// false), which a program of its own writes through package
+// provenance, is stored as <name> with its own params_json, unit and
+// axes; its view for gwpy is a TimeSeries, FrequencySeries or
+// Spectrogram by the axes it has, and Product.OwnParams reads its
+// parameters back.
+//
 // Versions: an archive may be given products later (WithAdded, as
 // gwwatchd reprocess does), and never loses or changes one. A product
 // whose name the archive holds already, made with other parameters or of

@@ -128,6 +128,27 @@ func TestReadBack(t *testing.T) {
 	}
 }
 
+// TestInspect: inspect names the program beside gwwatchd in every
+// dataset's provenance, and shows the lineage of its products.
+func TestInspect(t *testing.T) {
+	_, written := chain(t, t.TempDir())
+	a, err := archive.Open(written.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := a.Summary().WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, " program=mine program_version=2.0\n"); n != 4 {
+		t.Errorf("the program in %d provenance lines, want 4 (raw and 3 products):\n%s", n, out)
+	}
+	if !strings.Contains(out, "      /processed/K1:X-Y/myasd  periodogram") {
+		t.Errorf("no myasd under half in the lineage:\n%s", out)
+	}
+}
+
 // TestVerifyOwnKinds: verify checks the hashes and parents of products of
 // a program's own kinds and says it did not recompute them; a product
 // whose values changed is a problem.
