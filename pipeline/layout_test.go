@@ -33,18 +33,7 @@ func TestLayoutUnchanged(t *testing.T) {
 		t.Skip("the golden values were computed on amd64, where Go fuses no multiply-adds")
 	}
 	chainCfg := func(file string) func(*config.Config) {
-		return func(cfg *config.Config) {
-			b, err := os.ReadFile(filepath.Join("..", "testdata", "config", file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := config.Parse(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Archive.Root = cfg.Archive.Root
-			*cfg = *c
-		}
+		return func(cfg *config.Config) { *cfg = *configFile(t, file, cfg.Archive.Root) }
 	}
 	for _, tc := range []struct {
 		name      string
