@@ -1,6 +1,7 @@
 package provenance_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/processor"
 	"github.com/gwwatchd/gwwatchd/provenance"
@@ -198,6 +200,49 @@ func TestVerifyOwnKinds(t *testing.T) {
 	}
 	if r.OK() || !strings.Contains(strings.Join(r.Problems, "\n"), "/processed/K1:X-Y/myasd: data_sha256 is") {
 		t.Errorf("got problems %v, want myasd's data_sha256", r.Problems)
+	}
+}
+
+// TestReprocess: gwwatchd reprocess adds its products (the ASD; 4 s are
+// too short for a spectrogram) to an archive a
+// program wrote and keeps the program's as they were; the archive still
+// verifies.
+func TestReprocess(t *testing.T) {
+	dir := t.TempDir()
+	_, written := chain(t, dir)
+	before, err := archive.Read(written.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Archive.Root = dir
+	p := pipeline.New(pipeline.Options{Config: cfg, CPUs: 1})
+	res, err := p.Reprocess(context.Background(), written.Path, cfg.Processing.Chain(), written.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/processed/K1:X-Y/asd_values", "/processed/K1:X-Y/asd_frequencies"}; !slices.Equal(res.Added, want) {
+		t.Errorf("added %v, want %v", res.Added, want)
+	}
+	after, err := archive.Read(written.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range before.Datasets {
+		if !strings.HasPrefix(d.Path, "/processed/") {
+			continue
+		}
+		got := after.Dataset(d.Path)
+		if got == nil || archive.DataSHA256(got.Data) != archive.DataSHA256(d.Data) || len(got.Attrs) != len(d.Attrs) {
+			t.Errorf("%s: not kept as it was", d.Path)
+		}
+	}
+	r, err := pipeline.Verify(written.Path, processor.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || len(r.NotRecomputed) != 3 {
+		t.Errorf("problems %v, not recomputed %v", r.Problems, r.NotRecomputed)
 	}
 }
 
