@@ -43,7 +43,7 @@ import (
 type Options struct {
 	// Program and Version name the calling program; every dataset's
 	// provenance set carries them (program, program_version) beside
-	// gwwatchd's version as the writer's.
+	// gwwatchd's version as the writer's, unless Program is "".
 	Program, Version string
 
 	Host    string    // "" is os.Hostname
@@ -139,10 +139,12 @@ func New(opts Options) *Writer {
 		Host:        host,
 		Software:    buildinfo.Get(),
 		HDF5:        archive.LibVersion(),
-		Program:     &archive.Program{Name: opts.Program, Version: opts.Version},
 		IngestStart: created,
 		IngestEnd:   created,
 	}}
+	if opts.Program != "" {
+		w.c.Program = &archive.Program{Name: opts.Program, Version: opts.Version}
+	}
 	if s := opts.Source; s != nil {
 		w.c.Source = ingest.Source{Path: s.Path, Size: s.Size, ModTime: s.ModTime, SHA256: s.SHA256}
 	}
@@ -197,6 +199,17 @@ func (w *Writer) Derive(parent *Node, p Product) (*Node, error) {
 		return nil, fmt.Errorf("product %q: kind %q is one gwwatchd makes, and would recompute its own way; name the kind of your own", p.Name, p.Kind)
 	case !samples.Of(p.Values).Valid():
 		return nil, fmt.Errorf("product %q: values of type %T, not a slice of a supported type", p.Name, p.Values)
+	case samples.Len(p.Values) == 0:
+		return nil, fmt.Errorf("product %q: no values", p.Name)
+	}
+	if len(p.Dims) > 0 {
+		n := 1
+		for _, d := range p.Dims {
+			n *= int(d)
+		}
+		if n != samples.Len(p.Values) {
+			return nil, fmt.Errorf("product %q: shape %v holds %d values, not the %d given", p.Name, p.Dims, n, samples.Len(p.Values))
+		}
 	}
 	names[p.Name] = true
 	e := &w.c.Entries[parent.entry]

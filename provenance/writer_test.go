@@ -203,10 +203,9 @@ func TestVerifyOwnKinds(t *testing.T) {
 	}
 }
 
-// TestReprocess: gwwatchd reprocess adds its products (the ASD; 4 s are
-// too short for a spectrogram) to an archive a
-// program wrote and keeps the program's as they were; the archive still
-// verifies.
+// TestReprocess: gwwatchd reprocess adds its products to an archive a
+// program wrote (the ASD; 4 s are too short for a spectrogram) and keeps
+// the program's as they were; the archive still verifies.
 func TestReprocess(t *testing.T) {
 	dir := t.TempDir()
 	_, written := chain(t, dir)
@@ -270,6 +269,8 @@ func TestRefused(t *testing.T) {
 		{Name: "x_values", Kind: "mine", Values: []float64{1}},
 		{Name: "a", Values: []float64{1}},
 		{Name: "a", Kind: "mine", Values: 3},
+		{Name: "a", Kind: "mine", Values: []float64{}},
+		{Name: "a", Kind: "mine", Values: []float64{1, 2, 3}, Dims: []uint{2, 2}},
 	} {
 		if _, err := w.Derive(raw, p); err == nil {
 			t.Errorf("%+v: no error", p)
