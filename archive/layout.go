@@ -153,7 +153,7 @@ var reserved = func() map[string]bool {
 	for _, kind := range skippedKinds {
 		m[skippedAttr(kind)] = true
 	}
-	for _, n := range append(provenanceNames, attrProgram, attrProgramVersion) {
+	for _, n := range slices.Concat(provenanceNames, []string{attrProgram, attrProgramVersion}) {
 		m[n] = true
 	}
 	return m
