@@ -47,8 +47,47 @@ type Derived struct {
 	ASD         *processor.ASD
 	Spectrogram *processor.Spectrogram
 	Trend       *processor.Trend
+	Own         *Own // a product of a kind gwwatchd does not make
 
 	Skipped string
+}
+
+// Own is a product that a program's own code made, of a kind gwwatchd
+// does not make (KnownKind is false for it): gwwatchd stores it with its
+// parent link, parameters and provenance like its own products, and
+// verify checks its data_sha256 but cannot recompute it.
+type Own struct {
+	Step   string // processing_step, for people
+	Params any    // params_json: anything encoding/json encodes
+	Values any    // the samples: []float64, []float32, []int64, ..., as the HDF5 writer takes
+	Dims   []uint // the shape, for more than one dimension
+	Unit   string
+	// Axes place the values: t0, dt and sample_rate are written when DT
+	// is set (a time series, a spectrogram's rows), f0 and df when DF is.
+	Axes Axes
+}
+
+// KnownKind reports whether gwwatchd makes products of a kind, and so
+// can recompute them.
+func KnownKind(kind string) bool {
+	switch kind {
+	case ProductASD, ProductFrequencies, ProductSpectrogram,
+		ProductHighpass, ProductLowpass, ProductBandpass, ProductResample, ProductTrend:
+		return true
+	}
+	return false
+}
+
+// attrs are the attributes that place and measure the values of o.
+func (o *Own) attrs() []Attr {
+	a := []Attr{{Name: attrUnit, Value: o.Unit}}
+	if o.Axes.DT != 0 {
+		a = append(a, Attr{Name: attrT0, Value: o.Axes.T0}, Attr{Name: attrDT, Value: o.Axes.DT}, Attr{Name: attrSampleRate, Value: 1 / o.Axes.DT})
+	}
+	if o.Axes.DF != 0 {
+		a = append(a, Attr{Name: attrF0, Value: o.Axes.F0}, Attr{Name: attrDF, Value: o.Axes.DF})
+	}
+	return a
 }
 
 // DerivedPaths returns the datasets a product named name of a kind is
@@ -79,7 +118,7 @@ func derivedParent(dataset, input string) string {
 
 // made reports whether the product was made.
 func (d *Derived) made() bool {
-	return d.Values != nil || d.ASD != nil || d.Spectrogram != nil || d.Trend != nil
+	return d.Values != nil || d.ASD != nil || d.Spectrogram != nil || d.Trend != nil || d.Own != nil
 }
 
 // step is the processing_step of the product, for people.
@@ -95,6 +134,9 @@ func (d *Derived) step() string {
 		return fmt.Sprintf("Resampled by %d/%d, polyphase", d.Resample.Up, d.Resample.Down)
 	case ProductTrend:
 		return fmt.Sprintf("Trend of %g s strides", d.Stride)
+	}
+	if d.Own != nil && d.Own.Step != "" {
+		return d.Own.Step
 	}
 	return d.Kind
 }
@@ -125,6 +167,9 @@ func (d *Derived) params(stat string) any {
 		return ResampleParams{Down: d.Resample.Down, Rate: d.Rate, SampleRate: d.InputRate, Up: d.Resample.Up, Window: "kaiser", Beta: 5}
 	case ProductTrend:
 		return TrendParams{SampleRate: d.InputRate, Stat: stat, Stride: d.Trend.DT}
+	}
+	if d.Own != nil {
+		return d.Own.Params
 	}
 	return nil
 }
@@ -174,6 +219,8 @@ func derivedDatasets(e *Entry, name string, t0 float64, unit string, prov []Attr
 			err = add(paths[0], d.params(""), sg.Values, []uint{uint(sg.Times), uint(sg.Freqs)},
 				Attr{Name: attrValues, Value: "psd"}, Attr{Name: attrUnit, Value: PowerDensityUnit(unit)},
 				Attr{Name: attrT0, Value: t0}, Attr{Name: attrDT, Value: sg.DT}, Attr{Name: attrF0, Value: sg.F0}, Attr{Name: attrDF, Value: sg.DF})
+		case d.Own != nil:
+			err = add(paths[0], d.params(""), d.Own.Values, d.Own.Dims, d.Own.attrs()...)
 		case d.Trend != nil:
 			tr := d.Trend
 			for j, st := range TrendStats {

@@ -6,7 +6,9 @@
 // Writing: Content is what goes into one archive; Content.Doc lays it out
 // as a document, and WriteFile (or WriteTemp, then Temp.Commit) writes it
 // atomically below an archive root, at the path Content.RelPath renders
-// from the configured layout. WithAdded lays out an archive with more
+// from the configured layout; Content.WriteTemp does both for gwwatchd's
+// pipeline and for package provenance, which programs of their own write
+// archives with. WithAdded lays out an archive with more
 // products, and WriteTemp then Temp.Replace writes it over the old one.
 //
 // Reading: Open reads an archive back as an Archive, the typed read
@@ -34,6 +36,13 @@
 // of the raw series keep the paths archives before chains give them. A
 // product that was not made is explained by a <name>_skipped attribute
 // of its raw series.
+//
+// A product of a kind gwwatchd does not make (Derived.Own, KnownKind
+// false), which a program of its own writes through package
+// provenance, is stored as <name> with its own params_json, unit and
+// axes; its view for gwpy is a TimeSeries, FrequencySeries or
+// Spectrogram by the axes it has, and Product.OwnParams reads its
+// parameters back.
 //
 // Versions: an archive may be given products later (WithAdded, as
 // gwwatchd reprocess does), and never loses or changes one. A product

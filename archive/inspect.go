@@ -172,6 +172,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		for _, k := range provenanceNames {
 			fmt.Fprintf(w, " %s=%s", k, val(da[k]))
 		}
+		if _, ok := da[attrProgram]; ok {
+			fmt.Fprintf(w, " %s=%s %s=%s", attrProgram, val(da[attrProgram]), attrProgramVersion, val(da[attrProgramVersion]))
+		}
 		fmt.Fprintln(w)
 		if d.Params != nil {
 			b, _ := json.Marshal(d.Params)

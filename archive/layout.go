@@ -44,6 +44,12 @@ type Content struct {
 	Software buildinfo.Info
 	HDF5     string // libhdf5 version
 
+	// Program is the program that writes the archive through gwwatchd's
+	// writer when that is not gwwatchd (see package provenance): it is
+	// named in the provenance set of every dataset, beside gwwatchd's
+	// version as the writer's, and in the PROV agent.
+	Program *Program
+
 	IngestStart, IngestEnd time.Time
 }
 
@@ -147,7 +153,7 @@ var reserved = func() map[string]bool {
 	for _, kind := range skippedKinds {
 		m[skippedAttr(kind)] = true
 	}
-	for _, n := range provenanceNames {
+	for _, n := range slices.Concat(provenanceNames, []string{attrProgram, attrProgramVersion}) {
 		m[n] = true
 	}
 	return m
@@ -209,9 +215,20 @@ func (c *Content) Doc() (*Doc, error) {
 	return doc, nil
 }
 
+// Program names a program, not gwwatchd, that writes archives.
+type Program struct {
+	Name, Version string
+}
+
 // provenance is the provenance set carried by the archive and every
 // dataset: which software, where and when.
-func (c *Content) provenance() Provenance { return madeBy(c.Software, c.HDF5, c.Host, c.Created) }
+func (c *Content) provenance() Provenance {
+	p := madeBy(c.Software, c.HDF5, c.Host, c.Created)
+	if c.Program != nil {
+		p.Program, p.ProgramVersion = c.Program.Name, c.Program.Version
+	}
+	return p
+}
 
 // madeBy is the provenance set of what this software, with this libhdf5,
 // made on host at created.
@@ -441,7 +458,11 @@ func (g provGraph) addDerived(name string, d *Derived, start, end, agent string)
 	actID := "gw:process" + paths[0]
 	usedID := "gw:" + derivedParent(name, d.Input)
 	params, _ := marshal(d.params(""))
-	g.activity[actID] = map[string]any{"prov:type": "gw:" + provActivity[d.Kind], "prov:startTime": start, "prov:endTime": end, "gw:params_json": params}
+	act, ok := provActivity[d.Kind]
+	if !ok {
+		act = "Process" // a program's own
+	}
+	g.activity[actID] = map[string]any{"prov:type": "gw:" + act, "prov:startTime": start, "prov:endTime": end, "gw:params_json": params}
 	g.used["_:u_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:entity": usedID}
 	g.associated["_:a_gw:"+paths[0]] = map[string]any{"prov:activity": actID, "prov:agent": agent}
 	for _, path := range paths {
@@ -459,6 +480,16 @@ func provAgent(sw buildinfo.Info, hdf5, host string) map[string]any {
 		"gw:revision": sw.PipelineVersion(), "gw:go_version": sw.GoVersion,
 		"gw:hdf5_version": hdf5, "gw:gonum_version": sw.Gonum, "gw:host": host,
 	}
+}
+
+// provAgent is the PROV agent of the content's writer: gwwatchd, and
+// the program that called it, if any.
+func (c *Content) provAgent() map[string]any {
+	a := provAgent(c.Software, c.HDF5, c.Host)
+	if c.Program != nil {
+		a["gw:program"], a["gw:program_version"] = c.Program.Name, c.Program.Version
+	}
+	return a
 }
 
 // provJSON is a W3C PROV-JSON document of the whole lineage: the source
@@ -525,7 +556,7 @@ func (c *Content) provJSON(rawSHA []string) (string, error) {
 	doc := map[string]any{
 		"prefix": map[string]any{"gw": "https://github.com/gwwatchd/gwwatchd#"},
 		"entity": entity, "activity": activity,
-		"agent": map[string]any{agent: provAgent(c.Software, c.HDF5, c.Host)},
+		"agent": map[string]any{agent: c.provAgent()},
 		"used":  used, "wasGeneratedBy": generated, "wasDerivedFrom": derived, "wasAssociatedWith": associated,
 	}
 	return marshal(doc)

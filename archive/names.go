@@ -73,6 +73,11 @@ const (
 	attrGonumVersion    = "gonum_version"
 	attrHostname        = "hostname"
 	attrCreated         = "created_utc"
+
+	// The program that wrote the archive through the writer API, when it
+	// is not gwwatchd itself (Content.Program).
+	attrProgram        = "program"
+	attrProgramVersion = "program_version"
 )
 
 // provenanceNames are the attributes of the provenance set, in the order

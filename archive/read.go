@@ -63,11 +63,15 @@ type Provenance struct {
 	GonumVersion    string
 	Host            string
 	Created         time.Time
+
+	// Program and ProgramVersion name the program that wrote the
+	// archive with gwwatchd's writer (Content.Program); "" for gwwatchd.
+	Program, ProgramVersion string
 }
 
 // attrs are the provenance set as written.
 func (p Provenance) attrs() []Attr {
-	return []Attr{
+	a := []Attr{
 		{Name: attrVersion, Value: p.Version},
 		{Name: attrPipelineVersion, Value: p.PipelineVersion},
 		{Name: attrGoVersion, Value: p.GoVersion},
@@ -76,6 +80,10 @@ func (p Provenance) attrs() []Attr {
 		{Name: attrHostname, Value: p.Host},
 		{Name: attrCreated, Value: p.Created.UTC().Format(time.RFC3339Nano)},
 	}
+	if p.Program != "" {
+		a = append(a, Attr{Name: attrProgram, Value: p.Program}, Attr{Name: attrProgramVersion, Value: p.ProgramVersion})
+	}
+	return a
 }
 
 func provenanceOf(attrs []Attr) Provenance {
@@ -87,6 +95,8 @@ func provenanceOf(attrs []Attr) Provenance {
 		GonumVersion:    str(attrs, attrGonumVersion),
 		Host:            str(attrs, attrHostname),
 		Created:         timeAttr(attrs, attrCreated),
+		Program:         str(attrs, attrProgram),
+		ProgramVersion:  str(attrs, attrProgramVersion),
 	}
 }
 
@@ -202,6 +212,7 @@ type Product struct {
 	Filter    *FilterParams
 	Resample  *ResampleParams
 	Trend     *TrendParams
+	OwnParams any   // of a kind gwwatchd does not make (KnownKind), as encoding/json decodes it
 	ParamsErr error // why params_json could not be read
 
 	Unit string // of the values
@@ -368,6 +379,10 @@ func newProduct(o *Object) *Product {
 	case ProductTrend:
 		p.Trend = &TrendParams{}
 		into = p.Trend
+	default:
+		if !KnownKind(p.Kind) {
+			into = &p.OwnParams
+		}
 	}
 	p.ParamsErr = json.Unmarshal([]byte(str(o.attrs, attrParamsJSON)), into)
 	return p

@@ -78,6 +78,9 @@ func viewAttrs(kind string, raw, src []Attr) []Attr {
 			kind = ViewSpectrogram
 		default:
 			kind = ViewTimeSeries
+			if k := str(src, attrProduct); !KnownKind(k) {
+				kind = ownView(src)
+			}
 		}
 	}
 	switch kind {
@@ -91,6 +94,20 @@ func viewAttrs(kind string, raw, src []Attr) []Attr {
 			Attr{Name: attrY0, Value: f(attrF0)}, Attr{Name: attrDY, Value: f(attrDF)})
 	}
 	return attrs
+}
+
+// ownView is the class gwpy reads a program's own product as, by the
+// axes it has: frequencies and times make a spectrogram, frequencies
+// alone a frequency series, else a time series.
+func ownView(src []Attr) string {
+	f, t := h5.FindAttr(src, attrDF) != nil, h5.FindAttr(src, attrDT) != nil
+	switch {
+	case f && t:
+		return ViewSpectrogram
+	case f:
+		return ViewASD
+	}
+	return ViewTimeSeries
 }
 
 // views returns the views of the datasets of one series in doc: the raw

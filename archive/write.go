@@ -68,6 +68,7 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 // can prove, however many writers share the root.
 type Temp struct {
 	Written          // Path is the temporary name until Commit
+	Doc     *Doc     // what was written
 	dest    string   // final path
 	key     string   // content_key
 	dir     *os.File // the destination directory, opened without following links
@@ -90,7 +91,7 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Temp{dest: filepath.Join(root, rel), dir: dir}
+	t := &Temp{Doc: doc, dest: filepath.Join(root, rel), dir: dir}
 	t.key = str(doc.Attrs, attrContentKey)
 	if err := t.create(); err != nil {
 		dir.Close()
@@ -114,6 +115,22 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	}
 	w.Path = t.Path
 	t.Written = *w
+	return t, nil
+}
+
+// WriteTemp lays c out (Content.Doc) and writes it as WriteTemp does, at
+// rel below root: the one way new archives are written, by gwwatchd's
+// pipeline and by programs through package provenance. An error of the
+// write says "write archive".
+func (c *Content) WriteTemp(root, rel string, comp Compression) (*Temp, error) {
+	doc, err := c.Doc()
+	if err != nil {
+		return nil, err
+	}
+	t, err := WriteTemp(root, rel, doc, comp)
+	if err != nil {
+		return nil, fmt.Errorf("write archive: %w", err)
+	}
 	return t, nil
 }
 

@@ -481,3 +481,10 @@ func channelDesc(channel string) string {
 	}
 	return b.String()
 }
+
+// ChannelNameParts returns the observatory and description parts of the
+// LIGO-T010150 name of a series of channel read from a file whose name
+// says neither: "K" and "K1_LSC_DARM_OUT_DQ" for K1:LSC-DARM_OUT_DQ.
+func ChannelNameParts(channel string) (obs, desc string) {
+	return channelObs(channel), channelDesc(channel)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,22 +21,29 @@ import (
 func chainFixture(t *testing.T) (*Result, *Pipeline) {
 	t.Helper()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
-	chain, err := os.ReadFile("../testdata/config/chain.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Archive.Root = opts.Config.Archive.Root
-	opts.Config = cfg
+	opts.Config = configFile(t, "chain.toml", opts.Config.Archive.Root)
 	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res, p
+}
+
+// configFile is the configuration testdata/config/name holds, with its
+// archives below root.
+func configFile(t *testing.T, name, root string) *config.Config {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "config", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Archive.Root = root
+	return cfg
 }
 
 // TestChainProducts: each product is made of its input, in dependency

@@ -313,10 +313,6 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		content.Entries = append(content.Entries, p.process(series))
 	}
 	rec.Datasets, rec.Products, rec.Skipped = content.Paths()
-	doc, err := content.Doc()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	rel, err := content.RelPath(p.cfg.Archive.Layout)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -326,14 +322,15 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		// makes it shorter.
 		return nil, &ingest.InputError{Path: src.Path, Reason: why}
 	}
+	comp := archive.Compression{Gzip: p.cfg.Archive.Compression == "gzip", Level: p.cfg.Archive.GzipLevel}
+	if x.temp, err = content.WriteTemp(p.root(), rel, comp); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if p.cfg.Archive.Quicklook {
-		if x.quicklook, err = quicklook(doc); err != nil {
+		if x.quicklook, err = quicklook(x.temp.Doc); err != nil {
+			x.temp.Discard()
 			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
 		}
-	}
-	comp := archive.Compression{Gzip: p.cfg.Archive.Compression == "gzip", Level: p.cfg.Archive.GzipLevel}
-	if x.temp, err = archive.WriteTemp(p.root(), rel, doc, comp); err != nil {
-		return nil, fmt.Errorf("%s: write archive: %w", path, err)
 	}
 	x.id = content.ID
 	x.took = p.now().Sub(start)
