@@ -9,8 +9,13 @@ import (
 	"testing"
 )
 
+// python returns the Python that checks the log independently, or skips
+// the test: with -short too, as its start-up alone is most of the test.
 func python(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs Python; not with -short")
+	}
 	for _, p := range []string{"/usr/bin/python3", "python3"} {
 		if path, err := exec.LookPath(p); err == nil {
 			return path

@@ -298,9 +298,12 @@ func randomString(r *rand.Rand) string {
 	return string(b)
 }
 
-// TestCanonicalMatchesPython has Python re-serialize random objects: its
+// TestMarshalMatchesPython has Python re-serialize random objects: its
 // json.dumps with the canonical options must give back the same bytes.
 func TestMarshalMatchesPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Python; not with -short")
+	}
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		t.Skipf("no %s", py)
