@@ -108,7 +108,7 @@ func WriteInto(path string, doc *Doc, comp Compression) error {
 }
 
 func write(path string, doc *Doc, comp Compression, flag int) (err error) {
-	f, err := hdf5.CreateFile(path, flag)
+	f, err := createFile(path, flag)
 	if err != nil {
 		return fail("write archive", err)
 	}

@@ -1,5 +1,6 @@
 // The C side of package h5, declared and described in h5shim.h.
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,22 @@ void gw_clear(void) { H5Eclear2(H5E_DEFAULT); }
 void gw_msg(hid_t id, char *buf, size_t n) {
   buf[0] = 0;
   if (H5Eget_msg(id, NULL, buf, n) < 0) buf[0] = 0;
+}
+
+int gw_cloexec(hid_t f) {
+  hid_t fapl = H5Fget_access_plist(f);
+  if (fapl < 0) return -1;
+  hid_t driver = H5Pget_driver(fapl);
+  H5Pclose(fapl);
+  // The sec2 driver, libhdf5's default and the only one used here, holds
+  // one POSIX descriptor.
+  if (driver != H5FD_SEC2) return -1;
+  void *h = NULL;
+  if (H5Fget_vfd_handle(f, H5P_DEFAULT, &h) < 0 || h == NULL) return -1;
+  int fd = *(int *)h;
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) return -1;
+  return 0;
 }
 
 // Writing.

@@ -35,6 +35,10 @@ void gw_clear(void);
 // gw_msg writes into buf the text of error message id, or "".
 void gw_msg(hid_t id, char *buf, size_t n);
 
+// gw_cloexec marks the descriptor libhdf5 holds file f open by as closed
+// on exec. It returns 0, or -1 if the descriptor cannot be had or marked.
+int gw_cloexec(hid_t f);
+
 // Writing (h5.go).
 
 // gw_write_string_attr writes a scalar variable-length UTF-8 string

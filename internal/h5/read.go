@@ -244,10 +244,10 @@ func (r *reader) fail(what string, err error) error {
 }
 
 func (r *reader) open() (*hdf5.File, *hdf5.Group, error) {
-	if !hdf5.IsHDF5(r.path) {
+	if !isHDF5(r.path) {
 		return nil, nil, ErrNotHDF5
 	}
-	f, err := hdf5.OpenFile(r.path, hdf5.F_ACC_RDONLY)
+	f, err := openFile(r.path, hdf5.F_ACC_RDONLY)
 	if err != nil {
 		return nil, nil, fail("open", err)
 	}
