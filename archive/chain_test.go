@@ -30,6 +30,7 @@ func writeAndOpen(t *testing.T, c *Content) *Archive {
 // that checks; one not made is explained on its raw series, and a source
 // attribute of that name does not shadow it.
 func TestChainLayout(t *testing.T) {
+	t.Parallel()
 	c := testContent(t)
 	e := &c.Entries[0]
 	x := e.Series.Values.([]float64)

@@ -50,6 +50,7 @@ func testContent(t *testing.T) *Content {
 }
 
 func TestOpenReadsTheLayout(t *testing.T) {
+	t.Parallel()
 	c := testContent(t)
 	doc, err := c.Doc()
 	if err != nil {
@@ -143,6 +144,7 @@ func TestOpenReadsTheLayout(t *testing.T) {
 // of, however they sort by name; a cycle of parent links, which no writer
 // makes, leaves its products listed once each.
 func TestProductsInDependencyOrder(t *testing.T) {
+	t.Parallel()
 	product := func(path, parent string) Dataset {
 		return Dataset{Path: path, Data: []float64{1}, Attrs: []Attr{{Name: attrProduct, Value: "x"}, {Name: attrParent, Value: parent}}}
 	}
@@ -168,6 +170,7 @@ func TestProductsInDependencyOrder(t *testing.T) {
 }
 
 func TestLoadRefusesAChangedFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	w, err := WriteFile(dir, "a.h5", testDoc("abc"), Compression{})
 	if err != nil {
@@ -193,6 +196,7 @@ func TestLoadRefusesAChangedFile(t *testing.T) {
 }
 
 func TestInputRefusal(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		root map[string]any
 		want string

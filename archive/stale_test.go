@@ -13,6 +13,7 @@ import (
 // it: a crashed writer's is removed, a live writer's is left alone,
 // whatever process each lives in.
 func TestOnlyStaleTempsAreRemoved(t *testing.T) {
+	t.Parallel()
 	if dir := os.Getenv("GWWATCHD_STALE_HELPER"); dir != "" {
 		// A writer that dies with its temp archive written.
 		if _, err := WriteTemp(dir, "crashed/x.h5", testDoc("dead"), Compression{}); err != nil {
@@ -56,6 +57,7 @@ func TestOnlyStaleTempsAreRemoved(t *testing.T) {
 // A symbolic link planted in the archive root must not send an archive
 // outside it, and ScanRoot reports it.
 func TestLinkInArchiveRootIsNotFollowed(t *testing.T) {
+	t.Parallel()
 	root, outside := t.TempDir(), t.TempDir()
 	if err := os.Symlink(outside, filepath.Join(root, "K")); err != nil {
 		t.Fatal(err)
@@ -91,6 +93,7 @@ func TestLinkInArchiveRootIsNotFollowed(t *testing.T) {
 // writer's temp archive for a crash's, not even in the instant after it
 // is made.
 func TestTidyingNeverTakesALiveTemp(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -105,7 +108,11 @@ func TestTidyingNeverTakesALiveTemp(t *testing.T) {
 			}
 		}
 	}()
-	for i := range 100 {
+	writes := 100
+	if testing.Short() {
+		writes = 20
+	}
+	for i := range writes {
 		w, err := WriteFile(root, "d/x.h5", testDoc(strconv.Itoa(i)), Compression{})
 		if err != nil {
 			close(stop)

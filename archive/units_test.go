@@ -68,6 +68,7 @@ var unitCases = []struct{ source, want string }{
 }
 
 func TestArchiveUnitMapping(t *testing.T) {
+	t.Parallel()
 	for _, c := range unitCases {
 		if got := ArchiveUnit(c.source); got != c.want {
 			t.Errorf("ArchiveUnit(%q) = %q, want %q", c.source, got, c.want)
@@ -79,6 +80,7 @@ func TestArchiveUnitMapping(t *testing.T) {
 // a unit: the archive unit in unit, the source's string in unit_source
 // when it differs, and a density unit built on the archive unit.
 func TestUnitAttributes(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		source, unit, source_, asd string
 	}{
@@ -124,6 +126,7 @@ func TestUnitAttributes(t *testing.T) {
 // It needs ../shared/python (gwpy) and a Python with astropy, and skips
 // without them.
 func TestArchiveUnitsParseWithAstropy(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs Python with astropy and gwpy: not with -short")
 	}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestProductName(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		path, kind    string
 		dataset, name string
@@ -36,6 +37,7 @@ func TestProductName(t *testing.T) {
 }
 
 func TestLock(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "a.h5")
 	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ func testDoc(sha string) *Doc {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, comp := range []Compression{{}, {Gzip: true, Level: 6}} {
 		dir := t.TempDir()
 		want := testDoc("abc")
@@ -85,6 +86,7 @@ func sortedAttrs(a []Attr) []Attr {
 }
 
 func TestWriteNeverOverwrites(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	w1, err := WriteFile(dir, "x.h5", testDoc("one"), Compression{})
 	if err != nil {
@@ -121,6 +123,7 @@ func TestWriteNeverOverwrites(t *testing.T) {
 // content: an archive at the same name is a duplicate only when its
 // content_key is the same, and an archive with none never is.
 func TestSameSourceBytesOtherMetadataGetTheirOwnArchive(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := testDoc("zeros")
 	if _, err := WriteFile(dir, "x.h5", first, Compression{}); err != nil {
@@ -150,6 +153,7 @@ func TestSameSourceBytesOtherMetadataGetTheirOwnArchive(t *testing.T) {
 }
 
 func TestDataSHA256IsOfLittleEndianBytes(t *testing.T) {
+	t.Parallel()
 	// The hash is of the values' little-endian bytes, spelled out here.
 	for _, tt := range []struct {
 		values any
@@ -171,6 +175,7 @@ func TestDataSHA256IsOfLittleEndianBytes(t *testing.T) {
 // h5py store them, and uint64 values read back exactly, and that their
 // data_sha256 covers the real and imaginary parts.
 func TestComplexAndUint64(t *testing.T) {
+	t.Parallel()
 	doc := &Doc{Datasets: []Dataset{
 		{Path: "/raw/c128", Data: []complex128{complex(1, -2), complex(math.Inf(1), 3.5e-300)}},
 		{Path: "/raw/c64", Data: []complex64{complex(1.5, -2.25), 0}},
@@ -207,6 +212,7 @@ func TestComplexAndUint64(t *testing.T) {
 // take START and DURATION from the last two fields: the counter goes in
 // the description, never after the duration ("-1_2" reads as 12 s).
 func TestCollisionNamesKeepStartAndDuration(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		i    int

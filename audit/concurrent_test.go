@@ -44,6 +44,7 @@ func checkAllOnce(t *testing.T, opts Options, writers []string, perWriter int) {
 // append at once; the result is one valid chain with every record once.
 // Rotation and checkpoints happen meanwhile.
 func TestConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	opts.MaxSize = 20000
 	opts.CheckpointEvery = 7
@@ -105,6 +106,7 @@ func TestConcurrentWriters(t *testing.T) {
 // TestMultiProcess runs writers as separate processes: the test binary
 // runs itself with GWWATCHD_AUDIT_CHILD set.
 func TestMultiProcess(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
@@ -151,6 +153,7 @@ func TestMultiProcess(t *testing.T) {
 // TestChildWriter is a writer process for TestMultiProcess; it does
 // nothing when run as a test.
 func TestChildWriter(t *testing.T) {
+	t.Parallel()
 	env := os.Getenv("GWWATCHD_AUDIT_CHILD")
 	if env == "" {
 		t.Skip("only run by TestMultiProcess")

@@ -44,6 +44,7 @@ func copyGolden(t *testing.T) (opts Options, pub string, since []byte) {
 }
 
 func TestGoldenLogVerifies(t *testing.T) {
+	t.Parallel()
 	opts, pub, since := copyGolden(t)
 	for _, vo := range []VerifyOptions{
 		{Path: opts.Path, StateDir: opts.StateDir, KeyFile: opts.KeyFile},
@@ -75,6 +76,7 @@ func TestGoldenLogVerifies(t *testing.T) {
 }
 
 func TestGoldenLogReplays(t *testing.T) {
+	t.Parallel()
 	opts, _, _ := copyGolden(t)
 	ix, err := Replay(opts.Path)
 	if err != nil {
@@ -120,11 +122,13 @@ func TestGoldenLogReplays(t *testing.T) {
 }
 
 func TestGoldenLogOpensAndGoesOn(t *testing.T) {
+	t.Parallel()
 	testGoesOn(t, copyGolden, goldenRecords)
 }
 
 // TestGoldenLogPython: the chain of the golden log checks with Python.
 func TestGoldenLogPython(t *testing.T) {
+	t.Parallel()
 	py := python(t)
 	opts, _, _ := copyGolden(t)
 	segs, err := Segments(opts.Path)
@@ -140,6 +144,7 @@ func TestGoldenLogPython(t *testing.T) {
 // TestGoldenLogScans: every record reads back through Scan with the line
 // as written.
 func TestGoldenLogScans(t *testing.T) {
+	t.Parallel()
 	opts, _, _ := copyGolden(t)
 	var lines [][]byte
 	for _, seg := range []string{opts.Path + ".1", opts.Path + ".2", opts.Path} {
@@ -168,6 +173,7 @@ func TestGoldenLogScans(t *testing.T) {
 // TestGoldenLogRecordsReencode: every record of the golden log decodes to
 // its record type, and that encodes back to the very line gwwatchd wrote.
 func TestGoldenLogRecordsReencode(t *testing.T) {
+	t.Parallel()
 	opts, _, _ := copyGolden(t)
 	seen := map[string]bool{}
 	err := Scan(opts.Path, func(rec Record, line []byte) error {
@@ -201,6 +207,7 @@ func TestGoldenLogRecordsReencode(t *testing.T) {
 }
 
 func TestGoldenLogLineages(t *testing.T) {
+	t.Parallel()
 	opts, _, _ := copyGolden(t)
 	ix, err := Replay(opts.Path)
 	if err != nil {

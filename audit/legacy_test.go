@@ -64,6 +64,7 @@ func copyTestLog(t *testing.T, name string) (Options, string) {
 }
 
 func TestLegacyLogVerifies(t *testing.T) {
+	t.Parallel()
 	opts, pub := copyLegacy(t)
 	for _, vo := range []VerifyOptions{
 		{Path: opts.Path, StateDir: opts.StateDir, KeyFile: opts.KeyFile},
@@ -94,6 +95,7 @@ func TestLegacyLogVerifies(t *testing.T) {
 }
 
 func TestLegacyLogReplays(t *testing.T) {
+	t.Parallel()
 	opts, _ := copyLegacy(t)
 	ix, err := Replay(opts.Path)
 	if err != nil {
@@ -115,6 +117,7 @@ func TestLegacyLogReplays(t *testing.T) {
 }
 
 func TestLegacyLogOpensAndGoesOn(t *testing.T) {
+	t.Parallel()
 	testGoesOn(t, func(t *testing.T) (Options, string, []byte) { opts, pub := copyLegacy(t); return opts, pub, nil }, 8)
 }
 
@@ -153,6 +156,7 @@ func testGoesOn(t *testing.T, copyLog func(*testing.T) (Options, string, []byte)
 
 // TestLegacyLogPython: the chain of the legacy log checks with Python.
 func TestLegacyLogPython(t *testing.T) {
+	t.Parallel()
 	py := python(t)
 	opts, _ := copyLegacy(t)
 	out, err := runVerifyChain(t, py, []string{opts.Path + ".1", opts.Path})

@@ -11,6 +11,7 @@ import (
 // TestCanonicalFormInDoc keeps the package documentation saying what the
 // encoder does.
 func TestCanonicalFormInDoc(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("doc.go")
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +27,7 @@ func TestCanonicalFormInDoc(t *testing.T) {
 }
 
 func TestParseRecordLine(t *testing.T) {
+	t.Parallel()
 	h := header{seq: 42, time: "2024-03-01T12:00:00.000000001Z", event: "archived", host: "h\u00e9"}
 	h.prev[0] = 0xab
 	fields := map[string]any{"a": 1, "zz": "z", "hash_like": "x"}
@@ -58,6 +60,7 @@ func TestParseRecordLine(t *testing.T) {
 }
 
 func TestEventMembers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		event  string
 		fields map[string]any

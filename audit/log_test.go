@@ -17,6 +17,7 @@ import (
 )
 
 func TestAppendAndScan(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	first := mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1.2.3", fieldPID: 4242})
@@ -64,6 +65,7 @@ func TestAppendAndScan(t *testing.T) {
 }
 
 func TestAppendRejects(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	defer mustClose(t, l)
@@ -96,6 +98,7 @@ type stray struct {
 func (stray) EventName() string { return eventArchived }
 
 func TestAppendTakesTheRecordTypesOnly(t *testing.T) {
+	t.Parallel()
 	l := mustOpen(t, testOptions(t))
 	defer mustClose(t, l)
 	for _, e := range []Event{stray{Key: "x"}, &Archived{}} {
@@ -117,6 +120,7 @@ func TestAppendTakesTheRecordTypesOnly(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	mustClose(t, l)
@@ -132,6 +136,7 @@ func TestClosed(t *testing.T) {
 }
 
 func TestTornTailRepair(t *testing.T) {
+	t.Parallel()
 	// Each tear appends what a writer that died mid-append could leave and
 	// returns how many bytes that is.
 	tests := []struct {
@@ -246,6 +251,7 @@ func recordsOf(t testing.TB, path string) []Record {
 // TestTornTailWhileOpen: another writer dies mid-append while this one has
 // the log open; this one repairs the tail before its next append.
 func TestTornTailWhileOpen(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	mustAppend(t, l, eventStartup, nil)
@@ -263,6 +269,7 @@ func TestTornTailWhileOpen(t *testing.T) {
 }
 
 func TestOpenRefusesDamagedMiddle(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	opts.MaxSize = 1 // every record in its own segment
 	l := mustOpen(t, opts)
@@ -278,6 +285,7 @@ func TestOpenRefusesDamagedMiddle(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	opts.MaxSize = 2000
 	l := mustOpen(t, opts)
@@ -342,6 +350,7 @@ func TestRotation(t *testing.T) {
 }
 
 func TestSavedStateIsOnlyACache(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		state string
@@ -381,6 +390,7 @@ func TestSavedStateIsOnlyACache(t *testing.T) {
 }
 
 func TestCheckpoints(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	core, logs := observer.New(zapcore.InfoLevel)
 	opts.Logger = zap.New(core)
@@ -466,6 +476,7 @@ func equalInts(a, b []int64) bool {
 }
 
 func TestCheckpointInterval(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	opts.Now = func() time.Time { return now }
@@ -508,6 +519,7 @@ func TestCheckpointInterval(t *testing.T) {
 // TestCheckpointTimeNeverGoesBack: a writer whose clock is behind the last
 // checkpoint's time stamps its checkpoint with that time instead.
 func TestCheckpointTimeNeverGoesBack(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	mustAppend(t, l, eventStartup, nil)
@@ -520,6 +532,7 @@ func TestCheckpointTimeNeverGoesBack(t *testing.T) {
 }
 
 func TestKeyFile(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	mustClose(t, l)
@@ -558,6 +571,7 @@ func TestKeyFile(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.log")
 	l, err := Open(Options{Path: path})

@@ -12,6 +12,7 @@ import (
 )
 
 func TestProveEveryRecord(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	opts.MaxSize = 3000 // proofs read across segments too
 	l := mustOpen(t, opts)
@@ -48,6 +49,7 @@ func TestProveEveryRecord(t *testing.T) {
 // TestFrontierMatchesTlog checks the writer's incremental root against
 // tlog's from stored hashes, for every size up to 300.
 func TestFrontierMatchesTlog(t *testing.T) {
+	t.Parallel()
 	var fr frontier
 	tree := &storedTree{}
 	for i := range 300 {
@@ -73,6 +75,7 @@ func TestFrontierMatchesTlog(t *testing.T) {
 }
 
 func TestCheckProofRejects(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	for i := range 9 {

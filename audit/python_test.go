@@ -66,6 +66,7 @@ func runVerifyChain(t *testing.T, py string, segs []string) (string, error) {
 // Python's standard library, on a log with tricky strings and floats in
 // several segments, and on edited copies of it.
 func TestVerifyChainPython(t *testing.T) {
+	t.Parallel()
 	py := python(t)
 	opts := writeTrickyLog(t)
 	segs, err := Segments(opts.Path)

@@ -9,6 +9,7 @@ import (
 // TestReadmeVerifier keeps the verifier the README shows identical to the
 // one the tests run.
 func TestReadmeVerifier(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)

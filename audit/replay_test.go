@@ -8,6 +8,7 @@ import (
 )
 
 func TestReplay(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	opts.MaxSize = 4000
 	l := mustOpen(t, opts)
@@ -117,6 +118,7 @@ func TestReplay(t *testing.T) {
 }
 
 func TestReplaySkipsTornTail(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	mustAppend(t, l, eventArchived, archivedRecord(1))
@@ -140,6 +142,7 @@ func TestReplaySkipsTornTail(t *testing.T) {
 }
 
 func TestSavedStateUsed(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	opts.MaxSize = 1 // the state names the end of a rotated segment
 	l := mustOpen(t, opts)
@@ -168,6 +171,7 @@ func TestSavedStateUsed(t *testing.T) {
 // bytes read with other metadata are two contents, and a record written
 // before content keys matches none.
 func TestContentKeyKeepsSameBytesApart(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	zeros := strings.Repeat("00", 32)
@@ -202,6 +206,7 @@ func TestContentKeyKeepsSameBytesApart(t *testing.T) {
 // A removal planned and not carried out in full is pending after Replay
 // and after add, so that the next start can finish it.
 func TestPendingRemovalsSurviveReplay(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	plan := func(action string, paths ...string) uint64 {
@@ -274,6 +279,7 @@ func replayedAndAdded(t *testing.T, path string) map[string]*Index {
 // of its last "reprocessed" record, whether the index is replayed or kept
 // up with appends.
 func TestReplayFollowsReprocessed(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	for i := range 3 {

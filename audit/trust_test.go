@@ -58,6 +58,7 @@ func dropCheckpointRecords(t *testing.T, path string) {
 // the checkpoints are in the log; and with those removed too, nothing in
 // the log is signed, which is a problem, not a pass.
 func TestStateCopiesRemovedAndLogForged(t *testing.T) {
+	t.Parallel()
 	for _, strip := range []bool{false, true} {
 		name := map[bool]string{false: "checkpoint records kept", true: "checkpoint records removed"}[strip]
 		t.Run(name, func(t *testing.T) {
@@ -89,6 +90,7 @@ func TestStateCopiesRemovedAndLogForged(t *testing.T) {
 // TestOpenRefusesToReplaceTheKey: a log whose key file is gone does not
 // get a new key, which would sign whatever the log now holds.
 func TestOpenRefusesToReplaceTheKey(t *testing.T) {
+	t.Parallel()
 	opts := tamperLog(t)
 	if err := os.Remove(opts.KeyFile); err != nil {
 		t.Fatal(err)
@@ -118,6 +120,7 @@ func TestOpenRefusesToReplaceTheKey(t *testing.T) {
 // TestOpenRefusesMissingLog: a log deleted, or cut back below what the
 // state says it held, does not silently start again.
 func TestOpenRefusesMissingLog(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		damage func(t *testing.T, o Options)
@@ -172,6 +175,7 @@ func TestOpenRefusesMissingLog(t *testing.T) {
 // checkpoint leaves the log and its copies in a state that verify accepts
 // and the next Open brings back in step.
 func TestCheckpointWriteInterrupted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		crash func(t *testing.T, o Options)
@@ -238,6 +242,7 @@ func warningsWith(rep *Report, s string) []Problem {
 // checkpoint is reported as unsigned, and the next writer signs it
 // saying that it did not write it, which Verify reports.
 func TestRecordAppendedAfterCheckpoint(t *testing.T) {
+	t.Parallel()
 	opts := tamperLog(t)
 	seq := appendForged(t, opts.Path, archivedRecord(99))
 	rep := mustVerify(t, opts)
@@ -296,6 +301,7 @@ func unattested(t *testing.T, path string) map[uint64]int64 {
 // another has records after the last checkpoint signs them as the other's,
 // not as unattested, since the other is alive.
 func TestConcurrentWriterNotUnattested(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	a := mustOpen(t, opts)
 	for i := range 3 {
@@ -320,6 +326,7 @@ func TestConcurrentWriterNotUnattested(t *testing.T) {
 // its checkpoint are signed by the next checkpoint as unattested, whether
 // the next writer opens after the death or had the log open already.
 func TestDeadWriterTailUnattested(t *testing.T) {
+	t.Parallel()
 	t.Run("opened after", func(t *testing.T) {
 		opts := testOptions(t)
 		a := mustOpen(t, opts)
@@ -367,6 +374,7 @@ func TestDeadWriterTailUnattested(t *testing.T) {
 // its checkpoint files rolled back together to an earlier checkpoint, and
 // a log rewritten from there, which nothing on the host can.
 func TestSinceDetectsRollback(t *testing.T) {
+	t.Parallel()
 	opts := tamperLog(t)
 	l := mustOpen(t, opts)
 	since, err := l.CheckpointNote()
@@ -443,6 +451,7 @@ func mustPublicKey(t *testing.T, opts Options) string {
 // TestVerifySaysWhatItDidNotCheck: without a trusted key and an outside
 // checkpoint the report says so; with them it does not.
 func TestVerifySaysWhatItDidNotCheck(t *testing.T) {
+	t.Parallel()
 	opts := tamperLog(t)
 	rep := mustVerify(t, opts)
 	requireOK(t, rep)
@@ -471,6 +480,7 @@ func TestVerifySaysWhatItDidNotCheck(t *testing.T) {
 
 // TestAppendRejectsCheckpoint: only the log writes checkpoint records.
 func TestAppendRejectsCheckpoint(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	defer mustClose(t, l)
@@ -483,6 +493,7 @@ func TestAppendRejectsCheckpoint(t *testing.T) {
 // beside it; the next writer to open the log removes it, under the lock
 // every writer replaces those files under.
 func TestOpenRemovesStateTempsOfKilledWriters(t *testing.T) {
+	t.Parallel()
 	opts := testOptions(t)
 	l := mustOpen(t, opts)
 	mustAppend(t, l, eventStartup, map[string]any{fieldVersion: "v1"})

@@ -119,6 +119,7 @@ func lastCheckpoint(t *testing.T, opts Options) treeHead {
 }
 
 func TestVerifyCatchesTampering(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		tamper    func(t *testing.T, opts Options)
@@ -267,6 +268,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 // TestVerifyPublicKey: an auditor passes the published key rather than
 // trusting the key file beside the log, so a swapped key file is caught.
 func TestVerifyPublicKey(t *testing.T) {
+	t.Parallel()
 	opts := tamperLog(t)
 	vkey, err := PublicKey(opts.KeyFile)
 	if err != nil {
@@ -299,6 +301,7 @@ func TestVerifyPublicKey(t *testing.T) {
 }
 
 func TestVerifyReport(t *testing.T) {
+	t.Parallel()
 	opts := tamperLog(t)
 	rep := mustVerify(t, opts)
 	if rep.LastSeq != 24 || rep.Events[eventArchived] != 20 || rep.Events[eventCheckpoint] != 4 || len(rep.Segments) != 1 {

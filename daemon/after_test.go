@@ -21,6 +21,7 @@ import (
 // leave the source alone when its archive does not re-read as recorded,
 // or when the source changed since it was archived.
 func TestAfterNeedsAVerifiedArchive(t *testing.T) {
+	t.Parallel()
 	for _, after := range []string{"move", "delete"} {
 		for _, spoil := range []string{"archive", "source"} {
 			t.Run(after+"/"+spoil, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 // configuration, and that otherwise it leaves nothing behind: no archive,
 // no temp file, no audit record.
 func TestWorkAhead(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		change func(t *testing.T, d *Daemon, src string, ev *watcher.Event)
@@ -104,6 +105,7 @@ func TestWorkAhead(t *testing.T) {
 // TestWorkAheadAuditsNothing checks that a bad file met ahead of time is
 // neither rejected nor recorded: that is for when it is ready.
 func TestWorkAheadAuditsNothing(t *testing.T) {
+	t.Parallel()
 	d, src, root, alog := aheadDaemon(t)
 	if err := os.WriteFile(src, []byte("not numpy"), 0o644); err != nil {
 		t.Fatal(err)
@@ -232,6 +234,7 @@ func records(t *testing.T, logPath string) int {
 // TestWorkAheadNotStarted checks that a hint no goroutine is free to take
 // leaves nothing a worker could wait on.
 func TestWorkAheadNotStarted(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "a.npy")
 	d := &Daemon{log: zap.NewNop(), aheads: map[string]*ahead{}, ahead: make(chan *ahead)}
@@ -258,6 +261,7 @@ func TestWorkAheadNotStarted(t *testing.T) {
 // TestSweepAheads checks that work ahead on a file that never became
 // ready is thrown away, temporary archive and all, once long overdue.
 func TestSweepAheads(t *testing.T) {
+	t.Parallel()
 	d, src, root, logPath := aheadDaemon(t)
 	ev := readyEvent(t, src)
 	workAhead(t, d, ev)

@@ -17,6 +17,7 @@ import (
 // A file that could never fit in the memory budget is quarantined with a
 // reason naming both sizes, not read until the daemon runs out of memory.
 func TestFileOverTheBudgetIsQuarantined(t *testing.T) {
+	t.Parallel()
 	b := newTestBed(t, "keep")
 	b.d.budget = newBudget(8<<20, nil)
 	src := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
@@ -50,6 +51,7 @@ func TestFileOverTheBudgetIsQuarantined(t *testing.T) {
 // A file that does not fit now waits for the files before it, and work
 // ahead that does not fit is not started.
 func TestBudgetWaitsItsTurn(t *testing.T) {
+	t.Parallel()
 	bud := newBudget(100, nil)
 	if err := bud.acquire(context.Background(), 80); err != nil {
 		t.Fatal(err)
@@ -76,6 +78,7 @@ func TestBudgetWaitsItsTurn(t *testing.T) {
 }
 
 func TestMemoryLimitDefaultsToAShare(t *testing.T) {
+	t.Parallel()
 	avail, from := availableMemory()
 	if avail <= 0 || from == "" {
 		t.Fatalf("availableMemory: %d, %q", avail, from)
@@ -104,6 +107,7 @@ func TestMemoryLimitDefaultsToAShare(t *testing.T) {
 // Each time series product of a chain holds one more float64 copy of the
 // samples until the archive is written; the estimate counts it.
 func TestNeedCountsTheChain(t *testing.T) {
+	t.Parallel()
 	fp := ingest.Footprint{Series: 1, Samples: 1 << 20, Bytes: 2 << 20} // int16
 	def := config.Default()
 	if got, want := needOf(fp, def.Processing.Chain()), int64(baseNeed+2<<20+2*8<<20); got != want {

@@ -38,6 +38,7 @@ func dieWhileProcessing(t *testing.T, spec string) {
 // crash-loop: after daemon.max_deaths deaths it is quarantined with the reason, and
 // the other files are archived.
 func TestFileThatKillsTheDaemonIsQuarantined(t *testing.T) {
+	t.Parallel()
 	if spec := os.Getenv("GWWATCHD_DIE_WHILE"); spec != "" {
 		dieWhileProcessing(t, spec)
 		return

@@ -123,6 +123,7 @@ func write(t *testing.T, path, content string) {
 // channels and times; with after = "delete" the second file must not be
 // taken for the first and deleted with no archive holding it.
 func TestSameBytesOtherMetadataAreNotMerged(t *testing.T) {
+	t.Parallel()
 	b := newTestBed(t, "delete")
 	x := filepath.Join(b.in, "K-K1_PEM_SEIS_X-1300001000-16.npy")
 	y := filepath.Join(b.in, "K-K1_PEM_SEIS_Y-1300002000-16.npy")
@@ -172,6 +173,7 @@ func TestSameBytesOtherMetadataAreNotMerged(t *testing.T) {
 // A move never replaces what is at its destination, and a data file and
 // its sidecar take the same free name there.
 func TestMoveNeverReplaces(t *testing.T) {
+	t.Parallel()
 	b := newTestBed(t, "move")
 	src := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(src, synth.Coloured(8*64, 64, 5, 1))
@@ -226,6 +228,7 @@ var crashStates = []struct {
 // the log and the data file and its sidecar together: the next start
 // finishes what the plan names.
 func TestInterruptedRemovalIsFinishedAtStart(t *testing.T) {
+	t.Parallel()
 	for _, action := range []string{"move", "delete", "quarantine"} {
 		for _, cs := range crashStates {
 			t.Run(action+"/"+cs.name, func(t *testing.T) {
@@ -320,6 +323,7 @@ func TestInterruptedRemovalIsFinishedAtStart(t *testing.T) {
 // A link planted in done_dir or quarantine_dir must not redirect a move
 // outside it.
 func TestLinkInDoneDirIsNotFollowed(t *testing.T) {
+	t.Parallel()
 	for _, action := range []string{"move", "quarantine"} {
 		t.Run(action, func(t *testing.T) {
 			b := newTestBed(t, action)
@@ -363,6 +367,7 @@ func TestLinkInDoneDirIsNotFollowed(t *testing.T) {
 // cannot be moved still leaves the quarantined data file its reason file
 // and a record.
 func TestQuarantineNeverFailsSilently(t *testing.T) {
+	t.Parallel()
 	t.Run("long name", func(t *testing.T) {
 		b := newTestBed(t, "keep")
 		src := filepath.Join(b.in, strings.Repeat("x", 246)+".npy")
@@ -423,6 +428,7 @@ func TestQuarantineNeverFailsSilently(t *testing.T) {
 // did go. The plan stays pending and is finished, with its record, once
 // the log works.
 func TestMoveWhoseRecordFailedIsFinishedLater(t *testing.T) {
+	t.Parallel()
 	b := newTestBed(t, "move")
 	data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 7))
@@ -458,6 +464,7 @@ func TestMoveWhoseRecordFailedIsFinishedLater(t *testing.T) {
 // destination: a source gone by other hands, with an unrelated file where
 // it was to go, is abandoned with the reason.
 func TestRecoveryChecksTheDestination(t *testing.T) {
+	t.Parallel()
 	b := newTestBed(t, "move")
 	data := filepath.Join(b.in, "K-K1_TEST-1300000000-8.npy")
 	synth.WriteNPY(data, synth.Coloured(8*64, 64, 5, 8))
@@ -482,6 +489,7 @@ func TestRecoveryChecksTheDestination(t *testing.T) {
 // A copy across file systems, or a reason file, that a crash cut short is
 // removed at the next start, before any move could be under way.
 func TestPartialCopiesAreRemovedAtStart(t *testing.T) {
+	t.Parallel()
 	b := newTestBed(t, "move")
 	os.MkdirAll(filepath.Join(b.done, "sub"), 0o755)
 	os.MkdirAll(b.quar, 0o755)

@@ -51,6 +51,7 @@ func configFile(t *testing.T, name, root string) *config.Config {
 // not made is skipped naming its input; one for other channels is not
 // made; and verify recomputes them all.
 func TestChainProducts(t *testing.T) {
+	t.Parallel()
 	res, _ := chainFixture(t)
 	proc := func(name string) string { return "/processed/" + channel + "/" + name }
 	wantProducts := []string{proc("asd_values"), proc("asd_frequencies"), proc("spectrogram"), proc("bp"),
@@ -184,6 +185,7 @@ func TestChainProducts(t *testing.T) {
 // hash fails its recomputation, and a parent changed fails its hash and
 // leaves what was made of it unrecomputed.
 func TestVerifyFindsTamperedChain(t *testing.T) {
+	t.Parallel()
 	res, _ := chainFixture(t)
 	proc := func(name string) string { return "/processed/" + channel + "/" + name }
 	tests := []struct {

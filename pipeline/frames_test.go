@@ -25,6 +25,7 @@ import (
 // channel with a non-finite sample the reason it has none. The archive
 // then verifies, products recomputed from the integer and float raw data.
 func TestFrameFileArchive(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join("../../shared/testdata/gwf", "libframe-test.gwf")
 	if _, err := os.Stat(src); err != nil {
 		t.Skipf("%s not present: %v", src, err)
@@ -77,6 +78,7 @@ func contains(list []string, s string) bool {
 // TestQuicklook checks that quicklook = true writes a PNG of the ASD
 // beside the archive, and records its path and sha256.
 func TestQuicklook(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
 	opts.Config.Archive.Quicklook = true
 	var rec audit.Archived
@@ -124,6 +126,7 @@ func TestQuicklook(t *testing.T) {
 // kept raw with the reason they have no products, every integer channel
 // gets them, and the archive verifies.
 func TestSelfMadeFrames(t *testing.T) {
+	t.Parallel()
 	cfg := config.Default()
 	cfg.Archive.Root = filepath.Join(t.TempDir(), "archive")
 	// 32 samples at 256 Hz in each channel.

@@ -29,6 +29,7 @@ var updateLayout = flag.Bool("update-layout", false, "rewrite testdata/layout fr
 // values, every view. What changes from one run to the next (ids, times,
 // paths, host, versions) is masked.
 func TestLayoutUnchanged(t *testing.T) {
+	t.Parallel()
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the golden values were computed on amd64, where Go fuses no multiply-adds")
 	}

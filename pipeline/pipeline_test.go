@@ -41,6 +41,7 @@ func fixture(t *testing.T, x []float64, seconds int) (string, Options) {
 }
 
 func TestProcessThenVerify(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 3), 16)
 	p := New(opts)
 	before, _ := os.ReadFile(src)
@@ -79,6 +80,7 @@ func TestProcessThenVerify(t *testing.T) {
 }
 
 func TestSkippedProductsAreExplained(t *testing.T) {
+	t.Parallel()
 	nan := synth.Coloured(16*1024, 1024, 50, 4)
 	nan[100] = math.NaN()
 	tests := []struct {
@@ -124,6 +126,7 @@ func TestSkippedProductsAreExplained(t *testing.T) {
 }
 
 func TestBadInputIsRejectedWithReason(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "short.bin")
 	if err := os.WriteFile(bad, []byte{1, 2, 3}, 0o644); err != nil {
@@ -169,6 +172,7 @@ func setAttr(d *archive.Dataset, name string, v any) {
 }
 
 func TestVerifyFindsTampering(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 6), 16)
 	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
@@ -225,6 +229,7 @@ func indexOf(attrs []archive.Attr, name string) int {
 }
 
 func TestAuditRecords(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 7), 16)
 	var got []audit.Event
 	opts.Recorder = RecorderFunc(func(e audit.Event) error {
@@ -304,6 +309,7 @@ func only(records []audit.Event) audit.Event {
 }
 
 func TestKnownAndAdopted(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 9), 16)
 	first, err := New(opts).Process(context.Background(), src, ingest.Options{})
 	if err != nil {
@@ -347,6 +353,7 @@ func TestKnownAndAdopted(t *testing.T) {
 // long stem, a long channel name): bad input with its reason, not a
 // failure to retry every five minutes for ever.
 func TestOverlongArchiveNameIsBadInput(t *testing.T) {
+	t.Parallel()
 	for name, ch := range map[string]string{
 		"long stem":    "",
 		"long channel": "K1:" + strings.Repeat("C", 10000),
@@ -385,6 +392,7 @@ func TestOverlongArchiveNameIsBadInput(t *testing.T) {
 // whole strides; verify recomputes each spectrogram as it was made, so
 // they still verify, and a stored spectrogram of the other kind fails.
 func TestOlderSpectrogramsStillVerify(t *testing.T) {
+	t.Parallel()
 	x := synth.Coloured(32*256, 256, 20, 3)
 	s := &ingest.Series{Channel: "K1:OLD", Dataset: "K1:OLD", T0: 1300000000, SampleRate: 256, DType: "float64", Values: x, Format: "npy"}
 	proc := processor.New(1)
@@ -432,6 +440,7 @@ func TestOlderSpectrogramsStillVerify(t *testing.T) {
 // that dataset's times and units: verify and CheckData find a view that
 // does not.
 func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 11), 16)
 	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})
@@ -473,6 +482,7 @@ func TestVerifyChecksTheViewsForGwpy(t *testing.T) {
 // One of our own archives given as input is bad input, refused by its
 // root attributes, whatever the options it is read with.
 func TestOwnArchiveIsRefused(t *testing.T) {
+	t.Parallel()
 	src, opts := fixture(t, synth.Coloured(16*1024, 1024, 50, 12), 16)
 	p := New(opts)
 	res, err := p.Process(context.Background(), src, ingest.Options{})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSelection(t *testing.T) {
+	t.Parallel()
 	chain := []config.Product{{Name: "asd", Input: config.InputRaw}, {Name: "bp", Input: config.InputRaw},
 		{Name: "bp_asd", Input: "bp"}, {Name: "r", Input: config.InputRaw}, {Name: "t", Input: "r"}}
 	names := func(ps []config.Product) []string {
@@ -41,6 +42,7 @@ func TestSelection(t *testing.T) {
 // with the same chain, has nothing to add; with another trend stride it
 // gets a second version of the trend, and still verifies.
 func TestReprocessChain(t *testing.T) {
+	t.Parallel()
 	res, p := chainFixture(t)
 	var recs []audit.Event
 	p.recorder = RecorderFunc(func(e audit.Event) error { recs = append(recs, e); return nil })

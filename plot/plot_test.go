@@ -85,6 +85,7 @@ func band(pts []image.Point, halfWidth int) (row int, share float64, xmin, xmax 
 }
 
 func TestWriteASDSize(t *testing.T) {
+	t.Parallel()
 	freqs, asd := darm(8193, 0.25, 1)
 	for _, tc := range []struct{ w, h, wantW, wantH int }{
 		{0, 0, DefaultWidth, DefaultHeight},
@@ -104,6 +105,7 @@ func TestWriteASDSize(t *testing.T) {
 }
 
 func TestWriteASDDrawsBothCurves(t *testing.T) {
+	t.Parallel()
 	freqs, stored := darm(8193, 0.25, 2)
 	recomputed := make([]float64, len(stored))
 	for i, v := range stored {
@@ -140,6 +142,7 @@ func TestWriteASDDrawsBothCurves(t *testing.T) {
 }
 
 func TestWriteASDFlatLine(t *testing.T) {
+	t.Parallel()
 	const w, h = 1000, 600
 	n := 4097
 	freqs := make([]float64, n)
@@ -168,6 +171,7 @@ func TestWriteASDFlatLine(t *testing.T) {
 }
 
 func TestWriteASDSkipsUndrawable(t *testing.T) {
+	t.Parallel()
 	freqs, stored := darm(2049, 1, 3)
 	inf := math.Inf(1)
 	// f=0 is the first bin; add NaN, ±Inf, zero and negative values, and
@@ -200,6 +204,7 @@ func TestWriteASDSkipsUndrawable(t *testing.T) {
 }
 
 func TestWriteASDErrors(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	for _, tc := range []struct {
 		name   string
@@ -234,6 +239,7 @@ func TestWriteASDErrors(t *testing.T) {
 }
 
 func TestMaxRelDiff(t *testing.T) {
+	t.Parallel()
 	nan, inf := math.NaN(), math.Inf(1)
 	for _, tc := range []struct {
 		name string
@@ -294,6 +300,7 @@ func mapColor(t *testing.T, v float64) color.Color {
 }
 
 func TestWriteSpectrogram(t *testing.T) {
+	t.Parallel()
 	const w, h = 1000, 600
 	// Three decades rising with time and frequency, with noise.
 	s := spectrogram(-1)
@@ -348,6 +355,7 @@ func TestWriteSpectrogram(t *testing.T) {
 }
 
 func TestWriteSpectrogramLine(t *testing.T) {
+	t.Parallel()
 	const w, h = 1000, 600
 	s := spectrogram(1500) // 750 Hz: about three quarters up
 	var buf bytes.Buffer
@@ -374,6 +382,7 @@ func TestWriteSpectrogramLine(t *testing.T) {
 }
 
 func TestWriteSpectrogramBlanks(t *testing.T) {
+	t.Parallel()
 	s := spectrogram(-1)
 	for k := range s.Freqs { // one row of nothing, one of zeros
 		s.Values[10*s.Freqs+k] = math.NaN()
@@ -397,6 +406,7 @@ func TestWriteSpectrogramBlanks(t *testing.T) {
 }
 
 func TestWriteSpectrogramErrors(t *testing.T) {
+	t.Parallel()
 	ok := Spectrogram{DT: 1, DF: 1, Times: 2, Freqs: 2, Values: []float64{1, 2, 3, 4}}
 	with := func(f func(*Spectrogram)) Spectrogram { s := ok; f(&s); return s }
 	nan := math.NaN()
@@ -433,6 +443,7 @@ func TestWriteSpectrogramErrors(t *testing.T) {
 }
 
 func TestConcurrentRendering(t *testing.T) {
+	t.Parallel()
 	freqs, asd := darm(1025, 1, 4)
 	s := spectrogram(-1)
 	var wg sync.WaitGroup
@@ -454,6 +465,7 @@ func TestConcurrentRendering(t *testing.T) {
 }
 
 func TestTickLabel(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		v    float64
 		want string
@@ -468,6 +480,7 @@ func TestTickLabel(t *testing.T) {
 }
 
 func TestLogTicks(t *testing.T) {
+	t.Parallel()
 	labels := func(lo, hi float64) []string {
 		var out []string
 		for _, tk := range (logTicks{}).Ticks(lo, hi) {
@@ -527,6 +540,7 @@ func BenchmarkWriteSpectrogram(b *testing.B) {
 }
 
 func TestThin(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 3))
 	var pts []vg.Point
 	for i := range 5000 {

@@ -37,6 +37,7 @@ func lastLine(s string) string {
 // elsewhere, lets audit verify --since catch the log and its checkpoint
 // files rolled back together, and a log rewritten from there.
 func TestAuditCheckpointSince(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	logPath := filepath.Join(dir, "audit", "audit.log")
@@ -124,6 +125,7 @@ func appendRecord(t *testing.T, logPath string) {
 // checkpoint is a warning, not a bare OK, and so is the checkpoint that
 // signs it afterwards; what was not checked is said too.
 func TestAuditVerifySaysWhatIsUnsigned(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	logPath := filepath.Join(dir, "audit", "audit.log")
@@ -152,6 +154,7 @@ func TestAuditVerifySaysWhatIsUnsigned(t *testing.T) {
 
 // TestAuditCheckpointHelp: the new command explains itself, on stdout.
 func TestAuditCheckpointHelp(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runMain(t, "audit", "checkpoint", "--help")
 	for _, want := range []string{"Usage: gwwatchd audit checkpoint [--config F]", "prints its\nsigned note", "-config", "Example", "| ssh"} {
 		if code != exitOK || stderr != "" || !strings.Contains(stdout, want) {
@@ -171,6 +174,7 @@ func TestAuditCheckpointHelp(t *testing.T) {
 // TestIngestRefusesLostKeyOrLog: with the key or the log gone, gwwatchd
 // says how to proceed instead of starting over.
 func TestIngestRefusesLostKeyOrLog(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	ingestN(t, dir, cfg, 0)

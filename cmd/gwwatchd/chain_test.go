@@ -11,6 +11,7 @@ import (
 // [[processing.product]] tables prints them, defaults resolved, and the
 // chain as a tree; a bad one names the product and its line.
 func TestConfigCheckShowsTheChain(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runMain(t, "config", "check", "../../testdata/config/chain.toml")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -46,6 +46,7 @@ func TestIngestSuccessLogsNothing(t *testing.T) {
 // beside its data file; the sidecar goes with that file and is no failure.
 // A sidecar named without its data file is still rejected.
 func TestIngestSidecarBesideItsDataFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	in := filepath.Join(dir, "in")
@@ -82,6 +83,7 @@ func TestIngestSidecarBesideItsDataFile(t *testing.T) {
 // prefix matches nothing, which trace reports with exit 1 as documented,
 // not as a usage error.
 func TestTraceOfUnknownTargetExits1(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	ingestN(t, dir, cfg, 0)
@@ -94,6 +96,7 @@ func TestTraceOfUnknownTargetExits1(t *testing.T) {
 // TestInspectOfNonArchiveExits1: an HDF5 file that is not a gwwatchd
 // archive is an error naming the file, not a summary full of <nil>.
 func TestInspectOfNonArchiveExits1(t *testing.T) {
+	t.Parallel()
 	f := filepath.Join("..", "..", "testdata", "hostile", "h5_good.h5")
 	for _, args := range [][]string{{"inspect", f}, {"inspect", "--json", f}} {
 		code, stdout, stderr := runMain(t, args...)
@@ -106,6 +109,7 @@ func TestInspectOfNonArchiveExits1(t *testing.T) {
 // TestPlotGivesTheRecordedReason: an archive whose series was too short
 // for the products: plot says why, as the archive records it.
 func TestPlotGivesTheRecordedReason(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	src := filepath.Join(dir, "K-K1_SHORT-1300000000-1.npy")
@@ -146,6 +150,7 @@ func TestPlotGivesTheRecordedReason(t *testing.T) {
 // defaults and watch metadata included, and warns of a watch directory
 // that run would refuse.
 func TestConfigCheckSpellsOutEveryDefault(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runMain(t, "config", "check", "testdata/config/first-hour.toml")
 	if code != exitOK {
 		t.Fatalf("config check: exit %d\n%s", code, stderr)
@@ -157,6 +162,7 @@ func TestConfigCheckSpellsOutEveryDefault(t *testing.T) {
 // TestConfigCheckRefusesAddressRunRefuses: an address without a port,
 // which run cannot listen on, is an error at load naming key and line.
 func TestConfigCheckRefusesAddressRunRefuses(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "c.toml")
 	os.WriteFile(p, []byte("[daemon]\nmetrics = \"9464\"\n"), 0o644)
 	code, stdout, stderr := runMain(t, "config", "check", p)
@@ -170,6 +176,7 @@ func TestConfigCheckRefusesAddressRunRefuses(t *testing.T) {
 // that is not there (a typo would archive nothing and say nothing) unless
 // its watch sets create = true.
 func TestRunRefusesMissingWatchDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	typo := filepath.Join(dir, "incomnig")
@@ -191,6 +198,7 @@ func TestRunRefusesMissingWatchDir(t *testing.T) {
 // TestAuditVerifyCountsInTheSingular: one segment is "1 segment", one
 // problem "1 problem".
 func TestAuditVerifyCountsInTheSingular(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	ingestN(t, dir, cfg, 0)

@@ -41,6 +41,7 @@ func goldenLog(t *testing.T) (cfg, dir string) {
 // TestGoldenLogCommands: what trace and audit say of the golden log is
 // what they said when it was written.
 func TestGoldenLogCommands(t *testing.T) {
+	t.Parallel()
 	cfg, dir := goldenLog(t)
 	const g = "/tmp/g"
 	for _, c := range []struct {

@@ -36,6 +36,7 @@ func golden(t *testing.T, name, got string) {
 // exit 0 and print, on stdout only, a synopsis, what it does, its flags
 // and an example.
 func TestHelpOfEveryCommand(t *testing.T) {
+	t.Parallel()
 	commands := []string{"run", "ingest", "reprocess", "inspect", "verify", "plot", "trace",
 		"audit", "audit verify", "audit checkpoint", "audit prove", "audit check-proof", "audit pubkey",
 		"config", "config check", "version"}
@@ -75,6 +76,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 // TestUsageErrorNamesTheCommand: a mistake in a command's line exits 2
 // with the command's synopsis on stderr, and nothing on stdout.
 func TestUsageErrorNamesTheCommand(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runMain(t, "ingest", "--bogus")
 	if code != exitError || stdout != "" || !strings.Contains(stderr, "gwwatchd: ingest: flag provided but not defined: -bogus\n") ||
 		!strings.Contains(stderr, "Usage: gwwatchd ingest [") {

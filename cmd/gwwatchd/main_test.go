@@ -37,6 +37,7 @@ func tempConfig(t *testing.T, dir string) string {
 }
 
 func TestIngestInspectVerify(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	// 16 s: a spectrogram row as gwpy makes it takes a stride (8 s) and
@@ -106,6 +107,7 @@ func TestIngestInspectVerify(t *testing.T) {
 }
 
 func TestConfigCheck(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runMain(t, "config", "check")
 	if code != exitOK || !strings.Contains(stdout, "[processing.asd]") || !strings.Contains(stdout, "overlap = 2.0") {
 		t.Errorf("config check of the default: exit %d\n%s", code, stdout)
@@ -123,6 +125,7 @@ func TestConfigCheck(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{nil, {"frobnicate"}, {"ingest"}, {"ingest", "--bogus", "x"}, {"verify"}} {
 		if code, _, _ := runMain(t, args...); code != exitError {
 			t.Errorf("%v: exit %d, want %d", args, code, exitError)
@@ -135,6 +138,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestAuditCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	src := filepath.Join(dir, "K-K1_TEST-1300000000-8.npy")
@@ -205,6 +209,7 @@ func TestAuditCommands(t *testing.T) {
 // TestConcurrentIngests runs several ingest commands at once on one audit
 // log, as separate one-shot processes would: one valid chain results.
 func TestConcurrentIngests(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	const n = 4
@@ -249,6 +254,7 @@ func TestConcurrentIngests(t *testing.T) {
 // holds, whatever the file is called; the same bytes at another time are
 // other content; --out writes elsewhere regardless.
 func TestIngestDeduplicatesFromLog(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	a := filepath.Join(dir, "a.npy")
@@ -288,6 +294,7 @@ func TestIngestDeduplicatesFromLog(t *testing.T) {
 // A file name with a newline in it must not forge lines of ingest's
 // output: every name reads as one token on its own line.
 func TestIngestOutputQuotesNames(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	good := filepath.Join(dir, "K-K1_TEST-1300000000-8\nforged -> x.npy")
@@ -315,6 +322,7 @@ func TestIngestOutputQuotesNames(t *testing.T) {
 // root and the done and quarantine directories: a symbolic link (gwwatchd
 // makes none and follows none) and a temp archive a crash left.
 func TestVerifyArchivesReportsLinksAndStaleTemps(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	text, _ := os.ReadFile(cfg)
@@ -359,6 +367,7 @@ func TestVerifyArchivesReportsLinksAndStaleTemps(t *testing.T) {
 // config check --quiet, as systemctl reload runs it, says nothing of a
 // valid file and fails on an invalid one.
 func TestConfigCheckQuiet(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := tempConfig(t, dir)
 	if code, stdout, stderr := runMain(t, "config", "check", "--quiet", good); code != exitOK || stdout != "" || stderr != "" {

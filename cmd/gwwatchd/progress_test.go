@@ -32,6 +32,7 @@ func batch(t *testing.T, n int) (cfg string, files []string) {
 // TestIngestPlainOutput checks that output that is not a terminal gets
 // one plain line per file and never a progress bar.
 func TestIngestPlainOutput(t *testing.T) {
+	t.Parallel()
 	cfg, files := batch(t, 6)
 	code, stdout, stderr := runMain(t, append([]string{"ingest", "--config", cfg, "--channel", "K1:TEST"}, files...)...)
 	if code != exitOK {
@@ -57,6 +58,7 @@ func TestIngestPlainOutput(t *testing.T) {
 // pseudo-terminal: the bar shows files, MB/s and the time, and every
 // file's line is there too.
 func TestIngestProgressOnTerminal(t *testing.T) {
+	t.Parallel()
 	master, slave := openPTY(t)
 	cfg, files := batch(t, 6)
 	got := make(chan string, 1)

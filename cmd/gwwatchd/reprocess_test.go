@@ -113,6 +113,7 @@ func reprocessedRecords(t *testing.T, path string) []audit.Reprocessed {
 // every dataset they held as it was, records each archive replaced, and a
 // second run adds nothing.
 func TestReprocessAddsProducts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	// 16 s, so that the spectrogram is made, and found again as it was.
@@ -324,6 +325,7 @@ func archivePaths(as []audit.Archive) []string {
 
 // TestReprocessRefuses: what reprocess will not do, and how it says so.
 func TestReprocessRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	ingestN(t, dir, cfg, 0)

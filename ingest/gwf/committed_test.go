@@ -30,6 +30,7 @@ func committedSpec(version int, big bool) encFile {
 }
 
 func TestCommittedFiles(t *testing.T) {
+	t.Parallel()
 	for _, c := range committedFiles {
 		t.Run(c.name, func(t *testing.T) {
 			spec := committedSpec(c.version, c.big)

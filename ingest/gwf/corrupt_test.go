@@ -40,6 +40,7 @@ func checkOneLine(t *testing.T, err error) {
 
 // TestTruncated cuts files short at every length: each must be rejected.
 func TestTruncated(t *testing.T) {
+	t.Parallel()
 	for _, v := range []int{7, 8, 9} {
 		data := encode(t, smallSpec(v, v == 7))
 		if _, err := Decode(data); err != nil {
@@ -58,6 +59,7 @@ func TestTruncated(t *testing.T) {
 // TestBitFlips changes each byte of checksummed files in turn: every change
 // must be rejected, and a change inside the samples as a checksum error.
 func TestBitFlips(t *testing.T) {
+	t.Parallel()
 	masks := []byte{0x01, 0x80, 0xff}
 	if testing.Short() {
 		masks = masks[:1] // still every byte, with its lowest bit flipped
@@ -97,6 +99,7 @@ func TestBitFlips(t *testing.T) {
 // TestOldVersionsCorrupt flips bytes of version 6 and 7 files, whose
 // checksums are per frame and per file: nothing may panic.
 func TestOldVersionsCorrupt(t *testing.T) {
+	t.Parallel()
 	for _, v := range []int{6, 7} {
 		data := encode(t, smallSpec(v, false))
 		rejected := 0
@@ -115,6 +118,7 @@ func TestOldVersionsCorrupt(t *testing.T) {
 
 // TestNoChecksums reads files that carry no checksums, or zeros for them.
 func TestNoChecksums(t *testing.T) {
+	t.Parallel()
 	for _, v := range []int{7, 8, 9} {
 		for _, kind := range []string{"zeros", "chkType 0"} {
 			spec := smallSpec(v, false)
@@ -147,6 +151,7 @@ func u16p(v uint16) *uint16 { return &v }
 
 // TestRejects covers inputs Decode must refuse, and how it says so.
 func TestRejects(t *testing.T) {
+	t.Parallel()
 	var zeros bytes.Buffer
 	zw := zlib.NewWriter(&zeros)
 	zw.Write(make([]byte, 8<<20))
@@ -293,6 +298,7 @@ func rechecksum(t *testing.T, data []byte) []byte {
 }
 
 func TestKeep(t *testing.T) {
+	t.Parallel()
 	spec := smallSpec(8, false)
 	data := encode(t, spec)
 	f, err := Options{Keep: func(k Kind, name string) bool { return name == "C1:int32" }}.Decode(data)
@@ -307,6 +313,7 @@ func TestKeep(t *testing.T) {
 }
 
 func TestErrorFormat(t *testing.T) {
+	t.Parallel()
 	e := where{Struct: "FrVect", Name: "H1:LDAS-STRAIN", Offset: 1234}.malformed("truncated", "need %d bytes, have %d", 131072, 100)
 	want := `gwf: truncated FrVect "H1:LDAS-STRAIN" at offset 1234: need 131072 bytes, have 100`
 	if e.Error() != want {

@@ -658,7 +658,9 @@ func compressFor(version int, code uint16, typ uint16, values any, zsBlock int) 
 	switch {
 	case gz:
 		var buf bytes.Buffer
-		zw := zlib.NewWriter(&buf)
+		zw := zlibWriters.Get().(*zlib.Writer)
+		defer zlibWriters.Put(zw)
+		zw.Reset(&buf)
 		zw.Write(data)
 		zw.Close()
 		return buf.Bytes(), nil
@@ -667,6 +669,17 @@ func compressFor(version int, code uint16, typ uint16, values any, zsBlock int) 
 	}
 	return data, nil
 }
+
+// zlibWriters keeps compressors for reuse: building one costs more than
+// compressing a test channel. The fastest level is enough, as only the
+// decoder is under test.
+var zlibWriters = sync.Pool{New: func() any {
+	zw, err := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+	if err != nil {
+		panic(err)
+	}
+	return zw
+}}
 
 var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 	enc, err := zstd.NewWriter(nil)

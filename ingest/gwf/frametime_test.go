@@ -10,6 +10,7 @@ import (
 // start time other than its FrameH's, as FrameL's reader does: only the
 // run and frame numbers tie the two, and the frame's time is the FrameH's.
 func TestEndOfFrameTimeNotCompared(t *testing.T) {
+	t.Parallel()
 	for _, eof := range []Time{{}, {Sec: 1000000001}, {Sec: 999999999, Nsec: 5}} {
 		fr := frameAt(1000000000, 0, 1, adcChan("A", 4, ramp(0, 4)))
 		fr.eofGPS = &eof
@@ -35,6 +36,7 @@ func TestEndOfFrameTimeNotCompared(t *testing.T) {
 // and in gwpy's frameCPP reader. A frequency series' startX is its first
 // frequency and moves nothing.
 func TestStartXShiftsT0(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name               string
 		timeOffset, startX float64

@@ -43,6 +43,7 @@ func readGolden(t *testing.T, name string, v any) {
 // TestHLV checks the three strain channels against the HDF5 copy of the
 // same data (facts in testdata/gwf/hlv_golden.json, from hlv_golden.py).
 func TestHLV(t *testing.T) {
+	t.Parallel()
 	data := readShared(t, "HLV-HW100916-968654552-1.gwf")
 	var golden map[string]struct {
 		N       int               `json:"n"`
@@ -105,6 +106,7 @@ func TestHLV(t *testing.T) {
 // computes (facts in testdata/gwf/libframe_golden.json, from
 // libframe_golden.py). The int16 channels are zero-suppressed.
 func TestLibframe(t *testing.T) {
+	t.Parallel()
 	data := readShared(t, "libframe-test.gwf")
 	var golden map[string]struct {
 		N         int      `json:"n"`
@@ -202,6 +204,7 @@ func TestLibframe(t *testing.T) {
 // FrEndOfFrame carries 0 for the frame's start time: the run and frame
 // numbers tie it to its FrameH, as in FrameL's reader.
 func TestFrameCPPEndOfFrame(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		file     string
 		gps      int64

@@ -9,6 +9,7 @@ import (
 // data byte order of each version, in files of either byte order, and
 // reads them back.
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, version := range []int{6, 7, 8, 9} {
 		for _, big := range []bool{false, true} {
 			t.Run(fmt.Sprintf("v%d-big=%v", version, big), func(t *testing.T) {
@@ -27,6 +28,7 @@ func TestRoundTrip(t *testing.T) {
 // TestZeroSuppressBlockSizes covers block sizes from 1 to the largest, and
 // lengths that end mid-block.
 func TestZeroSuppressBlockSizes(t *testing.T) {
+	t.Parallel()
 	for _, dtype := range []string{"int16", "uint16", "int32", "float32", "complex64", "int64", "float64", "complex128"} {
 		for _, bsize := range []int{1, 2, 7, 12, 100, 65535} {
 			for _, n := range []int{0, 1, 5, 999} {
@@ -51,6 +53,7 @@ func TestZeroSuppressBlockSizes(t *testing.T) {
 // TestZeroSuppressSpecExample decodes the example of the specification's
 // appendix B: block size 3 over 82 85 85 81 80 82 84 85.
 func TestZeroSuppressSpecExample(t *testing.T) {
+	t.Parallel()
 	words := []uint16{0x0003, 0x2D17, 0x37f8, 0x2963, 0x0025}
 	var data []byte
 	for _, w := range words {
@@ -76,6 +79,7 @@ func TestZeroSuppressSpecExample(t *testing.T) {
 }
 
 func TestChecksumMatchesCksum(t *testing.T) {
+	t.Parallel()
 	// POSIX cksum of "123456789" is 930766865; of nothing, 4294967295.
 	for _, c := range []struct {
 		in   string

@@ -26,6 +26,7 @@ func scanned(f *File) (series, samples int) {
 // counts Decode gives, for written files of every version and for the
 // shared real files, and expands no vector.
 func TestScanAgreesWithDecode(t *testing.T) {
+	t.Parallel()
 	files := map[string][]byte{}
 	for _, v := range []int{6, 8, 9} {
 		files[fmt.Sprintf("spec v%d", v)] = encode(t, specFile(v, v == 6, 300, 3))
@@ -68,6 +69,7 @@ func TestScanAgreesWithDecode(t *testing.T) {
 // TestScanRejectsBombs checks that Scan refuses, as Decode does, sizes a
 // file cannot hold or over the decode limit.
 func TestScanRejectsBombs(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		data []byte
@@ -90,6 +92,7 @@ func TestScanRejectsBombs(t *testing.T) {
 // TestTakeSeries checks that TakeSeries gives what Series does and leaves
 // no samples behind in the Channels.
 func TestTakeSeries(t *testing.T) {
+	t.Parallel()
 	spec := specFile(8, false, 100, 3)
 	spec.frames = append(spec.frames, encFrame{name: "lone", number: 9, gps: Time{Sec: 1500000000}, dt: 1,
 		chans: []encChannel{{kind: Adc, name: "X1:LONE", values: []int32{1, 2, 3}, rate: 3}}})

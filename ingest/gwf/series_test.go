@@ -35,6 +35,7 @@ func decodeSpec(t *testing.T, spec encFile) *File {
 }
 
 func TestSeriesJoins(t *testing.T) {
+	t.Parallel()
 	changed := adcChan("A", 4, ramp(8, 4))
 	changed.adc.Slope = 3
 	withOffset := func(from int) encChannel {
@@ -126,6 +127,7 @@ func TestSeriesJoins(t *testing.T) {
 }
 
 func TestSeriesDuplicatesAndShapes(t *testing.T) {
+	t.Parallel()
 	img := func(from int) encChannel {
 		c := encChannel{kind: Proc, name: "IMG", values: ramp(from, 6), shape: []int{2, 3}, code: 0, rate: 2, proc: ProcInfo{Type: 6}}
 		return c
@@ -156,6 +158,7 @@ func TestSeriesDuplicatesAndShapes(t *testing.T) {
 }
 
 func TestTime(t *testing.T) {
+	t.Parallel()
 	base := Time{Sec: 1000000000, Nsec: 999999999}
 	cases := []struct {
 		add  float64
