@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if !set {
 		flag.Set("test.parallel", "32")
 	}
+	if testing.Short() {
+		calm = 2 * settle
+	}
 	os.Exit(m.Run())
 }
 
@@ -32,9 +35,11 @@ const (
 	settle = 100 * time.Millisecond
 	// wait bounds how long a test waits for an event that must come.
 	wait = 5 * time.Second
-	// calm is how long a test listens for events that must not come.
-	calm = 4 * settle
 )
+
+// calm is how long a test listens for events that must not come: four
+// settle times, or two with -short (set by TestMain).
+var calm = 4 * settle
 
 func watch(dir string, patterns ...string) Watch {
 	if len(patterns) == 0 {
