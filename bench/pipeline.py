@@ -2,9 +2,11 @@
 gwwatchd in `make bench`: for each .npy file, numpy reads it, hashlib hashes
 it, scipy.signal.welch makes the ASD and the spectrogram, h5py writes one
 HDF5 file with the same datasets and provenance attributes, and the file is
-fsynced. Prints one JSON line with the timings.
+fsynced. Prints one JSON line with the timings. With --asd-only, the
+spectrogram is left out: the way of the tutorial "Reproducible Metadata
+Management with HDF5".
 
-usage: pipeline.py OUTDIR FILE.npy...
+usage: pipeline.py [--asd-only] OUTDIR FILE.npy...
 """
 import hashlib
 import json
@@ -31,7 +33,7 @@ def asd(x, fs, fftlength, overlap):
     return f, np.sqrt(p), nfft, nover
 
 
-def archive(src, outdir, fs=16384.0):
+def archive(src, outdir, fs=16384.0, spectrogram=True):
     created = datetime.now(timezone.utc).isoformat()
     raw = open(src, "rb").read()
     sha = hashlib.sha256(raw).hexdigest()
@@ -41,8 +43,12 @@ def archive(src, outdir, fs=16384.0):
             "hdf5_version": h5py.version.hdf5_version, "hostname": platform.node(),
             "created_utc": created}
     f, a, nfft, nover = asd(x, fs, FFTLENGTH, OVERLAP)
-    n = int(round(STRIDE * fs))
-    rows = [asd(x[i * n:(i + 1) * n], fs, SFFT, SOVER)[1] for i in range(len(x) // n)]
+    products = [("asd_values", a, {"fftlength": FFTLENGTH, "overlap": OVERLAP, "nfft": nfft, "noverlap": nover}),
+                ("asd_frequencies", f, {"fftlength": FFTLENGTH, "overlap": OVERLAP})]
+    if spectrogram:
+        n = int(round(STRIDE * fs))
+        rows = [asd(x[i * n:(i + 1) * n], fs, SFFT, SOVER)[1] for i in range(len(x) // n)]
+        products.append(("spectrogram", np.array(rows), {"stride": STRIDE, "fftlength": SFFT, "overlap": SOVER}))
     out = os.path.join(outdir, os.path.basename(src)[:-4] + ".h5")
     with h5py.File(out, "w") as h:
         h.attrs.update({"format": "python-reference", "source_path": src, "source_sha256": sha})
@@ -51,10 +57,7 @@ def archive(src, outdir, fs=16384.0):
         d.attrs.update({"t0": 1300000000.0, "dt": 1 / fs, "unit": "ct", "name": "K1:LSC-DARM_OUT_DQ",
                         "data_sha256": hashlib.sha256(x.astype("<f8").tobytes()).hexdigest(),
                         "params_json": json.dumps({"sample_rate": fs})})
-        for name, data, params in [
-                ("asd_values", a, {"fftlength": FFTLENGTH, "overlap": OVERLAP, "nfft": nfft, "noverlap": nover}),
-                ("asd_frequencies", f, {"fftlength": FFTLENGTH, "overlap": OVERLAP}),
-                ("spectrogram", np.array(rows), {"stride": STRIDE, "fftlength": SFFT, "overlap": SOVER})]:
+        for name, data, params in products:
             p = h.create_dataset("processed/K1:LSC-DARM_OUT_DQ/" + name, data=data)
             p.attrs.update(prov)
             p.attrs.update({"parent_dataset": "/raw/K1:LSC-DARM_OUT_DQ", "params_json": json.dumps(params),
@@ -65,11 +68,15 @@ def archive(src, outdir, fs=16384.0):
 
 
 def main():
-    outdir, files = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    spectrogram = True
+    if args and args[0] == "--asd-only":
+        spectrogram, args = False, args[1:]
+    outdir, files = args[0], args[1:]
     os.makedirs(outdir, exist_ok=True)
     t = time.perf_counter()
     for src in files:
-        archive(src, outdir)
+        archive(src, outdir, spectrogram=spectrogram)
     total = time.perf_counter() - t
     x = np.load(files[0])
     reps = 20

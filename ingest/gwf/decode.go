@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gwwatchd/gwwatchd/internal/cksum"
 )
 
 // DefaultMaxBytes is the bound Decode puts on the decoded samples of one
@@ -259,7 +261,7 @@ func (d *decoder) header() error {
 			// alongside the parse, which needs the structure checksums only.
 			d.fileSum = make(chan uint32, 1)
 			body := d.data[:len(d.data)-4]
-			go func() { d.fileSum <- cksum(body) }()
+			go func() { d.fileSum <- cksum.Sum(body) }()
 		default:
 			return w.malformed("unknown file checksum scheme in", "byte 39 is %d (0 none, 1 CRC)", h[39])
 		}
@@ -335,7 +337,7 @@ func (d *decoder) structSum(s *structure) error {
 	if stored == 0 {
 		return nil // not computed
 	}
-	if got := cksum(d.data[s.off:sumAt]); got != stored {
+	if got := cksum.Sum(d.data[s.off:sumAt]); got != stored {
 		return s.where("").err(ErrChecksum, "checksum mismatch in", "stored %08x, computed %08x", stored, got)
 	}
 	return nil
@@ -570,9 +572,9 @@ func (d *decoder) endOfFrame(s *structure) error {
 		// The frame checksum runs from the FrameH to this structure's end,
 		// its own chkSum counted as zero.
 		sumAt := s.end - 4
-		crc := cksumUpdate(0, d.data[fs.start:sumAt])
-		crc = cksumUpdate(crc, []byte{0, 0, 0, 0})
-		if got := cksumFinish(crc, uint64(s.end-fs.start)); got != chkSum {
+		crc := cksum.Update(0, d.data[fs.start:sumAt])
+		crc = cksum.Update(crc, []byte{0, 0, 0, 0})
+		if got := cksum.Finish(crc, uint64(s.end-fs.start)); got != chkSum {
 			return w.err(ErrChecksum, "checksum mismatch in", "frame checksum stored %08x, computed %08x", chkSum, got)
 		}
 	}
@@ -616,7 +618,7 @@ func (d *decoder) endOfFile(s *structure) error {
 	}
 	if d.version >= 8 {
 		if chkSumHeader != 0 {
-			if got := cksum(d.data[:headerLen]); got != chkSumHeader {
+			if got := cksum.Sum(d.data[:headerLen]); got != chkSumHeader {
 				return w.err(ErrChecksum, "checksum mismatch in", "file header checksum stored %08x, computed %08x", chkSumHeader, got)
 			}
 		}
@@ -628,10 +630,10 @@ func (d *decoder) endOfFile(s *structure) error {
 	}
 	if chkType == 1 && chkSum != 0 && !d.scan {
 		d.file.FileChecksum = true
-		crc := cksumUpdate(0, d.data[:sumAt])
-		crc = cksumUpdate(crc, []byte{0, 0, 0, 0})
-		crc = cksumUpdate(crc, d.data[sumAt+4:])
-		if got := cksumFinish(crc, uint64(len(d.data))); got != chkSum {
+		crc := cksum.Update(0, d.data[:sumAt])
+		crc = cksum.Update(crc, []byte{0, 0, 0, 0})
+		crc = cksum.Update(crc, d.data[sumAt+4:])
+		if got := cksum.Finish(crc, uint64(len(d.data))); got != chkSum {
 			return w.err(ErrChecksum, "checksum mismatch in", "file checksum stored %08x, computed %08x", chkSum, got)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/gwwatchd/gwwatchd/internal/cksum"
 )
 
 // A frame file writer for tests: it writes versions 6 to 9 in either byte
@@ -456,7 +458,7 @@ func cksumRef(p []byte) uint32 {
 			top := crc >> 31
 			crc <<= 1
 			if top^bit != 0 {
-				crc ^= cksumPoly
+				crc ^= cksum.Poly
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package gwf
 import (
 	"fmt"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/cksum"
 )
 
 // TestRoundTrip writes every data type with every compression code and
@@ -85,7 +87,7 @@ func TestChecksumMatchesCksum(t *testing.T) {
 		in   string
 		want uint32
 	}{{"", 4294967295}, {"123456789", 930766865}} {
-		if got := cksum([]byte(c.in)); got != c.want {
+		if got := cksum.Sum([]byte(c.in)); got != c.want {
 			t.Errorf("cksum(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
@@ -94,7 +96,7 @@ func TestChecksumMatchesCksum(t *testing.T) {
 		b[i] = byte(i * 7)
 	}
 	for n := range len(b) {
-		if got, want := cksum(b[:n]), cksumRef(b[:n]); got != want {
+		if got, want := cksum.Sum(b[:n]), cksumRef(b[:n]); got != want {
 			t.Fatalf("cksum of %d bytes = %08x, bitwise %08x", n, got, want)
 		}
 	}

@@ -36,18 +36,43 @@ func White(n int, seed uint64) []float64 {
 
 // WriteNPY writes a 1-D float64 array as a NumPy .npy file (format 1.0).
 func WriteNPY(path string, x []float64) error {
-	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }", len(x))
+	buf := npyHeader("<f8", len(x), 8*len(x))
+	for _, v := range x {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+	}
+	return os.WriteFile(path, buf, 0o644)
+}
+
+// WriteNPYInt16 writes a 1-D int16 array as a NumPy .npy file (format 1.0).
+func WriteNPYInt16(path string, x []int16) error {
+	buf := npyHeader("<i2", len(x), 2*len(x))
+	for _, v := range x {
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(v))
+	}
+	return os.WriteFile(path, buf, 0o644)
+}
+
+// Counts returns x as an ADC would record it: scaled by gain, rounded and
+// clipped to int16.
+func Counts(x []float64, gain float64) []int16 {
+	q := make([]int16, len(x))
+	for i, v := range x {
+		q[i] = int16(max(math.MinInt16, min(math.MaxInt16, math.Round(gain*v))))
+	}
+	return q
+}
+
+// npyHeader starts a .npy file of n samples of descr, with room for the
+// data bytes that follow.
+func npyHeader(descr string, n, data int) []byte {
+	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d,), }", descr, n)
 	// The magic, version and length take 10 bytes; pad so the data starts
 	// at a multiple of 64, ending the header with a newline.
 	total := 10 + len(header) + 1
 	pad := (64 - total%64) % 64
 	header += fmt.Sprintf("%*s\n", pad, "")
-	buf := make([]byte, 0, 10+len(header)+8*len(x))
+	buf := make([]byte, 0, 10+len(header)+data)
 	buf = append(buf, "\x93NUMPY\x01\x00"...)
 	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
-	buf = append(buf, header...)
-	for _, v := range x {
-		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
-	}
-	return os.WriteFile(path, buf, 0o644)
+	return append(buf, header...)
 }

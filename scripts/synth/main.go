@@ -1,5 +1,6 @@
-// Command synth writes seed-like synthetic .npy files with T010150 names
-// and JSON sidecars, for the demo and the benchmarks.
+// Command synth writes seed-like synthetic .npy files (float64, or int16
+// counts) with T010150 names and JSON sidecars, for the demo and the
+// benchmarks.
 package main
 
 import (
@@ -20,14 +21,19 @@ func main() {
 	fs := flag.Int("fs", 4096, "sample rate, Hz")
 	gps := flag.Int64("gps", 1300000000, "GPS start of the first file")
 	channel := flag.String("channel", "K1:LSC-DARM_OUT_DQ", "channel name")
+	dtype := flag.String("dtype", "float64", "sample type: float64, or int16 counts (1000 per unit)")
 	flag.Parse()
-	if err := run(*dir, *n, *dur, *fs, *gps, *channel); err != nil {
+	if *dtype != "float64" && *dtype != "int16" {
+		fmt.Fprintf(os.Stderr, "synth: -dtype %q: want float64 or int16\n", *dtype)
+		os.Exit(2)
+	}
+	if err := run(*dir, *n, *dur, *fs, *gps, *channel, *dtype); err != nil {
 		fmt.Fprintln(os.Stderr, "synth:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, n, dur, fs int, gps int64, channel string) error {
+func run(dir string, n, dur, fs int, gps int64, channel, dtype string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -48,7 +54,11 @@ func run(dir string, n, dur, fs int, gps int64, channel string) error {
 		}
 		x := synth.Coloured(dur*fs, float64(fs), 50, uint64(t0))
 		tmp := filepath.Join(dir, "."+stem+".npy.tmp")
-		if err := synth.WriteNPY(tmp, x); err != nil {
+		write := func() error { return synth.WriteNPY(tmp, x) }
+		if dtype == "int16" {
+			write = func() error { return synth.WriteNPYInt16(tmp, synth.Counts(x, 1000)) }
+		}
+		if err := write(); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, filepath.Join(dir, stem+".npy")); err != nil {
