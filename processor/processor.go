@@ -246,15 +246,39 @@ func (p *Processor) ASDOf(values any, fs float64, prm Params) (*ASD, error) {
 	return p.asd(x, fs, prm)
 }
 
-func (p *Processor) asd(x series, fs float64, prm Params) (*ASD, error) {
-	nfft, nover, err := prm.resolve(fs)
+// ASDFrequencies returns what ASDOf(values, fs, prm).Frequencies()
+// does, or the error ASDOf does, without computing the ASD: the values
+// are only checked, so nothing but the frequencies is allocated.
+func (p *Processor) ASDFrequencies(values any, fs float64, prm Params) ([]float64, error) {
+	x, err := seriesOf(values)
 	if err != nil {
 		return nil, err
 	}
+	nfft, _, err := checkASD(x, fs, prm)
+	if err != nil {
+		return nil, err
+	}
+	return frequencies(nfft/2+1, 0, fs/float64(nfft)), nil
+}
+
+// checkASD checks an ASD's parameters and input, returning its segment
+// length and overlap in samples.
+func checkASD(x series, fs float64, prm Params) (nfft, nover int, err error) {
+	if nfft, nover, err = prm.resolve(fs); err != nil {
+		return 0, 0, err
+	}
 	if x.len() < nfft {
-		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one FFT segment of %d (fftlength %g s at %g Hz)", x.len(), nfft, prm.FFTLength, fs))
+		return 0, 0, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one FFT segment of %d (fftlength %g s at %g Hz)", x.len(), nfft, prm.FFTLength, fs))
 	}
 	if err := x.checkFinite(); err != nil {
+		return 0, 0, err
+	}
+	return nfft, nover, nil
+}
+
+func (p *Processor) asd(x series, fs float64, prm Params) (*ASD, error) {
+	nfft, nover, err := checkASD(x, fs, prm)
+	if err != nil {
 		return nil, err
 	}
 	wl := p.newWelch(p.use(nfft), fs, nover, x.len(), prm.Method)

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -233,5 +234,45 @@ func TestTypedSamplesAllocateNoCopy(t *testing.T) {
 			t.Errorf("spectrogram, %s: allocated %d bytes, want at most its values' %d and %d more (a float64 copy is %d)",
 				m, got, values, slack, whole)
 		}
+	}
+}
+
+// ASDFrequencies gives the frequencies of the ASD, and its errors,
+// without making it.
+func TestASDFrequencies(t *testing.T) {
+	t.Parallel()
+	const fs = 512
+	x := colouredSeries(fs*8, fs, 4)
+	nan := slices.Clone(x)
+	nan[7] = math.NaN()
+	p := New(2)
+	for _, c := range []struct {
+		name   string
+		values any
+		fs     float64
+		prm    Params
+	}{
+		{"float64", x, fs, hannParams(1, 0.5, MethodMedian)},
+		{"int16", typed(x, samples.Int16), fs, hannParams(0.3, 0.1, MethodMean)},
+		{"odd nfft", typed(x, samples.Float32), fs, hannParams(0.127, 0.05, MethodMedian)},
+		{"too short", x[:100], fs, hannParams(1, 0.5, MethodMedian)},
+		{"not finite", nan, fs, hannParams(1, 0.5, MethodMedian)},
+		{"bad rate", x, 0, hannParams(1, 0.5, MethodMedian)},
+		{"bad method", x, fs, hannParams(1, 0.5, "average")},
+		{"complex", make([]complex128, 4096), fs, hannParams(1, 0.5, MethodMedian)},
+	} {
+		got, err := p.ASDFrequencies(c.values, c.fs, c.prm)
+		a, aerr := New(1).ASDOf(c.values, c.fs, c.prm)
+		if aerr != nil {
+			if err == nil || err.Error() != aerr.Error() || !errors.Is(err, aerr.(*SkipError).Kind) {
+				t.Errorf("%s: got error %v, want that of ASDOf, %v", c.name, err, aerr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		sameBits(t, c.name, got, a.Frequencies())
 	}
 }
