@@ -274,15 +274,20 @@ func Recompute(p *archive.Product, parent any, proc *processor.Processor) ([]flo
 		return nil, fmt.Errorf("parent %s holds no numeric series", p.Parent)
 	}
 	switch p.Kind {
-	case archive.ProductASD, archive.ProductFrequencies:
+	case archive.ProductASD:
 		a, err := proc.ASDOf(parent, pj.SampleRate, prm)
 		if err != nil {
 			return nil, fmt.Errorf("recompute: %v", err)
 		}
-		if p.Kind == archive.ProductFrequencies {
-			return a.Frequencies(), nil
-		}
 		return a.Values, nil
+	case archive.ProductFrequencies:
+		// Those of the ASD, which need not be made again for them: its
+		// periodograms are as large as the series.
+		f, err := proc.ASDFrequencies(parent, pj.SampleRate, prm)
+		if err != nil {
+			return nil, fmt.Errorf("recompute: %v", err)
+		}
+		return f, nil
 	case archive.ProductSpectrogram:
 		if pj.Stride == 0 {
 			return nil, fmt.Errorf("params_json has no stride")
