@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/metrics"
+	"github.com/gwwatchd/gwwatchd/processor"
 )
 
 // The memory budget (daemon.memory_limit) bounds what all workers and the
@@ -25,27 +27,82 @@ import (
 // could never be archived here and is quarantined with a reason naming
 // both sizes.
 
-// baseNeed is what archiving any file takes beside its samples: buffers,
-// FFT plans, the HDF5 library's caches.
+// baseNeed is what archiving any file takes beside its samples and the
+// copies needOf counts: scratch of one FFT segment, FFT plans, the HDF5
+// library's caches.
 const baseNeed = 16 << 20
 
-// needOf estimates the peak memory of archiving a file: its samples as
-// stored, and twice their size as float64: the copy processing works on
-// (none is made of float64 samples, but the garbage collector's headroom
-// takes its place) and the periodograms of every Welch segment, which the
-// median needs all at once. For float64 input that is the peak of about
-// three times the file's size that `make bench` measures. Each time
-// series product of the chain (a filter or a resampling) adds one float64
-// copy of the samples, all held until the archive is written; a resampling
-// to a higher rate than the file's takes more than that estimate.
+// needOf estimates the peak memory of archiving a file: its samples,
+// held once as stored (spectra read them a segment at a time, converting
+// each as they go), and in float64 values, counted in copies of the
+// samples:
+//
+//   - the periodograms of every segment of a median-averaged ASD, which
+//     the median needs all at once: Segments × (NFFT/2+1) values, one
+//     copy of its input at the default overlap of half a segment
+//     (fftlength/(2·(fftlength−overlap)) in general). One ASD is made at
+//     a time, so the largest counts; mean averaging holds one periodogram
+//     per goroutine, which baseNeed covers.
+//   - the values of a spectrogram, held until the archive is written:
+//     fftlength/(2·stride) of its input. Its median holds the
+//     periodograms of one chunk per goroutine only, which baseNeed covers.
+//   - each time series product (a filter or a resampling), also held
+//     until the archive is written: one copy of its input, or for a
+//     resampling rate/(input's rate) of it.
+//   - the float64 conversion of the raw samples, made once when a filter,
+//     a resampling or a trend of them needs it and they are not float64
+//     (taken to be those of 8 bytes a sample: an int64 series counts as
+//     float64).
+//
+// The raw series' sample rate is not known here, so a resampling of it
+// counts as one copy; one of a resampling, whose rate is known, as its
+// ratio. needAt takes the rate when it is known.
 func needOf(fp ingest.Footprint, chain []config.Product) int64 {
-	copies := int64(2)
+	return needAt(fp, 0, chain)
+}
+
+// needAt is needOf for series sampled at fs Hz, or at a rate not known
+// when fs is 0.
+func needAt(fp ingest.Footprint, fs float64, chain []config.Product) int64 {
+	// The size of each series made, in copies of the raw one, and its
+	// rate (0: not known), by product name.
+	size := map[string]float64{config.InputRaw: 1}
+	rate := map[string]float64{config.InputRaw: fs}
+	var held, periodograms float64
+	convert := false
 	for _, p := range chain {
-		if p.Series() {
-			copies++
+		in, made := size[p.Input]
+		if !made {
+			continue // Chain lists inputs first; a cycle is refused
+		}
+		switch {
+		case p.Kind == config.KindASD:
+			if w := p.Welch(); w.Method == processor.MethodMedian && w.FFTLength > w.Overlap {
+				periodograms = max(periodograms, in*w.FFTLength/(2*(w.FFTLength-w.Overlap)))
+			}
+		case p.Kind == config.KindSpectrogram:
+			if p.Stride != nil && *p.Stride > 0 {
+				held += in * p.Welch().FFTLength / (2 * *p.Stride)
+			}
+		case p.Series():
+			out, r := in, rate[p.Input]
+			if p.Kind == config.KindResample {
+				if r > 0 {
+					out = in * p.Rate / r
+				}
+				r = p.Rate
+			}
+			size[p.Name], rate[p.Name] = out, r
+			held += out
+		}
+		if p.Input == config.InputRaw && p.Kind != config.KindASD && p.Kind != config.KindSpectrogram {
+			convert = true
 		}
 	}
-	return baseNeed + fp.Bytes + copies*8*fp.Samples
+	if convert && fp.Bytes != 8*fp.Samples {
+		held++
+	}
+	return baseNeed + fp.Bytes + int64(math.Ceil((held+periodograms)*8*float64(fp.Samples)))
 }
 
 // budget is the memory budget; a nil budget has no limit.

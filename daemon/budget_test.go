@@ -12,6 +12,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/processor"
 )
 
 // A file that could never fit in the memory budget is quarantined with a
@@ -105,13 +106,17 @@ func TestMemoryLimitDefaultsToAShare(t *testing.T) {
 }
 
 // Each time series product of a chain holds one more float64 copy of the
-// samples until the archive is written; the estimate counts it.
+// samples until the archive is written, and the first made of the raw
+// int16 samples their float64 conversion; the estimate counts them.
 func TestNeedCountsTheChain(t *testing.T) {
 	t.Parallel()
 	fp := ingest.Footprint{Series: 1, Samples: 1 << 20, Bytes: 2 << 20} // int16
 	def := config.Default()
-	if got, want := needOf(fp, def.Processing.Chain()), int64(baseNeed+2<<20+2*8<<20); got != want {
-		t.Errorf("default chain: need %d, want %d", got, want)
+	// The samples as stored, the ASD's periodograms (one float64 copy)
+	// and the spectrogram's values (fftlength 2 s / (2 · stride 8 s)).
+	defNeed := int64(baseNeed + 2<<20 + 8<<20 + 1<<20)
+	if got := needOf(fp, def.Processing.Chain()); got != defNeed {
+		t.Errorf("default chain: need %d, want %d", got, defNeed)
 	}
 	b, err := os.ReadFile("../testdata/config/chain.toml")
 	if err != nil {
@@ -130,7 +135,71 @@ func TestNeedCountsTheChain(t *testing.T) {
 	if series == 0 {
 		t.Fatal("testdata/config/chain.toml has no time series product")
 	}
-	if got, want := needOf(fp, cfg.Processing.Chain()), int64(baseNeed+2<<20+(2+series)*8<<20); got != want {
+	// Beside the default's: a copy per time series product (the rate of
+	// the raw series, and so the size of its resampling, is not known),
+	// the conversion of the raw samples, and the spectrogram bp_sg
+	// (fftlength 1 s, stride 4 s). bp_asd's periodograms are no more
+	// than the raw ASD's.
+	if got, want := needOf(fp, cfg.Processing.Chain()), defNeed+int64(series+1)*8<<20+1<<20; got != want {
 		t.Errorf("chain of %d time series products: need %d, want %d", series, got, want)
+	}
+}
+
+// What each product holds, in float64 copies of the samples: see needOf.
+func TestNeedOfEachProduct(t *testing.T) {
+	t.Parallel()
+	const n = 1 << 20
+	i16 := ingest.Footprint{Series: 1, Samples: n, Bytes: 2 * n}
+	f64 := ingest.Footprint{Series: 1, Samples: n, Bytes: 8 * n}
+	f := func(v float64) *float64 { return &v }
+	asd := func(name, input, method string, overlap float64) config.Product {
+		return config.Product{Name: name, Kind: config.KindASD, Input: input, FFTLength: f(4), Overlap: f(overlap), Method: method, Window: processor.WindowHann}
+	}
+	sg := config.Product{Name: "sg", Kind: config.KindSpectrogram, Input: config.InputRaw, FFTLength: f(2), Stride: f(8),
+		Method: processor.MethodMedian, Window: processor.WindowHann}
+	hp := config.Product{Name: "hp", Kind: config.KindHighpass, Input: config.InputRaw, Order: 2, Cutoff: 10}
+	trend := config.Product{Name: "tr", Kind: config.KindTrend, Input: config.InputRaw, Stride: f(1)}
+	resample := func(name, input string, rate float64) config.Product {
+		return config.Product{Name: name, Kind: config.KindResample, Input: input, Rate: rate}
+	}
+	copies := func(fp ingest.Footprint, c float64) int64 { return baseNeed + fp.Bytes + int64(c*8*n) }
+	for _, c := range []struct {
+		name  string
+		fp    ingest.Footprint
+		fs    float64 // 0: not known
+		chain []config.Product
+		want  int64
+	}{
+		{"nothing", i16, 0, nil, copies(i16, 0)},
+		{"median ASD", i16, 0, []config.Product{asd("asd", "raw", processor.MethodMedian, 2)}, copies(i16, 1)},
+		{"median ASD of float64", f64, 0, []config.Product{asd("asd", "raw", processor.MethodMedian, 2)}, copies(f64, 1)},
+		// Segments 1 s apart: three times as many, each of 2 s of bins.
+		{"median ASD, overlap 3 s of 4", i16, 0, []config.Product{asd("asd", "raw", processor.MethodMedian, 3)}, copies(i16, 2)},
+		{"mean ASD", i16, 0, []config.Product{asd("asd", "raw", processor.MethodMean, 2)}, copies(i16, 0)},
+		{"two median ASDs, made one at a time", i16, 0,
+			[]config.Product{asd("asd", "raw", processor.MethodMedian, 2), asd("asd2", "raw", processor.MethodMedian, 2)}, copies(i16, 1)},
+		{"spectrogram", i16, 0, []config.Product{sg}, copies(i16, 0.125)},
+		{"highpass of int16", i16, 0, []config.Product{hp}, copies(i16, 2)},
+		{"highpass of float64", f64, 0, []config.Product{hp}, copies(f64, 1)},
+		{"trend of int16", i16, 0, []config.Product{trend}, copies(i16, 1)},
+		{"trend of float64", f64, 0, []config.Product{trend}, copies(f64, 0)},
+		{"highpass and trend of int16, one conversion", i16, 0, []config.Product{hp, trend}, copies(i16, 2)},
+		{"resample to twice the rate", f64, 16384, []config.Product{resample("up", "raw", 32768)}, copies(f64, 2)},
+		{"resample to a quarter of the rate", f64, 16384, []config.Product{resample("down", "raw", 4096)}, copies(f64, 0.25)},
+		{"resample, rate not known", f64, 0, []config.Product{resample("r", "raw", 4096)}, copies(f64, 1)},
+		{"resample of a resample", f64, 0, []config.Product{resample("r", "raw", 4096), resample("up", "r", 16384)}, copies(f64, 1+4)},
+		{"median ASD of a resampling to twice the rate", f64, 16384,
+			[]config.Product{asd("asd", "raw", processor.MethodMedian, 2), resample("up", "raw", 32768), asd("up_asd", "up", processor.MethodMedian, 2)},
+			copies(f64, 2+2)},
+		{"product of a product not made", f64, 0, []config.Product{{Name: "hp2", Kind: config.KindHighpass, Input: "none", Order: 2, Cutoff: 10}}, copies(f64, 0)},
+	} {
+		if got := needAt(c.fp, c.fs, c.chain); got != c.want {
+			t.Errorf("%s: need %d, want %d (%.3g float64 copies beside the samples)", c.name, got, c.want, float64(got-baseNeed-c.fp.Bytes)/(8*n))
+		}
+	}
+	// A file of several series is counted by all its samples.
+	two := ingest.Footprint{Series: 2, Samples: n, Bytes: 2 * n}
+	if got, want := needOf(two, []config.Product{hp}), copies(two, 2); got != want {
+		t.Errorf("two series: need %d, want %d", got, want)
 	}
 }

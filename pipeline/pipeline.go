@@ -392,19 +392,11 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 		e.ProcessEnd = p.now()
 		return e
 	}
-	// The processor only reads its input, so float64 samples are used as
-	// they are instead of being copied: one series in memory, not two.
-	x, isFloat := s.Values.([]float64)
-	if !isFloat {
-		x = ingest.Float64s(s.Values)
-	}
 	// The time series made so far, by product name, and why the others
-	// were not made.
-	type series struct {
-		x  []float64
-		fs float64
-	}
-	made := map[string]series{config.InputRaw: {x, s.SampleRate}}
+	// were not made. The raw samples are used as they are: the spectra
+	// read them a segment at a time, and only a filter, a resampling or
+	// a trend of them converts them to float64, once.
+	made := map[string]*input{config.InputRaw: {values: s.Values, fs: s.SampleRate}}
 	skipped := map[string]string{}
 	for _, prod := range chain {
 		if !prod.Matches(s.Channel) {
@@ -419,19 +411,43 @@ func (p *Pipeline) process(s *ingest.Series) (e archive.Entry) {
 			continue // its input is not made for this channel
 		}
 		if legacy(prod) {
-			p.legacyProduct(&e, prod, in.x, in.fs)
+			p.legacyProduct(&e, prod, in.values, in.fs)
 			continue
 		}
-		d := p.derive(prod, in.x, in.fs)
+		d := p.deriveOf(prod, in)
 		if d.Skipped != "" {
 			skipped[prod.Name] = d.Skipped
 		} else if d.Values != nil {
-			made[prod.Name] = series{d.Values, d.Rate}
+			made[prod.Name] = &input{values: d.Values, fs: d.Rate}
 		}
 		e.Derived = append(e.Derived, d)
 	}
 	e.ProcessEnd = p.now()
 	return e
+}
+
+// input is a series products are made of: the raw samples, of any real
+// type, or a time series product.
+type input struct {
+	values any // real samples; []float64 for a product
+	fs     float64
+	// f64 is values as float64, made the first time a product needs it
+	// and then kept for the others: values itself when float64.
+	f64 []float64
+}
+
+// float64s returns the samples of in as float64, converting them at
+// most once.
+func (in *input) float64s() []float64 {
+	if in.f64 == nil {
+		var isFloat bool
+		// The processor only reads its input, so float64 samples are
+		// used as they are instead of being copied.
+		if in.f64, isFloat = in.values.([]float64); !isFloat {
+			in.f64 = ingest.Float64s(in.values)
+		}
+	}
+	return in.f64
 }
 
 // legacy reports whether a product is stored as archives before chains
@@ -460,11 +476,11 @@ func derivedInput(prod config.Product) string {
 }
 
 // legacyProduct makes the ASD "asd" or the spectrogram "spectrogram" of
-// the raw samples x, at fs Hz.
-func (p *Pipeline) legacyProduct(e *archive.Entry, prod config.Product, x []float64, fs float64) {
+// the raw samples x, of any real type, at fs Hz.
+func (p *Pipeline) legacyProduct(e *archive.Entry, prod config.Product, x any, fs float64) {
 	if prod.Kind == config.KindASD {
 		e.ASDParams = prod.Welch()
-		a, err := p.proc.ASD(x, fs, e.ASDParams)
+		a, err := p.proc.ASDOf(x, fs, e.ASDParams)
 		if err != nil {
 			e.ASDSkipped = err.Error()
 		} else {
@@ -474,7 +490,7 @@ func (p *Pipeline) legacyProduct(e *archive.Entry, prod config.Product, x []floa
 	}
 	e.SpectrogramParams = prod.Welch()
 	e.SpectrogramStride = *prod.Stride
-	sg, err := p.proc.GWpySpectrogram(x, fs, e.SpectrogramStride, e.SpectrogramParams)
+	sg, err := p.proc.GWpySpectrogramOf(x, fs, e.SpectrogramStride, e.SpectrogramParams)
 	if err != nil {
 		e.SpectrogramSkipped = err.Error()
 	} else {
@@ -484,15 +500,22 @@ func (p *Pipeline) legacyProduct(e *archive.Entry, prod config.Product, x []floa
 
 // derive makes a product of a chain of x, its input, sampled at fs Hz.
 func (p *Pipeline) derive(prod config.Product, x []float64, fs float64) archive.Derived {
+	return p.deriveOf(prod, &input{values: x, fs: fs})
+}
+
+// deriveOf makes a product of a chain of in, its input. Spectra read the
+// input's samples as they are; the other kinds take them as float64.
+func (p *Pipeline) deriveOf(prod config.Product, in *input) archive.Derived {
+	fs := in.fs
 	d := archive.Derived{Name: prod.Name, Kind: prod.Kind, Input: derivedInput(prod), InputRate: fs}
 	var err error
 	switch prod.Kind {
 	case config.KindASD:
 		d.Welch = prod.Welch()
-		d.ASD, err = p.proc.ASD(x, fs, d.Welch)
+		d.ASD, err = p.proc.ASDOf(in.values, fs, d.Welch)
 	case config.KindSpectrogram:
 		d.Welch, d.Stride = prod.Welch(), *prod.Stride
-		d.Spectrogram, err = p.proc.GWpySpectrogram(x, fs, d.Stride, d.Welch)
+		d.Spectrogram, err = p.proc.GWpySpectrogramOf(in.values, fs, d.Stride, d.Welch)
 	case config.KindHighpass, config.KindLowpass, config.KindBandpass:
 		var sos processor.SOS
 		switch prod.Kind {
@@ -508,16 +531,16 @@ func (p *Pipeline) derive(prod config.Product, x []float64, fs float64) archive.
 		}
 		if err == nil {
 			d.PadLen, d.Rate = sos.PadLen(), fs
-			d.Values, err = sos.FiltFilt(x)
+			d.Values, err = sos.FiltFilt(in.float64s())
 		}
 	case config.KindResample:
 		if d.Resample, err = processor.ResampleTo(fs, prod.Rate); err == nil {
 			d.Rate = d.Resample.Rate(fs)
-			d.Values, err = processor.Resample(x, fs, d.Resample)
+			d.Values, err = processor.Resample(in.float64s(), fs, d.Resample)
 		}
 	case config.KindTrend:
 		d.Stride = *prod.Stride
-		d.Trend, err = processor.Trends(x, fs, processor.TrendParams{Stride: d.Stride})
+		d.Trend, err = processor.Trends(in.float64s(), fs, processor.TrendParams{Stride: d.Stride})
 	default:
 		err = fmt.Errorf("unknown kind %q", prod.Kind)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
@@ -260,42 +261,53 @@ func recompute(p *archive.Product, values, parent any, proc *processor.Processor
 
 // Recompute makes a stored product (ASD values or frequencies, or a
 // spectrogram) again from parent, the values of its parent dataset, with
-// the parameters the product records.
+// the parameters the product records. Spectra read parent's samples as
+// they are stored, a segment at a time, as the archive's were made; the
+// other products are made of them converted to float64.
 func Recompute(p *archive.Product, parent any, proc *processor.Processor) ([]float64, error) {
 	if p.ParamsErr != nil {
 		return nil, fmt.Errorf("params_json: %v", p.ParamsErr)
 	}
 	pj := p.Params
 	prm := pj.Processor()
-	x := ingest.Float64s(parent)
-	if x == nil {
+	if samples.Of(parent) == "" || ingest.IsComplex(parent) {
 		return nil, fmt.Errorf("parent %s holds no numeric series", p.Parent)
 	}
 	switch p.Kind {
-	case archive.ProductASD, archive.ProductFrequencies:
-		a, err := proc.ASD(x, pj.SampleRate, prm)
+	case archive.ProductASD:
+		a, err := proc.ASDOf(parent, pj.SampleRate, prm)
 		if err != nil {
 			return nil, fmt.Errorf("recompute: %v", err)
 		}
-		if p.Kind == archive.ProductFrequencies {
-			return a.Frequencies(), nil
-		}
 		return a.Values, nil
+	case archive.ProductFrequencies:
+		// Those of the ASD, which need not be made again for them: its
+		// periodograms are as large as the series.
+		f, err := proc.ASDFrequencies(parent, pj.SampleRate, prm)
+		if err != nil {
+			return nil, fmt.Errorf("recompute: %v", err)
+		}
+		return f, nil
 	case archive.ProductSpectrogram:
 		if pj.Stride == 0 {
 			return nil, fmt.Errorf("params_json has no stride")
 		}
 		// As it was made: gwpy's chunks and PSD, or, in archives written
 		// before, whole strides and ASD.
-		spectrogram := proc.Spectrogram
+		spectrogram := proc.SpectrogramOf
 		if pj.Chunks == archive.ChunksGWpy {
-			spectrogram = proc.GWpySpectrogram
+			spectrogram = proc.GWpySpectrogramOf
 		}
-		sg, err := spectrogram(x, pj.SampleRate, pj.Stride, prm)
+		sg, err := spectrogram(parent, pj.SampleRate, pj.Stride, prm)
 		if err != nil {
 			return nil, fmt.Errorf("recompute: %v", err)
 		}
 		return sg.Values, nil
+	}
+	// The processor only reads its input: float64 samples need no copy.
+	x, isFloat := parent.([]float64)
+	if !isFloat {
+		x = ingest.Float64s(parent)
 	}
 	return recomputeChain(p, x)
 }

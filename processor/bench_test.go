@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 )
 
@@ -24,6 +25,32 @@ func BenchmarkASD64s16384(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := p.ASD(x, fs, prm); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkASDInt16 is the reference workload of BenchmarkASD64s16384 on
+// int16 samples, which ASDOf converts a segment at a time as it reads
+// them. Throughput is in bytes of the series as float64, as there.
+func BenchmarkASDInt16(b *testing.B) {
+	const fs = 16384
+	x := typed(colouredSeries(64*fs, fs, 1), samples.Int16)
+	for _, m := range []string{MethodMedian, MethodMean} {
+		for _, par := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/parallel=%d", m, par), func(b *testing.B) {
+				p := New(par)
+				prm := Params{FFTLength: 4, Overlap: 2, Method: m, Window: WindowHann}
+				if _, err := p.ASDOf(x, fs, prm); err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(8 * samples.Len(x)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := p.ASDOf(x, fs, prm); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -173,7 +173,7 @@ func grow(buf []float64, n int) []float64 {
 }
 
 // checkFinite reports the non-finite samples of x, if any.
-func checkFinite(x []float64) error {
+func checkFinite[T float32 | float64](x []T) error {
 	bad, first := 0, -1
 	for i, v := range x {
 		// v−v is NaN for both NaN and ±Inf, and 0 otherwise.
@@ -224,19 +224,64 @@ func (p *Processor) newWelch(pl *plan, fs float64, nover, n int, method string) 
 // sample of x must be finite.
 //
 // Median averaging holds all periodograms at once: Segments × (NFFT/2+1)
-// float64 values (8 MB for 64 s at 16384 Hz with fftlength 4 s).
+// float64 values (8 MB for 64 s at 16384 Hz with fftlength 4 s), about
+// one float64 copy of x with the default overlap of half a segment. Mean
+// averaging holds one periodogram per goroutine. x is only read.
 func (p *Processor) ASD(x []float64, fs float64, prm Params) (*ASD, error) {
-	nfft, nover, err := prm.resolve(fs)
+	return p.asd(float64Series(x), fs, prm)
+}
+
+// ASDOf is ASD of values, a slice of real samples of any type (int8 …
+// uint64, float32 or float64), with the same result to the bit as ASD of
+// the samples converted to float64: each segment is converted as it is
+// read, into a buffer of one segment per goroutine, so no float64 copy of
+// the series is made. Only float32 and float64 samples are checked for
+// being finite; complex samples are refused with ErrBadParams. Memory is
+// as for ASD.
+func (p *Processor) ASDOf(values any, fs float64, prm Params) (*ASD, error) {
+	x, err := seriesOf(values)
 	if err != nil {
 		return nil, err
 	}
-	if len(x) < nfft {
-		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one FFT segment of %d (fftlength %g s at %g Hz)", len(x), nfft, prm.FFTLength, fs))
-	}
-	if err := checkFinite(x); err != nil {
+	return p.asd(x, fs, prm)
+}
+
+// ASDFrequencies returns what ASDOf(values, fs, prm).Frequencies()
+// does, or the error ASDOf does, without computing the ASD: the values
+// are only checked, so nothing but the frequencies is allocated.
+func (p *Processor) ASDFrequencies(values any, fs float64, prm Params) ([]float64, error) {
+	x, err := seriesOf(values)
+	if err != nil {
 		return nil, err
 	}
-	wl := p.newWelch(p.use(nfft), fs, nover, len(x), prm.Method)
+	nfft, _, err := checkASD(x, fs, prm)
+	if err != nil {
+		return nil, err
+	}
+	return frequencies(nfft/2+1, 0, fs/float64(nfft)), nil
+}
+
+// checkASD checks an ASD's parameters and input, returning its segment
+// length and overlap in samples.
+func checkASD(x series, fs float64, prm Params) (nfft, nover int, err error) {
+	if nfft, nover, err = prm.resolve(fs); err != nil {
+		return 0, 0, err
+	}
+	if x.len() < nfft {
+		return 0, 0, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one FFT segment of %d (fftlength %g s at %g Hz)", x.len(), nfft, prm.FFTLength, fs))
+	}
+	if err := x.checkFinite(); err != nil {
+		return 0, 0, err
+	}
+	return nfft, nover, nil
+}
+
+func (p *Processor) asd(x series, fs float64, prm Params) (*ASD, error) {
+	nfft, nover, err := checkASD(x, fs, prm)
+	if err != nil {
+		return nil, err
+	}
+	wl := p.newWelch(p.use(nfft), fs, nover, x.len(), prm.Method)
 	out := &ASD{
 		Values:   make([]float64, nfft/2+1),
 		DF:       fs / float64(nfft),
@@ -267,19 +312,39 @@ func (p *Processor) ASD(x []float64, fs float64, prm Params) (*ASD, error) {
 // stride later, while a stride still fits; a chunk that would run past the
 // end is moved back to end with the data. Row i stands for
 // [i·stride, (i+1)·stride) after the series start.
+//
+// Besides the Times × Freqs values it returns, it holds one periodogram
+// per goroutine for mean averaging, and for median averaging the
+// periodograms of one chunk per goroutine: never those of the whole
+// series. x is only read.
 func (p *Processor) GWpySpectrogram(x []float64, fs, stride float64, prm Params) (*Spectrogram, error) {
+	return p.gwpySpectrogram(float64Series(x), fs, stride, prm)
+}
+
+// GWpySpectrogramOf is GWpySpectrogram of values, a slice of real samples
+// of any type, read as ASDOf reads them: the same result to the bit as
+// of the samples converted to float64, without such a copy.
+func (p *Processor) GWpySpectrogramOf(values any, fs, stride float64, prm Params) (*Spectrogram, error) {
+	x, err := seriesOf(values)
+	if err != nil {
+		return nil, err
+	}
+	return p.gwpySpectrogram(x, fs, stride, prm)
+}
+
+func (p *Processor) gwpySpectrogram(x series, fs, stride float64, prm Params) (*Spectrogram, error) {
 	nfft, nover, ns, err := prm.resolveStride(fs, stride)
 	if err != nil {
 		return nil, err
 	}
 	nstride := int(ns)
-	if nstride+nover > len(x) {
-		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one stride and overlap of %d (stride %g s at %g Hz)", len(x), nstride+nover, stride, fs))
+	if nstride+nover > x.len() {
+		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one stride and overlap of %d (stride %g s at %g Hz)", x.len(), nstride+nover, stride, fs))
 	}
-	if err := checkFinite(x); err != nil {
+	if err := x.checkFinite(); err != nil {
 		return nil, err
 	}
-	starts := gwpyChunks(len(x), nstride, nover)
+	starts := gwpyChunks(x.len(), nstride, nover)
 	sg, err := p.rows(x, fs, nfft, nover, nstride, nstride+nover, starts, prm.Method)
 	if err != nil {
 		return nil, err
@@ -330,20 +395,35 @@ func gwpyChunks(n, nstride, nover int) []int {
 // seconds, rounded to whole samples), computed with the same Welch
 // parameters as ASD. A trailing partial stride is dropped, but every sample
 // of x must be finite. Archives written before GWpySpectrogram hold this
-// spectrogram, which verify recomputes as it was made.
+// spectrogram, which verify recomputes as it was made. Memory is as for
+// GWpySpectrogram.
 func (p *Processor) Spectrogram(x []float64, fs, stride float64, prm Params) (*Spectrogram, error) {
+	return p.spectrogram(float64Series(x), fs, stride, prm)
+}
+
+// SpectrogramOf is Spectrogram of values, a slice of real samples of any
+// type, read as ASDOf reads them.
+func (p *Processor) SpectrogramOf(values any, fs, stride float64, prm Params) (*Spectrogram, error) {
+	x, err := seriesOf(values)
+	if err != nil {
+		return nil, err
+	}
+	return p.spectrogram(x, fs, stride, prm)
+}
+
+func (p *Processor) spectrogram(x series, fs, stride float64, prm Params) (*Spectrogram, error) {
 	nfft, nover, ns, err := prm.resolveStride(fs, stride)
 	if err != nil {
 		return nil, err
 	}
-	if ns > float64(len(x)) {
-		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one stride of %g (stride %g s at %g Hz)", len(x), ns, stride, fs))
+	if ns > float64(x.len()) {
+		return nil, skip(ErrTooShort, fmt.Sprintf("%d samples is shorter than one stride of %g (stride %g s at %g Hz)", x.len(), ns, stride, fs))
 	}
 	nstride := int(ns)
-	if err := checkFinite(x); err != nil {
+	if err := x.checkFinite(); err != nil {
 		return nil, err
 	}
-	starts := make([]int, len(x)/nstride)
+	starts := make([]int, x.len()/nstride)
 	for i := range starts {
 		starts[i] = i * nstride
 	}
@@ -352,7 +432,7 @@ func (p *Processor) Spectrogram(x []float64, fs, stride float64, prm Params) (*S
 
 // rows computes one Welch ASD per chunk x[start : start+size], for each
 // start, into a spectrogram of rows a stride of nstride samples apart.
-func (p *Processor) rows(x []float64, fs float64, nfft, nover, nstride, size int, starts []int, method string) (*Spectrogram, error) {
+func (p *Processor) rows(x series, fs float64, nfft, nover, nstride, size int, starts []int, method string) (*Spectrogram, error) {
 	wl := p.newWelch(p.use(nfft), fs, nover, size, method)
 	nb := nfft/2 + 1
 	sg := &Spectrogram{
@@ -365,7 +445,7 @@ func (p *Processor) rows(x []float64, fs float64, nfft, nover, nstride, size int
 		SegmentsPerStride: wl.nseg,
 	}
 	sg.Values = make([]float64, sg.Times*nb)
-	chunk := func(i int) []float64 { return x[starts[i] : starts[i]+size] }
+	chunk := func(i int) series { return x.sub(starts[i], size) }
 
 	ws := p.workers
 	if sg.Times*wl.nseg*nfft < minParallelSamples {
@@ -407,7 +487,7 @@ func (p *Processor) rows(x []float64, fs float64, nfft, nover, nstride, size int
 // estimate writes the Welch ASD of x into dst (nfft/2+1 bins), sharing the
 // segments, and then the bins, among ws. For median averaging, power must
 // hold wl.nseg × len(dst) values.
-func (p *Processor) estimate(dst, x []float64, wl welch, ws []*worker, power []float64) {
+func (p *Processor) estimate(dst []float64, x series, wl welch, ws []*worker, power []float64) {
 	nb := len(dst)
 	if len(ws) == 1 {
 		// Kept free of closures so per-row spectrogram calls do not allocate.
@@ -445,18 +525,20 @@ func parallel(n int, fn func(i int)) {
 
 // segments computes the periodograms of segments [s0, s1) of x. For median
 // averaging they are stored as rows of power (nb values each); for mean
-// averaging they are summed into w.acc.
-func (w *worker) segments(x []float64, wl welch, s0, s1 int, power []float64, nb int) {
+// averaging they are summed into w.acc. Samples that are not float64 are
+// converted a segment at a time into w.seg, which periodogram then
+// windows in place.
+func (w *worker) segments(x series, wl welch, s0, s1 int, power []float64, nb int) {
 	if wl.median {
 		for s := s0; s < s1; s++ {
-			w.periodogram(power[s*nb:(s+1)*nb], x[s*wl.step:s*wl.step+wl.nfft], wl.window)
+			w.periodogram(power[s*nb:(s+1)*nb], x.segment(w.seg, s*wl.step, s*wl.step+wl.nfft), wl.window)
 		}
 		return
 	}
 	acc, row := w.acc[:nb], w.row[:nb]
 	clear(acc)
 	for s := s0; s < s1; s++ {
-		w.periodogram(row, x[s*wl.step:s*wl.step+wl.nfft], wl.window)
+		w.periodogram(row, x.segment(w.seg, s*wl.step, s*wl.step+wl.nfft), wl.window)
 		for k, v := range row {
 			acc[k] += v
 		}
@@ -486,7 +568,8 @@ func meanBins(dst []float64, ws []*worker, wl welch) {
 }
 
 // periodogram writes the unscaled periodogram |FFT(w·(x − mean x))|² of
-// one segment into dst.
+// one segment into dst. x may be w.seg itself: each sample is read before
+// its windowed value is written over it.
 func (w *worker) periodogram(dst, x, window []float64) {
 	mean := pairwise.Sum(x) / float64(len(x))
 	seg := w.seg[:len(x)]
