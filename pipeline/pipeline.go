@@ -498,11 +498,6 @@ func (p *Pipeline) legacyProduct(e *archive.Entry, prod config.Product, x any, f
 	}
 }
 
-// derive makes a product of a chain of x, its input, sampled at fs Hz.
-func (p *Pipeline) derive(prod config.Product, x []float64, fs float64) archive.Derived {
-	return p.deriveOf(prod, &input{values: x, fs: fs})
-}
-
 // deriveOf makes a product of a chain of in, its input. Spectra read the
 // input's samples as they are; the other kinds take them as float64.
 func (p *Pipeline) deriveOf(prod config.Product, in *input) archive.Derived {

@@ -202,20 +202,15 @@ func (p *Pipeline) reprocessSeries(a *archive.Archive, s *archive.Series, chain 
 	if ingest.IsComplex(values) {
 		return nil, nil
 	}
-	x, isFloat := values.([]float64)
-	if !isFloat {
-		if x = ingest.Float64s(values); x == nil {
-			return nil, nil
-		}
-	}
 	// The time series at hand by product name: made now, or read back
-	// from the archive, with the name each is stored by.
+	// from the archive, with the name each is stored by. The raw samples
+	// are used as they are, as in Prepare: converted to float64 once, if
+	// a product needs them so.
 	type series struct {
-		x      []float64
-		fs     float64
+		in     *input
 		stored string
 	}
-	made := map[string]series{config.InputRaw: {x, s.SampleRate, ""}}
+	made := map[string]series{config.InputRaw: {&input{values: values, fs: s.SampleRate}, ""}}
 	skipped := map[string]string{}
 	var out []archive.Derived
 	for _, prod := range prods {
@@ -226,7 +221,7 @@ func (p *Pipeline) reprocessSeries(a *archive.Archive, s *archive.Series, chain 
 			}
 			continue
 		}
-		d := p.derive(prod, in.x, in.fs)
+		d := p.deriveOf(prod, in.in)
 		d.Input = in.stored
 		if d.Skipped != "" {
 			skipped[prod.Name] = d.Skipped
@@ -240,13 +235,13 @@ func (p *Pipeline) reprocessSeries(a *archive.Archive, s *archive.Series, chain 
 				if err != nil {
 					return nil, err
 				}
-				made[prod.Name] = series{x, d.Rate, stored}
+				made[prod.Name] = series{&input{values: x, fs: d.Rate}, stored}
 			}
 			continue
 		}
 		d.Name = stored
 		if d.Values != nil {
-			made[prod.Name] = series{d.Values, d.Rate, stored}
+			made[prod.Name] = series{&input{values: d.Values, fs: d.Rate}, stored}
 		}
 		out = append(out, d)
 		rec.Products = append(rec.Products, audit.AddedProduct{ProductParams: productParams([]config.Product{prod})[0],
