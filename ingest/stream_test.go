@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/internal/h5"
@@ -275,4 +277,45 @@ func BenchmarkReadNPY(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzReadText checks that a text file read from disk, as Read reads it,
+// gives what parseText gives of the same bytes in memory: the same
+// values, times and rate, or the same refusal.
+func FuzzReadText(f *testing.F) {
+	long := strings.Repeat(" ", 70<<10) + "1"
+	for _, s := range []string{
+		"1\n2\n3\n", "1\n2\n3", "\ufeff0x1p-2\r\n-0\r\n", "\ufeff", "\n\n1\n\n", "# c\n0, 1\n0.25, 2\n0.5, 3 # x\n",
+		"1 2 3\n", "0,1\n1,2\n2,3\n4,4\n5,5\n", "0,1\n1,2\n2,3\n4,4\n5,x\n", "0,1\n1,2\n0.5,3\n", "0,1\n5e-324,2\n",
+		long + "\n" + long, "0 1\n" + long + " 2\n", "1\u00a02\n", strings.Repeat("1e-3\n", 20000),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return // refused as an empty file before it is parsed
+		}
+		want, werr := parseText(data)
+		p := writeFile(t, "a.txt", data)
+		o, err := openChecked(p, p, maxFileSize, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.close()
+		got, err := o.readText()
+		if werr != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.Err == nil || ie.Err.Error() != werr.Error() {
+				t.Fatalf("read: %v; in memory: %v", err, werr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("read: %v; in memory: %d values", err, len(want.Values))
+		}
+		if !sameFloats(got.Values, want.Values) || got.Columns != want.Columns || deref(got.T0) != deref(want.T0) || deref(got.Rate) != deref(want.Rate) {
+			t.Fatalf("read %d values of %d columns, t0 %v, rate %v; in memory %d of %d, t0 %v, rate %v",
+				len(got.Values), got.Columns, deref(got.T0), deref(got.Rate), len(want.Values), want.Columns, deref(want.T0), deref(want.Rate))
+		}
+	})
 }
