@@ -14,8 +14,9 @@ import (
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
-// maxFileSize bounds what Read loads into memory; data files are expected
-// to be a few hundred megabytes at most.
+// maxFileSize bounds the files Read takes, checked before anything is
+// allocated for one; data files are expected to be a few hundred
+// megabytes at most.
 const maxFileSize = 4 << 30
 
 // maxSidecarSize bounds a sidecar, which holds a handful of keys.
@@ -275,7 +276,7 @@ func (r *resolver) read(s *Series, o *openFile) (sum func() (string, error), err
 		h.add(head)
 		v := samples.Make(s.DType, int(n))
 		b := samples.Bytes(v)
-		// Samples read with the header, if any, come first.
+		// Whatever of the samples was read with the header comes first.
 		pre := copy(b, head[min(off, int64(len(head))):])
 		if err := o.readHashed(b[pre:], int64(len(head)), h); err != nil {
 			return h.sum, err

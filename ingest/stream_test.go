@@ -319,3 +319,58 @@ func FuzzReadText(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenFileNoticesChanges checks that a file read piece by piece is
+// found changed when it grows, shrinks or is written to in place.
+func TestOpenFileNoticesChanges(t *testing.T) {
+	open := func(t *testing.T) (*openFile, string) {
+		p := writeFile(t, "a.bin", make([]byte, 100))
+		if err := os.Chtimes(p, fixedTime, fixedTime); err != nil {
+			t.Fatal(err)
+		}
+		o, err := openChecked(p, p, maxFileSize, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(o.close)
+		if err := o.check(); err != nil {
+			t.Fatalf("unchanged file: %v", err)
+		}
+		return o, p
+	}
+	changed := func(t *testing.T, err error, want string) {
+		t.Helper()
+		if !errors.Is(err, ErrChanged) || IsInputError(err) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("got %v, want an error wrapping ErrChanged ending in %q", err, want)
+		}
+	}
+	t.Run("grew", func(t *testing.T) {
+		o, p := open(t)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte{1})
+		f.Close()
+		changed(t, o.check(), "it grew")
+	})
+	t.Run("shrank", func(t *testing.T) {
+		o, p := open(t)
+		if err := os.Truncate(p, 50); err != nil {
+			t.Fatal(err)
+		}
+		h := newChunkHash()
+		changed(t, o.readHashed(make([]byte, 100), 0, h), "it shrank")
+		h.sum()
+		_, err := o.hashFile()()
+		changed(t, err, "it shrank")
+		changed(t, o.check(), ErrChanged.Error())
+	})
+	t.Run("written", func(t *testing.T) {
+		o, p := open(t)
+		if err := os.WriteFile(p, make([]byte, 100), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		changed(t, o.check(), ErrChanged.Error())
+	})
+}
