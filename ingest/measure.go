@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -61,32 +60,21 @@ func Measure(path string, opt Options) (Footprint, error) {
 		return Footprint{}, inputErr(abs, ErrUnsupportedFormat, fmt.Sprintf("unsupported format %q: want %s", clip(ext), extensions))
 	}
 
-	f, id, err := openRegular(abs, abs)
+	o, err := openChecked(abs, abs, maxFileSize, opt.Expect)
 	if err != nil {
 		return Footprint{}, err
 	}
-	defer f.Close()
-	if opt.Expect != nil && *opt.Expect != id {
-		return Footprint{}, fmt.Errorf("ingest: %s: %w: device %d inode %d size %d, expected device %d inode %d size %d",
-			abs, ErrChanged, id.Dev, id.Ino, id.Size, opt.Expect.Dev, opt.Expect.Ino, opt.Expect.Size)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return Footprint{}, fmt.Errorf("ingest: %w", err)
-	}
-	size := fi.Size()
-	if size > maxFileSize || int64(int(size)) != size {
-		return Footprint{}, inputErr(abs, nil, fmt.Sprintf("%s is %d bytes, more than the limit of %d", abs, size, int64(maxFileSize)))
-	}
+	defer o.close()
+	f, size := o.f, o.size
 	if size == 0 {
 		return Footprint{}, inputErr(abs, nil, "empty file")
 	}
-	src := Source{Path: abs, Size: size, ModTime: fi.ModTime().UTC(), ID: id}
+	src := o.source()
 	keep := func(name string) bool { return selected(opt.Channels, name) }
 
 	switch format {
 	case "npy":
-		return measureNPY(abs, f, size)
+		return measureNPY(abs, o)
 	case "text":
 		n := (size + 1) / 2
 		return Footprint{Series: 1, Samples: n, Bytes: 8 * n}, nil
@@ -127,28 +115,12 @@ func noneFound(abs string, out []*Series, found, channels []string) error {
 
 // measureNPY reads the header of a .npy file, at most maxNPYHeader bytes
 // past its fixed prefix.
-func measureNPY(abs string, f *os.File, size int64) (Footprint, error) {
-	head := make([]byte, min(size, 12))
-	if _, err := io.ReadFull(f, head); err != nil {
-		return Footprint{}, fmt.Errorf("ingest: %s: %w: it shrank", abs, ErrChanged)
+func measureNPY(abs string, o *openFile) (Footprint, error) {
+	head, err := o.readNPYHead()
+	if err != nil {
+		return Footprint{}, err
 	}
-	if len(head) >= 12 && string(head[:6]) == npyMagic {
-		var hlen int64
-		switch head[6] {
-		case 1:
-			hlen = 10 + (int64(head[8]) | int64(head[9])<<8)
-		case 2, 3:
-			hlen = 12 + (int64(head[8]) | int64(head[9])<<8 | int64(head[10])<<16 | int64(head[11])<<24)
-		}
-		if hlen > 12 && hlen <= 12+maxNPYHeader && hlen <= size {
-			rest := make([]byte, hlen-12)
-			if _, err := io.ReadFull(f, rest); err != nil {
-				return Footprint{}, fmt.Errorf("ingest: %s: %w: it shrank", abs, ErrChanged)
-			}
-			head = append(head, rest...)
-		}
-	}
-	a, _, n, err := npyLayout(head, size)
+	a, _, n, err := npyLayout(head, o.size)
 	if err != nil {
 		return Footprint{}, inputErr(abs, err, err.Error())
 	}

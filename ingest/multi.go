@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -64,30 +63,54 @@ func ReadAll(path string, opt Options) ([]*Series, error) {
 }
 
 func readMulti(abs, format string, opt Options) (out []*Series, err error) {
-	var f *os.File
-	data, src, side, sum, err := readSource(abs, opt.Expect, func(o *os.File) { f = o })
-	if f != nil {
-		defer f.Close()
-	}
+	o, src, side, err := openSource(abs, opt.Expect)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		h := sum()
-		for _, s := range out {
-			s.Source.SHA256 = h
-		}
-	}()
+	defer o.close()
 	keep := func(name string) bool { return selected(opt.Channels, name) }
 	var found []string // every channel name in the file, for messages
+	var sum func() (string, error)
+	defer func() {
+		// Before the file is closed, and whatever else goes wrong.
+		h, herr := sum()
+		switch {
+		case err != nil:
+		case herr != nil:
+			out, err = nil, herr
+		default:
+			for _, s := range out {
+				s.Source.SHA256 = h
+			}
+		}
+	}()
 	switch format {
 	case "gwf":
+		// The frame reader takes the whole file; it only reads it, so
+		// hashing goes on while it decodes.
+		h := newChunkHash()
+		sum = h.sum
+		data := make([]byte, o.size)
+		if err := o.readHashed(data, 0, h); err != nil {
+			return nil, err
+		}
+		if err := o.check(); err != nil {
+			return nil, err
+		}
 		out, found, err = decodeFrames(abs, data, keep)
 	case "hdf5":
-		out, found, err = decodeHDF5(abs, f, src, keep, opt.RefuseHDF5, false)
+		// libhdf5 reads the file again by itself; it is hashed meanwhile
+		// as it stands, and checked unchanged once both are done.
+		sum = o.hashFile()
+		out, found, err = decodeHDF5(abs, o.f, src, keep, opt.RefuseHDF5, false)
+		if err == nil {
+			if _, err = sum(); err == nil {
+				err = o.check()
+			}
+		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, o.changedOr(err)
 	}
 	if len(out) == 0 {
 		if len(found) == 0 {

@@ -25,8 +25,10 @@ type npyArray struct {
 	Values       any
 }
 
-// parseNPY decodes a whole .npy file: format versions 1.0, 2.0 and 3.0,
-// holding a 1-D or N×1 array of a supported type.
+// parseNPY decodes a whole .npy file held in memory: format versions 1.0,
+// 2.0 and 3.0, holding a 1-D or N×1 array of a supported type. Read does
+// the same without holding the file: it reads the header, lays the
+// samples out by npyLayout, and reads them straight into their slice.
 //
 // The reader is the project's own rather than github.com/sbinet/npyio
 // because that one refuses format 3.0, which NumPy writes for headers

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,8 +14,9 @@ import (
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
-// maxFileSize bounds what Read loads into memory; data files are expected
-// to be a few hundred megabytes at most.
+// maxFileSize bounds the files Read takes, checked before anything is
+// allocated for one; data files are expected to be a few hundred
+// megabytes at most.
 const maxFileSize = 4 << 30
 
 // maxSidecarSize bounds a sidecar, which holds a handful of keys.
@@ -74,23 +74,33 @@ func Read(path string, opt Options) (s *Series, err error) {
 		return nil, inputErr(abs, ErrUnsupportedFormat, fmt.Sprintf("unsupported format %q: want %s", clip(ext), extensions))
 	}
 
-	data, src, side, sum, err := readSource(abs, opt.Expect, nil)
+	o, src, side, err := openSource(abs, opt.Expect)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if h := sum(); s != nil {
-			s.Source.SHA256 = h
-		}
-	}()
+	defer o.close()
 
 	r := &resolver{path: abs, flags: opt.Flags, defaults: opt.Defaults}
 	if side != nil {
 		r.sidecar = side.meta
 	}
 	s = &Series{Format: format, Source: src, Origin: map[string]string{}}
-	if err := r.decode(s, data); err != nil {
-		return nil, err
+	sum, err := r.read(s, o)
+	if sum != nil {
+		// Before the file is closed, and whatever else goes wrong.
+		defer func() {
+			h, herr := sum()
+			switch {
+			case err != nil:
+			case herr != nil:
+				s, err = nil, herr
+			default:
+				s.Source.SHA256 = h
+			}
+		}()
+	}
+	if err != nil {
+		return nil, o.changedOr(err)
 	}
 	if n, durRat, ok := parseName(base); ok {
 		r.name = &n
@@ -109,33 +119,33 @@ func Read(path string, opt Options) (s *Series, err error) {
 	return s, nil
 }
 
-// readSource reads a whole data file and its sidecar, if any, and starts
-// hashing the file, which the caller decodes meanwhile: sum waits for the
-// hash. On error there is nothing to wait for. keep, if not nil, is given
-// the open file to use until the caller is done, and must close it.
-func readSource(abs string, expect *FileID, keep func(*os.File)) (data []byte, src Source, side *sidecar, sum func() string, err error) {
-	data, src, f, err := readFile(abs, abs, maxFileSize, expect)
+// openSource opens a data file, checked as openChecked does, and reads
+// its sidecar, if any. It returns the file open, for the caller to read
+// and close, and its description, all but its sha256.
+func openSource(abs string, expect *FileID) (*openFile, Source, *sidecar, error) {
+	o, err := openChecked(abs, abs, maxFileSize, expect)
 	if err != nil {
-		return nil, src, nil, nil, err
+		return nil, Source{Path: abs}, nil, err
 	}
-	if keep != nil {
-		keep(f)
-	} else {
-		f.Close()
+	if o.size == 0 {
+		err := o.check()
+		o.close()
+		if err == nil {
+			err = inputErr(abs, nil, "empty file")
+		}
+		return nil, Source{Path: abs}, nil, err
 	}
-	if len(data) == 0 {
-		return nil, src, nil, nil, inputErr(abs, nil, "empty file")
+	side, err := readSidecar(abs)
+	if err != nil {
+		err = o.changedOr(err)
+		o.close()
+		return nil, Source{Path: abs}, nil, err
 	}
-	if side, err = readSidecar(abs); err != nil {
-		return nil, src, nil, nil, err
-	}
+	src := o.source()
 	if side != nil {
 		src.Sidecar = side.info
 	}
-	// Both only read data.
-	c := make(chan string, 1)
-	go func() { c <- sha256Hex(data) }()
-	return data, src, side, func() string { return <-c }, nil
+	return o, src, side, nil
 }
 
 // readFile reads a whole regular file, opened by openRegular, and
@@ -144,54 +154,20 @@ func readSource(abs string, expect *FileID, keep func(*os.File)) (data []byte, s
 // When expect is set, the file opened must be the one it identifies. The
 // file is returned open, for the caller to close.
 func readFile(path, errPath string, limit int64, expect *FileID) ([]byte, Source, *os.File, error) {
-	src := Source{Path: path}
-	f, id, err := openRegular(path, errPath)
+	o, err := openChecked(path, errPath, limit, expect)
 	if err != nil {
-		return nil, src, nil, err
+		return nil, Source{Path: path}, nil, err
 	}
-	data, src, err := readOpen(f, id, path, errPath, limit, expect)
-	if err != nil {
-		f.Close()
-		return nil, src, nil, err
+	data := make([]byte, o.size)
+	if err := o.readAt(data, 0); err != nil {
+		o.close()
+		return nil, Source{Path: path}, nil, err
 	}
-	return data, src, f, nil
-}
-
-func readOpen(f *os.File, id FileID, path, errPath string, limit int64, expect *FileID) ([]byte, Source, error) {
-	src := Source{Path: path}
-	if expect != nil && *expect != id {
-		return nil, src, fmt.Errorf("ingest: %s: %w: device %d inode %d size %d, expected device %d inode %d size %d",
-			path, ErrChanged, id.Dev, id.Ino, id.Size, expect.Dev, expect.Ino, expect.Size)
+	if err := o.check(); err != nil {
+		o.close()
+		return nil, Source{Path: path}, nil, err
 	}
-	before, err := f.Stat()
-	if err != nil {
-		return nil, src, fmt.Errorf("ingest: %w", err)
-	}
-	if before.Size() > limit || int64(int(before.Size())) != before.Size() {
-		return nil, src, inputErr(errPath, nil, fmt.Sprintf("%s is %d bytes, more than the limit of %d", path, before.Size(), limit))
-	}
-	data := make([]byte, before.Size())
-	if _, err := io.ReadFull(f, data); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, src, fmt.Errorf("ingest: %s: %w: it shrank", path, ErrChanged)
-		}
-		return nil, src, fmt.Errorf("ingest: %w", err)
-	}
-	var extra [1]byte
-	if n, _ := f.Read(extra[:]); n > 0 {
-		return nil, src, fmt.Errorf("ingest: %s: %w: it grew", path, ErrChanged)
-	}
-	after, err := f.Stat()
-	if err != nil {
-		return nil, src, fmt.Errorf("ingest: %w", err)
-	}
-	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-		return nil, src, fmt.Errorf("ingest: %s: %w", path, ErrChanged)
-	}
-	src.Size = before.Size()
-	src.ModTime = before.ModTime().UTC()
-	src.ID = id
-	return data, src, nil
+	return data, o.source(), o.f, nil
 }
 
 func sha256Hex(b []byte) string {
@@ -278,46 +254,83 @@ func (r *resolver) fail(format string, args ...any) error {
 	return inputErr(r.path, nil, fmt.Sprintf(format, args...))
 }
 
-// decode parses data according to s.Format, filling s.DType, s.ByteOrder
-// and s.Values, and r.file with what the file says about itself.
-func (r *resolver) decode(s *Series, data []byte) error {
+// read decodes the file o according to s.Format, filling s.DType,
+// s.ByteOrder and s.Values, and r.file with what the file says about
+// itself. The samples are read into their slice, which is all that is
+// allocated at their size; the file is hashed as it is read, and sum,
+// when not nil, waits for its sha256 and must be called, also on error,
+// before o is closed. s.Values must not be written to before sum returns.
+func (r *resolver) read(s *Series, o *openFile) (sum func() (string, error), err error) {
 	switch s.Format {
 	case "npy":
-		a, err := parseNPY(data)
+		head, err := o.readNPYHead()
 		if err != nil {
-			return inputErr(r.path, err, err.Error())
+			return nil, err
 		}
-		s.DType, s.ByteOrder, s.Values = a.DType, a.ByteOrder, a.Values
-	case "text":
-		td, err := parseText(data)
+		a, off, n, err := npyLayout(head, o.size)
 		if err != nil {
-			return inputErr(r.path, err, err.Error())
+			return nil, inputErr(r.path, err, err.Error())
+		}
+		s.DType, s.ByteOrder = a.DType, a.ByteOrder
+		h := newChunkHash()
+		h.add(head)
+		v := samples.Make(s.DType, int(n))
+		b := samples.Bytes(v)
+		// Whatever of the samples was read with the header comes first.
+		pre := copy(b, head[min(off, int64(len(head))):])
+		if err := o.readHashed(b[pre:], int64(len(head)), h); err != nil {
+			return h.sum, err
+		}
+		s.Values = v
+		sum = h.sum
+	case "text":
+		sum = o.hashFile()
+		td, err := o.readText()
+		if err != nil {
+			return sum, err
 		}
 		s.DType, s.Values = samples.Float64, td.Values
 		r.file.T0, r.file.SampleRate = td.T0, td.Rate
 	case "raw":
 		if err := r.rawType(s); err != nil {
-			return err
+			return nil, err
 		}
 		size := s.DType.Size()
-		if len(data)%size != 0 {
-			return r.fail("size %d is not a multiple of %d (%s)", len(data), size, s.DType)
+		if o.size%int64(size) != 0 {
+			return nil, r.fail("size %d is not a multiple of %d (%s)", o.size, size, s.DType)
 		}
-		s.Values = decodeSamples(data, s.DType, s.ByteOrder)
+		h := newChunkHash()
+		v := samples.Make(s.DType, int(o.size)/size)
+		if err := o.readHashed(samples.Bytes(v), 0, h); err != nil {
+			return h.sum, err
+		}
+		s.Values = v
+		sum = h.sum
+	}
+	if s.Format != "text" {
+		if err := o.check(); err != nil {
+			return sum, err
+		}
+		// The hash is of the file's bytes, which are swapped in place only
+		// once it is taken.
+		if (s.ByteOrder == "big") == samples.NativeLittle && s.DType.Size() > 1 {
+			sum()
+			samples.SwapOrder(samples.Bytes(s.Values), s.DType)
+		}
 	}
 	if s.Len() == 0 {
-		return r.fail("no samples")
+		return sum, r.fail("no samples")
 	}
 	if s.Format != "raw" {
 		if err := r.checkFileType(s); err != nil {
-			return err
+			return sum, err
 		}
 		s.Origin["dtype"] = "file"
 		if s.ByteOrder != "" {
 			s.Origin["byte_order"] = "file"
 		}
 	}
-	return nil
+	return sum, nil
 }
 
 // rawType settles the sample type of a raw file, which says nothing
