@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -157,24 +156,6 @@ func nativeOrder() string {
 		return "little"
 	}
 	return "big"
-}
-
-// decodeSamples converts b, which must hold a whole number of samples, to
-// a slice of d in native byte order. Floats are rebuilt from their bits so
-// every NaN payload and signed zero survives.
-func decodeSamples(b []byte, d DType, byteOrder string) any {
-	var bo binary.ByteOrder = binary.LittleEndian
-	if byteOrder == "big" {
-		bo = binary.BigEndian
-	}
-	if !d.Valid() {
-		return nil
-	}
-	v := samples.Make(d, len(b)/d.Size())
-	if _, err := binary.Decode(b, bo, v); err != nil {
-		return nil
-	}
-	return v
 }
 
 // IsComplex reports whether values holds complex samples.

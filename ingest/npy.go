@@ -25,25 +25,14 @@ type npyArray struct {
 	Values       any
 }
 
-// parseNPY decodes a whole .npy file held in memory: format versions 1.0,
-// 2.0 and 3.0, holding a 1-D or N×1 array of a supported type. Read does
-// the same without holding the file: it reads the header, lays the
-// samples out by npyLayout, and reads them straight into their slice.
-//
-// The reader is the project's own rather than github.com/sbinet/npyio
-// because that one refuses format 3.0, which NumPy writes for headers
-// with non-Latin-1 text, and panics on a header that does not end in a
-// newline; a file dropped into a watch directory must give a reason,
-// never take the daemon down. Every size the header declares is checked
-// against the file before anything is allocated.
-func parseNPY(data []byte) (*npyArray, error) {
-	a, off, n, err := npyLayout(data, int64(len(data)))
-	if err != nil {
-		return nil, err
-	}
-	a.Values = decodeSamples(data[off:off+n*int64(a.DType.Size())], a.DType, a.ByteOrder)
-	return a, nil
-}
+// The .npy reader is the project's own rather than
+// github.com/sbinet/npyio because that one refuses format 3.0, which NumPy
+// writes for headers with non-Latin-1 text, and panics on a header that
+// does not end in a newline; a file dropped into a watch directory must
+// give a reason, never take the daemon down. Every size the header
+// declares is checked against the file before anything is allocated: Read
+// reads the header, lays the samples out by npyLayout, and reads them
+// straight into their slice.
 
 // npyLayout parses the header of a .npy file of total bytes whose first
 // bytes are data, which must hold at least the whole header, and checks
