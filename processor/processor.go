@@ -299,6 +299,11 @@ func (p *Processor) asd(x series, fs float64, prm Params) (*ASD, error) {
 	p.estimate(out.Values, x, wl, ws, p.power)
 	if 8*cap(p.power) > maxRetainedPower {
 		p.power = nil
+		// The matrix is as large as the series. Have it collected now, so
+		// that what is made next (a spectrogram, the archive) reuses its
+		// memory instead of growing the heap past the samples and the
+		// matrix: the peak the daemon's memory budget counts.
+		runtime.GC()
 	}
 	return out, nil
 }
