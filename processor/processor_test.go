@@ -313,7 +313,7 @@ func TestMedianBias(t *testing.T) {
 }
 
 func TestMedian(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 4, 8, 9, 10, 31, 32, 33, 100, 1001} {
+	for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31, 32, 33, 100, 1001} {
 		for seed := range uint64(20) {
 			x := synth.White(n, seed)
 			if seed%4 == 0 {
@@ -330,6 +330,26 @@ func TestMedian(t *testing.T) {
 			}
 			if got := median(x); got != want {
 				t.Errorf("n=%d seed=%d: got %g, want %g", n, seed, got, want)
+			}
+		}
+	}
+}
+
+// TestNetworksSort checks each sorting network of median on all 2^n
+// inputs of zeros and ones: a network that sorts those sorts every input.
+func TestNetworksSort(t *testing.T) {
+	for n := 2; n < len(networks); n++ {
+		for bitsOf := range 1 << n {
+			a := make([]float64, n)
+			for i := range a {
+				a[i] = float64(bitsOf >> i & 1)
+			}
+			for _, c := range networks[n] {
+				x, y := a[c[0]], a[c[1]]
+				a[c[0]], a[c[1]] = min(x, y), max(x, y)
+			}
+			if !slices.IsSorted(a) {
+				t.Fatalf("network for %d leaves %v unsorted (input %0*b)", n, a, n, bitsOf)
 			}
 		}
 	}
