@@ -143,7 +143,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	t.Logf("%d records, %d fsyncs of the log", writers*perWriter, syncs.Load())
 
 	recs := recordsOf(t, opts.Path)
-	since := 0 // records after the last checkpoint
+	since := 0                             // records after the last checkpoint
 	for _, r := range recs[:len(recs)-1] { // the last is Close's checkpoint
 		if r.Event == eventCheckpoint {
 			if since != opts.CheckpointEvery {
