@@ -70,17 +70,22 @@ func (d *Daemon) handleWith(ctx context.Context, p *pipeline.Pipeline, j job, co
 		// ever on a corrupt one.
 		end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		need, why := d.need(ev.Path, opt)
-		end()
 		if why != "" {
+			end()
 			d.rejectWith(j, w, why, log)
 			return
 		}
-		if err := d.budget.acquire(ctx, need); err != nil {
-			return // stopping: left for the next start
+		// The marker stays only while the file is processed: a death
+		// while it waits for memory is not its doing. A file that need not
+		// wait keeps the one marker throughout, which spares writing and
+		// removing a second one for every file.
+		if !d.budget.tryAcquire(need) {
+			end()
+			if err := d.budget.acquire(ctx, need); err != nil {
+				return // stopping: left for the next start
+			}
+			end = d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		}
-		// Only while it is processed: a death while the file waits for
-		// memory is not its doing.
-		end = d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		x, err := p.Begin(ctx, ev.Path, opt)
 		// What the commit keeps is small: the samples are on disk.
 		d.budget.release(need)
