@@ -172,7 +172,7 @@ func (d *Daemon) finish(j job, w *config.Watch, res *pipeline.Result, err error,
 // after keeps, moves or deletes a source whose content is archived. The
 // source goes only once its archive has been re-read and matches its
 // data_sha256 and holds this very content (the same content key: the same
-// bytes read with the same metadata), its record is on disk (Process
+// bytes read with the same metadata), its record is on disk (its commit
 // returned), and the source and its sidecar still hold the bytes that were
 // archived.
 func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) error {
