@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -209,7 +210,10 @@ func (t *Temp) procPath(name string) string {
 }
 
 // Commit links the temp file to its final name, as WriteFile describes,
-// and returns the archive as written there.
+// and returns the archive as written there. The fsync of the directory is
+// shared with the archives committed to the same directory meanwhile
+// (syncDir), so that many small archives committed at once do not each
+// wait for one of their own.
 func (t *Temp) Commit() (*Written, error) {
 	if t.dest == "" {
 		return nil, errors.New("archive: temp file already committed or discarded")
@@ -224,7 +228,7 @@ func (t *Temp) Commit() (*Written, error) {
 			}
 			w := t.Written
 			w.Path = filepath.Join(filepath.Dir(t.dest), name)
-			err := t.dir.Sync()
+			err := t.syncDir()
 			t.close()
 			if err != nil {
 				return nil, fmt.Errorf("fsync %s: %w", filepath.Dir(t.dest), err)
@@ -241,6 +245,107 @@ func (t *Temp) Commit() (*Written, error) {
 		}
 		if i > 1000 {
 			return nil, fmt.Errorf("%s: more than 1000 archives with this name", t.dest)
+		}
+	}
+}
+
+// syncDir fsyncs the directory of t, sharing the fsync with the archives
+// committed to the same directory at the same time: an fsync of a
+// directory makes every entry linked in it before the fsync started
+// durable, whichever descriptor it goes through, so one serves every
+// commit that linked its archive and then asked while the fsync before it
+// ran. A caller waits for an fsync that starts after it asked, never for
+// one already under way, and a failed fsync fails every caller it served.
+// The archive file itself was fsynced before it was linked (WriteTemp).
+func (t *Temp) syncDir() error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(t.dir.Fd()), &st); err != nil {
+		return t.dir.Sync()
+	}
+	id := dirID{dev: uint64(st.Dev), ino: st.Ino}
+	s := dirSyncs.acquire(id)
+	defer dirSyncs.release(id)
+	me := make(chan dirTurn, 1)
+	s.mu.Lock()
+	s.queue = append(s.queue, me)
+	if s.leading {
+		s.mu.Unlock()
+		if turn := <-me; !turn.lead {
+			return turn.err
+		}
+		s.mu.Lock()
+	}
+	// Leading: me is the head of the queue, which no other caller takes
+	// while s.leading is set.
+	s.leading = true
+	group := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	err := fsyncDir(t.dir)
+	s.mu.Lock()
+	if len(s.queue) > 0 {
+		s.queue[0] <- dirTurn{lead: true}
+	} else {
+		s.leading = false
+	}
+	s.mu.Unlock()
+	for _, c := range group {
+		if c != me {
+			c <- dirTurn{err: err}
+		}
+	}
+	return err
+}
+
+// fsyncDir fsyncs a directory; tests count and delay the fsyncs with it.
+var fsyncDir = (*os.File).Sync
+
+// dirID names a directory by device and inode.
+type dirID struct{ dev, ino uint64 }
+
+// dirTurn is what a caller of syncDir waiting for a shared fsync gets:
+// the lead of the next fsync, or the result of the one that served it.
+type dirTurn struct {
+	lead bool
+	err  error
+}
+
+// dirSync is the shared fsync of one directory: the callers waiting for
+// the next one, and whether one of them is running it.
+type dirSync struct {
+	users   int // guarded by dirSyncs.mu
+	mu      sync.Mutex
+	queue   []chan dirTurn
+	leading bool
+}
+
+// dirSyncs holds a dirSync for each directory archives are being
+// committed to, and forgets it once no commit uses it.
+var dirSyncs = dirSyncTable{m: map[dirID]*dirSync{}}
+
+type dirSyncTable struct {
+	mu sync.Mutex
+	m  map[dirID]*dirSync
+}
+
+func (d *dirSyncTable) acquire(id dirID) *dirSync {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.m[id]
+	if s == nil {
+		s = &dirSync{}
+		d.m[id] = s
+	}
+	s.users++
+	return s
+}
+
+func (d *dirSyncTable) release(id dirID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s := d.m[id]; s != nil {
+		if s.users--; s.users == 0 {
+			delete(d.m, id)
 		}
 	}
 }

@@ -10,7 +10,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
@@ -252,4 +256,85 @@ func rootAttrOf(t *testing.T, path, name string) (string, error) {
 	}
 	v, _ := h5.FindAttr(attrs, name).(string)
 	return v, nil
+}
+
+// TestCommitsShareDirectoryFsync: archives committed to one directory
+// while its fsync runs share the next one, and each Commit returns only
+// after an fsync that started after its link. Not parallel: it replaces
+// fsyncDir.
+func TestCommitsShareDirectoryFsync(t *testing.T) {
+	dir := t.TempDir()
+	const n = 16
+	temps := make([]*Temp, n)
+	for i := range temps {
+		tmp, err := WriteTemp(dir, "d/"+fmt.Sprintf("x%d.h5", i), testDoc(fmt.Sprint("source", i)), Compression{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tmp.Discard()
+		temps[i] = tmp
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "d"), &st); err != nil {
+		t.Fatal(err)
+	}
+	id := dirID{dev: uint64(st.Dev), ino: st.Ino}
+	queued := func() int {
+		dirSyncs.mu.Lock()
+		s := dirSyncs.m[id]
+		dirSyncs.mu.Unlock()
+		if s == nil {
+			return 0
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.queue)
+	}
+	var mu sync.Mutex
+	var syncs int
+	var started []time.Time // of each fsync
+	entered := make(chan struct{})
+	fsyncDir = func(f *os.File) error {
+		mu.Lock()
+		syncs++
+		first := syncs == 1
+		started = append(started, time.Now())
+		mu.Unlock()
+		if first {
+			close(entered)
+			for deadline := time.Now().Add(10 * time.Second); queued() < n-1 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		return f.Sync()
+	}
+	defer func() { fsyncDir = (*os.File).Sync }()
+	linked := make([]time.Time, n) // just before each Commit
+	var wg sync.WaitGroup
+	commit := func(i int) {
+		linked[i] = time.Now()
+		if _, err := temps[i].Commit(); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Go(func() { commit(0) })
+	<-entered
+	for i := 1; i < n; i++ {
+		wg.Go(func() { commit(i) })
+	}
+	wg.Wait()
+	if syncs != 2 {
+		t.Errorf("%d commits to one directory took %d fsyncs of it, want 2", n, syncs)
+	}
+	for i := 1; i < n; i++ {
+		if !started[len(started)-1].After(linked[i]) {
+			t.Errorf("commit %d was served by an fsync that started before it was called", i)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "d", fmt.Sprintf("x%d.h5", i))); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(dirSyncs.m) != 0 {
+		t.Errorf("%d directories still tracked after every commit returned", len(dirSyncs.m))
+	}
 }

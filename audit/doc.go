@@ -56,7 +56,10 @@
 // or several, take an exclusive flock on Path.lock for each append and
 // first read what others appended since, so there is one chain; readers
 // take a shared lock just long enough to list and open the segments. Each
-// append is written and fsynced before Append returns. If a writer dies
+// append is written and fsynced before Append returns; the appends that
+// goroutines of one process make while an fsync runs are written together
+// after it, in order, and share the next fsync (a group commit), which
+// changes nothing in the log but the number of fsyncs. If a writer dies
 // mid-append, the next Open (or append) cuts the active segment back to
 // its last good record and appends a "repaired" record with the segment
 // name, bytes_dropped and dropped_sha256. Both "repaired" and

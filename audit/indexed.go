@@ -4,9 +4,19 @@ import "sync"
 
 // Indexed keeps an open log and the index replayed from it in step, for
 // callers that append from several goroutines and ask what the log holds:
-// each record appended is in the index before Append returns.
+// each record appended is in the index before Append returns, and the
+// index takes the records in log order.
+//
+// Appends through an Indexed are not serialised by it, so that those of
+// several goroutines share fsyncs (Log.Append): the log adds each record
+// to the index, in log order, as soon as it is on disk.
 type Indexed struct {
-	mu  sync.Mutex
+	// swap is held shared by every append, from choosing the log until
+	// its record is in the index, and exclusively by Reopen, so that no
+	// record is appended to a log while it is replaced.
+	swap sync.RWMutex
+
+	mu  sync.Mutex // guards log and ix; never held while appending
 	log *Log
 	ix  *Index
 }
@@ -29,14 +39,16 @@ func (x *Indexed) Append(e Event) error {
 
 // AppendRecord is Append that returns the record as written.
 func (x *Indexed) AppendRecord(e Event) (Record, error) {
+	x.swap.RLock()
+	defer x.swap.RUnlock()
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	rec, err := x.log.Append(e)
-	if err != nil {
-		return Record{}, err
-	}
-	x.ix.add(rec)
-	return rec, nil
+	l, ix := x.log, x.ix
+	x.mu.Unlock()
+	return l.appendEvent(e, func(rec Record) {
+		x.mu.Lock()
+		ix.add(rec)
+		x.mu.Unlock()
+	})
 }
 
 // Pending returns the planned removals the log has not seen carried out
@@ -64,9 +76,12 @@ func (x *Indexed) Log() *Log {
 }
 
 // Reopen puts a log reopened by open, and the index replayed from it, in
-// place of the old ones, which it returns for the caller to close. No
-// record is appended meanwhile, so the index holds every record.
+// place of the old ones, which it returns for the caller to close. It
+// waits for the appends under way, and no record is appended meanwhile,
+// so the index holds every record.
 func (x *Indexed) Reopen(open func() (*Log, *Index, error)) (*Log, error) {
+	x.swap.Lock()
+	defer x.swap.Unlock()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	l, ix, err := open()

@@ -128,6 +128,16 @@ type Log struct {
 
 	err    error // set when the state on disk is unknown
 	closed bool
+
+	// The group commit (see commit): the records waiting for the next
+	// group, and whether a goroutine is writing one.
+	qmu     sync.Mutex
+	queue   []*request
+	leading bool
+
+	// syncHook, when not nil, fsyncs the active segment in place of
+	// File.Sync: tests fail or delay the fsync with it.
+	syncHook func(*os.File) error
 }
 
 // position is a place in the log: a segment, named by the number it has
@@ -392,19 +402,37 @@ func (l *Log) locked(fn func() error) error {
 // returns. e is one of the record types of this package; "repaired" and
 // "checkpoint" records are the log's own.
 //
+// Appends from several goroutines at once are committed in groups: the
+// records that arrive while one fsync runs are written together after
+// it, in the order they arrived, and made durable by one fsync (see
+// commit). Each Append still returns only once its own record is on disk,
+// and a failed write or fsync fails every record of its group.
+//
 // A rotation or checkpoint that fails after the record is durable is
 // logged and retried on the next append rather than returned.
 func (l *Log) Append(e Event) (Record, error) {
+	return l.appendEvent(e, nil)
+}
+
+// appendEvent is Append that, when durable is not nil, calls it with the
+// record once the record is on disk and before Append returns. The calls
+// for the records of one Log come one at a time and in log order, so
+// that whatever durable keeps (Indexed's index) follows the log.
+func (l *Log) appendEvent(e Event, durable func(Record)) (Record, error) {
 	if err := checkEvent(e); err != nil {
 		return Record{}, fmt.Errorf("audit append %s: %w", e.EventName(), err)
 	}
-	return l.appendFields(e.EventName(), e)
+	return l.appendMembers(e.EventName(), e, durable)
 }
 
 // appendFields is Append of any event name and fields, a record type or a
 // map, which may not use the common names (seq, time, event, host, prev,
 // hash). Tests write records that Append would refuse with it.
 func (l *Log) appendFields(event string, fields any) (Record, error) {
+	return l.appendMembers(event, fields, nil)
+}
+
+func (l *Log) appendMembers(event string, fields any, durable func(Record)) (Record, error) {
 	if event == eventCheckpoint {
 		return Record{}, fmt.Errorf("audit append %s: written by the log itself: %w", event, ErrInvalidField)
 	}
@@ -412,27 +440,15 @@ func (l *Log) appendFields(event string, fields any) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
 	}
-	l.mu.Lock()
-	var line []byte
-	err = l.usable()
-	if err == nil {
-		err = l.locked(func() error {
-			if err := l.catchUp(); err != nil {
-				return err
-			}
-			var err error
-			if line, err = l.appendLocked(event, members); err != nil {
-				return err
-			}
-			l.afterAppend()
-			return nil
-		})
+	r := &request{event: event, members: members, durable: durable}
+	l.commit(r)
+	if r.err != nil {
+		return Record{}, fmt.Errorf("audit append %s: %w", event, r.err)
 	}
-	l.mu.Unlock()
-	if err != nil {
-		return Record{}, fmt.Errorf("audit append %s: %w", event, err)
+	if r.decoded {
+		return r.rec, nil
 	}
-	rec, err := decodeRecord(line[:len(line)-1])
+	rec, err := decodeRecord(r.line[:len(r.line)-1])
 	if err != nil {
 		return Record{}, fmt.Errorf("audit append %s: read back: %w", event, err)
 	}
@@ -784,37 +800,92 @@ func (l *Log) repair(cut, size int64) error {
 // appendLocked writes and syncs one record. The caller holds the lock and
 // has caught up.
 func (l *Log) appendLocked(event string, fields []canonjson.Member) ([]byte, error) {
+	r := &request{event: event, members: fields}
+	if _, err := l.appendBatchLocked([]*request{r}); err != nil {
+		return nil, err
+	}
+	return r.line, nil
+}
+
+// appendBatchLocked writes the records of a prefix of batch, at least its
+// first, with one write and one fsync, sets their lines and returns how
+// many it wrote. The prefix ends after a record that takes the segment
+// past MaxSize or is the CheckpointEvery-th after the last checkpoint:
+// there, one append at a time, afterAppend would rotate or write a
+// checkpoint before the next record, and so the caller does, so that the
+// segments and checkpoints are the same however the records were grouped.
+// The caller holds the lock and has caught up. On an error no record of
+// batch is written.
+func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
 		if err := l.rotate(); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
-	h := header{
-		seq:   l.seq + 1,
-		time:  l.opts.Now().UTC().Format(TimeLayout),
-		event: event,
-		host:  l.opts.Host,
-		prev:  l.last,
+	seq, prev, off := l.seq, l.last, l.pos.off
+	sums := make([][32]byte, 0, len(batch))
+	var buf []byte
+	n := 0
+	for n < len(batch) {
+		r := batch[n]
+		h := header{
+			seq:   seq + 1,
+			time:  l.opts.Now().UTC().Format(TimeLayout),
+			event: r.event,
+			host:  l.opts.Host,
+			prev:  prev,
+		}
+		line, sum := encodeRecord(&h, r.members)
+		r.line = line
+		sums = append(sums, sum)
+		if len(batch) == 1 {
+			buf = line
+		} else {
+			buf = append(buf, line...)
+		}
+		n++
+		seq, prev, off = h.seq, sum, off+int64(len(line))
+		if l.opts.MaxSize > 0 && off > l.opts.MaxSize {
+			break
+		}
+		if every := l.opts.CheckpointEvery; every > 0 && l.tree.n+int64(n)-l.ckEnd >= int64(every) {
+			break
+		}
 	}
-	line, sum := encodeRecord(&h, fields)
-	if _, err := l.f.Write(line); err != nil {
+	if _, err := l.f.Write(buf); err != nil {
 		// A short write followed by the next record would tear the log in
 		// the middle; cut it off while the lock is still held.
 		if terr := l.f.Truncate(l.pos.off); terr != nil {
 			l.err = fmt.Errorf("%w: unusable after a failed write: %w", errClosed, terr)
 		}
-		return nil, err
+		for _, r := range batch[:n] {
+			r.line = nil
+		}
+		return 0, err
 	}
-	if err := l.f.Sync(); err != nil {
+	if err := l.syncActive(); err != nil {
 		// After a failed fsync the kernel may have dropped the dirty pages;
 		// retrying would report success for data that is not on disk.
 		l.err = fmt.Errorf("%w: unusable after a failed sync: %w", errClosed, err)
-		return nil, err
+		for _, r := range batch[:n] {
+			r.line = nil
+		}
+		return 0, err
 	}
-	l.pos.off += int64(len(line))
-	l.seq, l.last = h.seq, sum
-	l.tree.add(leafHash(sum))
-	return line, nil
+	for i, r := range batch[:n] {
+		l.pos.off += int64(len(r.line))
+		l.seq, l.last = l.seq+1, sums[i]
+		l.tree.add(leafHash(sums[i]))
+	}
+	return n, nil
+}
+
+// syncActive fsyncs the active segment.
+func (l *Log) syncActive() error {
+	if l.syncHook != nil {
+		return l.syncHook(l.f)
+	}
+	return l.f.Sync()
 }
 
 // afterAppend rotates and checkpoints when due. The record is already

@@ -78,6 +78,10 @@ type Daemon struct {
 	closed   bool
 	lastMove atomic.Int64 // unix nanos of the last job taken by a worker
 	queued   atomic.Int64
+
+	// The commits under way (commit): a slot each, and Run waits for them.
+	commitSlots chan struct{}
+	committing  sync.WaitGroup
 }
 
 type job struct {
@@ -98,6 +102,8 @@ func New(opts Options) (*Daemon, error) {
 		ahead:    make(chan *ahead),
 		jobs:     make(chan job, opts.Config.Daemon.Queue),
 		stopping: make(chan struct{}),
+
+		commitSlots: make(chan struct{}, maxCommits),
 	}
 	d.cfg.Store(opts.Config)
 	avail, from := availableMemory()
@@ -182,6 +188,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case err := <-watchErr:
 		d.closeQueue()
 		g.Wait()
+		d.committing.Wait()
 		return err
 	}
 	d.notify(d.opts.Notifier.Ready)
@@ -212,7 +219,7 @@ loop:
 	d.log.Info("stopping: finishing files in flight", zap.Int64("queued", d.queued.Load()))
 	d.closeQueue()
 	done := make(chan struct{})
-	go func() { g.Wait(); close(done) }()
+	go func() { g.Wait(); d.committing.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(cfg.Daemon.ShutdownTimeout.Duration):

@@ -29,13 +29,20 @@ func (d *Daemon) work(ctx context.Context, p *pipeline.Pipeline) {
 		d.setQueueDepth()
 		d.lastMove.Store(time.Now().UnixNano())
 		d.busy.Add(1)
-		d.handle(ctx, p, j)
+		d.handleWith(ctx, p, j, d.commit)
 		d.busy.Add(-1)
 	}
 }
 
 // handle archives one ready file and applies its watch's policy.
 func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
+	d.handleWith(ctx, p, j, func(fn func()) { fn() })
+}
+
+// handleWith is handle that leaves the commit of a file it processes, and
+// all that follows it, to commit(fn), which may run fn on a goroutine of
+// its own (Daemon.commit) while the worker goes on.
+func (d *Daemon) handleWith(ctx context.Context, p *pipeline.Pipeline, j job, commit func(fn func())) {
 	if !d.waitAudit(ctx) {
 		return // left for the next start's scan
 	}
@@ -48,7 +55,6 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		log.Warn("no watch holds this file any more; left in place")
 		return
 	}
-	label := w.Dir
 	if n := d.inflight.deathsOf(ev.Path, ev.Size, ev.ModTime); cfg.Daemon.MaxDeaths > 0 && n >= cfg.Daemon.MaxDeaths {
 		d.dropAhead(ev.Path)
 		d.rejectWith(j, w, poisonReason(n), log)
@@ -64,21 +70,63 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 		// ever on a corrupt one.
 		end := d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		need, why := d.need(ev.Path, opt)
-		end()
 		if why != "" {
+			end()
 			d.rejectWith(j, w, why, log)
 			return
 		}
-		if err := d.budget.acquire(ctx, need); err != nil {
-			return // stopping: left for the next start
+		// The marker stays only while the file is processed: a death
+		// while it waits for memory is not its doing. A file that need not
+		// wait keeps the one marker throughout, which spares writing and
+		// removing a second one for every file.
+		if !d.budget.tryAcquire(need) {
+			end()
+			if err := d.budget.acquire(ctx, need); err != nil {
+				return // stopping: left for the next start
+			}
+			end = d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
 		}
-		// Only while it is processed: a death while the file waits for
-		// memory is not its doing.
-		end = d.inflight.begin(ev.Path, ev.Size, ev.ModTime, log)
-		res, err = p.Process(ctx, ev.Path, opt)
-		end()
+		x, err := p.Begin(ctx, ev.Path, opt)
+		// What the commit keeps is small: the samples are on disk.
 		d.budget.release(need)
+		if err == nil {
+			commit(func() {
+				defer x.Discard()
+				res, err := x.Commit()
+				end()
+				d.finish(j, w, res, err, false, log)
+			})
+			return
+		}
+		end()
+		d.finish(j, w, nil, err, false, log)
+		return
 	}
+	d.finish(j, w, res, err, ahead, log)
+}
+
+// commit runs fn, the commit of a file and what follows it, on a goroutine
+// of its own, so that the worker goes on to its next file while the commit
+// waits for the disk: the commits under way at once share their fsyncs
+// (of the archive directory, of the audit log). At most maxCommits run at
+// once; Run waits for them before it returns.
+func (d *Daemon) commit(fn func()) {
+	d.commitSlots <- struct{}{}
+	d.committing.Go(func() {
+		defer func() { <-d.commitSlots }()
+		fn()
+	})
+}
+
+// maxCommits bounds the commits under way: each holds two descriptors,
+// and more at once would share their fsyncs no better.
+const maxCommits = 64
+
+// finish reports what became of a file archived (res) or not (err), and
+// applies its watch's policy: the source is moved or deleted only here,
+// after its record is on disk.
+func (d *Daemon) finish(j job, w *config.Watch, res *pipeline.Result, err error, ahead bool, log *zap.Logger) {
+	ev, label := j.ev, w.Dir
 	if err == nil || ingest.IsInputError(err) {
 		d.inflight.forget(ev.Path)
 	}
@@ -124,7 +172,7 @@ func (d *Daemon) handle(ctx context.Context, p *pipeline.Pipeline, j job) {
 // after keeps, moves or deletes a source whose content is archived. The
 // source goes only once its archive has been re-read and matches its
 // data_sha256 and holds this very content (the same content key: the same
-// bytes read with the same metadata), its record is on disk (Process
+// bytes read with the same metadata), its record is on disk (its commit
 // returned), and the source and its sidecar still hold the bytes that were
 // archived.
 func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/archive"
@@ -33,7 +34,7 @@ type Pipeline struct {
 
 // Recorder records every outcome in the audit log: the record is on disk
 // when Append returns. It must be safe for concurrent use when several
-// pipelines share it.
+// pipelines share it, or Commits run on other goroutines (Begin).
 type Recorder interface {
 	Append(audit.Event) error
 }
@@ -110,6 +111,20 @@ type Result struct {
 // The source file is never altered. Bad input gives an error for which
 // ingest.IsInputError is true, after a "rejected" record.
 func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options) (*Result, error) {
+	x, err := p.Begin(ctx, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer x.Discard()
+	return x.Commit()
+}
+
+// Begin is Process up to its commit: Prepare, and for bad input the
+// "rejected" record and the error Process gives. The caller Commits (and
+// Discards) the Prepared, perhaps on another goroutine while this
+// Pipeline goes on to the next file, so that the commits of several files
+// are under way at once and share their fsyncs.
+func (p *Pipeline) Begin(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
 	x, err := p.Prepare(ctx, path, opt)
 	if err != nil {
 		if ingest.IsInputError(err) {
@@ -122,17 +137,20 @@ func (p *Pipeline) Process(ctx context.Context, path string, opt ingest.Options)
 		}
 		return nil, err
 	}
-	defer x.Discard()
-	return x.Commit()
+	return x, nil
 }
 
 // Prepared is a source file read and processed, its archive written in
 // full under a temporary name: all of Process but the final link and the
 // audit record, which Commit adds. Until then nothing is visible in the
 // archive root or the log, so a Prepared may be discarded freely, e.g. when
-// its source turns out to have changed since.
+// its source turns out to have changed since. A Prepared holds no samples,
+// only the temporary file and what its record needs, and its Commit uses
+// nothing of its Pipeline that the Pipeline's next Prepare or SetConfig
+// changes, so it may run on another goroutine meanwhile.
 type Prepared struct {
 	p    *Pipeline
+	root string // the archive root the archive was written below
 	path string
 	res  *Result
 	temp *archive.Temp // nil when the content is known to be archived
@@ -166,6 +184,9 @@ func (x *Prepared) Commit() (*Result, error) {
 	}
 	x.taken = true
 	p, res, start := x.p, x.res, x.p.now()
+	if x.temp != nil && p.known != nil {
+		defer commitLocks.lock(res.ContentKey)()
+	}
 	if x.temp != nil && p.known != nil {
 		// The content may have been archived since Prepare looked.
 		if prev, ok := p.known.ArchiveOf(res.ContentKey); ok {
@@ -213,6 +234,45 @@ func (x *Prepared) Commit() (*Result, error) {
 		return nil, fmt.Errorf("%s: archived as %s, but: %w", x.path, res.Archive, err)
 	}
 	return res, nil
+}
+
+// commitLocks serialises the commits of one content in this process.
+// Between asking Known and its record being on disk, a commit must not
+// meet the archive of another commit of the same content linked but not
+// yet recorded: it would take that archive for one a crash left, adopt it
+// and record the content twice. Commits of the same content are rare, so
+// waiting costs nothing otherwise.
+var commitLocks = keyLocks{m: map[string]*keyLock{}}
+
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	users int // guarded by keyLocks.mu
+	mu    sync.Mutex
+}
+
+// lock locks key and returns the function that unlocks it.
+func (k *keyLocks) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	l := k.m[key]
+	if l == nil {
+		l = &keyLock{}
+		k.m[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
 }
 
 func (p *Pipeline) audit(e audit.Event) error {
@@ -286,7 +346,7 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	src := all[0].Source
 	key := archive.ContentKey(src, all)
 	params := p.params()
-	x := &Prepared{p: p, path: path, res: &Result{Source: src, ContentKey: key}, rec: audit.Archived{Params: &params, Skipped: map[string]string{}}}
+	x := &Prepared{p: p, root: p.root(), path: path, res: &Result{Source: src, ContentKey: key}, rec: audit.Archived{Params: &params, Skipped: map[string]string{}}}
 	res, rec := x.res, &x.rec
 	if p.known != nil {
 		if prev, ok := p.known.ArchiveOf(key); ok {
@@ -332,6 +392,9 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
 		}
 	}
+	// The samples and products are on disk: a Prepared waiting for its
+	// commit need not keep them in memory.
+	x.temp.Doc = nil
 	x.id = content.ID
 	x.took = p.now().Sub(start)
 	return x, nil

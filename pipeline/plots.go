@@ -115,7 +115,7 @@ func (x *Prepared) writeQuicklook(rec *audit.Archived) {
 	// Through the archive's directory walked from the root without
 	// following links, as the archive itself was written.
 	err := errors.New("the archive is not below the archive root")
-	root, _ := filepath.Abs(x.p.root())
+	root, _ := filepath.Abs(x.root)
 	if rel, rerr := filepath.Rel(root, filepath.Dir(path)); rerr == nil && filepath.IsLocal(rel) {
 		var dir *os.File
 		if dir, err = durable.OpenDir(root, rel, 0); err == nil {

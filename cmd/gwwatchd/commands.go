@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -131,13 +132,31 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if dedup {
 		opts.Known = logx
 	}
+	// A worker goes on to its next file while the commit of the one before
+	// (the link, the fsync of its directory, its audit record) waits for
+	// the disk on a goroutine of its own, so that the commits under way at
+	// once share their fsyncs. A file's line is printed only once its
+	// commit returned: once its record is on disk.
+	done := func(i int, o outcome) {
+		bar.Done(files[i], o.bytes, o.err)
+		lines[i] <- o
+	}
+	commits := make(chan struct{}, maxCommits)
+	var committing sync.WaitGroup
 	for range workers {
 		p := pipeline.New(opts)
 		g.Go(func() error {
 			for i := range jobs {
-				o := ingestOne(ctx, p, cfg, files[i], flags, selection)
-				bar.Done(files[i], o.bytes, o.err)
-				lines[i] <- o
+				x, o := beginOne(ctx, p, cfg, files[i], flags, selection)
+				if x == nil {
+					done(i, o)
+					continue
+				}
+				commits <- struct{}{}
+				committing.Go(func() {
+					defer func() { <-commits }()
+					done(i, commitOne(files[i], x))
+				})
 			}
 			return nil
 		})
@@ -162,6 +181,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	}()
 	failed := printInOrder(bar, m.Stdout, lines)
 	g.Wait()
+	committing.Wait()
 	bar.Finish()
 	return endBatch(alog, cfg, "ingest", len(files)-len(sidecars), failed)
 }
@@ -225,25 +245,46 @@ type outcome struct {
 	bytes int64 // the file's size, when known
 }
 
-// ingestOne archives one file.
-func ingestOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta, channels []string) outcome {
+// maxCommits bounds the files of an ingest whose commit is under way: a
+// file waiting for its commit holds two descriptors, and more than this
+// many commits at once would share their fsyncs no better.
+const maxCommits = 64
+
+// beginOne reads and processes one file and writes its archive under a
+// temporary name (pipeline.Pipeline.Begin). It returns the Prepared to
+// commit, or else the file's outcome.
+func beginOne(ctx context.Context, p *pipeline.Pipeline, cfg *config.Config, file string, flags ingest.Meta, channels []string) (*pipeline.Prepared, outcome) {
 	opt := pipeline.ReadOptions(cfg.WatchOf(file))
 	opt.Flags = flags
 	if channels != nil {
 		opt.Channels = channels
 	}
-	res, err := p.Process(ctx, file, opt)
+	x, err := p.Begin(ctx, file, opt)
 	if err != nil {
-		o := outcome{line: errorLine(file, err), err: err}
-		if fi, serr := os.Stat(file); serr == nil {
-			o.bytes = fi.Size()
-		}
-		return o
+		return nil, failedOutcome(file, err)
+	}
+	return x, outcome{}
+}
+
+// commitOne commits a file beginOne prepared and gives its outcome.
+func commitOne(file string, x *pipeline.Prepared) outcome {
+	defer x.Discard()
+	res, err := x.Commit()
+	if err != nil {
+		return failedOutcome(file, err)
 	}
 	if res.Duplicate {
 		return outcome{line: fmt.Sprintf("%s -> %s (already archived)", quoteName(file), quoteName(res.Archive)), bytes: res.Source.Size}
 	}
 	return outcome{line: fmt.Sprintf("%s -> %s", quoteName(file), quoteName(res.Archive)), bytes: res.Source.Size}
+}
+
+func failedOutcome(file string, err error) outcome {
+	o := outcome{line: errorLine(file, err), err: err}
+	if fi, serr := os.Stat(file); serr == nil {
+		o.bytes = fi.Size()
+	}
+	return o
 }
 
 // errorLine makes "SOURCE: error" without naming the source twice, on one
