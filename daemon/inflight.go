@@ -29,26 +29,9 @@ import (
 // Markers are written without fsync: they guard against the process
 // dying, whose writes the page cache keeps, not against power loss, after
 // which a file is simply tried again.
-//
-// Markers are moved, not made and removed: one is written into a spare
-// file of state_dir/inflight-spares and renamed into inflight, and renamed
-// back to a spare name when the work ends. A marker then costs no new
-// inode: on a file system that does not reuse an inode freed in the last
-// half minute (ext4 without a journal), the inodes two markers a file
-// would free make every file created meanwhile (each archive among them)
-// slower to create. A spare is never taken for a marker: it is in another
-// directory, and renamed into inflight only once it is written in full.
 
-// inflightDir is the directory of the markers below state_dir, and
-// spareDir that of the spare files markers are written into.
-const (
-	inflightDir = "inflight"
-	spareDir    = "inflight-spares"
-)
-
-// maxSpares is how many spare files are kept for reuse; one is needed per
-// file in flight at once.
-const maxSpares = 256
+// inflightDir is the directory of the markers below state_dir.
+const inflightDir = "inflight"
 
 // marker is what an in-flight marker file holds.
 type marker struct {
@@ -67,10 +50,6 @@ type inflight struct {
 	refs   map[string]int       // work under way per path: a worker and work ahead may overlap
 	since  map[string]time.Time // when the work under way on a path began
 	deaths map[string]marker    // deaths counted at start, by path
-
-	spareMu   sync.Mutex
-	spares    []string // spare files free for the next marker
-	nextSpare int      // for the name of the next spare made
 }
 
 func newInflight(stateDir string) *inflight {
@@ -94,9 +73,6 @@ func (f *inflight) load(log *zap.Logger) error {
 		return nil
 	}
 	if err := os.MkdirAll(f.dir, 0o750); err != nil {
-		return err
-	}
-	if err := f.loadSpares(); err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(f.dir)
@@ -172,7 +148,7 @@ func (f *inflight) begin(path string, size int64, mtime time.Time, log *zap.Logg
 		}
 		f.mu.Unlock()
 		if last {
-			if err := f.remove(f.name(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(f.name(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				log.Warn("in-flight marker not removed", zap.String("source", path), zap.Error(err))
 			}
 		}
@@ -195,83 +171,11 @@ func (f *inflight) write(m marker) error {
 		return err
 	}
 	name := f.name(m.Path)
-	tmp := f.takeSpare()
+	tmp := name + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o640); err != nil {
-		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// remove takes the marker name out of inflight, keeping its file as a
-// spare.
-func (f *inflight) remove(name string) error {
-	f.spareMu.Lock()
-	keep := len(f.spares) < maxSpares
-	spare := f.spareName()
-	f.spareMu.Unlock()
-	if !keep {
-		return os.Remove(name)
-	}
-	if err := os.Rename(name, spare); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return os.Remove(name)
-	}
-	f.spareMu.Lock()
-	f.spares = append(f.spares, spare)
-	f.spareMu.Unlock()
-	return nil
-}
-
-// takeSpare returns a spare file to write a marker into, or the name of a
-// new one. The caller owns it.
-func (f *inflight) takeSpare() string {
-	f.spareMu.Lock()
-	defer f.spareMu.Unlock()
-	if n := len(f.spares); n > 0 {
-		s := f.spares[n-1]
-		f.spares = f.spares[:n-1]
-		return s
-	}
-	return f.spareName()
-}
-
-// spareName is a name for a new spare file. The caller holds spareMu.
-func (f *inflight) spareName() string {
-	f.nextSpare++
-	return filepath.Join(filepath.Dir(f.dir), spareDir, fmt.Sprintf("spare-%d", f.nextSpare))
-}
-
-// loadSpares makes the spare directory, and takes the spare files in it
-// for reuse; their names are then not given to new ones.
-func (f *inflight) loadSpares() error {
-	dir := filepath.Join(filepath.Dir(f.dir), spareDir)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	f.spareMu.Lock()
-	defer f.spareMu.Unlock()
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
-		var n int
-		if _, err := fmt.Sscanf(e.Name(), "spare-%d", &n); err != nil || !e.Type().IsRegular() || len(f.spares) >= maxSpares {
-			os.Remove(p)
-			continue
-		}
-		f.spares = append(f.spares, p)
-		f.nextSpare = max(f.nextSpare, n)
-	}
-	return nil
+	return os.Rename(tmp, name)
 }
 
 // poisonReason is the reason a file that stopped the daemon is
