@@ -69,7 +69,10 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	opts := testOptions(t)
 	opts.MaxSize = 20000
 	opts.CheckpointEvery = 7
-	const writers, perWriter = 16, 25
+	writers, perWriter := 16, 25
+	if testing.Short() {
+		perWriter = 8 // still several segments and checkpoints
+	}
 	l := mustOpen(t, opts)
 
 	// durableSeq is the seq of the last record a returned fsync covered.

@@ -23,7 +23,7 @@ import (
 
 // readSlack is what Read may allocate beyond the samples it returns: its
 // buffers, the header, metadata and the like, whatever the file's size.
-const readSlack = 8 << 20
+const readSlack = 2 << 20
 
 // oddFloats holds bit patterns that a conversion through float64 values
 // could lose: NaN payloads, both zeros, infinities, a subnormal.
@@ -99,7 +99,7 @@ func checkBits(t *testing.T, got []float64, want []float64) {
 // TestReadNPYAllocatesSamplesOnce reads a 32 MiB float64 .npy file: Read
 // allocates its samples once, the file's bytes not besides them.
 func TestReadNPYAllocatesSamplesOnce(t *testing.T) {
-	const n = 4 << 20
+	const n = 1 << 20
 	want := rampFloat64s(n)
 	p := writeFile(t, "a.npy", npyFile(1, fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }", n), float64Bytes(want...)))
 	s, alloc := readCounted(t, p, timing)
@@ -112,7 +112,7 @@ func TestReadNPYAllocatesSamplesOnce(t *testing.T) {
 
 // TestReadRawAllocatesSamplesOnce does the same for a raw float64 file.
 func TestReadRawAllocatesSamplesOnce(t *testing.T) {
-	const n = 4 << 20
+	const n = 1 << 20
 	want := rampFloat64s(n)
 	p := writeFile(t, "a.bin", float64Bytes(want...))
 	s, alloc := readCounted(t, p, Options{Flags: Meta{DType: ptr("float64")}, Defaults: timing.Defaults})
@@ -126,7 +126,7 @@ func TestReadRawAllocatesSamplesOnce(t *testing.T) {
 // TestReadInt16NPYAllocatesSamplesOnce reads a 32 MiB int16 .npy file into
 // int16 samples, with no float64 copy of them.
 func TestReadInt16NPYAllocatesSamplesOnce(t *testing.T) {
-	const n = 16 << 20
+	const n = 4 << 20
 	want := make([]int16, n)
 	for i := range want {
 		want[i] = int16(i*7 - 30000)
@@ -161,7 +161,7 @@ func slicesEqual[T comparable](a, b []T) bool {
 // place, keep every bit, and the source sha256 is that of the file as it
 // is, before the swap.
 func TestReadBigEndianNPY(t *testing.T) {
-	const n = 2 << 20
+	const n = 512 << 10
 	want := rampFloat64s(n)
 	var body bytes.Buffer
 	binary.Write(&body, binary.BigEndian, want)
@@ -192,7 +192,7 @@ func TestReadBigEndianNPY(t *testing.T) {
 // rows: Read allocates the values and small buffers, neither the file's
 // bytes nor its time column nor anything per line.
 func TestReadTextAllocatesValuesOnce(t *testing.T) {
-	const n = 1 << 20
+	const n = 256 << 10
 	var b bytes.Buffer
 	b.WriteString("# time value\n")
 	want := make([]float64, n)
