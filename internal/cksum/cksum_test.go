@@ -42,4 +42,3 @@ func TestMatchesCksumCommand(t *testing.T) {
 		}
 	}
 }
-
