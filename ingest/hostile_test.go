@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 )
 
 const hostileDir = "../testdata/hostile"
@@ -38,16 +39,6 @@ func readManifest(t *testing.T) (marker string, files []hostileEntry) {
 	return m.Marker, m.Files
 }
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestHostileCorpus reads every file of the hostile-input corpus through
 // ReadAll and Measure: each is archived or refused as its manifest says,
 // with the reason it gives, a reason that never holds the corpus's secret
@@ -61,7 +52,7 @@ func TestHostileCorpus(t *testing.T) {
 			path := filepath.Join(hostileDir, e.File)
 			var all []*Series
 			var err error
-			alloc := allocated(func() { all, err = ReadAll(path, Options{}) })
+			alloc := alloctest.Bytes(func() { all, err = ReadAll(path, Options{}) })
 			if alloc > readBound {
 				t.Errorf("ReadAll allocated %d bytes, more than %d", alloc, readBound)
 			}
@@ -86,7 +77,7 @@ func TestHostileCorpus(t *testing.T) {
 
 			var fp Footprint
 			var merr error
-			alloc = allocated(func() { fp, merr = Measure(path, Options{}) })
+			alloc = alloctest.Bytes(func() { fp, merr = Measure(path, Options{}) })
 			if alloc > measureBound {
 				t.Errorf("Measure allocated %d bytes, more than %d", alloc, measureBound)
 			}

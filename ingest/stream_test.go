@@ -10,10 +10,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
@@ -68,7 +70,7 @@ func readCounted(t *testing.T, p string, opt Options) (*Series, uint64) {
 	t.Helper()
 	var s *Series
 	var err error
-	alloc := allocated(func() { s, err = Read(p, opt) })
+	alloc := alloctest.Bytes(func() { s, err = Read(p, opt) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,21 +142,9 @@ func TestReadInt16NPYAllocatesSamplesOnce(t *testing.T) {
 	if !ok || s.DType != samples.Int16 {
 		t.Fatalf("got %T %s, want []int16", s.Values, s.DType)
 	}
-	if !slicesEqual(got, want) {
+	if !slices.Equal(got, want) {
 		t.Error("samples differ from those written")
 	}
-}
-
-func slicesEqual[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestReadBigEndianNPY reads a big-endian file: the samples, swapped in
@@ -183,7 +173,7 @@ func TestReadBigEndianNPY(t *testing.T) {
 	p = writeFile(t, "i.npy", npyFile(1, "{'descr': '>i4', 'fortran_order': False, 'shape': (4,), }", body.Bytes()))
 	if s, err := Read(p, timing); err != nil {
 		t.Fatal(err)
-	} else if !slicesEqual(s.Values.([]int32), ints) {
+	} else if !slices.Equal(s.Values.([]int32), ints) {
 		t.Errorf("got %v, want %v", s.Values, ints)
 	}
 }

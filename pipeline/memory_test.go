@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/ingest"
+	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -78,16 +78,12 @@ func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
 		x.Discard()
 	}
 
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	x, err := p.Prepare(context.Background(), src, ingest.Options{})
-	runtime.ReadMemStats(&after)
+	var x *Prepared
+	got := alloctest.Bytes(func() { x, err = p.Prepare(context.Background(), src, ingest.Options{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer x.Discard()
-	got := after.TotalAlloc - before.TotalAlloc
 
 	c := opts.Config.Processing
 	nfft := int(c.ASD.FFTLength * fs)
@@ -117,14 +113,11 @@ func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
 	// Verify recomputes the spectra of the raw samples as they are stored
 	// too: it reads them and the products, and makes the ASD and the
 	// spectrogram again (the frequencies need no ASD).
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	r, err := Verify(res.Archive, processor.New(2))
-	runtime.ReadMemStats(&after)
+	var r *Report
+	got = alloctest.Bytes(func() { r, err = Verify(res.Archive, processor.New(2)) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = after.TotalAlloc - before.TotalAlloc
 	bound = uint64(read + periodograms + 2*spectrogram + slack)
 	t.Logf("Verify: %d bytes allocated", got)
 	if got > bound {

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"testing"
 
+	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
@@ -173,16 +173,6 @@ func TestTypedSamplesSkip(t *testing.T) {
 	checkSkip(t, err, ErrBadParams, "[]string samples: spectra are made of real-valued samples only")
 }
 
-// allocated returns the bytes fn allocates on the Go heap.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // The spectra of an int16 series make no float64 copy of it: the ASD
 // allocates its periodograms for the median (nothing whole for the mean)
 // and the spectrogram its values, and a segment's worth of scratch. It
@@ -204,7 +194,7 @@ func TestTypedSamplesAllocateNoCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 		var a *ASD
-		got := allocated(func() {
+		got := alloctest.Bytes(func() {
 			var err error
 			if a, err = p.ASDOf(x, fs, prm); err != nil {
 				t.Fatal(err)
@@ -225,7 +215,7 @@ func TestTypedSamplesAllocateNoCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sg *Spectrogram
-		got = allocated(func() {
+		got = alloctest.Bytes(func() {
 			var err error
 			if sg, err = p.GWpySpectrogramOf(x, fs, 8, prm); err != nil {
 				t.Fatal(err)
