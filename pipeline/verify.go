@@ -122,6 +122,17 @@ func Verify(path string, proc *processor.Processor) (*Report, error) {
 			r.NotRecomputed = append(r.NotRecomputed, p.Path)
 			continue
 		}
+		if !spectral(p.Kind) && samples.Of(parent) != "" && !ingest.IsComplex(parent) {
+			// Filters, resamplings and trends are made of their parent as
+			// float64: convert it once, for every such product of it.
+			if x, isFloat := parent.([]float64); !isFloat {
+				x = ingest.Float64s(parent)
+				if _, still := loaded[p.Parent]; still {
+					loaded[p.Parent] = x
+				}
+				parent = x
+			}
+		}
 		if err := recompute(p, values, parent, proc); err != nil {
 			bad("%s: %v", p.Path, err)
 		} else {
@@ -310,6 +321,12 @@ func Recompute(p *archive.Product, parent any, proc *processor.Processor) ([]flo
 		x = ingest.Float64s(parent)
 	}
 	return recomputeChain(p, x)
+}
+
+// spectral reports whether products of kind are spectra, which are made
+// of their parent's samples as they are stored.
+func spectral(kind string) bool {
+	return kind == archive.ProductASD || kind == archive.ProductFrequencies || kind == archive.ProductSpectrogram
 }
 
 // recomputeChain makes a product of a processing chain other than an ASD
