@@ -7,8 +7,9 @@ import (
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
-// writeAndOpen lays c out, writes it and opens what was written.
-func writeAndOpen(t *testing.T, c *Content) *Archive {
+// writeAndOpen lays c out, writes it and opens what was written; it also
+// returns the path written to.
+func writeAndOpen(t *testing.T, c *Content) (*Archive, string) {
 	t.Helper()
 	doc, err := c.Doc()
 	if err != nil {
@@ -22,7 +23,7 @@ func writeAndOpen(t *testing.T, c *Content) *Archive {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return a, w.Path
 }
 
 // TestChainLayout: the products of a chain are laid out by name, typed by
@@ -64,7 +65,7 @@ func TestChainLayout(t *testing.T) {
 	if skipped["/processed/K1:X/hp"] != e.Derived[3].Skipped {
 		t.Errorf("skipped %v", skipped)
 	}
-	a := writeAndOpen(t, c)
+	a, _ := writeAndOpen(t, c)
 	byPath := map[string]*Product{}
 	for i, p := range a.Products {
 		byPath[p.Path] = p

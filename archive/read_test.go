@@ -52,19 +52,8 @@ func testContent(t *testing.T) *Content {
 func TestOpenReadsTheLayout(t *testing.T) {
 	t.Parallel()
 	c := testContent(t)
-	doc, err := c.Doc()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := WriteFile(t.TempDir(), "a.h5", doc, Compression{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Open(w.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Path != w.Path || a.Format != Format || a.FormatVersion != FormatVersion || a.ID != c.ID || a.ContentKey != "key" {
+	a, path := writeAndOpen(t, c)
+	if a.Path != path || a.Format != Format || a.FormatVersion != FormatVersion || a.ID != c.ID || a.ContentKey != "key" {
 		t.Errorf("root: %+v", a)
 	}
 	if want := (File{Path: c.Source.Path, Size: c.Source.Size, ModTime: c.Source.ModTime, SHA256: c.Source.SHA256}); a.Source != want {
@@ -117,6 +106,10 @@ func TestOpenReadsTheLayout(t *testing.T) {
 	}
 
 	// Values are read on demand, and are what was written.
+	doc, err := c.Doc()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range a.Objects() {
 		got, err := o.Load()
 		if err != nil {
