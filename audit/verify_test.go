@@ -39,6 +39,43 @@ func tamperLog(t *testing.T) Options {
 	return opts
 }
 
+// copyLog copies the directory of a log made by testOptions, keys and
+// state included, to a fresh temporary directory with the same modes, and
+// returns its Options: one log written once serves many tampering cases.
+func copyLog(t *testing.T, opts Options) Options {
+	t.Helper()
+	src := filepath.Dir(filepath.Dir(opts.Path))
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, info.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+	moved := func(p string) string { return filepath.Join(dst, strings.TrimPrefix(p, src)) }
+	opts.Path, opts.StateDir, opts.KeyFile = moved(opts.Path), moved(opts.StateDir), moved(opts.KeyFile)
+	return opts
+}
+
 // rechain rewrites the log from record index from on, calling edit on each
 // decoded record and recomputing every hash and prev after it: an edit by
 // someone who knows the format but not the signing key.
@@ -247,9 +284,10 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			os.WriteFile(filepath.Join(o.StateDir, checkpointsFile), nil, 0o640)
 		}, "checkpoint", "has no entry"},
 	}
+	base := tamperLog(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tamperLog(t)
+			opts := copyLog(t, base)
 			tt.tamper(t, opts)
 			rep := mustVerify(t, opts)
 			if rep.OK() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gwwatchd/gwwatchd/internal/oneline"
@@ -34,12 +35,23 @@ func (e *Error) Unwrap() error {
 	return nil
 }
 
+// libMu is held by run.
+var libMu sync.Mutex
+
 // run calls f on one locked OS thread, where libhdf5 keeps its error
 // stack and error handler, with the automatic printing of errors to
 // stderr replaced by a capture that lastError reads. Every call into
 // libhdf5 goes through run: a thread that never had its handler replaced
 // would print.
+//
+// Calls of run take turns: one whole read or write at a time. libhdf5
+// serialises every call on a lock of its own, so this costs no
+// parallelism, but without it concurrent reads and writes hand that lock
+// from thread to thread at each of their thousands of calls, and the
+// wake-ups cost more than the calls.
 func run(f func() error) error {
+	libMu.Lock()
+	defer libMu.Unlock()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	C.gw_quiet()
