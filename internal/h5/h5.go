@@ -98,47 +98,115 @@ func LibVersion() string {
 // library or the system reported: "write archive: No space left on
 // device" on a full disk. Nothing is printed.
 func Write(path string, doc *Doc, comp Compression) error {
-	return run(func() error { return fail("write archive", write(path, doc, comp, hdf5.F_ACC_EXCL)) })
+	return writeDoc(path, doc, comp, hdf5.F_ACC_EXCL)
 }
 
 // WriteInto is Write into an empty file the caller created and holds
 // open (to lock it, say).
 func WriteInto(path string, doc *Doc, comp Compression) error {
-	return run(func() error { return fail("write archive", write(path, doc, comp, hdf5.F_ACC_TRUNC)) })
+	return writeDoc(path, doc, comp, hdf5.F_ACC_TRUNC)
 }
 
-func write(path string, doc *Doc, comp Compression, flag int) (err error) {
-	f, err := createFile(path, flag)
+// writeDoc writes doc through a Writer: the datasets, the views after
+// every other dataset (each maps one written before it), and the root
+// attributes.
+func writeDoc(path string, doc *Doc, comp Compression, flag int) error {
+	w, err := create(path, comp, flag)
 	if err != nil {
-		return fail("write archive", err)
+		return err
 	}
-	defer func() {
+	for _, views := range []bool{false, true} {
+		for i := range doc.Datasets {
+			if (doc.Datasets[i].Virtual != "") == views {
+				w.Dataset(&doc.Datasets[i])
+			}
+		}
+	}
+	return w.Close(doc.Attrs)
+}
+
+// Writer writes an HDF5 file one dataset at a time, so that no more than
+// the values of the dataset being written need be in memory; the root
+// attributes, which may say something of every dataset, come last, at
+// Close. Its methods report failures as Write does. After the first
+// failure, every later call returns it without writing, so that a caller
+// may check once, at Close, which it must call in any case. A Writer is
+// not for concurrent use.
+type Writer struct {
+	f    *hdf5.File
+	comp Compression
+	err  error
+}
+
+// Create starts writing an HDF5 file into the empty file at path, which
+// the caller created and holds open, as WriteInto does.
+func Create(path string, comp Compression) (*Writer, error) {
+	return create(path, comp, hdf5.F_ACC_TRUNC)
+}
+
+func create(path string, comp Compression, flag int) (*Writer, error) {
+	w := &Writer{comp: comp}
+	err := run(func() error {
+		f, err := createFile(path, flag)
+		w.f = f
+		return fail("write archive", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Dataset writes one dataset, its values and its attributes, creating the
+// groups above it. A view (Dataset.Virtual) must come after the dataset
+// it maps.
+func (w *Writer) Dataset(d *Dataset) error {
+	if w.err != nil {
+		return w.err
+	}
+	w.err = run(func() error {
+		if err := writeDataset(w.f, d, w.comp); err != nil {
+			return fail("write archive", fmt.Errorf("dataset %s: %w", d.Path, err))
+		}
+		return nil
+	})
+	return w.err
+}
+
+// Close writes the root attributes, unless a call before failed, and
+// closes the file. It returns the first failure of the Writer.
+func (w *Writer) Close(attrs []Attr) error {
+	if w.f == nil {
+		return w.err
+	}
+	err := run(func() error {
+		err := w.err
+		if err == nil {
+			if aerr := writeRootAttrs(w.f, attrs); aerr != nil {
+				err = fail("write archive", fmt.Errorf("root attributes: %w", aerr))
+			}
+		}
 		// A write that failed may fail again as the file is closed and
 		// flushed: the first failure is the one to report.
-		if cerr := f.Close(); err == nil && cerr != nil {
+		if cerr := w.f.Close(); err == nil && cerr != nil {
 			err = fail("write archive", cerr)
 		}
-	}()
+		return err
+	})
+	w.f = nil
+	if w.err == nil {
+		w.err = err
+	}
+	return w.err
+}
+
+func writeRootAttrs(f *hdf5.File, attrs []Attr) error {
 	root, err := f.OpenGroup("/")
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	if err := writeAttrs(root.ID(), root.CreateAttribute, doc.Attrs); err != nil {
-		return fmt.Errorf("root attributes: %w", err)
-	}
-	// Views after every other dataset: each maps one written before it.
-	for _, views := range []bool{false, true} {
-		for i := range doc.Datasets {
-			if (doc.Datasets[i].Virtual != "") != views {
-				continue
-			}
-			if err := writeDataset(f, &doc.Datasets[i], comp); err != nil {
-				return fmt.Errorf("dataset %s: %w", doc.Datasets[i].Path, err)
-			}
-		}
-	}
-	return nil
+	return writeAttrs(root.ID(), root.CreateAttribute, attrs)
 }
 
 func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
