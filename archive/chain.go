@@ -50,6 +50,8 @@ type Derived struct {
 	Own         *Own // a product of a kind gwwatchd does not make
 
 	Skipped string
+
+	dropped bool // made, and its Values let go of (Entry.Drop)
 }
 
 // Own is a product that a program's own code made, of a kind gwwatchd
@@ -118,7 +120,7 @@ func derivedParent(dataset, input string) string {
 
 // made reports whether the product was made.
 func (d *Derived) made() bool {
-	return d.Values != nil || d.ASD != nil || d.Spectrogram != nil || d.Trend != nil || d.Own != nil
+	return d.dropped || d.Values != nil || d.ASD != nil || d.Spectrogram != nil || d.Trend != nil || d.Own != nil
 }
 
 // step is the processing_step of the product, for people.

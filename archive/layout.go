@@ -75,6 +75,30 @@ type Entry struct {
 	ProcessStart, ProcessEnd time.Time
 }
 
+// Drop lets go of the values of the entry's products, once a Writer
+// added the entry: what Paths, the PROV document and the views take of
+// them stays. The series' own samples are the caller's to let go of.
+func (e *Entry) Drop() {
+	if e.ASD != nil {
+		e.ASD.Values = nil
+	}
+	if e.Spectrogram != nil {
+		e.Spectrogram.Values = nil
+	}
+	for i := range e.Derived {
+		d := &e.Derived[i]
+		if d.Values != nil {
+			d.Values, d.dropped = nil, true
+		}
+		if d.ASD != nil {
+			d.ASD.Values = nil
+		}
+		if d.Spectrogram != nil {
+			d.Spectrogram.Values = nil
+		}
+	}
+}
+
 // NewID returns a new random archive_id: 32 hex digits.
 func NewID() string {
 	var b [16]byte
@@ -159,38 +183,10 @@ var reserved = func() map[string]bool {
 	return m
 }()
 
-// Doc lays the content out as an archive document.
+// Doc lays the content out as an archive document, values and all: what
+// a Writer writes of it.
 func (c *Content) Doc() (*Doc, error) {
-	// The raw hashes go into both the datasets and the PROV document;
-	// hashing a long series is not free, so do it once.
-	rawSHA := make([]string, len(c.Entries))
-	for i := range c.Entries {
-		rawSHA[i] = c.Entries[i].RawSHA256
-		if rawSHA[i] == "" {
-			rawSHA[i] = DataSHA256(c.Entries[i].Series.Values)
-		}
-	}
-	prov, err := c.provJSON(rawSHA)
-	if err != nil {
-		return nil, err
-	}
-	doc := &Doc{Attrs: []Attr{
-		{Name: attrFormat, Value: Format},
-		{Name: attrFormatVersion, Value: FormatVersion},
-		{Name: attrArchiveID, Value: c.ID},
-		{Name: attrSourcePath, Value: c.Source.Path},
-		{Name: attrSourceSHA256, Value: c.Source.SHA256},
-		{Name: attrSourceSize, Value: c.Source.Size},
-		{Name: attrSourceMtime, Value: c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
-		{Name: attrProvJSON, Value: prov},
-	}}
-	if c.Key != "" {
-		doc.Attrs = append(doc.Attrs, Attr{Name: attrContentKey, Value: c.Key})
-	}
-	if sc := c.Source.Sidecar; sc != nil {
-		doc.Attrs = append(doc.Attrs, Attr{Name: attrSidecarPath, Value: sc.Path}, Attr{Name: attrSidecarSHA256, Value: sc.SHA256})
-	}
-	doc.Attrs = append(doc.Attrs, c.provenance().attrs()...)
+	doc := &Doc{}
 	seen := map[string]bool{}
 	for i := range c.Entries {
 		e := &c.Entries[i]
@@ -199,20 +195,65 @@ func (c *Content) Doc() (*Doc, error) {
 			return nil, fmt.Errorf("two series with dataset name %q", name)
 		}
 		seen[name] = true
-		ds, err := c.entryDatasets(e, name, rawSHA[i])
+		// The raw hashes go into both the datasets and the PROV document;
+		// hashing a long series is not free, so do it once.
+		if e.RawSHA256 == "" {
+			e.RawSHA256 = DataSHA256(e.Series.Values)
+		}
+		ds, err := c.entryDatasets(e, name, e.RawSHA256)
 		if err != nil {
 			return nil, err
 		}
 		doc.Datasets = append(doc.Datasets, ds...)
 	}
-	// The views for gwpy come last: each maps a dataset written before it.
+	doc.Datasets = append(doc.Datasets, c.views(doc, seen)...)
+	var err error
+	if doc.Attrs, err = c.rootAttrs(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// views are the views for gwpy of the series named in names, whose
+// datasets doc holds: they come last, as each maps a dataset written
+// before it.
+func (c *Content) views(doc *Doc, names map[string]bool) []Dataset {
 	var vs []Dataset
-	for name := range seen {
+	for name := range names {
 		vs = append(vs, views(doc, name)...)
 	}
 	slices.SortFunc(vs, func(a, b Dataset) int { return strings.Compare(a.Path, b.Path) })
-	doc.Datasets = append(doc.Datasets, vs...)
-	return doc, nil
+	return vs
+}
+
+// rootAttrs are the root attributes of the archive, once every entry's
+// RawSHA256 is known.
+func (c *Content) rootAttrs() ([]Attr, error) {
+	rawSHA := make([]string, len(c.Entries))
+	for i := range c.Entries {
+		rawSHA[i] = c.Entries[i].RawSHA256
+	}
+	prov, err := c.provJSON(rawSHA)
+	if err != nil {
+		return nil, err
+	}
+	attrs := []Attr{
+		{Name: attrFormat, Value: Format},
+		{Name: attrFormatVersion, Value: FormatVersion},
+		{Name: attrArchiveID, Value: c.ID},
+		{Name: attrSourcePath, Value: c.Source.Path},
+		{Name: attrSourceSHA256, Value: c.Source.SHA256},
+		{Name: attrSourceSize, Value: c.Source.Size},
+		{Name: attrSourceMtime, Value: c.Source.ModTime.UTC().Format(time.RFC3339Nano)},
+		{Name: attrProvJSON, Value: prov},
+	}
+	if c.Key != "" {
+		attrs = append(attrs, Attr{Name: attrContentKey, Value: c.Key})
+	}
+	if sc := c.Source.Sidecar; sc != nil {
+		attrs = append(attrs, Attr{Name: attrSidecarPath, Value: sc.Path}, Attr{Name: attrSidecarSHA256, Value: sc.SHA256})
+	}
+	return append(attrs, c.provenance().attrs()...), nil
 }
 
 // Program names a program, not gwwatchd, that writes archives.

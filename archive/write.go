@@ -85,54 +85,181 @@ type Temp struct {
 // links, and libhdf5 writes through the directory so opened, so a link
 // planted in the archive root cannot send an archive elsewhere.
 func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
-	if !filepath.IsLocal(rel) {
-		return nil, fmt.Errorf("archive path %q is outside the archive root", rel)
-	}
-	dir, err := durable.OpenDir(root, filepath.Dir(rel), 0o755)
+	t, w, err := startTemp(root, rel, str(doc.Attrs, attrContentKey), comp)
 	if err != nil {
 		return nil, err
 	}
-	t := &Temp{Doc: doc, dest: filepath.Join(root, rel), dir: dir}
-	t.key = str(doc.Attrs, attrContentKey)
-	if err := t.create(); err != nil {
-		dir.Close()
+	// Views after every other dataset: each maps one written before it.
+	for _, views := range []bool{false, true} {
+		for i := range doc.Datasets {
+			if (doc.Datasets[i].Virtual != "") == views {
+				w.Dataset(&doc.Datasets[i])
+			}
+		}
+	}
+	if err := t.finish(w, doc.Attrs); err != nil {
 		return nil, err
 	}
-	if err := h5.WriteInto(t.procPath(t.name), doc, comp); err != nil {
+	t.Doc = doc
+	return t, nil
+}
+
+// startTemp creates and locks the temp file of an archive at rel below
+// root, with content key key, and starts the HDF5 file in it.
+func startTemp(root, rel, key string, comp Compression) (*Temp, *h5.Writer, error) {
+	if !filepath.IsLocal(rel) {
+		return nil, nil, fmt.Errorf("archive path %q is outside the archive root", rel)
+	}
+	dir, err := durable.OpenDir(root, filepath.Dir(rel), 0o755)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &Temp{dest: filepath.Join(root, rel), dir: dir, key: key}
+	if err := t.create(); err != nil {
+		dir.Close()
+		return nil, nil, err
+	}
+	w, err := h5.Create(t.procPath(t.name), comp)
+	if err != nil {
 		t.Discard()
-		return nil, err
+		return nil, nil, err
+	}
+	return t, w, nil
+}
+
+// finish writes the root attributes and closes the HDF5 file w writes
+// into t, checks that t still holds it, and flushes and hashes it. On
+// failure t is discarded.
+func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
+	if err := w.Close(attrs); err != nil {
+		t.Discard()
+		return err
 	}
 	// A tidier that took the name for a crash's leftover in the instant
 	// between its creation and its lock would have removed it, and libhdf5
 	// made another file at the name: the archive must be in the file held.
 	if err := t.stillHeld(); err != nil {
 		t.Discard()
-		return nil, err
+		return err
 	}
-	w, err := hashAndSync(t.file)
+	written, err := hashAndSync(t.file)
 	if err != nil {
 		t.Discard()
-		return nil, err
+		return err
 	}
-	w.Path = t.Path
-	t.Written = *w
-	return t, nil
+	written.Path = t.Path
+	t.Written = *written
+	return nil
 }
 
-// WriteTemp lays c out (Content.Doc) and writes it as WriteTemp does, at
-// rel below root: the one way new archives are written, by gwwatchd's
+// WriteTemp lays c out and writes it as WriteTemp does, at rel below root,
+// through a Writer: the one way new archives are written, by gwwatchd's
 // pipeline and by programs through package provenance. An error of the
-// write says "write archive".
+// write says "write archive". The Temp's Doc holds what was written,
+// without the values.
 func (c *Content) WriteTemp(root, rel string, comp Compression) (*Temp, error) {
-	doc, err := c.Doc()
+	w, err := c.NewWriter(root, rel, comp)
 	if err != nil {
 		return nil, err
 	}
-	t, err := WriteTemp(root, rel, doc, comp)
+	for range c.Entries {
+		if _, err := w.Add(); err != nil {
+			w.Discard()
+			return nil, err
+		}
+	}
+	return w.Finish()
+}
+
+// Writer writes the archive of a Content entry by entry, as each is made,
+// so that the samples and products of one entry need be in memory at a
+// time: Add writes the datasets of the next entry, after which its values
+// may be let go (Entry.Drop), and Finish writes the views for gwpy and the
+// root attributes, which speak of every entry. What it writes is what
+// Content.Doc lays out; only the order of the root attributes in the file
+// differs, which no reader sees. A Writer is not for concurrent use.
+type Writer struct {
+	c    *Content
+	t    *Temp
+	w    *h5.Writer
+	doc  *Doc // what was written, without values
+	seen map[string]bool
+}
+
+// NewWriter starts writing c's archive at rel below root, under a
+// temporary name in its directory (see WriteTemp). c.Entries need not all
+// be there yet: each is written by an Add.
+func (c *Content) NewWriter(root, rel string, comp Compression) (*Writer, error) {
+	t, w, err := startTemp(root, rel, c.Key, comp)
 	if err != nil {
 		return nil, fmt.Errorf("write archive: %w", err)
 	}
-	return t, nil
+	return &Writer{c: c, t: t, w: w, doc: &Doc{}, seen: map[string]bool{}}, nil
+}
+
+// Add writes the datasets of the next entry of the Content: its raw
+// series, with its data_sha256 worked out and kept in the entry's
+// RawSHA256, and its products. It returns those datasets, values
+// included, for what else is to be made of them before they are let go.
+func (w *Writer) Add() ([]Dataset, error) {
+	i := len(w.seen)
+	if i >= len(w.c.Entries) {
+		return nil, errors.New("write archive: no entry left to add")
+	}
+	e := &w.c.Entries[i]
+	name := DatasetName(e.Series.Dataset)
+	if w.seen[name] {
+		return nil, fmt.Errorf("two series with dataset name %q", name)
+	}
+	w.seen[name] = true
+	if e.RawSHA256 == "" {
+		e.RawSHA256 = DataSHA256(e.Series.Values)
+	}
+	ds, err := w.c.entryDatasets(e, name, e.RawSHA256)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if err := w.w.Dataset(&ds[i]); err != nil {
+			return nil, fmt.Errorf("write archive: %w", err)
+		}
+		d := ds[i]
+		d.Data = nil
+		w.doc.Datasets = append(w.doc.Datasets, d)
+	}
+	return ds, nil
+}
+
+// Finish writes the views for gwpy and the root attributes once every
+// entry was added, then closes, checks, flushes and hashes the file as
+// WriteTemp does. On failure the temp file is gone.
+func (w *Writer) Finish() (*Temp, error) {
+	if len(w.seen) != len(w.c.Entries) {
+		w.Discard()
+		return nil, fmt.Errorf("write archive: %d entries of %d added", len(w.seen), len(w.c.Entries))
+	}
+	vs := w.c.views(w.doc, w.seen)
+	for i := range vs {
+		w.w.Dataset(&vs[i])
+	}
+	w.doc.Datasets = append(w.doc.Datasets, vs...)
+	attrs, err := w.c.rootAttrs()
+	if err != nil {
+		w.Discard()
+		return nil, err
+	}
+	w.doc.Attrs = attrs
+	if err := w.t.finish(w.w, attrs); err != nil {
+		return nil, fmt.Errorf("write archive: %w", err)
+	}
+	w.t.Doc = w.doc
+	return w.t, nil
+}
+
+// Discard abandons the archive: the temp file is removed.
+func (w *Writer) Discard() {
+	w.w.Close(nil)
+	w.t.Discard()
 }
 
 // create makes and locks the temp file. The file is made unnamed

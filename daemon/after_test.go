@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +32,8 @@ func TestAfterNeedsAVerifiedArchive(t *testing.T) {
 				in := filepath.Join(dir, "in")
 				os.MkdirAll(in, 0o755)
 				src := filepath.Join(in, "K-K1_TEST-1300000000-8.npy")
-				if err := synth.WriteNPY(src, synth.Coloured(8*512, 512, 50, 1)); err != nil {
+				x := synth.Coloured(8*512, 512, 50, 1)
+				if err := synth.WriteNPY(src, x); err != nil {
 					t.Fatal(err)
 				}
 				cfg := config.Default()
@@ -49,7 +53,7 @@ func TestAfterNeedsAVerifiedArchive(t *testing.T) {
 				}
 				switch spoil {
 				case "archive":
-					spoilArchive(t, res.Archive)
+					spoilArchive(t, res.Archive, x)
 				case "source":
 					f, _ := os.OpenFile(src, os.O_WRONLY|os.O_APPEND, 0)
 					f.Write([]byte{0})
@@ -72,15 +76,23 @@ func TestAfterNeedsAVerifiedArchive(t *testing.T) {
 
 // spoilArchive flips one byte inside the raw samples of an archive, where
 // the HDF5 structure stays readable but data_sha256 no longer matches.
-func spoilArchive(t *testing.T, path string) {
+func spoilArchive(t *testing.T, path string, samples []float64) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The samples are the largest contiguous block; the file's middle lies
-	// inside them for an 8 s series at 512 Hz.
-	b[len(b)/2] ^= 0xff
+	// A byte of the stored samples, found by their bytes: the raw dataset
+	// is stored as it is, little-endian float64.
+	var run []byte
+	for _, v := range samples[len(samples)/2 : len(samples)/2+8] {
+		run = binary.LittleEndian.AppendUint64(run, math.Float64bits(v))
+	}
+	at := bytes.Index(b, run)
+	if at < 0 {
+		t.Fatal("the samples are not in the archive as stored")
+	}
+	b[at+3] ^= 0xff
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,17 @@ import (
 	"github.com/gwwatchd/gwwatchd/ingest/gwf"
 )
 
-// decodeFrames reads the selected channels of an IGWD frame file: each
+// scanFrames reads the selected channels of an IGWD frame file: each
 // channel's frames joined where they follow on, a new series at every gap.
-func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Series, found []string, err error) {
+func scanFrames(abs string, o *openFile, keep func(string) bool) (out []*Series, found []string, load map[*Series]func() (any, error), err error) {
 	opts, met := frameOptions(keep)
+	data := make([]byte, o.size)
+	if err := o.readAt(data, 0); err != nil {
+		return nil, nil, nil, err
+	}
 	f, err := opts.Decode(data)
 	if err != nil {
-		return nil, nil, inputErr(abs, err, err.Error())
+		return nil, nil, nil, inputErr(abs, err, err.Error())
 	}
 	all := f.TakeSeries()
 	names := datasetNames(all)
@@ -41,7 +45,7 @@ func decodeFrames(abs string, data []byte, keep func(string) bool) (out []*Serie
 		}
 		out = append(out, s)
 	}
-	return out, *met, nil
+	return out, *met, nil, nil
 }
 
 // frameAttrs is what the frame file says of a series beyond its samples,

@@ -37,6 +37,36 @@ const extensions = ".npy, .bin, .raw, .txt, .csv, .dat, .gwf, .h5, .hdf or .hdf5
 //
 // Errors are as for Read.
 func ReadAll(path string, opt Options) ([]*Series, error) {
+	b, err := Open(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	for i := range b.Series {
+		if err := b.Load(i); err != nil {
+			return nil, err
+		}
+	}
+	return b.Series, nil
+}
+
+// Batch is the series of one source file, as Open leaves them: those of
+// a frame file with their samples still in the file, to be loaded one
+// series at a time, so that no more than the series at hand need be in
+// memory. Close it.
+type Batch struct {
+	Series []*Series
+
+	src  *openFile                       // nil when every series was read whole
+	load map[*Series]func() (any, error) // the samples of the series still in src
+}
+
+// Open reads the file at path as ReadAll does, with the same checks and
+// errors, except that the series of a frame file (.gwf) come with nil
+// Values: the file was read once from start to end, every structure and
+// checksum of it checked and its sha256 taken, but its vectors stay in
+// it until Load expands them. Other formats are read whole.
+func Open(path string, opt Options) (*Batch, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	format, ok := multiFormats[ext]
 	if !ok {
@@ -44,7 +74,7 @@ func ReadAll(path string, opt Options) ([]*Series, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*Series{s}, nil
+		return &Batch{Series: []*Series{s}}, nil
 	}
 	if err := opt.Flags.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: invalid flag: %w", err)
@@ -62,14 +92,62 @@ func ReadAll(path string, opt Options) ([]*Series, error) {
 	return readMulti(abs, format, opt)
 }
 
-func readMulti(abs, format string, opt Options) (out []*Series, err error) {
+// Load reads the samples of b.Series[i] into its Values, unless they are
+// in memory already. Its errors are Open's for what the samples hold; a
+// file changed since Open is ErrChanged.
+func (b *Batch) Load(i int) error {
+	s := b.Series[i]
+	load := b.load[s]
+	if s.Values != nil || load == nil {
+		return nil
+	}
+	if b.src == nil {
+		return fmt.Errorf("ingest: %s: load after Close", s.Source.Path)
+	}
+	v, err := load()
+	if err == nil {
+		// What was read is what was hashed only if the file is as it was.
+		err = b.src.check()
+	}
+	if err != nil {
+		return b.src.changedOr(err)
+	}
+	s.Values = v
+	return nil
+}
+
+// Drop lets go of the samples of b.Series[i] when Load can read them
+// again, and keeps them otherwise.
+func (b *Batch) Drop(i int) {
+	if s := b.Series[i]; b.load[s] != nil {
+		s.Values = nil
+	}
+}
+
+// Close closes the source file, if Open left it open. Series loaded stay
+// as they are.
+func (b *Batch) Close() error {
+	if b.src != nil {
+		b.src.close()
+		b.src = nil
+	}
+	return nil
+}
+
+func readMulti(abs, format string, opt Options) (_ *Batch, err error) {
 	o, src, side, err := openSource(abs, opt.Expect)
 	if err != nil {
 		return nil, err
 	}
-	defer o.close()
+	b := &Batch{}
+	defer func() {
+		if b.src == nil {
+			o.close()
+		}
+	}()
 	keep := func(name string) bool { return selected(opt.Channels, name) }
 	var found []string // every channel name in the file, for messages
+	var out []*Series
 	var sum func() (string, error)
 	defer func() {
 		// Before the file is closed, and whatever else goes wrong.
@@ -77,27 +155,26 @@ func readMulti(abs, format string, opt Options) (out []*Series, err error) {
 		switch {
 		case err != nil:
 		case herr != nil:
-			out, err = nil, herr
+			err = herr
 		default:
 			for _, s := range out {
 				s.Source.SHA256 = h
 			}
 		}
+		if err != nil {
+			b.src = nil
+		}
 	}()
 	switch format {
 	case "gwf":
-		// The frame reader takes the whole file; it only reads it, so
-		// hashing goes on while it decodes.
-		h := newChunkHash()
-		sum = h.sum
-		data := make([]byte, o.size)
-		if err := o.readHashed(data, 0, h); err != nil {
-			return nil, err
+		// The frame reader reads the file once through, as it is hashed
+		// by another reader, and later each series' vectors by offset.
+		sum = o.hashFile()
+		out, found, b.load, err = scanFrames(abs, o, keep)
+		if err == nil {
+			err = o.check()
 		}
-		if err := o.check(); err != nil {
-			return nil, err
-		}
-		out, found, err = decodeFrames(abs, data, keep)
+		b.src = o
 	case "hdf5":
 		// libhdf5 reads the file again by itself; it is hashed meanwhile
 		// as it stands, and checked unchanged once both are done.
@@ -141,7 +218,8 @@ func readMulti(abs, format string, opt Options) (out []*Series, err error) {
 			s.Obs, s.Desc = channelObs(out[0].Channel), channelDesc(stem)
 		}
 	}
-	return out, nil
+	b.Series = out
+	return b, nil
 }
 
 // resolveFromFile completes a series whose file gave its channel, dataset,
@@ -213,7 +291,7 @@ func (r *resolver) resolveFromFile(s *Series, n int) error {
 // seriesLen is the number of samples of a series, also of one measured
 // and not read, whose Shape alone counts them.
 func seriesLen(s *Series) int {
-	if s.Values != nil {
+	if s.Values != nil || s.stored > 0 {
 		return s.Len()
 	}
 	n := 1

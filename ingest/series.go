@@ -58,6 +58,8 @@ type Series struct {
 	Origin map[string]string
 
 	Source Source
+
+	stored int // samples, while they are in the file (Batch)
 }
 
 // Source describes the file a Series was read from.
@@ -88,8 +90,14 @@ type Sidecar struct {
 	SHA256 string // hex
 }
 
-// Len returns the number of samples.
-func (s *Series) Len() int { return samples.Len(s.Values) }
+// Len returns the number of samples, also of a series whose samples are
+// still in its file (see Batch).
+func (s *Series) Len() int {
+	if s.Values == nil && s.stored > 0 {
+		return s.stored
+	}
+	return samples.Len(s.Values)
+}
 
 // Duration returns the span covered by the samples in seconds.
 func (s *Series) Duration() float64 { return float64(s.Len()) / s.SampleRate }

@@ -335,14 +335,16 @@ func productParams(ps []config.Product) []audit.ProductParams {
 func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options) (*Prepared, error) {
 	start := p.now()
 	opt.RefuseHDF5 = archive.InputRefusal // our own archives are no input, whatever opt says
-	all, err := ingest.ReadAll(path, opt)
+	b, err := ingest.Open(path, opt)
 	if err != nil {
 		return nil, err
 	}
+	defer b.Close()
 	readEnd := p.now()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	all := b.Series
 	src := all[0].Source
 	key := archive.ContentKey(src, all)
 	params := p.params()
@@ -365,14 +367,11 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		HDF5:        archive.LibVersion(),
 		IngestStart: start,
 		IngestEnd:   readEnd,
+		Entries:     make([]archive.Entry, len(all)),
 	}
-	for _, series := range all {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		content.Entries = append(content.Entries, p.process(series))
+	for i, series := range all {
+		content.Entries[i].Series = series
 	}
-	rec.Datasets, rec.Products, rec.Skipped = content.Paths()
 	rel, err := content.RelPath(p.cfg.Archive.Layout)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -383,14 +382,39 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		return nil, &ingest.InputError{Path: src.Path, Reason: why}
 	}
 	comp := archive.Compression{Gzip: p.cfg.Archive.Compression == "gzip", Level: p.cfg.Archive.GzipLevel}
-	if x.temp, err = content.WriteTemp(p.root(), rel, comp); err != nil {
+	w, err := content.NewWriter(p.root(), rel, comp)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if p.cfg.Archive.Quicklook {
-		if x.quicklook, err = quicklook(x.temp.Doc); err != nil {
-			x.temp.Discard()
-			return nil, fmt.Errorf("%s: quick-look: %w", path, err)
+	// A series at a time: its samples read, its products made and
+	// written, then both let go of, so that a file of many channels
+	// needs the memory of its largest series, not of all of them.
+	for i, series := range all {
+		err := ctx.Err()
+		if err == nil {
+			err = b.Load(i)
 		}
+		if err != nil {
+			w.Discard()
+			return nil, err
+		}
+		content.Entries[i] = p.process(series)
+		ds, err := w.Add()
+		if err == nil && p.cfg.Archive.Quicklook && x.quicklook == nil {
+			if x.quicklook, err = quicklook(&archive.Doc{Datasets: ds}); err != nil {
+				err = fmt.Errorf("quick-look: %w", err)
+			}
+		}
+		if err != nil {
+			w.Discard()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		content.Entries[i].Drop()
+		b.Drop(i)
+	}
+	rec.Datasets, rec.Products, rec.Skipped = content.Paths()
+	if x.temp, err = w.Finish(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// The samples and products are on disk: a Prepared waiting for its
 	// commit need not keep them in memory.
