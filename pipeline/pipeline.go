@@ -391,8 +391,10 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	// needs the memory of its largest series, not of all of them.
 	for i, series := range all {
 		err := ctx.Err()
-		if err == nil {
+		if err == nil && series.Values == nil {
+			// The ingest ends with the last series read.
 			err = b.Load(i)
+			content.IngestEnd = p.now()
 		}
 		if err != nil {
 			w.Discard()
