@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/gwwatchd/gwwatchd/internal/cksum"
 )
@@ -43,6 +44,7 @@ type fileSum struct {
 	limit  int64
 	chunks chan chunkAt // streamed input: the buffers to sum, in order
 	closed bool
+	stop   atomic.Bool // input in memory: the checksum is no longer wanted
 	result chan uint32 // the CRC, before cksum.Finish
 	got    *uint32     // what result gave, once received
 }
@@ -136,8 +138,18 @@ func (in *input) startSum(limit int64) {
 	s := &fileSum{limit: limit, result: make(chan uint32, 1)}
 	in.sum = s
 	if in.inMem {
+		// In steps, so that close can stop it short: the bytes are the
+		// caller's, not to be read once the parse has returned.
 		body := in.mem[:limit]
-		go func() { s.result <- cksum.Update(0, body) }()
+		go func() {
+			var crc uint32
+			for len(body) > 0 && !s.stop.Load() {
+				k := min(len(body), inputBufSize)
+				crc = cksum.Update(crc, body[:k])
+				body = body[k:]
+			}
+			s.result <- crc
+		}()
 		return
 	}
 	s.chunks = make(chan chunkAt, inputBufs)
@@ -173,17 +185,30 @@ func (in *input) drain() error {
 func (in *input) fileCRC() uint32 {
 	s := in.sum
 	if s.got == nil {
-		in.close()
+		if s.chunks != nil {
+			in.close()
+		}
 		got := <-s.result
 		s.got = &got
 	}
 	return *s.got
 }
 
-// close stops the file checksum's goroutine, if it is still at work.
+// close stops the file checksum's goroutine, if it is still at work; an
+// input in memory is no longer read once close returns.
 func (in *input) close() {
-	if s := in.sum; s != nil && s.chunks != nil && !s.closed {
-		s.closed = true
+	s := in.sum
+	if s == nil || s.closed {
+		return
+	}
+	s.closed = true
+	if s.chunks != nil {
 		close(s.chunks)
+		return
+	}
+	if s.got == nil {
+		s.stop.Store(true)
+		got := <-s.result
+		s.got = &got
 	}
 }
