@@ -1,6 +1,7 @@
 package gwf
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -91,4 +92,37 @@ func BenchmarkDecodeGzipFloat64OneFrame(b *testing.B) {
 		chans: []encChannel{{kind: Proc, name: "H1:STRAIN", values: strainLike(rate*seconds, 1), code: 1 | littleEndian, rate: rate, unit: "strain", proc: ProcInfo{Type: 1}}},
 	}}}
 	benchDecode(b, encode(b, spec), rate*seconds*8)
+}
+
+// benchReadLoad reads a file through an io.Reader and then loads each of
+// its series through an io.ReaderAt, as an archiver short of memory does.
+func benchReadLoad(b *testing.B, data []byte, sampleBytes int) {
+	b.ReportAllocs()
+	b.SetBytes(int64(sampleBytes))
+	for b.Loop() {
+		x, err := Options{}.Read(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := bytes.NewReader(data)
+		for _, s := range x.Series() {
+			if err := x.Load(r, s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkReadLoadGzipFloat64 is BenchmarkDecodeGzipFloat64's file read
+// by Read and Index.Load: one series of 16 pieces.
+func BenchmarkReadLoadGzipFloat64(b *testing.B) {
+	data, n := benchFile(b, 16, "float64", 1)
+	benchReadLoad(b, data, n)
+}
+
+// BenchmarkReadLoadRawFloat64 is BenchmarkDecodeRawFloat64's file read by
+// Read and Index.Load.
+func BenchmarkReadLoadRawFloat64(b *testing.B) {
+	data, n := benchFile(b, 16, "float64", 0)
+	benchReadLoad(b, data, n)
 }

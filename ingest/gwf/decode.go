@@ -3,6 +3,7 @@ package gwf
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"sync"
@@ -15,7 +16,7 @@ import (
 // file, summed over its channels, when Options.MaxBytes is 0.
 const DefaultMaxBytes = 1 << 31
 
-// Options adjusts Decode.
+// Options adjusts Decode, Scan and Read.
 type Options struct {
 	// Keep reports whether a channel is wanted; nil keeps every channel.
 	// Channels not kept are left out of the File and their vectors are not
@@ -40,40 +41,92 @@ func Decode(data []byte) (*File, error) {
 }
 
 // Decode parses a whole frame file held in memory, as the package-level
-// Decode does, with these options.
+// Decode does, with these options. It reads the file as Read does, then
+// expands the vector of every channel kept.
 func (o Options) Decode(data []byte) (*File, error) {
-	return o.decode(data, false)
+	x, err := o.read(memInput(data, 0), modeDecode)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.expandAll(); err != nil {
+		return nil, err
+	}
+	return x.file, nil
 }
 
 // Scan parses a frame file as Decode does and makes every check of a
 // length and declared size that Decode makes before it allocates, failing
 // as Decode would for a size the file cannot hold or one over MaxBytes;
 // but it expands no vector and verifies no checksum over a vector or the
-// whole file, so it reads little more than the structures' headers, and a
-// file it accepts may still fail to Decode. Every Channel of the File it
+// whole file, so it does little more than walk the structures, and a file
+// it accepts may still fail to Decode. Every Channel of the File it
 // returns has nil Values; File.Series still joins them, into Series with
 // nil Values whose Shape counts the samples Decode would give.
 func (o Options) Scan(data []byte) (*File, error) {
-	return o.decode(data, true)
+	x, err := o.read(memInput(data, 0), modeScan)
+	if err != nil {
+		return nil, err
+	}
+	return x.file, nil
 }
 
-func (o Options) decode(data []byte, scan bool) (*File, error) {
-	d := &decoder{data: data, opts: o, budget: o.MaxBytes, scan: scan}
+// Read parses a frame file from r, which yields exactly size bytes, in one
+// sequential pass, and returns an Index of it: its metadata and where each
+// kept channel's vector is, for Index.Load to expand later.
+//
+// Read makes every check Decode makes short of expanding the samples: the
+// structure of every part of the file, every length and declared size
+// (including Options.MaxBytes over the channels kept, before anything is
+// allocated for their samples), and every checksum the file carries, the
+// vectors' and the whole file's included; so a file Read accepts fails to
+// Decode only in the compressed data of a vector. Its errors are those of
+// Decode, by the same rule of precedence, and, for r failing or ending
+// before size bytes, an error wrapping r's (io.ErrUnexpectedEOF for a file
+// shorter than size) that is not an *Error.
+//
+// Read holds no more of the file at a time than a few buffers of fixed
+// size and one structure other than a vector, which it parses and then
+// discards; a vector's fields are kept, its data only pass through its
+// checksum, as do the structures whose content is not needed. The file
+// checksum is worked out on a second goroutine as the bytes come in. Read
+// takes no more than size bytes from r.
+func (o Options) Read(r io.Reader, size int64) (*Index, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("gwf: negative file size %d", size)
+	}
+	return o.read(streamInput(r, size), modeRead)
+}
+
+// What a read of a file is for.
+type mode int
+
+const (
+	modeRead   mode = iota // an Index, every checksum verified
+	modeDecode             // as modeRead, the file in memory, its vectors' data kept for expansion
+	modeScan               // sizes only: no checksum over a vector, a frame or the file
+)
+
+func (o Options) read(in *input, m mode) (*Index, error) {
+	defer in.close()
+	d := &decoder{in: in, opts: o, budget: o.MaxBytes, scan: m == modeScan, keepData: m == modeDecode}
 	if d.budget <= 0 {
 		d.budget = DefaultMaxBytes
 	}
-	f, err := d.run()
+	err := d.run()
 	if err != nil {
 		// A corrupt byte can make a file look well-formed but beyond what is
 		// supported; the file checksum, when there is one, tells which.
-		if e, ok := err.(*Error); ok && (e.kind == ErrUnsupported || e.kind == ErrTooLarge) {
+		if e, ok := err.(*Error); ok && (e.kind == ErrUnsupported || e.kind == ErrTooLarge) && d.fileSumV8 {
+			if derr := in.drain(); derr != nil {
+				return nil, derr
+			}
 			if cerr := d.checkFileSum(where{Struct: "file", Offset: -1}); cerr != nil {
 				return nil, cerr
 			}
 		}
 		return nil, err
 	}
-	return f, nil
+	return d.index(), nil
 }
 
 const (
@@ -94,42 +147,48 @@ const (
 	nameFrEndOfFile  = "FrEndOfFile"
 )
 
+// decoder reads a frame file's structures one after the other.
 type decoder struct {
-	data    []byte
-	order   binary.ByteOrder
-	version int
-	opts    Options
-	budget  int64
-	scan    bool // check sizes only: no expansion, no checksums over vectors or the file
+	in       *input
+	data     []byte // the structure in hand, after its common header
+	vbuf     []byte // the fields of the vector in hand before or after its data
+	head     [headerLen]byte
+	hdr      [structHeaderLen]byte
+	order    binary.ByteOrder
+	version  int
+	opts     Options
+	budget   int64
+	scan     bool // check sizes only: no checksums over vectors, frames or the file
+	keepData bool // keep each vector's data, a part of the input in memory
 
 	file    *File
 	classes map[uint16]string // class id -> name, from FrSH
 	frame   *frameState       // the open frame, between FrameH and FrEndOfFrame
+	pieces  []*piece          // the channels kept, with their vectors
 
-	jobs     []job        // vectors to expand once the whole file has been read
-	vectSums []*structure // FrVect structures whose checksums are still to check
-
-	eofWhere   where       // the FrEndOfFile, for a file checksum error
-	fileSum    chan uint32 // checksum of the file up to its last 4 bytes, when one is to be checked
-	fileSumGot *uint32     // what fileSum gave, once received
+	sumOn     bool   // whether sum runs: a version 8 structure with a checksum to check
+	sum       uint32 // the running checksum of the structure in hand
+	frameOn   bool   // whether frameSum runs: a frame before version 8, to check
+	frameSum  uint32 // the running checksum of the open frame
+	vectErr   error  // the first vector checksum mismatch, in file order
+	fileSumV8 bool   // whether the version 8 file checksum is being worked out
+	eofWhere  where  // the FrEndOfFile, for a file checksum error
 }
 
 // checkFileSum compares, from version 8, the file checksum in the file's
-// last 4 bytes with the file's bytes; a stored 0 means none was computed.
+// last 4 bytes with the file's bytes, every one of which has been taken;
+// a stored 0 means none was computed.
 func (d *decoder) checkFileSum(w where) error {
-	if d.fileSum == nil {
+	if !d.fileSumV8 {
 		return nil
 	}
-	if d.fileSumGot == nil {
-		got := <-d.fileSum
-		d.fileSumGot = &got
-	}
-	stored := d.order.Uint32(d.data[len(d.data)-4:])
+	got := cksum.Finish(d.in.fileCRC(), uint64(d.in.size-4))
+	stored := d.order.Uint32(d.in.last[:])
 	if stored == 0 {
 		return nil
 	}
-	if *d.fileSumGot != stored {
-		return w.err(ErrChecksum, "checksum mismatch in", "file checksum stored %08x, computed %08x", stored, *d.fileSumGot)
+	if got != stored {
+		return w.err(ErrChecksum, "checksum mismatch in", "file checksum stored %08x, computed %08x", stored, got)
 	}
 	d.file.FileChecksum = true
 	return nil
@@ -138,15 +197,18 @@ func (d *decoder) checkFileSum(w where) error {
 // frameState is what is gathered of a frame until its FrEndOfFrame.
 type frameState struct {
 	f     *Frame
-	start int64           // offset of the FrameH
-	chans []pending       // channels kept, waiting for their vectors
-	vects map[uint32]span // FrVect instance -> where it is
-	dups  map[dupKey]int  // channels seen so far per kind and name
+	start int64            // offset of the FrameH
+	chans []pending        // channels kept, waiting for their vectors
+	vects map[uint32]*span // FrVect instance -> what it holds
+	dups  map[dupKey]int   // channels seen so far per kind and name
 }
 
+// span is an FrVect as Read found it.
 type span struct {
 	off, end int64
-	chkType  byte
+	v        *vect // its fields; nil if they are malformed
+	err      error // what is wrong in its fields, told when a channel uses it
+	sumErr   error // its checksum mismatch; nil if none, or not checked
 }
 
 type dupKey struct {
@@ -178,44 +240,95 @@ func (s *structure) where(name string) where {
 	return where{Struct: st, Name: name, Offset: s.off}
 }
 
-func (d *decoder) run() (*File, error) {
+func (d *decoder) run() error {
 	if err := d.header(); err != nil {
-		return nil, err
+		return err
 	}
 	d.classes = make(map[uint16]string)
-	n := int64(len(d.data))
-	off := int64(headerLen)
-	for off < n {
-		s, err := d.structHeader(off)
+	n := d.in.size
+	for d.in.pos < n {
+		s, err := d.structHeader()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		done, err := d.structure(s)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		off = s.end
 		if done {
-			if off != n {
-				return nil, s.where("").malformed("extra bytes after", "%d bytes follow the end of file structure", n-off)
+			if s.end != n {
+				return s.where("").malformed("extra bytes after", "%d bytes follow the end of file structure", n-s.end)
 			}
-			if err := d.finishAll(); err != nil {
-				return nil, err
-			}
-			return d.file, nil
+			return d.finishRead()
 		}
 	}
 	w := where{Offset: n}
 	if d.frame != nil {
-		return nil, w.malformed("truncated", "the file ends inside frame %d (no FrEndOfFrame)", len(d.file.Frames)-1)
+		return w.malformed("truncated", "the file ends inside frame %d (no FrEndOfFrame)", len(d.file.Frames)-1)
 	}
-	return nil, w.malformed("truncated", "the file ends without an FrEndOfFile")
+	return w.malformed("truncated", "the file ends without an FrEndOfFile")
+}
+
+// finishRead reports, once the whole file has been read, a file checksum
+// mismatch, or else the first vector checksum mismatch in file order.
+func (d *decoder) finishRead() error {
+	if err := d.checkFileSum(d.eofWhere); err != nil {
+		return err
+	}
+	return d.vectErr
+}
+
+// readRaw reads len(p) bytes into p, through no checksum.
+func (d *decoder) readRaw(p []byte) error {
+	for len(p) > 0 {
+		b, err := d.in.next(int64(len(p)))
+		if err != nil {
+			return err
+		}
+		p = p[copy(p, b):]
+	}
+	return nil
+}
+
+// readSummed reads len(p) bytes into p through the running checksums.
+func (d *decoder) readSummed(p []byte) error {
+	if err := d.readRaw(p); err != nil {
+		return err
+	}
+	d.feed(p)
+	return nil
+}
+
+// skipSummed passes n bytes through the running checksums.
+func (d *decoder) skipSummed(n int64) error {
+	for n > 0 {
+		b, err := d.in.next(n)
+		if err != nil {
+			return err
+		}
+		d.feed(b)
+		n -= int64(len(b))
+	}
+	return nil
+}
+
+// feed passes bytes of the structure in hand to the running checksums.
+func (d *decoder) feed(b []byte) {
+	if d.sumOn {
+		d.sum = cksum.Update(d.sum, b)
+	}
+	if d.frameOn {
+		d.frameSum = cksum.Update(d.frameSum, b)
+	}
 }
 
 // header checks the 40-byte file header and learns the byte order.
 func (d *decoder) header() error {
 	w := where{Struct: "file header", Offset: 0}
-	h := d.data
+	h := d.head[:min(d.in.size, headerLen)]
+	if err := d.readRaw(h); err != nil {
+		return err
+	}
 	if len(h) < 5 || string(h[:5]) != "IGWD\x00" {
 		// What it starts with is not quoted: it may be anything at all.
 		return &Error{Problem: "not a frame file", Offset: -1, Detail: fmt.Sprintf("its first %d bytes are not \"IGWD\\x00\"", min(len(h), 5)), kind: ErrMalformed}
@@ -249,34 +362,42 @@ func (d *decoder) header() error {
 	if order == binary.BigEndian {
 		d.file.ByteOrder = "big"
 	}
-	if v >= 8 {
-		d.file.Library = int(h[38])
-		switch h[39] {
-		case 0:
-		case 1:
-			if d.scan {
-				break
-			}
-			// The file checksum covers all but the last 4 bytes; work it out
-			// alongside the parse, which needs the structure checksums only.
-			d.fileSum = make(chan uint32, 1)
-			body := d.data[:len(d.data)-4]
-			go func() { d.fileSum <- cksum.Sum(body) }()
-		default:
-			return w.malformed("unknown file checksum scheme in", "byte 39 is %d (0 none, 1 CRC)", h[39])
+	if v < 8 {
+		if !d.scan {
+			// Whether there is a file checksum is told at the end of the
+			// file; work one out alongside the parse in case there is.
+			d.in.startSum(d.in.size)
 		}
+		return nil
+	}
+	d.file.Library = int(h[38])
+	switch h[39] {
+	case 0:
+	case 1:
+		if d.scan {
+			break
+		}
+		// The file checksum covers all but the last 4 bytes; work it out
+		// alongside the parse, which needs the structure checksums only.
+		d.in.startSum(d.in.size - 4)
+		d.fileSumV8 = true
+	default:
+		return w.malformed("unknown file checksum scheme in", "byte 39 is %d (0 none, 1 CRC)", h[39])
 	}
 	return nil
 }
 
-// structHeader reads the common header of the structure at off and checks
-// its length and, from version 8, its checksum.
-func (d *decoder) structHeader(off int64) (*structure, error) {
-	n := int64(len(d.data))
+// structHeader reads the common header of the structure at the input's
+// position and checks its length; it starts the running checksums.
+func (d *decoder) structHeader() (*structure, error) {
+	off, n := d.in.pos, d.in.size
 	if n-off < structHeaderLen {
 		return nil, where{Offset: off}.malformed("truncated", "structure header needs %d bytes, have %d", structHeaderLen, n-off)
 	}
-	b := d.data[off:]
+	b := d.hdr[:]
+	if err := d.readRaw(b); err != nil {
+		return nil, err
+	}
 	length := d.order.Uint64(b)
 	s := &structure{off: off, instance: d.order.Uint32(b[10:])}
 	minLen := uint64(structHeaderLen)
@@ -304,56 +425,107 @@ func (d *decoder) structHeader(off int64) (*structure, error) {
 		return nil, s.where("").malformed("truncated", "length %d, but %d bytes remain", length, n-off)
 	}
 	s.end = off + int64(length)
+	d.sumOn = false
 	if d.version < 8 {
+		if !d.scan && s.name == nameFrameH && d.frame == nil {
+			// The frame checksum runs from the FrameH to the end of its
+			// FrEndOfFrame.
+			d.frameOn, d.frameSum = true, 0
+		}
+		if d.frameOn {
+			d.frameSum = cksum.Update(d.frameSum, b)
+		}
 		return s, nil
 	}
 	if s.chkType > 1 {
 		return nil, s.where("").malformed("unknown checksum scheme in", "chkType %d (0 none, 1 CRC)", s.chkType)
 	}
-	if s.name == nameFrVect {
-		// A vector's bytes are most of a file: check them alongside the
-		// expansion of the samples, or before reporting anything wrong in it.
-		if !d.scan {
-			d.vectSums = append(d.vectSums, s)
-		}
-		return s, nil
-	}
-	if err := d.structSum(s); err != nil {
-		return nil, err
+	// A vector's checksum, over most of a file's bytes, is reported only
+	// once the whole file has been read, or when something looks wrong in
+	// the vector; Scan does not check it.
+	if s.chkType == 1 && !(d.scan && s.name == nameFrVect) {
+		d.sumOn, d.sum = true, cksum.Update(0, b)
 	}
 	return s, nil
 }
 
-// structSum checks the checksum of a structure of version 8 or later.
-func (d *decoder) structSum(s *structure) error {
-	if d.version < 8 || s.chkType != 1 {
+// sumLen is how many bytes of s its checksum covers, short of the checksum
+// that versions 8 and later end it with (and the file checksum after it,
+// in FrEndOfFile).
+func (d *decoder) sumLen(s *structure) int64 {
+	n := s.end - s.off
+	if d.version >= 8 {
+		n -= 4
+		if s.name == nameFrEndOfFile {
+			n -= 4
+		}
+	}
+	return n
+}
+
+// load reads the rest of s into d.data and checks its checksum.
+func (d *decoder) load(s *structure) error {
+	n := int(s.end - s.off - structHeaderLen)
+	if cap(d.data) < n {
+		d.data = make([]byte, n)
+	}
+	d.data = d.data[:n]
+	if err := d.readRaw(d.data); err != nil {
+		return err
+	}
+	fields := d.data[:d.sumLen(s)-structHeaderLen]
+	if d.frameOn && s.name != nameFrEndOfFrame { // FrEndOfFrame's is its own to feed
+		d.frameSum = cksum.Update(d.frameSum, d.data)
+	}
+	if !d.sumOn {
 		return nil
 	}
-	sumAt := s.end - 4
-	if s.name == nameFrEndOfFile {
-		sumAt -= 4 // chkSumFile follows chkSum
-	}
-	stored := d.order.Uint32(d.data[sumAt:])
+	stored := d.order.Uint32(d.data[len(fields):])
 	if stored == 0 {
 		return nil // not computed
 	}
-	if got := cksum.Sum(d.data[s.off:sumAt]); got != stored {
+	if got := cksum.Finish(cksum.Update(d.sum, fields), uint64(d.sumLen(s))); got != stored {
 		return s.where("").err(ErrChecksum, "checksum mismatch in", "stored %08x, computed %08x", stored, got)
 	}
 	return nil
 }
 
-// body returns a cursor over the fields of s after its common header,
-// short of the structure checksum that versions 8 and later end with.
-func (d *decoder) body(s *structure) *cursor {
-	end := s.end
-	if d.version >= 8 {
-		end -= 4
-		if s.name == nameFrEndOfFile {
-			end -= 4
-		}
+// skip passes the rest of s, whose content is not needed, through its
+// checksum.
+func (d *decoder) skip(s *structure) error {
+	if err := d.skipSummed(d.sumLen(s) - structHeaderLen); err != nil {
+		return err
 	}
-	return &cursor{b: d.data[s.off+structHeaderLen : end], order: d.order}
+	return d.checkSum(s)
+}
+
+// checkSum reads the checksum ending s, from version 8, and compares it
+// with the running one.
+func (d *decoder) checkSum(s *structure) error {
+	if d.version < 8 {
+		return nil
+	}
+	var b [4]byte
+	if err := d.readRaw(b[:]); err != nil {
+		return err
+	}
+	if !d.sumOn {
+		return nil
+	}
+	stored := d.order.Uint32(b[:])
+	if stored == 0 {
+		return nil // not computed
+	}
+	if got := cksum.Finish(d.sum, uint64(d.sumLen(s))); got != stored {
+		return s.where("").err(ErrChecksum, "checksum mismatch in", "stored %08x, computed %08x", stored, got)
+	}
+	return nil
+}
+
+// body returns a cursor over the fields of s, in d.data, short of the
+// structure checksum that versions 8 and later end with.
+func (d *decoder) body(s *structure) *cursor {
+	return &cursor{b: d.data[:d.sumLen(s)-structHeaderLen], order: d.order}
 }
 
 // finish checks that a parser read exactly the fields of s.
@@ -367,8 +539,35 @@ func finish(c *cursor, w where) error {
 	return nil
 }
 
-// structure handles one structure; done is true after FrEndOfFile.
+// structure reads one structure; done is true after FrEndOfFile.
 func (d *decoder) structure(s *structure) (done bool, err error) {
+	switch s.name {
+	case nameFrVect:
+		if d.frame != nil {
+			if _, dup := d.frame.vects[s.instance]; dup {
+				return false, s.where("").malformed("duplicate", "instance %d appears twice in frame %d", s.instance, len(d.file.Frames)-1)
+			}
+		}
+		sp, err := d.vector(s)
+		if err != nil {
+			return false, err
+		}
+		if sp.sumErr != nil && d.vectErr == nil {
+			d.vectErr = sp.sumErr
+		}
+		if d.frame != nil {
+			d.frame.vects[s.instance] = sp
+		}
+		return false, nil
+	case nameFrSH, nameFrameH, nameFrAdcData, nameFrProcData, nameFrSimData, nameFrEndOfFrame, nameFrEndOfFile:
+		if err := d.load(s); err != nil {
+			return false, err
+		}
+	default:
+		// FrSE, FrDetector, FrHistory, FrRawData, FrEvent, FrTable, FrTOC, ...:
+		// their length and checksum are checked; their content is not needed.
+		return false, d.skip(s)
+	}
 	switch s.name {
 	case nameFrSH:
 		return false, d.frSH(s)
@@ -376,22 +575,10 @@ func (d *decoder) structure(s *structure) (done bool, err error) {
 		return false, d.frameH(s)
 	case nameFrAdcData, nameFrProcData, nameFrSimData:
 		return false, d.channel(s)
-	case nameFrVect:
-		if d.frame != nil {
-			if _, dup := d.frame.vects[s.instance]; dup {
-				return false, s.where("").malformed("duplicate", "instance %d appears twice in frame %d", s.instance, len(d.file.Frames)-1)
-			}
-			d.frame.vects[s.instance] = span{s.off, s.end, s.chkType}
-		}
-		return false, nil
 	case nameFrEndOfFrame:
 		return false, d.endOfFrame(s)
-	case nameFrEndOfFile:
-		return true, d.endOfFile(s)
 	}
-	// FrSE, FrDetector, FrHistory, FrRawData, FrEvent, FrTable, FrTOC, ...:
-	// their length and checksum are checked; their content is not needed.
-	return false, nil
+	return true, d.endOfFile(s)
 }
 
 func (d *decoder) frSH(s *structure) error {
@@ -440,7 +627,7 @@ func (d *decoder) frameH(s *structure) error {
 	}
 	f.GPS = Time{Sec: int64(sec), Nsec: int32(nsec)}
 	d.file.Frames = append(d.file.Frames, f)
-	d.frame = &frameState{f: f, start: s.off, vects: make(map[uint32]span), dups: make(map[dupKey]int)}
+	d.frame = &frameState{f: f, start: s.off, vects: make(map[uint32]*span), dups: make(map[dupKey]int)}
 	return nil
 }
 
@@ -568,14 +755,16 @@ func (d *decoder) endOfFrame(s *structure) error {
 	if chkType > 1 {
 		return w.malformed("unknown checksum scheme in", "chkType %d (0 none, 1 CRC)", chkType)
 	}
-	if d.version < 8 && chkType == 1 && chkSum != 0 && !d.scan {
-		// The frame checksum runs from the FrameH to this structure's end,
-		// its own chkSum counted as zero.
-		sumAt := s.end - 4
-		crc := cksum.Update(0, d.data[fs.start:sumAt])
-		crc = cksum.Update(crc, []byte{0, 0, 0, 0})
-		if got := cksum.Finish(crc, uint64(s.end-fs.start)); got != chkSum {
-			return w.err(ErrChecksum, "checksum mismatch in", "frame checksum stored %08x, computed %08x", chkSum, got)
+	if d.frameOn {
+		d.frameOn = false
+		if chkType == 1 && chkSum != 0 {
+			// The frame checksum runs from the FrameH to this structure's
+			// end, its own chkSum counted as zero.
+			crc := cksum.Update(d.frameSum, d.data[:len(d.data)-4])
+			crc = cksum.Update(crc, []byte{0, 0, 0, 0})
+			if got := cksum.Finish(crc, uint64(s.end-fs.start)); got != chkSum {
+				return w.err(ErrChecksum, "checksum mismatch in", "frame checksum stored %08x, computed %08x", chkSum, got)
+			}
 		}
 	}
 	for _, p := range fs.chans {
@@ -593,13 +782,13 @@ func (d *decoder) endOfFile(s *structure) error {
 	nFrames := c.u32()
 	nBytes := c.u64()
 	var chkType, chkSum, chkSumHeader uint32
-	var sumAt int64
+	var sumAt int
 	if d.version >= 8 {
 		c.u64() // seekTOC
 		chkSumHeader = c.u32()
 	} else {
 		chkType = c.u32()
-		sumAt = s.off + structHeaderLen + int64(c.pos)
+		sumAt = c.pos
 		chkSum = c.u32()
 		c.u64() // seekTOC
 	}
@@ -613,16 +802,16 @@ func (d *decoder) endOfFile(s *structure) error {
 	if int(nFrames) != len(d.file.Frames) {
 		return w.malformed("inconsistent", "nFrames %d, but the file holds %d frames", nFrames, len(d.file.Frames))
 	}
-	if nBytes != 0 && nBytes != uint64(len(d.data)) {
-		return w.malformed("inconsistent", "nBytes %d, but the file is %d bytes", nBytes, len(d.data))
+	if nBytes != 0 && nBytes != uint64(d.in.size) {
+		return w.malformed("inconsistent", "nBytes %d, but the file is %d bytes", nBytes, d.in.size)
 	}
 	if d.version >= 8 {
 		if chkSumHeader != 0 {
-			if got := cksum.Sum(d.data[:headerLen]); got != chkSumHeader {
+			if got := cksum.Sum(d.head[:]); got != chkSumHeader {
 				return w.err(ErrChecksum, "checksum mismatch in", "file header checksum stored %08x, computed %08x", chkSumHeader, got)
 			}
 		}
-		d.eofWhere = w // the file checksum is checked by finishAll
+		d.eofWhere = w // the file checksum is checked by finishRead
 		return nil
 	}
 	if chkType > 1 {
@@ -630,17 +819,33 @@ func (d *decoder) endOfFile(s *structure) error {
 	}
 	if chkType == 1 && chkSum != 0 && !d.scan {
 		d.file.FileChecksum = true
-		crc := cksum.Update(0, d.data[:sumAt])
-		crc = cksum.Update(crc, []byte{0, 0, 0, 0})
-		crc = cksum.Update(crc, d.data[sumAt+4:])
-		if got := cksum.Finish(crc, uint64(len(d.data))); got != chkSum {
+		// The checksum of the whole file, its chkSum counted as zero: the
+		// one worked out, of the bytes as they are, less that of the 4
+		// stored ones followed by the rest of the file's length in zeros.
+		if err := d.in.drain(); err != nil {
+			return err
+		}
+		crc := d.in.fileCRC()
+		crc ^= zeroExtend(cksum.Update(0, d.data[sumAt:sumAt+4]), d.in.size-(s.off+structHeaderLen+int64(sumAt)+4))
+		if got := cksum.Finish(crc, uint64(d.in.size)); got != chkSum {
 			return w.err(ErrChecksum, "checksum mismatch in", "file checksum stored %08x, computed %08x", chkSum, got)
 		}
 	}
 	return nil
 }
 
-// resolve finds a channel's vector in its frame and expands it.
+// zeroExtend feeds n zero bytes to a running checksum.
+func zeroExtend(crc uint32, n int64) uint32 {
+	var zeros [512]byte
+	for n > 0 {
+		k := min(n, int64(len(zeros)))
+		crc = cksum.Update(crc, zeros[:k])
+		n -= k
+	}
+	return crc
+}
+
+// resolve finds a channel's vector in its frame and checks it.
 func (d *decoder) resolve(fs *frameState, p pending) error {
 	ch, w := p.ch, p.w
 	if p.data.class == 0 {
@@ -653,45 +858,37 @@ func (d *decoder) resolve(fs *frameState, p pending) error {
 	if !ok {
 		return w.malformed("dangling data pointer in", "FrVect instance %d is not in frame %d", p.data.inst, ch.Frame)
 	}
-	v, err := d.parseVect(sp)
+	err := sp.err
 	if err == nil {
-		err = d.fill(ch, v, p.rate, w)
+		v := *sp.v // fill names it after the channel
+		err = d.fill(ch, &v, p.rate, w, sp)
 	}
-	if err != nil && !d.scan {
+	if err != nil && sp.sumErr != nil {
 		// What looks wrong in a vector may be a corrupt byte.
-		if cerr := d.structSum(&structure{off: sp.off, end: sp.end, chkType: sp.chkType, name: nameFrVect}); cerr != nil {
-			return cerr
-		}
+		return sp.sumErr
 	}
 	return err
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// finishAll expands the samples of the vectors and checks their
-// checksums, on as many goroutines as there are processors, while the file
-// checksum is worked out. All of it is done, so that the error returned
-// does not depend on the order the work happened in: a file checksum
-// error, or else the first vector checksum error in file order, or else
-// the first expansion error.
-func (d *decoder) finishAll() error {
-	if d.scan {
-		d.jobs = nil
-		return nil
+// index makes the Index of a file read.
+func (d *decoder) index() *Index {
+	x := &Index{file: d.file, version: d.version, order: d.order, classes: d.classes, pieces: d.pieces,
+		byKey: make(map[pieceKey]*piece, len(d.pieces))}
+	for _, p := range d.pieces {
+		x.byKey[pieceKey{p.ch.Kind, p.ch.Name, p.ch.Dup, p.ch.Frame}] = p
 	}
-	// Expansions first: with one large vector, one goroutine inflates it
-	// while another checks the checksums.
-	n := len(d.jobs) + len(d.vectSums)
+	return x
+}
+
+// expandAll expands the samples of every channel kept, of a file read in
+// memory, on as many goroutines as there are processors. All of it is
+// done, so that the error returned does not depend on the order the work
+// happened in: the first in the order of the channels.
+func (x *Index) expandAll() error {
+	n := len(x.pieces)
 	errs := make([]error, n)
-	task := func(i int) error {
-		if i < len(d.jobs) {
-			j := d.jobs[i]
-			values, err := expand(j.v, j.t, j.s)
-			j.ch.Values = values
-			return err
-		}
-		return d.structSum(d.vectSums[i-len(d.jobs)])
-	}
 	var next atomic.Int64
 	work := func() {
 		for {
@@ -699,7 +896,15 @@ func (d *decoder) finishAll() error {
 			if i >= n {
 				return
 			}
-			errs[i] = task(i)
+			p := x.pieces[i]
+			values := newValues(p.t, int(p.v.nData))
+			if values == nil {
+				errs[i] = p.v.w.unsupported("unsupported", "data type %s", p.t.name)
+				continue
+			}
+			if errs[i] = expand(values, p.v, p.t, p.s); errs[i] == nil {
+				p.ch.Values = values
+			}
 		}
 	}
 	var wg sync.WaitGroup
@@ -708,15 +913,7 @@ func (d *decoder) finishAll() error {
 	}
 	work()
 	wg.Wait()
-	if err := d.checkFileSum(d.eofWhere); err != nil {
-		return err
-	}
-	for _, err := range errs[len(d.jobs):] {
-		if err != nil {
-			return err
-		}
-	}
-	for _, err := range errs[:len(d.jobs)] {
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}

@@ -32,6 +32,24 @@
 // part of one. Options.Scan makes the same checks of every size without
 // expanding any vector, to tell what decoding a file would take.
 //
+// Options.Read reads a file that need not be in memory: in one sequential
+// pass through an io.Reader, holding a few buffers of fixed size, one
+// structure other than a vector at a time, and the metadata it keeps, it
+// makes every check Decode makes short of expanding the samples, every
+// checksum included, and returns an Index. Index.Load then reads, through
+// an io.ReaderAt, the vectors of one series and nothing else, checks them
+// again and expands them into the series' samples, allocated once; several
+// series may be loaded at once. Decode and Scan are Read of a file in
+// memory, followed for Decode by the expansion of every channel kept.
+//
+// When a file is corrupt in more than one way, the error told is, in this
+// order: the first thing wrong in the structures, in file order, where a
+// vector used by a channel that looks wrong but fails its checksum is told
+// as the checksum mismatch; then the file checksum; then the first vector
+// checksum mismatch in file order; then the first error in expanding the
+// samples. An error that a file is unsupported or too large is told only
+// once the file checksum, when there is one, has shown the file intact.
+//
 // File.Series joins each channel's pieces across frames into contiguous
 // series, starting a new series at any gap, overlap or change of metadata;
 // File.TakeSeries does so without keeping a second copy of the samples.

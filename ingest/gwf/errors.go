@@ -10,7 +10,9 @@ import (
 // The kinds of error Decode returns. Decode works on bytes already in
 // memory, so every error it returns is about those bytes, never an I/O
 // error: each is an *Error wrapping exactly one of these (ErrChecksum also
-// wraps ErrMalformed), to be told apart with errors.Is.
+// wraps ErrMalformed), to be told apart with errors.Is. Read and
+// Index.Load return the same errors about the bytes, and errors of their
+// readers, which are not *Error.
 var (
 	// ErrMalformed marks bytes that are not a well-formed frame file:
 	// truncated, inconsistent, or failing a checksum.

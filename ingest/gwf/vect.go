@@ -54,7 +54,9 @@ type vect struct {
 	compress uint16
 	typ      uint16
 	nData    uint64
-	data     []byte // as stored, possibly compressed
+	nBytes   int64   // how many bytes of data it stores
+	head     [8]byte // the first of them, up to 8
+	data     []byte  // the data as stored, possibly compressed, when at hand
 	nx       []uint64
 	dx       []float64
 	startX   []float64
@@ -63,29 +65,134 @@ type vect struct {
 	w        where
 }
 
-func (d *decoder) parseVect(sp span) (*vect, error) {
-	s := &structure{off: sp.off, end: sp.end, name: nameFrVect}
-	c := d.body(s)
-	v := &vect{name: c.str()}
+// maxVectFields bounds the bytes of an FrVect's fields after its data:
+// nDim, its dimensions and units, unitY and next. A vector has one or a
+// few dimensions, each of 24 bytes and a unit; more is refused rather than
+// read.
+const maxVectFields = 1 << 20
+
+// vector reads the rest of the FrVect s as its bytes come in: it keeps the
+// fields before and after the data, passes the data through the checksum
+// (keeping them only when the decoder keeps data, the input being in
+// memory), and checks the checksum. What is wrong in the fields is told
+// in the span, to be reported when a channel uses the vector; the error
+// returned is the input's.
+func (d *decoder) vector(s *structure) (*span, error) {
+	sp := &span{off: s.off, end: s.end}
+	left := d.sumLen(s) - structHeaderLen // the bytes of its fields
+	v, bad, err := d.vectFields(s, left)
+	if err != nil {
+		return nil, err
+	}
+	if bad != nil {
+		sp.err = bad
+	} else {
+		sp.v = v
+	}
+	if err := d.checkSum(s); err != nil {
+		if _, ok := err.(*Error); !ok {
+			return nil, err
+		}
+		sp.sumErr = err
+	}
+	return sp, nil
+}
+
+// vectFields reads the left bytes of an FrVect's fields; bad is what is
+// wrong in them, err what is wrong with the input.
+func (d *decoder) vectFields(s *structure, left int64) (v *vect, bad, err error) {
+	// Take the rest of the fields, past something wrong in them.
+	rest := func(e *Error) (*vect, error, error) {
+		return nil, e, d.skipSummed(left)
+	}
+	truncated := func(name string) (*vect, error, error) {
+		return rest(s.where(name).malformed("truncated", "its fields run past the end of the structure"))
+	}
+	if left < 2 {
+		return truncated("")
+	}
+	// name, compress, type, nData, nBytes
+	pre := d.scratch(2)
+	if err := d.readSummed(pre); err != nil {
+		return nil, nil, err
+	}
+	left -= 2
+	k := min(int64(d.order.Uint16(pre))+20, left)
+	pre = d.scratch(2 + int(k))
+	if err := d.readSummed(pre[2:]); err != nil {
+		return nil, nil, err
+	}
+	left -= k
+	c := &cursor{b: pre, order: d.order}
+	v = &vect{name: c.str()}
 	v.w = s.where(v.name)
 	v.compress = c.u16()
 	v.typ = c.u16()
 	v.nData = c.u64()
 	nBytes := c.u64()
 	if c.short {
-		return nil, v.w.malformed("truncated", "its fields run past the end of the structure")
+		return rest(v.w.malformed("truncated", "its fields run past the end of the structure"))
 	}
-	if nBytes > uint64(c.rest()) {
-		return nil, v.w.malformed("truncated", "need %d bytes of data, have %d", nBytes, c.rest())
+	if nBytes > uint64(left) {
+		return rest(v.w.malformed("truncated", "need %d bytes of data, have %d", nBytes, left))
 	}
-	v.data = c.take(int(nBytes))
+	v.nBytes = int64(nBytes)
+	if d.keepData && d.in.inMem {
+		i := d.in.pos - d.in.base
+		v.data = d.in.mem[i : i+v.nBytes]
+	}
+	h := min(v.nBytes, int64(len(v.head)))
+	if err := d.readSummed(v.head[:h]); err != nil {
+		return nil, nil, err
+	}
+	if err := d.skipSummed(v.nBytes - h); err != nil {
+		return nil, nil, err
+	}
+	left -= v.nBytes
+
+	// nDim, nx, dx, startX, unitX, unitY, next
+	if left > maxVectFields {
+		var b [4]byte
+		if err := d.readSummed(b[:]); err != nil {
+			return nil, nil, err
+		}
+		left -= 4
+		switch nDim := uint64(d.order.Uint32(b[:])); {
+		case nDim*26 > uint64(left):
+			return rest(v.w.malformed("truncated", "%d dimensions do not fit in the structure", nDim))
+		case nDim == 0:
+			return rest(v.w.malformed("bad shape of", "no dimensions"))
+		}
+		return rest(v.w.malformed("bad length of", "%d bytes of fields after its data, more than the %d a vector's take", left+4, maxVectFields))
+	}
+	post := d.scratch(int(left))
+	if err := d.readSummed(post); err != nil {
+		return nil, nil, err
+	}
+	if err := v.shape(&cursor{b: post, order: d.order}); err != nil {
+		return nil, err, nil
+	}
+	return v, nil, nil
+}
+
+// scratch returns d.vbuf with n bytes.
+func (d *decoder) scratch(n int) []byte {
+	if cap(d.vbuf) < n {
+		d.vbuf = append(d.vbuf[:cap(d.vbuf)], make([]byte, n-cap(d.vbuf))...)
+	}
+	return d.vbuf[:n]
+}
+
+// shape reads the fields of an FrVect after its data, the rest of the
+// structure, and checks its dimensions.
+func (v *vect) shape(c *cursor) error {
 	nDim := c.u32()
 	// Each dimension takes nx, dx, startX (24 bytes) and a unitX string (2 or more).
 	if uint64(nDim)*26 > uint64(c.rest()) {
-		return nil, v.w.malformed("truncated", "%d dimensions do not fit in the structure", nDim)
+		return v.w.malformed("truncated", "%d dimensions do not fit in the structure", nDim)
 	}
 	if nDim == 0 {
-		return nil, v.w.malformed("bad shape of", "no dimensions")
+		return v.w.malformed("bad shape of", "no dimensions")
 	}
 	v.nx = make([]uint64, nDim)
 	v.dx = make([]float64, nDim)
@@ -106,28 +213,37 @@ func (d *decoder) parseVect(sp span) (*vect, error) {
 	v.unitY = c.str()
 	c.ptr() // next
 	if err := finish(c, v.w); err != nil {
-		return nil, err
+		return err
 	}
 	prod := uint64(1)
 	for _, n := range v.nx {
 		if n > math.MaxInt32 {
-			return nil, v.w.malformed("bad shape of", "dimension of %d elements", n)
+			return v.w.malformed("bad shape of", "dimension of %d elements", n)
 		}
 		if n != 0 && prod > math.MaxUint64/n {
-			return nil, v.w.malformed("bad shape of", "dimensions %v overflow", v.nx)
+			return v.w.malformed("bad shape of", "dimensions %v overflow", v.nx)
 		}
 		prod *= n
 	}
 	if prod != v.nData {
-		return nil, v.w.malformed("bad shape of", "dimensions %v hold %d elements, but nData is %d", v.nx, prod, v.nData)
+		return v.w.malformed("bad shape of", "dimensions %v hold %d elements, but nData is %d", v.nx, prod, v.nData)
 	}
-	return v, nil
+	return nil
 }
 
-// fill sets a channel's axis and metadata from its vector, and queues its
-// samples for expansion. rate is the sample rate its structure declares,
-// 0 if none.
-func (d *decoder) fill(ch *Channel, v *vect, rate float64, w where) error {
+// piece is a channel kept and its vector, as Read found them.
+type piece struct {
+	ch       *Channel
+	off, end int64 // the FrVect
+	v        *vect
+	t        *vtype
+	s        scheme
+}
+
+// fill sets a channel's axis and metadata from its vector sp, and keeps
+// the channel for its samples to be expanded. rate is the sample rate its
+// structure declares, 0 if none.
+func (d *decoder) fill(ch *Channel, v *vect, rate float64, w where, sp *span) error {
 	if v.name == "" {
 		v.w.Name = ch.Name
 	}
@@ -143,7 +259,7 @@ func (d *decoder) fill(ch *Channel, v *vect, rate float64, w where) error {
 	if err != nil {
 		return err
 	}
-	d.jobs = append(d.jobs, job{ch: ch, v: v, t: t, s: s})
+	d.pieces = append(d.pieces, &piece{ch: ch, off: sp.off, end: sp.end, v: v, t: t, s: s})
 	ch.DType = t.dtype
 	ch.Compression = v.compress
 	ch.Unit = v.unitY
@@ -278,14 +394,6 @@ const (
 	maxZeroSuppressRatio = maxGzipRatio
 )
 
-// job is one vector to expand into its channel's Values.
-type job struct {
-	ch *Channel
-	v  *vect
-	t  *vtype
-	s  scheme
-}
-
 // prepare checks, before anything is allocated, that a vector's data can
 // be expanded: a compression defined for its type, a size within the
 // decode limit and within what its stored bytes could hold.
@@ -298,7 +406,7 @@ func (d *decoder) prepare(v *vect, t *vtype) (scheme, error) {
 		return s, v.w.err(ErrTooLarge, "too large", "%d samples of %d bytes exceed the %d bytes left of the decode limit", v.nData, t.size, d.budget)
 	}
 	size := int(v.nData) * t.size
-	nBytes := uint64(len(v.data))
+	nBytes := uint64(v.nBytes)
 	switch {
 	case s.gzip && uint64(size) > maxGzipRatio*nBytes+1024:
 		return s, v.w.malformed("impossible size of", "%d bytes of gzip data cannot hold %d bytes", nBytes, size)
@@ -306,11 +414,11 @@ func (d *decoder) prepare(v *vect, t *vtype) (scheme, error) {
 		return s, v.w.malformed("impossible size of", "%d bytes of zstd data cannot hold %d bytes", nBytes, size)
 	case s.zsWord != 0 && uint64(size) > maxZeroSuppressRatio*nBytes+1024:
 		return s, v.w.malformed("impossible size of", "%d bytes of zero-suppressed data cannot hold %d bytes (at most %d times as many)", nBytes, size, maxZeroSuppressRatio)
-	case !s.gzip && !s.zstd && s.zsWord == 0 && len(v.data) != size:
-		return s, v.w.malformed("bad size of", "%d bytes of data, want %d (%d samples of %d bytes)", len(v.data), size, v.nData, t.size)
+	case !s.gzip && !s.zstd && s.zsWord == 0 && v.nBytes != int64(size):
+		return s, v.w.malformed("bad size of", "%d bytes of data, want %d (%d samples of %d bytes)", v.nBytes, size, v.nData, t.size)
 	}
 	if s.zsWord != 0 {
-		if err := zsCheck(v.data, int(v.nData)*(t.size/t.word), s.zsWord, s.le, v.w); err != nil {
+		if err := zsCheck(v.head[:min(v.nBytes, int64(len(v.head)))], v.nBytes, int(v.nData)*(t.size/t.word), s.zsWord, s.le, v.w); err != nil {
 			return s, err
 		}
 	}
@@ -318,25 +426,22 @@ func (d *decoder) prepare(v *vect, t *vtype) (scheme, error) {
 	return s, nil
 }
 
-// expand decodes a prepared vector's data into a typed slice.
-func expand(v *vect, t *vtype, s scheme) (any, error) {
+// expand decodes a prepared vector's data, at hand, into values, a typed
+// slice of exactly its samples.
+func expand(values any, v *vect, t *vtype, s scheme) error {
 	if s.zsWord != 0 {
-		return zsExpand(v, t, s)
-	}
-	values := newValues(t, int(v.nData))
-	if values == nil {
-		return nil, v.w.unsupported("unsupported", "data type %s", t.name)
+		return zsExpand(values, v, t, s)
 	}
 	switch {
 	case s.gzip:
 		if err := inflate(values, v.data, t.size, s.le, v.w); err != nil {
-			return nil, err
+			return err
 		}
 	case s.zstd:
 		buf := getBuf(int(v.nData) * t.size)
 		defer putBuf(buf)
 		if err := unzstd(buf, v.data, v.w); err != nil {
-			return nil, err
+			return err
 		}
 		putBytes(values, 0, buf, s.le)
 	default:
@@ -345,7 +450,7 @@ func expand(v *vect, t *vtype, s scheme) (any, error) {
 	if s.diff {
 		integrate(values)
 	}
-	return values, nil
+	return nil
 }
 
 // newValues makes a slice of n samples of t's type; nil for a type not

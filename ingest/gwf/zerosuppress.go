@@ -3,6 +3,7 @@ package gwf
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // Zero suppression, the frame format's own compression of integer words
@@ -35,109 +36,80 @@ func zsField(w int) uint {
 	return 6
 }
 
-// zsCheck checks, before anything is allocated, that data of w-byte words
-// can hold nWords words: each block of at most B words takes at least its
-// field.
-func zsCheck(data []byte, nWords, w int, le bool, at where) error {
-	if len(data)%w != 0 {
-		return at.malformed("bad size of", "%d bytes of zero-suppressed data are not a whole number of %d-byte words", len(data), w)
+// zsCheck checks, before anything is allocated, that n bytes of data of
+// w-byte words, which start with head, can hold nWords words: each block
+// of at most B words takes at least its field.
+func zsCheck(head []byte, n int64, nWords, w int, le bool, at where) error {
+	if n%int64(w) != 0 {
+		return at.malformed("bad size of", "%d bytes of zero-suppressed data are not a whole number of %d-byte words", n, w)
 	}
 	if nWords == 0 {
 		return nil
 	}
-	if len(data) < w {
+	if n < int64(w) {
 		return at.malformed("truncated", "no zero-suppressed data for %d words", nWords)
 	}
 	// The block size is the low 16 bits of the first word.
-	bsize := uint64(binary.LittleEndian.Uint16(data))
+	bsize := uint64(binary.LittleEndian.Uint16(head))
 	if !le {
-		bsize = uint64(binary.BigEndian.Uint16(data[w-2:]))
+		bsize = uint64(binary.BigEndian.Uint16(head[w-2:]))
 	}
 	if bsize == 0 {
 		return at.malformed("bad zero-suppressed data in", "block size 0")
 	}
-	blocks := (uint64(len(data))*8 - 16) / uint64(zsField(w))
+	blocks := (uint64(n)*8 - 16) / uint64(zsField(w))
 	if uint64(nWords) > blocks*bsize {
-		return at.malformed("impossible size of", "%d bytes of zero-suppressed data in blocks of %d cannot hold %d words", len(data), bsize, nWords)
+		return at.malformed("impossible size of", "%d bytes of zero-suppressed data in blocks of %d cannot hold %d words", n, bsize, nWords)
 	}
 	return nil
 }
 
-// zsExpand decodes a zero-suppressed vector.
-func zsExpand(v *vect, t *vtype, s scheme) (any, error) {
+// zsExpand decodes a zero-suppressed vector into values, a typed slice
+// of exactly its samples.
+func zsExpand(values any, v *vect, t *vtype, s scheme) error {
 	data := v.data
 	if !s.le {
 		data = swapWords(data, s.zsWord)
 	}
-	n := int(v.nData)
 	var err error
-	switch t.dtype {
-	case "int16":
-		out := make([]int16, n)
+	switch out := values.(type) {
+	case []int16:
 		err = zsDecode(out, data, 2)
-		return out, zsErr(err, v)
-	case "uint16":
-		out := make([]uint16, n)
+	case []uint16:
 		err = zsDecode(out, data, 2)
-		return out, zsErr(err, v)
-	case "int32":
-		out := make([]int32, n)
+	case []int32:
 		err = zsDecode(out, data, 4)
-		return out, zsErr(err, v)
-	case "uint32":
-		out := make([]uint32, n)
+	case []uint32:
 		err = zsDecode(out, data, 4)
-		return out, zsErr(err, v)
-	case "int64":
-		out := make([]int64, n)
+	case []int64:
 		err = zsDecode(out, data, 8)
-		return out, zsErr(err, v)
-	case "uint64":
-		out := make([]uint64, n)
+	case []uint64:
 		err = zsDecode(out, data, 8)
-		return out, zsErr(err, v)
-	case "float32":
-		w := make([]uint32, n)
-		if err = zsDecode(w, data, 4); err != nil {
-			return nil, zsErr(err, v)
-		}
-		out := make([]float32, n)
-		for i, x := range w {
-			out[i] = math.Float32frombits(x)
-		}
-		return out, nil
-	case "float64":
-		w := make([]uint64, n)
-		if err = zsDecode(w, data, 8); err != nil {
-			return nil, zsErr(err, v)
-		}
-		out := make([]float64, n)
-		for i, x := range w {
-			out[i] = math.Float64frombits(x)
-		}
-		return out, nil
-	case "complex64":
+	case []float32:
+		// The words are the numbers' bits.
+		err = zsDecode(unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(out))), len(out)), data, 4)
+	case []float64:
+		err = zsDecode(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(out))), len(out)), data, 8)
+	case []complex64:
+		n := len(out)
 		w := make([]uint32, 2*n)
-		if err = zsDecode(w, data, 4); err != nil {
-			return nil, zsErr(err, v)
+		if err = zsDecode(w, data, 4); err == nil {
+			for i := range out {
+				out[i] = complex(math.Float32frombits(w[i]), math.Float32frombits(w[n+i]))
+			}
 		}
-		out := make([]complex64, n)
-		for i := range out {
-			out[i] = complex(math.Float32frombits(w[i]), math.Float32frombits(w[n+i]))
-		}
-		return out, nil
-	case "complex128":
+	case []complex128:
+		n := len(out)
 		w := make([]uint64, 2*n)
-		if err = zsDecode(w, data, 8); err != nil {
-			return nil, zsErr(err, v)
+		if err = zsDecode(w, data, 8); err == nil {
+			for i := range out {
+				out[i] = complex(math.Float64frombits(w[i]), math.Float64frombits(w[n+i]))
+			}
 		}
-		out := make([]complex128, n)
-		for i := range out {
-			out[i] = complex(math.Float64frombits(w[i]), math.Float64frombits(w[n+i]))
-		}
-		return out, nil
+	default:
+		return v.w.unsupported("unsupported compression of", "zero suppression of %s data", t.name)
 	}
-	return nil, v.w.unsupported("unsupported compression of", "zero suppression of %s data", t.name)
+	return zsErr(err, v)
 }
 
 func zsErr(err error, v *vect) error {
