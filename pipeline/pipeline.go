@@ -30,6 +30,8 @@ type Pipeline struct {
 	host     string
 	now      func() time.Time
 	proc     *processor.Processor
+	cpus     int                    // goroutines proc spreads each product over
+	spare    []*processor.Processor // of the lanes beside p (see lanes)
 }
 
 // Recorder records every outcome in the audit log: the record is on disk
@@ -76,7 +78,7 @@ func New(opts Options) *Pipeline {
 		host = "unknown"
 	}
 	return &Pipeline{cfg: opts.Config, rootOpt: opts.Root, recorder: opts.Recorder, known: opts.Known,
-		host: host, now: time.Now, proc: processor.New(max(1, opts.CPUs))}
+		host: host, now: time.Now, proc: processor.New(max(1, opts.CPUs)), cpus: max(1, opts.CPUs)}
 }
 
 // SetConfig makes cfg the configuration of the files processed from now
@@ -386,21 +388,15 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	// A series at a time: its samples read, its products made and
-	// written, then both let go of, so that a file of many channels
-	// needs the memory of its largest series, not of all of them.
-	for i, series := range all {
-		err := ctx.Err()
-		if err == nil && series.Values == nil {
-			// The ingest ends with the last series read.
-			err = b.Load(i)
-			content.IngestEnd = p.now()
+	// A series at a time on each lane: its samples read, its products
+	// made and written, then both let go of, so that a file of many
+	// channels needs the memory of its largest series on each lane, not
+	// of all of them.
+	err = processAll(ctx, b, p.lanes(len(all)), func(i int, m made) error {
+		if !m.loaded.IsZero() && m.loaded.After(content.IngestEnd) {
+			content.IngestEnd = m.loaded // the ingest ends with the last series read
 		}
-		if err != nil {
-			w.Discard()
-			return nil, err
-		}
-		content.Entries[i] = p.process(series)
+		content.Entries[i] = m.e
 		ds, err := w.Add()
 		if err == nil && p.cfg.Archive.Quicklook && x.quicklook == nil {
 			if x.quicklook, err = quicklook(&archive.Doc{Datasets: ds}); err != nil {
@@ -408,11 +404,18 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 			}
 		}
 		if err != nil {
-			w.Discard()
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		content.Entries[i].Drop()
 		b.Drop(i)
+		if afterEntry != nil {
+			afterEntry()
+		}
+		return nil
+	})
+	if err != nil {
+		w.Discard()
+		return nil, err
 	}
 	rec.Datasets, rec.Products, rec.Skipped = content.Paths()
 	if x.temp, err = w.Finish(); err != nil {
@@ -424,6 +427,98 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 	x.id = content.ID
 	x.took = p.now().Sub(start)
 	return x, nil
+}
+
+// afterEntry, when set by a test, is called once each series was written
+// and let go of.
+var afterEntry func()
+
+// MaxLanes is how many series of one file are read and processed at
+// once, at most: the series of a frame file are often short, and one
+// Processor cannot keep two processors busy with one of them.
+const MaxLanes = 2
+
+// lanes are the Pipelines that read and process n series of one file: p
+// itself, and with two processors or more for p and more than one series,
+// a copy of p with a Processor of its own, kept for the next file.
+func (p *Pipeline) lanes(n int) []*Pipeline {
+	k := min(n, MaxLanes)
+	if p.cpus < 2 {
+		k = 1 // the pipelines of other workers use the other processors
+	}
+	lanes := []*Pipeline{p}
+	for len(lanes) < k {
+		if len(p.spare) < len(lanes) {
+			p.spare = append(p.spare, processor.New(p.cpus))
+		}
+		l := *p
+		l.proc, l.spare = p.spare[len(lanes)-1], nil
+		lanes = append(lanes, &l)
+	}
+	return lanes
+}
+
+// made is a series a lane read and processed, to be written.
+type made struct {
+	e      archive.Entry
+	loaded time.Time // when its samples were read; zero when they were in memory
+	lane   *Pipeline
+	err    error
+}
+
+// processAll reads and processes the series of b on the lanes, and hands
+// each to write, in order. A lane takes the next series once write
+// returned for the one it made, so that no more series than lanes are in
+// memory at once. It returns the first error, of a series or of write;
+// the series after it are not written, and none is being read or
+// processed any more when it returns.
+func processAll(ctx context.Context, b *ingest.Batch, lanes []*Pipeline, write func(i int, m made) error) error {
+	all := b.Series
+	out := make([]chan made, len(all))
+	for i := range out {
+		out[i] = make(chan made, 1)
+	}
+	free := make(chan *Pipeline, len(lanes))
+	for _, l := range lanes {
+		free <- l
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, s := range all {
+			var l *Pipeline
+			select {
+			case l = <-free:
+			case <-stop:
+				return
+			}
+			wg.Go(func() {
+				m := made{lane: l, err: ctx.Err()}
+				if m.err == nil && s.Values == nil {
+					m.err = b.Load(i)
+					m.loaded = l.now()
+				}
+				if m.err == nil {
+					m.e = l.process(s)
+				}
+				out[i] <- m
+			})
+		}
+	})
+	var err error
+	for i := range all {
+		m := <-out[i]
+		if err = m.err; err == nil {
+			err = write(i, m)
+		}
+		if err != nil {
+			break
+		}
+		free <- m.lane
+	}
+	close(stop)
+	wg.Wait()
+	return err
 }
 
 // adopt takes over an archive of this source that is on disk but not in
