@@ -16,6 +16,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/metrics"
+	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
@@ -57,7 +58,17 @@ const baseNeed = 16 << 20
 // The raw series' sample rate is not known here, so a resampling of it
 // counts as one copy; one of a resampling, whose rate is known, as its
 // ratio. needAt takes the rate when it is known.
+//
+// A file whose series are read, processed and written a few at a time
+// (a frame file, pipeline.MaxLanes series at once) holds those series and
+// their products: its need is that of its largest series
+// (Footprint.Largest, which counts the largest number of samples and the
+// largest bytes of any) for each, and one more baseNeed for the index of
+// the rest.
 func needOf(fp ingest.Footprint, chain []config.Product) int64 {
+	if fp.Largest != nil {
+		return baseNeed + pipeline.MaxLanes*needAt(*fp.Largest, 0, chain)
+	}
 	return needAt(fp, 0, chain)
 }
 

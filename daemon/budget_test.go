@@ -12,6 +12,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
@@ -142,6 +143,23 @@ func TestNeedCountsTheChain(t *testing.T) {
 	// than the raw ASD's.
 	if got, want := needOf(fp, cfg.Processing.Chain()), defNeed+int64(series+1)*8<<20+1<<20; got != want {
 		t.Errorf("chain of %d time series products: need %d, want %d", series, got, want)
+	}
+}
+
+// A frame file's series are read, processed and written a few at a time:
+// the estimate is of its largest series on each lane, not of all of them.
+func TestNeedOfAFileReadAFewSeriesAtATime(t *testing.T) {
+	t.Parallel()
+	chain := config.Default().Processing.Chain()
+	largest := ingest.Footprint{Series: 1, Samples: 1 << 20, Bytes: 2 << 20}
+	fp := ingest.Footprint{Series: 1000, Samples: 500 << 20, Bytes: 1000 << 20, Largest: &largest}
+	if got, want := needOf(fp, chain), baseNeed+pipeline.MaxLanes*needOf(largest, chain); got != want {
+		t.Errorf("need %d, want %d: that of the largest series on each lane and the index of the rest", got, want)
+	}
+	whole := fp
+	whole.Largest = nil
+	if needOf(fp, chain) >= needOf(whole, chain)/50 {
+		t.Errorf("need %d of a file read a few series at a time, not far below the %d of it read whole", needOf(fp, chain), needOf(whole, chain))
 	}
 }
 

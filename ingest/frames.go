@@ -1,28 +1,35 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/ingest/gwf"
 )
 
-// scanFrames reads the selected channels of an IGWD frame file: each
-// channel's frames joined where they follow on, a new series at every gap.
+// scanFrames reads the structures of an IGWD frame file through once,
+// every checksum checked, and returns its selected channels as series,
+// each channel's frames joined where they follow on and a new series at
+// every gap; their samples stay in the file, for load to read a series
+// at a time.
 func scanFrames(abs string, o *openFile, keep func(string) bool) (out []*Series, found []string, load map[*Series]func() (any, error), err error) {
 	opts, met := frameOptions(keep)
-	data := make([]byte, o.size)
-	if err := o.readAt(data, 0); err != nil {
-		return nil, nil, nil, err
-	}
-	f, err := opts.Decode(data)
+	ix, err := opts.Read(io.NewSectionReader(o.f, 0, o.size), o.size)
 	if err != nil {
-		return nil, nil, nil, inputErr(abs, err, err.Error())
+		return nil, nil, nil, frameErr(abs, o, err)
 	}
-	all := f.TakeSeries()
+	f := ix.File()
+	all := ix.Series()
 	names := datasetNames(all)
+	load = make(map[*Series]func() (any, error), len(all))
 	for i, gs := range all {
+		n := 1
+		for _, d := range gs.Shape {
+			n *= d
+		}
 		s := &Series{
 			Channel:     gs.Name,
 			Dataset:     names[i],
@@ -31,8 +38,8 @@ func scanFrames(abs string, o *openFile, keep func(string) bool) (out []*Series,
 			T0:          gs.T0.GPS(),
 			SampleRate:  gs.SampleRate,
 			DType:       DType(gs.DType),
-			Values:      gs.Values,
 			Extra:       frameAttrs(f, gs),
+			stored:      n,
 		}
 		if len(gs.Shape) > 1 {
 			s.Shape = gs.Shape
@@ -43,9 +50,34 @@ func scanFrames(abs string, o *openFile, keep func(string) bool) (out []*Series,
 			s.Extra["frame_x_unit"], s.Extra["frame_dx"] = gs.XUnit, gs.Dx
 			s.NoProducts = fmt.Sprintf("FrProcData of type %d (%s), not a time series: products are made of time series only", p.Type, procTypes[p.Type])
 		}
+		load[s] = func() (any, error) {
+			if err := ix.Load(o.f, gs); err != nil {
+				return nil, frameErr(abs, o, err)
+			}
+			v := gs.Values
+			gs.Values = nil // the Series holds them now
+			return v, nil
+		}
 		out = append(out, s)
 	}
-	return out, *met, nil, nil
+	return out, *met, load, nil
+}
+
+// frameErr is the error of the frame reader for the file at abs: what
+// it found wrong in the bytes, an InputError; a read that came short, a
+// file that shrank.
+func frameErr(abs string, o *openFile, err error) error {
+	var fe *gwf.Error
+	if errors.As(err, &fe) {
+		return inputErr(abs, err, err.Error())
+	}
+	if cerr := o.check(); cerr != nil {
+		return cerr
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return o.shrank()
+	}
+	return fmt.Errorf("ingest: %w", err)
 }
 
 // frameAttrs is what the frame file says of a series beyond its samples,

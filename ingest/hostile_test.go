@@ -112,4 +112,19 @@ func checkFootprint(t *testing.T, fp Footprint, all []*Series) {
 	if fp.Series != len(all) || fp.Samples < samples || fp.Bytes < bytes || exact && (fp.Samples != samples || fp.Bytes != bytes) {
 		t.Errorf("Measure: %+v; ReadAll gave %d series of %d samples in %d bytes", fp, len(all), samples, bytes)
 	}
+	// A frame file is read a series at a time: its largest series is what
+	// is in memory at once.
+	switch {
+	case all[0].Format != "gwf" && fp.Largest != nil:
+		t.Errorf("Measure: largest series %+v of a %s file, which is read whole", *fp.Largest, all[0].Format)
+	case all[0].Format == "gwf":
+		var most Footprint
+		for _, s := range all {
+			most.Samples = max(most.Samples, int64(s.Len()))
+			most.Bytes = max(most.Bytes, int64(s.Len()*s.DType.Size()))
+		}
+		if fp.Largest == nil || fp.Largest.Samples != most.Samples || fp.Largest.Bytes != most.Bytes {
+			t.Errorf("Measure: largest series %v; ReadAll's largest has %d samples in %d bytes", fp.Largest, most.Samples, most.Bytes)
+		}
+	}
 }

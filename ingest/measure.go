@@ -15,6 +15,12 @@ type Footprint struct {
 	Series  int   // series ReadAll would return
 	Samples int64 // samples in them, summed; an upper bound for text
 	Bytes   int64 // bytes those samples take in their source types
+
+	// Largest is, for a file whose series are read one at a time (a
+	// frame file, see Batch), the samples and bytes of its largest
+	// series, all of it that is in memory at once; nil for other files,
+	// which are read whole.
+	Largest *Footprint
 }
 
 // Measure tells, without decoding any samples, what ReadAll(path, opt)
@@ -177,14 +183,18 @@ func measureFrames(abs string, f *os.File, size int64, keep func(string) bool, c
 		out := []*Series(nil)
 		return Footprint{}, noneFound(abs, out, *met, channels)
 	}
+	fp.Largest = &Footprint{Series: 1}
 	for _, s := range all {
 		n := int64(1)
 		for _, d := range s.Shape {
 			n *= int64(d)
 		}
+		b := n * int64(DType(s.DType).Size())
 		fp.Series++
 		fp.Samples += n
-		fp.Bytes += n * int64(DType(s.DType).Size())
+		fp.Bytes += b
+		fp.Largest.Samples = max(fp.Largest.Samples, n)
+		fp.Largest.Bytes = max(fp.Largest.Bytes, b)
 	}
 	return fp, nil
 }

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
 	"github.com/gwwatchd/gwwatchd/internal/alloctest"
+	"github.com/gwwatchd/gwwatchd/internal/framegen"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -174,5 +178,71 @@ func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
 	}
 	if compared != 2 {
 		t.Errorf("compared %d spectra, want the ASD and the spectrogram", compared)
+	}
+}
+
+// The channels of a frame file are read, processed and written one at a
+// time on each lane: after each, what stays in memory is far less than
+// the file's samples, with one lane or two. The live heap is read after a
+// collection at the end of each channel, so it does not depend on when
+// collections happen to run. It measures the process's heap, so it does
+// not run in parallel.
+func TestFrameChannelsAreNotHeldTogether(t *testing.T) {
+	channels := 80
+	if testing.Short() {
+		channels = 40
+	}
+	spec := framegen.Spec{Frames: 4, FrameLength: 1, GPS: 1300000000, Seed: 1}
+	for i := range channels {
+		spec.Channels = append(spec.Channels, framegen.Channel{Name: fmt.Sprintf("X1:MEM-CH%02d", i), Rate: 16384, Type: framegen.Float64})
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "X-MEM-1300000000-4.gwf")
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := framegen.Write(f, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	samples := uint64(8 * spec.Samples())
+	channel := samples / uint64(channels)
+	for _, cpus := range []int{1, 2} {
+		cfg := config.Default()
+		cfg.Archive.Root = filepath.Join(dir, fmt.Sprintf("archive%d", cpus))
+		cfg.Processing.ASD.FFTLength = 1
+		cfg.Processing.Spectrogram.FFTLength = 1
+		cfg.Processing.Spectrogram.Stride = 2
+		p := New(Options{Config: cfg, CPUs: cpus})
+		lanes := uint64(len(p.lanes(channels)))
+		var most uint64
+		afterEntry = func() {
+			var m runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			most = max(most, m.HeapAlloc)
+		}
+		var base runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&base)
+		res, err := p.Process(context.Background(), src, ingest.Options{})
+		afterEntry = nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Record.Datasets) != channels {
+			t.Fatalf("archived %d datasets, want %d", len(res.Record.Datasets), channels)
+		}
+		// Between channels: the index of the file and, on each lane, a
+		// channel being made and what its Processor keeps (plans and
+		// scratch, of about a channel's size); not all the channels.
+		held := most - min(most, base.HeapAlloc)
+		t.Logf("%d lanes, %d channels, %d bytes of samples as float64: at most %d bytes held between channels", lanes, channels, samples, held)
+		if bound := lanes * (2*channel + 4<<20); held > bound {
+			t.Errorf("%d lanes: %d bytes held between channels, more than the %d of two channels and 4 MiB a lane (all the samples: %d)", lanes, held, bound, samples)
+		}
 	}
 }
