@@ -42,7 +42,8 @@ func Decode(data []byte) (*File, error) {
 
 // Decode parses a whole frame file held in memory, as the package-level
 // Decode does, with these options. It reads the file as Read does, then
-// expands the vector of every channel kept.
+// expands the vector of every channel kept, checking the vectors'
+// checksums and the file's alongside.
 func (o Options) Decode(data []byte) (*File, error) {
 	in := memInput(data, 0)
 	defer in.close()
@@ -90,7 +91,8 @@ func (o Options) Scan(data []byte) (*File, error) {
 //
 // Read holds no more of the file at a time than a few buffers of fixed
 // size and one structure other than a vector, which it parses and then
-// discards; a vector's fields are kept, its data only pass through its
+// discards; a vector's fields are kept (of those after its data, up to
+// 1 MiB: a vector with more is refused), its data only pass through its
 // checksum, as do the structures whose content is not needed. The file
 // checksum is worked out on a second goroutine as the bytes come in. Read
 // takes no more than size bytes from r.
