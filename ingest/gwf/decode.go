@@ -42,16 +42,19 @@ func Decode(data []byte) (*File, error) {
 
 // Decode parses a whole frame file held in memory, as the package-level
 // Decode does, with these options. It reads the file as Read does, then
-// expands the vector of every channel kept.
+// expands the vector of every channel kept, checking the vectors'
+// checksums and the file's alongside.
 func (o Options) Decode(data []byte) (*File, error) {
-	x, err := o.read(memInput(data, 0), modeDecode)
+	in := memInput(data, 0)
+	defer in.close()
+	d, err := o.read(in, modeDecode)
 	if err != nil {
 		return nil, err
 	}
-	if err := x.expandAll(); err != nil {
+	if err := d.expandAll(); err != nil {
 		return nil, err
 	}
-	return x.file, nil
+	return d.file, nil
 }
 
 // Scan parses a frame file as Decode does and makes every check of a
@@ -63,11 +66,13 @@ func (o Options) Decode(data []byte) (*File, error) {
 // returns has nil Values; File.Series still joins them, into Series with
 // nil Values whose Shape counts the samples Decode would give.
 func (o Options) Scan(data []byte) (*File, error) {
-	x, err := o.read(memInput(data, 0), modeScan)
+	in := memInput(data, 0)
+	defer in.close()
+	d, err := o.read(in, modeScan)
 	if err != nil {
 		return nil, err
 	}
-	return x.file, nil
+	return d.file, nil
 }
 
 // Read parses a frame file from r, which yields exactly size bytes, in one
@@ -86,7 +91,8 @@ func (o Options) Scan(data []byte) (*File, error) {
 //
 // Read holds no more of the file at a time than a few buffers of fixed
 // size and one structure other than a vector, which it parses and then
-// discards; a vector's fields are kept, its data only pass through its
+// discards; a vector's fields are kept (of those after its data, up to
+// 1 MiB: a vector with more is refused), its data only pass through its
 // checksum, as do the structures whose content is not needed. The file
 // checksum is worked out on a second goroutine as the bytes come in. Read
 // takes no more than size bytes from r.
@@ -94,7 +100,13 @@ func (o Options) Read(r io.Reader, size int64) (*Index, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("gwf: negative file size %d", size)
 	}
-	return o.read(streamInput(r, size), modeRead)
+	in := streamInput(r, size)
+	defer in.close()
+	d, err := o.read(in, modeRead)
+	if err != nil {
+		return nil, err
+	}
+	return d.index(), nil
 }
 
 // What a read of a file is for.
@@ -102,13 +114,13 @@ type mode int
 
 const (
 	modeRead   mode = iota // an Index, every checksum verified
-	modeDecode             // as modeRead, the file in memory, its vectors' data kept for expansion
+	modeDecode             // the file in memory, its vectors' data kept for expansion, their checksums and the file's left to check alongside it
 	modeScan               // sizes only: no checksum over a vector, a frame or the file
 )
 
-func (o Options) read(in *input, m mode) (*Index, error) {
-	defer in.close()
-	d := &decoder{in: in, opts: o, budget: o.MaxBytes, scan: m == modeScan, keepData: m == modeDecode}
+// read reads a file's structures; the caller closes in.
+func (o Options) read(in *input, m mode) (*decoder, error) {
+	d := &decoder{in: in, opts: o, budget: o.MaxBytes, scan: m == modeScan, keepData: m == modeDecode, later: m == modeDecode}
 	if d.budget <= 0 {
 		d.budget = DefaultMaxBytes
 	}
@@ -126,7 +138,7 @@ func (o Options) read(in *input, m mode) (*Index, error) {
 		}
 		return nil, err
 	}
-	return d.index(), nil
+	return d, nil
 }
 
 const (
@@ -160,6 +172,9 @@ type decoder struct {
 	budget   int64
 	scan     bool // check sizes only: no checksums over vectors, frames or the file
 	keepData bool // keep each vector's data, a part of the input in memory
+	later    bool // leave the vectors' checksums and the file's to expandAll
+
+	vectSums []*span // with later, the vectors whose checksums are to check, in file order
 
 	file    *File
 	classes map[uint16]string // class id -> name, from FrSH
@@ -209,6 +224,7 @@ type span struct {
 	v        *vect // its fields; nil if they are malformed
 	err      error // what is wrong in its fields, told when a channel uses it
 	sumErr   error // its checksum mismatch; nil if none, or not checked
+	sumLater bool  // whether its checksum is left to expandAll
 }
 
 type dupKey struct {
@@ -270,8 +286,12 @@ func (d *decoder) run() error {
 }
 
 // finishRead reports, once the whole file has been read, a file checksum
-// mismatch, or else the first vector checksum mismatch in file order.
+// mismatch, or else the first vector checksum mismatch in file order;
+// unless expandAll is to check them.
 func (d *decoder) finishRead() error {
+	if d.later {
+		return nil
+	}
 	if err := d.checkFileSum(d.eofWhere); err != nil {
 		return err
 	}
@@ -443,7 +463,7 @@ func (d *decoder) structHeader() (*structure, error) {
 	// A vector's checksum, over most of a file's bytes, is reported only
 	// once the whole file has been read, or when something looks wrong in
 	// the vector; Scan does not check it.
-	if s.chkType == 1 && !(d.scan && s.name == nameFrVect) {
+	if s.chkType == 1 && !((d.scan || d.later) && s.name == nameFrVect) {
 		d.sumOn, d.sum = true, cksum.Update(0, b)
 	}
 	return s, nil
@@ -863,9 +883,15 @@ func (d *decoder) resolve(fs *frameState, p pending) error {
 		v := *sp.v // fill names it after the channel
 		err = d.fill(ch, &v, p.rate, w, sp)
 	}
-	if err != nil && sp.sumErr != nil {
+	if err != nil {
 		// What looks wrong in a vector may be a corrupt byte.
-		return sp.sumErr
+		sumErr := sp.sumErr
+		if sp.sumLater {
+			sumErr = d.vectSum(sp)
+		}
+		if sumErr != nil {
+			return sumErr
+		}
 	}
 	return err
 }
@@ -883,12 +909,33 @@ func (d *decoder) index() *Index {
 }
 
 // expandAll expands the samples of every channel kept, of a file read in
-// memory, on as many goroutines as there are processors. All of it is
-// done, so that the error returned does not depend on the order the work
-// happened in: the first in the order of the channels.
-func (x *Index) expandAll() error {
-	n := len(x.pieces)
+// memory, and checks the vectors' checksums, on as many goroutines as
+// there are processors, while the file checksum is worked out. All of it
+// is done, so that the error returned does not depend on the order the
+// work happened in: a file checksum error, or else the first vector
+// checksum error in file order, or else the first expansion error in the
+// order of the channels.
+func (d *decoder) expandAll() error {
+	// Expansions first: with one large vector, one goroutine inflates it
+	// while another checks the checksums.
+	pieces, sums := d.pieces, d.vectSums
+	n := len(pieces) + len(sums)
 	errs := make([]error, n)
+	task := func(i int) error {
+		if i >= len(pieces) {
+			return d.vectSum(sums[i-len(pieces)])
+		}
+		p := pieces[i]
+		values := newValues(p.t, int(p.v.nData))
+		if values == nil {
+			return p.v.w.unsupported("unsupported", "data type %s", p.t.name)
+		}
+		err := expand(values, p.v, p.t, p.s)
+		if err == nil {
+			p.ch.Values = values
+		}
+		return err
+	}
 	var next atomic.Int64
 	work := func() {
 		for {
@@ -896,15 +943,7 @@ func (x *Index) expandAll() error {
 			if i >= n {
 				return
 			}
-			p := x.pieces[i]
-			values := newValues(p.t, int(p.v.nData))
-			if values == nil {
-				errs[i] = p.v.w.unsupported("unsupported", "data type %s", p.t.name)
-				continue
-			}
-			if errs[i] = expand(values, p.v, p.t, p.s); errs[i] == nil {
-				p.ch.Values = values
-			}
+			errs[i] = task(i)
 		}
 	}
 	var wg sync.WaitGroup
@@ -913,10 +952,31 @@ func (x *Index) expandAll() error {
 	}
 	work()
 	wg.Wait()
-	for _, err := range errs {
+	if err := d.checkFileSum(d.eofWhere); err != nil {
+		return err
+	}
+	for _, err := range errs[len(pieces):] {
 		if err != nil {
 			return err
 		}
+	}
+	for _, err := range errs[:len(pieces)] {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// vectSum checks the checksum of an FrVect of a file in memory.
+func (d *decoder) vectSum(sp *span) error {
+	b := d.in.mem[sp.off-d.in.base : sp.end-d.in.base]
+	stored := d.order.Uint32(b[len(b)-4:])
+	if stored == 0 {
+		return nil // not computed
+	}
+	if got := cksum.Sum(b[:len(b)-4]); got != stored {
+		return where{Struct: nameFrVect, Offset: sp.off}.err(ErrChecksum, "checksum mismatch in", "stored %08x, computed %08x", stored, got)
 	}
 	return nil
 }

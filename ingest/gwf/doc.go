@@ -39,8 +39,9 @@
 // checksum included, and returns an Index. Index.Load then reads, through
 // an io.ReaderAt, the vectors of one series and nothing else, checks them
 // again and expands them into the series' samples, allocated once; several
-// series may be loaded at once. Decode and Scan are Read of a file in
-// memory, followed for Decode by the expansion of every channel kept.
+// series may be loaded at once. Decode and Scan read a file in memory by
+// the same pass, Decode then expanding every channel kept while it checks
+// the vectors' checksums and the file's.
 //
 // When a file is corrupt in more than one way, the error told is, in this
 // order: the first thing wrong in the structures, in file order, where a

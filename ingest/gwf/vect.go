@@ -89,6 +89,10 @@ func (d *decoder) vector(s *structure) (*span, error) {
 	} else {
 		sp.v = v
 	}
+	if d.later && d.version >= 8 && s.chkType == 1 {
+		sp.sumLater = true
+		d.vectSums = append(d.vectSums, sp)
+	}
 	if err := d.checkSum(s); err != nil {
 		if _, ok := err.(*Error); !ok {
 			return nil, err
