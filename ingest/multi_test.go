@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"os"
@@ -381,5 +382,60 @@ func TestHDF5EmptyUnitStaysEmpty(t *testing.T) {
 		if s.Unit != "" {
 			t.Errorf("%s: unit %q, want \"\"", s.Channel, s.Unit)
 		}
+	}
+}
+
+// A frame file's series are loaded after Open read it through: a file
+// changed in between, in place or cut short, is ErrChanged when a series
+// is loaded, never samples other than those hashed, nor an InputError
+// about bytes that were not there when the file was read.
+func TestFrameFileChangedBeforeLoad(t *testing.T) {
+	t.Parallel()
+	orig, err := os.ReadFile("../testdata/gwf/selfmade-v8-le.gwf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, change := range []string{"written", "cut"} {
+		t.Run(change, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "X-SELF-1000000000-1.gwf")
+			if err := os.WriteFile(p, orig, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b, err := Open(p, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if len(b.Series) == 0 || b.Series[0].Values != nil || b.Series[0].Len() == 0 {
+				t.Fatalf("Open: %d series, the first with values %v of %d samples; want its samples in the file", len(b.Series), b.Series[0].Values != nil, b.Series[0].Len())
+			}
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if change == "written" {
+				// Every byte but the header's changed, the size kept.
+				bad := bytes.Clone(orig)
+				for i := 40; i < len(bad); i++ {
+					bad[i] ^= 0x5a
+				}
+				_, err = f.WriteAt(bad, 0)
+			} else {
+				err = f.Truncate(int64(len(orig) / 2))
+			}
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range b.Series {
+				err := b.Load(i)
+				if !errors.Is(err, ErrChanged) || IsInputError(err) {
+					t.Fatalf("Load(%d) of a file %s since Open: got %v, want ErrChanged", i, change, err)
+				}
+				if b.Series[i].Values != nil {
+					t.Fatalf("Load(%d) failed but set values", i)
+				}
+			}
+		})
 	}
 }
