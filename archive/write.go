@@ -645,10 +645,17 @@ type Written struct {
 	SHA256 string // hex, of the whole file
 }
 
+// readBackBufs are the buffers of hashBack.
+var readBackBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
 // hashBack reads a closed HDF5 file back to hash it.
 func hashBack(f *os.File) (*Written, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
+	// Large reads: an archive is read back as fast as the page cache
+	// gives it, in few system calls.
+	buf := readBackBufs.Get().(*[]byte)
+	defer readBackBufs.Put(buf)
+	n, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, 1<<62), *buf)
 	if err != nil {
 		return nil, fmt.Errorf("read back %s: %w", f.Name(), err)
 	}
