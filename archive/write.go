@@ -93,14 +93,7 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Views after every other dataset: each maps one written before it.
-	for _, views := range []bool{false, true} {
-		for i := range doc.Datasets {
-			if (doc.Datasets[i].Virtual != "") == views {
-				w.Dataset(&doc.Datasets[i])
-			}
-		}
-	}
+	w.Datasets(doc.Datasets) // a failure is Close's, in finish
 	if err := t.finish(w, doc.Attrs); err != nil {
 		return nil, err
 	}

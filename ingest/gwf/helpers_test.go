@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -294,5 +296,19 @@ func checkJoined(t *testing.T, f *File, spec encFile) {
 		if s.T0 != f.Frames[0].GPS || s.Shape[0] != s.Len() {
 			t.Errorf("series %q: T0 %v shape %v len %d", s.Name, s.T0, s.Shape, s.Len())
 		}
+	}
+}
+
+// addSharedFiles adds the real frame files of ../shared, when they are
+// there, to files by name.
+func addSharedFiles(t *testing.T, files map[string][]byte) {
+	t.Helper()
+	real, _ := filepath.Glob(filepath.Join(sharedDir, "*.gwf"))
+	for _, p := range real {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(p)] = b
 	}
 }

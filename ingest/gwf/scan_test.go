@@ -3,8 +3,6 @@ package gwf
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -31,14 +29,7 @@ func TestScanAgreesWithDecode(t *testing.T) {
 	for _, v := range []int{6, 8, 9} {
 		files[fmt.Sprintf("spec v%d", v)] = encode(t, specFile(v, v == 6, 300, 3))
 	}
-	real, _ := filepath.Glob(filepath.Join(sharedDir, "*.gwf"))
-	for _, p := range real {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[filepath.Base(p)] = b
-	}
+	addSharedFiles(t, files)
 	for name, data := range files {
 		f, err := Decode(data)
 		if err != nil {

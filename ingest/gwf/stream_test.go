@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -27,14 +25,7 @@ func streamFiles(t *testing.T) map[string][]byte {
 		}
 		files[fmt.Sprintf("small v%d", v)] = encode(t, smallSpec(v, v%2 == 0))
 	}
-	real, _ := filepath.Glob(filepath.Join(sharedDir, "*.gwf"))
-	for _, p := range real {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[filepath.Base(p)] = b
-	}
+	addSharedFiles(t, files)
 	return files
 }
 

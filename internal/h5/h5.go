@@ -107,21 +107,14 @@ func WriteInto(path string, doc *Doc, comp Compression) error {
 	return writeDoc(path, doc, comp, hdf5.F_ACC_TRUNC)
 }
 
-// writeDoc writes doc through a Writer: the datasets, the views after
-// every other dataset (each maps one written before it), and the root
+// writeDoc writes doc through a Writer: the datasets, then the root
 // attributes.
 func writeDoc(path string, doc *Doc, comp Compression, flag int) error {
 	w, err := create(path, comp, flag)
 	if err != nil {
 		return err
 	}
-	for _, views := range []bool{false, true} {
-		for i := range doc.Datasets {
-			if (doc.Datasets[i].Virtual != "") == views {
-				w.Dataset(&doc.Datasets[i])
-			}
-		}
-	}
+	w.Datasets(doc.Datasets)
 	return w.Close(doc.Attrs)
 }
 
@@ -170,6 +163,19 @@ func (w *Writer) Dataset(d *Dataset) error {
 		}
 		return nil
 	})
+	return w.err
+}
+
+// Datasets writes datasets as Dataset does, the views after every other
+// dataset: each maps one written before it.
+func (w *Writer) Datasets(ds []Dataset) error {
+	for _, views := range []bool{false, true} {
+		for i := range ds {
+			if (ds[i].Virtual != "") == views {
+				w.Dataset(&ds[i])
+			}
+		}
+	}
 	return w.err
 }
 
