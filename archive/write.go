@@ -60,30 +60,26 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 }
 
 // Temp is an archive written in full under a temporary name in its
-// destination directory: closed and hashed, with its fsync under way,
-// but not yet visible under its own name. Commit or Discard it. The
-// writer need not wait for the fsync: Commit does, before the archive
-// takes its name.
+// destination directory: closed, fsynced and hashed, but not yet visible
+// under its own name. Commit or Discard it.
 //
 // While a Temp lives, its file is held by an open file description lock
 // (fcntl F_OFD_SETLK, which libhdf5's own flock does not touch): a temp
 // file that no live writer holds was left by a crash, which RemoveStale
 // can prove, however many writers share the root.
 type Temp struct {
-	Written            // Path is the temporary name until Commit
-	Doc     *Doc       // what was written
-	dest    string     // final path
-	key     string     // content_key
-	dir     *os.File   // the destination directory, opened without following links
-	file    *os.File   // the temp file, locked
-	synced  chan error // the fsync of file, started by finish
-	name    string     // of the temp file in dir
+	Written          // Path is the temporary name until Commit
+	Doc     *Doc     // what was written
+	dest    string   // final path
+	key     string   // content_key
+	dir     *os.File // the destination directory, opened without following links
+	file    *os.File // the temp file, locked
+	name    string   // of the temp file in dir
 }
 
 // WriteTemp does the slow part of WriteFile: the HDF5 file under a
-// temporary name, its flush to disk started. Commit links it into place
-// once it is on disk; until then a crash leaves only a temp file that a
-// later start removes.
+// temporary name, flushed to disk. Commit links it into place; until then
+// a crash leaves only a temp file that a later start removes.
 //
 // The directories below root are walked without following symbolic
 // links, and libhdf5 writes through the directory so opened, so a link
@@ -125,7 +121,7 @@ func startTemp(root, rel, key string, comp Compression) (*Temp, *h5.Writer, erro
 }
 
 // finish writes the root attributes and closes the HDF5 file w writes
-// into t, checks that t still holds it, starts its fsync and hashes it. On
+// into t, checks that t still holds it, and flushes and hashes it. On
 // failure t is discarded.
 func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
 	if err := w.Close(attrs); err != nil {
@@ -139,11 +135,7 @@ func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
 		t.Discard()
 		return err
 	}
-	// The flush to disk and the read back from the page cache need not
-	// wait for each other, nor the writer for the flush.
-	t.synced = make(chan error, 1)
-	go func(f *os.File) { t.synced <- f.Sync() }(t.file)
-	written, err := hashBack(t.file)
+	written, err := hashAndSync(t.file)
 	if err != nil {
 		t.Discard()
 		return err
@@ -232,7 +224,7 @@ func (w *Writer) Add() ([]Dataset, error) {
 }
 
 // Finish writes the views for gwpy and the root attributes once every
-// entry was added, then closes, checks, hashes and starts to flush the file as
+// entry was added, then closes, checks, flushes and hashes the file as
 // WriteTemp does. On failure the temp file is gone.
 func (w *Writer) Finish() (*Temp, error) {
 	if len(w.seen) != len(w.c.Entries) {
@@ -346,9 +338,6 @@ func (t *Temp) Commit() (*Written, error) {
 	if t.dest == "" {
 		return nil, errors.New("archive: temp file already committed or discarded")
 	}
-	if err := t.flushed(); err != nil {
-		return nil, err
-	}
 	dirfd := int(t.dir.Fd())
 	for i := 1; ; i++ {
 		name := CollisionName(filepath.Base(t.dest), i)
@@ -387,7 +376,7 @@ func (t *Temp) Commit() (*Written, error) {
 // commit that linked its archive and then asked while the fsync before it
 // ran. A caller waits for an fsync that starts after it asked, never for
 // one already under way, and a failed fsync fails every caller it served.
-// The archive file itself was fsynced before it was linked (Commit).
+// The archive file itself was fsynced before it was linked (WriteTemp).
 func (t *Temp) syncDir() error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(t.dir.Fd()), &st); err != nil {
@@ -488,9 +477,6 @@ func (t *Temp) Replace() (*Written, error) {
 	if t.dest == "" {
 		return nil, errors.New("archive: temp file already committed or discarded")
 	}
-	if err := t.flushed(); err != nil {
-		return nil, err
-	}
 	dirfd := int(t.dir.Fd())
 	if err := unix.Renameat(dirfd, t.name, dirfd, filepath.Base(t.dest)); err != nil {
 		return nil, &fs.PathError{Op: "rename", Path: t.Path, Err: err}
@@ -503,20 +489,6 @@ func (t *Temp) Replace() (*Written, error) {
 		return nil, fmt.Errorf("fsync %s: %w", filepath.Dir(t.dest), err)
 	}
 	return &w, nil
-}
-
-// flushed waits for the fsync of the temp file that finish started: the
-// archive must be on disk before it takes its name.
-func (t *Temp) flushed() error {
-	if t.synced == nil {
-		return errors.New("archive: temp file was not written in full")
-	}
-	err := <-t.synced
-	t.synced <- err // for a Commit tried again
-	if err != nil {
-		return fmt.Errorf("fsync %s: %w", t.Path, err)
-	}
-	return nil
 }
 
 // Discard removes the temp file unless it was committed. It is safe to
@@ -638,17 +610,25 @@ type Written struct {
 	SHA256 string // hex, of the whole file
 }
 
-// readBackBufs are the buffers of hashBack.
+// readBackBufs are the buffers of hashAndSync.
 var readBackBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-// hashBack reads a closed HDF5 file back to hash it.
-func hashBack(f *os.File) (*Written, error) {
+// hashAndSync reads a closed HDF5 file back to hash it and flushes it to
+// disk (HDF5's own flush does not fsync).
+func hashAndSync(f *os.File) (*Written, error) {
+	// The flush to disk and the read back from the page cache need not
+	// wait for each other.
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
 	h := sha256.New()
 	// Large reads: an archive is read back as fast as the page cache
 	// gives it, in few system calls.
 	buf := readBackBufs.Get().(*[]byte)
 	defer readBackBufs.Put(buf)
 	n, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, 1<<62), *buf)
+	if serr := <-synced; serr != nil {
+		return nil, fmt.Errorf("fsync %s: %w", f.Name(), serr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read back %s: %w", f.Name(), err)
 	}
