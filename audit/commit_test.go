@@ -312,3 +312,40 @@ func TestGroupCommitWriteFailure(t *testing.T) {
 	mustClose(t, l)
 	requireOK(t, mustVerify(t, opts))
 }
+
+// A batch of records is written in pieces that each stay within one page
+// of the file, but for a single line that runs past its page, since a
+// kill -9 may cut a write short only where it crosses a page: what it
+// leaves is whole lines, or one torn line as without batches.
+func TestAppendLinesKeepsWritesWithinAPage(t *testing.T) {
+	t.Parallel()
+	for _, at := range []int64{0, 100, pageSize - 10, 3*pageSize + 4000} {
+		var batch []*request
+		var buf []byte
+		for i := range 40 {
+			line := append(bytes.Repeat([]byte{'x'}, 50+i*37%900), '\n')
+			batch = append(batch, &request{line: line})
+			buf = append(buf, line...)
+		}
+		var got []byte
+		off := at
+		write := func(p []byte) (int, error) {
+			lines := bytes.Count(p, []byte{'\n'})
+			if lines == 0 || p[len(p)-1] != '\n' {
+				t.Fatalf("at %d: a write of %d bytes ends inside a line", at, len(p))
+			}
+			if lines > 1 && (off+int64(len(p))-1)/pageSize != off/pageSize {
+				t.Errorf("at %d: a write of %d lines from %d crosses a page", at, lines, off)
+			}
+			got = append(got, p...)
+			off += int64(len(p))
+			return len(p), nil
+		}
+		if err := appendLines(write, at, buf, batch); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, buf) {
+			t.Errorf("at %d: wrote %d bytes, not the batch's %d", at, len(got), len(buf))
+		}
+	}
+}

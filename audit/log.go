@@ -852,7 +852,7 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 			break
 		}
 	}
-	if _, err := l.f.Write(buf); err != nil {
+	if err := appendLines(l.f.Write, l.pos.off, buf, batch[:n]); err != nil {
 		// A short write followed by the next record would tear the log in
 		// the middle; cut it off while the lock is still held.
 		if terr := l.f.Truncate(l.pos.off); terr != nil {
@@ -878,6 +878,33 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 		l.tree.add(leafHash(sums[i]))
 	}
 	return n, nil
+}
+
+// pageSize is the unit in which the kernel copies a write into a file:
+// a write that a fatal signal (kill -9) interrupts stops at a page
+// boundary, never inside a page.
+const pageSize = 4096
+
+// appendLines writes buf, the lines of batch, through write at offset at
+// of the active segment. It takes as few writes as keep each within the
+// page of the file it starts in, but for a single line that runs past it:
+// a kill -9 then leaves whole lines only, or the one line being written
+// torn, as it may without a batch, never a batch cut short in the middle
+// of a line.
+func appendLines(write func([]byte) (int, error), at int64, buf []byte, batch []*request) error {
+	start, off, from := at, at, 0
+	for _, r := range batch {
+		end := off + int64(len(r.line))
+		if off > start && (end-1)/pageSize != start/pageSize {
+			if _, err := write(buf[from : off-at]); err != nil {
+				return err
+			}
+			start, from = off, int(off-at)
+		}
+		off = end
+	}
+	_, err := write(buf[from:])
+	return err
 }
 
 // syncActive fsyncs the active segment.
