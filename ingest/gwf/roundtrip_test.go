@@ -14,6 +14,9 @@ func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, version := range []int{6, 7, 8, 9} {
 		for _, big := range []bool{false, true} {
+			if testing.Short() && big != (version%2 == 1) {
+				continue // one byte order of each version, both over the four
+			}
 			t.Run(fmt.Sprintf("v%d-big=%v", version, big), func(t *testing.T) {
 				spec := specFile(version, big, 300, 3)
 				f, err := Decode(encode(t, spec))
