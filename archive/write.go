@@ -169,8 +169,7 @@ func (c *Content) WriteTemp(root, rel string, comp Compression) (*Temp, error) {
 // time: Add writes the datasets of the next entry, after which its values
 // may be let go (Entry.Drop), and Finish writes the views for gwpy and the
 // root attributes, which speak of every entry. What it writes is what
-// Content.Doc lays out; only the order of the root attributes in the file
-// differs, which no reader sees. A Writer is not for concurrent use.
+// Content.Doc lays out. A Writer is not for concurrent use.
 type Writer struct {
 	c    *Content
 	t    *Temp
