@@ -189,18 +189,7 @@ func (c *Content) Doc() (*Doc, error) {
 	doc := &Doc{}
 	seen := map[string]bool{}
 	for i := range c.Entries {
-		e := &c.Entries[i]
-		name := DatasetName(e.Series.Dataset)
-		if seen[name] {
-			return nil, fmt.Errorf("two series with dataset name %q", name)
-		}
-		seen[name] = true
-		// The raw hashes go into both the datasets and the PROV document;
-		// hashing a long series is not free, so do it once.
-		if e.RawSHA256 == "" {
-			e.RawSHA256 = DataSHA256(e.Series.Values)
-		}
-		ds, err := c.entryDatasets(e, name, e.RawSHA256)
+		ds, err := c.datasetsOf(&c.Entries[i], seen)
 		if err != nil {
 			return nil, err
 		}
@@ -212,6 +201,22 @@ func (c *Content) Doc() (*Doc, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// datasetsOf lays out the datasets of one entry, whose dataset name must
+// not be in seen, the names of the entries laid out before it; it adds it
+// there. The raw hash goes into both the datasets and the PROV document,
+// and hashing a long series is not free: it is kept in e.RawSHA256.
+func (c *Content) datasetsOf(e *Entry, seen map[string]bool) ([]Dataset, error) {
+	name := DatasetName(e.Series.Dataset)
+	if seen[name] {
+		return nil, fmt.Errorf("two series with dataset name %q", name)
+	}
+	seen[name] = true
+	if e.RawSHA256 == "" {
+		e.RawSHA256 = DataSHA256(e.Series.Values)
+	}
+	return c.entryDatasets(e, name, e.RawSHA256)
 }
 
 // views are the views for gwpy of the series named in names, whose

@@ -198,16 +198,7 @@ func (w *Writer) Add() ([]Dataset, error) {
 	if i >= len(w.c.Entries) {
 		return nil, errors.New("write archive: no entry left to add")
 	}
-	e := &w.c.Entries[i]
-	name := DatasetName(e.Series.Dataset)
-	if w.seen[name] {
-		return nil, fmt.Errorf("two series with dataset name %q", name)
-	}
-	w.seen[name] = true
-	if e.RawSHA256 == "" {
-		e.RawSHA256 = DataSHA256(e.Series.Values)
-	}
-	ds, err := w.c.entryDatasets(e, name, e.RawSHA256)
+	ds, err := w.c.datasetsOf(&w.c.Entries[i], w.seen)
 	if err != nil {
 		return nil, err
 	}

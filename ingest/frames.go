@@ -26,10 +26,6 @@ func scanFrames(abs string, o *openFile, keep func(string) bool) (out []*Series,
 	names := datasetNames(all)
 	load = make(map[*Series]func() (any, error), len(all))
 	for i, gs := range all {
-		n := 1
-		for _, d := range gs.Shape {
-			n *= d
-		}
 		s := &Series{
 			Channel:     gs.Name,
 			Dataset:     names[i],
@@ -39,7 +35,7 @@ func scanFrames(abs string, o *openFile, keep func(string) bool) (out []*Series,
 			SampleRate:  gs.SampleRate,
 			DType:       DType(gs.DType),
 			Extra:       frameAttrs(f, gs),
-			stored:      n,
+			stored:      shapeLen(gs.Shape),
 		}
 		if len(gs.Shape) > 1 {
 			s.Shape = gs.Shape

@@ -185,10 +185,7 @@ func measureFrames(abs string, f *os.File, size int64, keep func(string) bool, c
 	}
 	fp.Largest = &Footprint{Series: 1}
 	for _, s := range all {
-		n := int64(1)
-		for _, d := range s.Shape {
-			n *= int64(d)
-		}
+		n := int64(shapeLen(s.Shape))
 		b := n * int64(DType(s.DType).Size())
 		fp.Series++
 		fp.Samples += n

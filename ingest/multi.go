@@ -294,8 +294,13 @@ func seriesLen(s *Series) int {
 	if s.Values != nil || s.stored > 0 {
 		return s.Len()
 	}
+	return shapeLen(s.Shape)
+}
+
+// shapeLen is the number of elements an array of shape holds.
+func shapeLen(shape []int) int {
 	n := 1
-	for _, d := range s.Shape {
+	for _, d := range shape {
 		n *= d
 	}
 	return n
