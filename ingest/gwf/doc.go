@@ -52,6 +52,5 @@
 // once the file checksum, when there is one, has shown the file intact.
 //
 // File.Series joins each channel's pieces across frames into contiguous
-// series, starting a new series at any gap, overlap or change of metadata;
-// File.TakeSeries does so without keeping a second copy of the samples.
+// series, starting a new series at any gap, overlap or change of metadata.
 package gwf

@@ -79,37 +79,3 @@ func TestScanRejectsBombs(t *testing.T) {
 		}
 	}
 }
-
-// TestTakeSeries checks that TakeSeries gives what Series does and leaves
-// no samples behind in the Channels.
-func TestTakeSeries(t *testing.T) {
-	t.Parallel()
-	spec := specFile(8, false, 100, 3)
-	spec.frames = append(spec.frames, encFrame{name: "lone", number: 9, gps: Time{Sec: 1500000000}, dt: 1,
-		chans: []encChannel{{kind: Adc, name: "X1:LONE", values: []int32{1, 2, 3}, rate: 3}}})
-	data := encode(t, spec)
-	a, err := Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, got := a.Series(), b.TakeSeries()
-	if len(got) != len(want) {
-		t.Fatalf("%d series, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].Name != want[i].Name || got[i].T0 != want[i].T0 || !sameValues(got[i].Values, want[i].Values) {
-			t.Errorf("series %d (%s) differs", i, want[i].Name)
-		}
-	}
-	for _, fr := range b.Frames {
-		for _, ch := range fr.Channels {
-			if ch.Values != nil {
-				t.Errorf("%s keeps its samples", ch.Name)
-			}
-		}
-	}
-}

@@ -39,15 +39,7 @@ func (s *Series) End() Time { return s.T0.Add(float64(s.Shape[0]) * s.Dx) }
 // give for their own start, is the first piece's. The Series are returned grouped by channel, in the
 // order channels first appear, and in time order within a channel; they
 // share no memory with the Channels.
-func (f *File) Series() []*Series { return f.series(false) }
-
-// TakeSeries joins the channels as Series does, but moves the samples
-// instead of copying them: a series of one piece takes its Channel's
-// Values, and every Channel's Values is nil afterwards, so that no more
-// than one channel's samples are held twice at any time.
-func (f *File) TakeSeries() []*Series { return f.series(true) }
-
-func (f *File) series(take bool) []*Series {
+func (f *File) Series() []*Series {
 	type key struct {
 		kind Kind
 		name string
@@ -81,7 +73,7 @@ func (f *File) series(take bool) []*Series {
 			for j < len(pieces) && follows(pieces[j-1], pieces[j]) {
 				j++
 			}
-			out = append(out, join(pieces[i:j], take))
+			out = append(out, join(pieces[i:j]))
 			i = j
 		}
 	}
@@ -121,7 +113,7 @@ func (m *Meta) sameAs(o *Meta) bool {
 }
 
 // join makes one Series of contiguous pieces.
-func join(pieces []*Channel, take bool) *Series {
+func join(pieces []*Channel) *Series {
 	first := pieces[0]
 	s := &Series{Meta: first.Meta, T0: first.T0, Dup: first.Dup}
 	s.Shape = slices.Clone(first.Shape)
@@ -143,16 +135,7 @@ func join(pieces []*Channel, take bool) *Series {
 	if s.Proc != nil {
 		s.Proc.TRange = float64(rows) * s.Dx
 	}
-	if take && len(parts) == 1 {
-		s.Values = parts[0]
-	} else {
-		s.Values = concat(parts)
-	}
-	if take {
-		for _, p := range pieces {
-			p.Values = nil
-		}
-	}
+	s.Values = concat(parts)
 	return s
 }
 
