@@ -17,6 +17,7 @@ import (
 )
 
 func TestDaemon(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	// A file present before the start.
 	early := npy(t, e.incoming, 1300000000, 1)
@@ -131,6 +132,7 @@ func TestDaemon(t *testing.T) {
 }
 
 func TestKillDuringBurst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	d := e.start()
 	const n = 50
@@ -165,6 +167,7 @@ func TestKillDuringBurst(t *testing.T) {
 }
 
 func TestAfterMoveAndDelete(t *testing.T) {
+	t.Parallel()
 	for _, after := range []string{"move", "delete"} {
 		t.Run(after, func(t *testing.T) {
 			e := newEnv(t, after, "")
@@ -226,6 +229,7 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 func TestSecondSignalAborts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	e.writeConfig("keep", "")
 	d := e.start()
@@ -261,6 +265,7 @@ func TestSecondSignalAborts(t *testing.T) {
 // file's fault (here the archive root cannot be created) leaves the source
 // alone and is retried until it succeeds, while the daemon keeps running.
 func TestTransientFailureRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "delete", "")
 	if err := os.WriteFile(e.archive, []byte("in the way"), 0o644); err != nil {
 		t.Fatal(err)
@@ -306,6 +311,7 @@ func exists(path string) bool {
 // all its channels, and an archive dropped as input is quarantined as
 // already an archive. It skips without ../shared.
 func TestDaemonFrames(t *testing.T) {
+	t.Parallel()
 	shared := "../../shared/testdata/gwf"
 	names := []string{"HLV-HW100916-968654552-1.gwf", "libframe-test.gwf", "HLV-HW100916-968654552-1.hdf"}
 	for _, n := range names {
@@ -359,6 +365,7 @@ func TestDaemonFrames(t *testing.T) {
 // frame file: each is quarantined with a one-line reason naming it, and
 // the good file beside them is archived.
 func TestDaemonBadFrames(t *testing.T) {
+	t.Parallel()
 	good, err := os.ReadFile("../testdata/gwf/selfmade-v8-le.gwf")
 	if err != nil {
 		t.Fatal(err)
@@ -401,6 +408,7 @@ func TestDaemonBadFrames(t *testing.T) {
 // configuration exits at once, naming the pid of the first, and leaves the
 // first one's work alone.
 func TestSecondInstanceRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	d := e.start()
 	out, err := exec.Command(bin, "run", "--config", e.config).CombinedOutput()
@@ -423,6 +431,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 // in a metric, reopens the log once it can, adopts the archive whose record
 // failed, and stops cleanly.
 func TestAuditLogDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	logPath := filepath.Join(e.dir, "audit.log")
 	d := e.start()

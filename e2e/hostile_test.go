@@ -33,6 +33,7 @@ type hostileEntry struct {
 // reason that never quotes content, leave every source's bytes as they
 // were, and stay within 300 MB.
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(filepath.Join(hostileDir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +260,7 @@ func plainCopy(t *testing.T, from, to string) {
 // after max_deaths deaths it is quarantined while the good file is
 // archived: no worker is held for good, and no crash loop.
 func TestStuckFileEndsInQuarantine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	text, _ := os.ReadFile(e.config)
 	text = []byte(strings.Replace(string(text), "[daemon]\n", "[daemon]\nprocess_timeout = \"2s\"\nmax_deaths = 2\n", 1))

@@ -34,6 +34,7 @@ const killLoopSeedEnv = "GWWATCHD_KILLLOOP_SEED"
 // archive root and one audit log, and then checks that nothing was lost,
 // half written, archived twice or removed without a record.
 func TestKillLoop(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv(killLoopSeedEnv); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

@@ -17,6 +17,7 @@ import (
 // next, while the archives it made before stay as they were, byte for
 // byte: a reload is no reprocess.
 func TestReloadProducts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	d := e.start()
 	var old []string

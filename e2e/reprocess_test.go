@@ -85,6 +85,7 @@ func verifyAll(t *testing.T, paths []string) {
 // killed with SIGKILL in the middle leaves every archive whole, old or
 // new, and a second run finishes the work.
 func TestReprocess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "keep", "")
 	var srcs []string
 	for i := range 20 {

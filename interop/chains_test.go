@@ -111,8 +111,9 @@ print(json.dumps(out))
 // statistics of each stride; and has gwpy read every product through its
 // view, values bit for bit.
 func TestInteropChains(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
-	pp := gwpyPath(t, python)
+	pp := gwpyPath(t)
 	dir := t.TempDir()
 	cfg := shortConfig(t, 2, 1, 4)
 	chain, err := os.ReadFile("../testdata/config/chain.toml")

@@ -31,6 +31,7 @@ func sharedPython(t *testing.T) string {
 // expansion of its own, nothing of gwwatchd's reader. Every unit the
 // archives store must parse with astropy. It skips without ../shared.
 func TestInteropSharedFrames(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	pypath := sharedPython(t)
 	files, _ := filepath.Glob(filepath.Join(sharedGWF, "*.gwf"))
@@ -84,6 +85,7 @@ func TestInteropSharedFrames(t *testing.T) {
 // each unit is gwpy's own string, with no unit_source, and parses with
 // astropy.
 func TestInteropGwpyUnits(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	pypath := sharedPython(t)
 	dir := t.TempDir()

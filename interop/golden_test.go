@@ -48,6 +48,7 @@ func readSharedGolden(t *testing.T) sharedGolden {
 // dtypes and lengths, and the same samples (SHA-256). It needs no Python,
 // and skips without ../shared.
 func TestSharedFramesMatchGolden(t *testing.T) {
+	t.Parallel()
 	golden := readSharedGolden(t)
 	files, _ := filepath.Glob(filepath.Join(sharedGWF, "*.gwf"))
 	if len(files) == 0 {

@@ -23,8 +23,9 @@ import (
 // f0, df, unit and name what the archive records; h5dump must read the
 // views too.
 func TestInteropGwpyReads(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
-	pp := gwpyPath(t, python)
+	pp := gwpyPath(t)
 	dir := t.TempDir()
 	cfg := shortConfig(t, 2, 1, 4)
 	x := synth.Coloured(16*256, 256, 20, 7)

@@ -19,8 +19,9 @@ import (
 // of the peak within 1e-15 of the peak. The parameters cover strides
 // whose chunks meet the end of the series and overlaps other than half.
 func TestInteropGwpySpectral(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
-	pp := gwpyPath(t, python)
+	pp := gwpyPath(t)
 	script := `
 import json, sys
 import h5py, numpy as np

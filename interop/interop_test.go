@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/internal/synth"
@@ -28,23 +29,35 @@ func env(t *testing.T) (bin, python string) {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
 	}
-	python = os.Getenv("GWWATCHD_PYTHON")
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	missing := ""
-	if err := exec.Command(python, "-c", "import h5py, scipy.signal, numpy").Run(); err != nil {
-		missing = python + " with h5py, scipy and numpy"
-	} else if _, err := exec.LookPath("h5dump"); err != nil {
-		missing = "h5dump"
-	}
-	if missing != "" {
+	python = interopPython()
+	if missing := missingTools(); missing != "" {
 		if os.Getenv("GWWATCHD_REQUIRE_PYTHON") != "" {
 			t.Fatalf("%s is required (make deps installs it)", missing)
 		}
 		t.Skipf("%s not available", missing)
 	}
 	return bin, python
+}
+
+// missingTools names what the interop tests need and this machine
+// lacks, or is empty. It is asked once.
+var missingTools = sync.OnceValue(func() string {
+	python := interopPython()
+	if err := exec.Command(python, "-c", "import h5py, scipy.signal, numpy").Run(); err != nil {
+		return python + " with h5py, scipy and numpy"
+	}
+	if _, err := exec.LookPath("h5dump"); err != nil {
+		return "h5dump"
+	}
+	return ""
+})
+
+// interopPython is $GWWATCHD_PYTHON, or Debian's /usr/bin/python3.
+func interopPython() string {
+	if p := os.Getenv("GWWATCHD_PYTHON"); p != "" {
+		return p
+	}
+	return "/usr/bin/python3"
 }
 
 type checkReport struct {
@@ -147,6 +160,7 @@ func h5dump(t *testing.T, path string) {
 // TestInteropWelch archives one synthetic series under many Welch settings
 // and compares every stored ASD and spectrogram bin with scipy's.
 func TestInteropWelch(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "K-K1_LSC_DARM_OUT_DQ-1300000000-64.npy")
@@ -260,6 +274,7 @@ method = %q
 // several dtypes and byte orders, and a text file, and reads them back
 // with h5py: the samples must come back bit for bit in their dtype.
 func TestInteropFormats(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	dir := t.TempDir()
 	gen := `import numpy as np, sys
@@ -313,6 +328,7 @@ np.savetxt(d + "/two.txt", np.column_stack([1300000000 + np.arange(4096) / 256.0
 // scipy agrees with every ASD and spectrogram of FrameL's test frames,
 // integer channels included. It skips without ../shared.
 func TestInteropFrames(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	shared := "../../shared/testdata/gwf"
 	hlv, hdf, lib := filepath.Join(shared, "HLV-HW100916-968654552-1.gwf"), filepath.Join(shared, "HLV-HW100916-968654552-1.hdf"), filepath.Join(shared, "libframe-test.gwf")
@@ -367,6 +383,7 @@ func TestInteropFrames(t *testing.T) {
 // data_sha256 of each matches hashlib's, and scipy agrees with the ASD of
 // each integer channel.
 func TestInteropFrameTypes(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	// 32 samples at 256 Hz in each channel.
 	cfg := shortConfig(t, 0.0625, 0.0625, 0.0625)

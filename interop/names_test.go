@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/archive"
@@ -17,33 +18,50 @@ import (
 )
 
 // gwpyPath returns the PYTHONPATH of the real gwpy in ../shared, or skips.
-func gwpyPath(t *testing.T, python string) string {
+func gwpyPath(t *testing.T) string {
 	t.Helper()
+	g := gwpyImport()
+	if g.path == "" {
+		t.Skip("no gwpy in ../shared/python")
+	}
+	if g.err != nil {
+		if os.Getenv("GWWATCHD_REQUIRE_PYTHON") != "" {
+			t.Fatalf("gwpy does not import (make deps installs what it needs): %v\n%s", g.err, g.out)
+		}
+		t.Skipf("gwpy does not import: %v", g.err)
+	}
+	return g.path
+}
+
+// gwpyImport finds the real gwpy in ../shared/python and imports it,
+// once: its path ("" if it is not there), and how an import failed.
+var gwpyImport = sync.OnceValue(func() (g struct {
+	path string
+	out  []byte
+	err  error
+}) {
 	p, err := filepath.Abs("../../shared/python")
 	if err == nil {
 		_, err = os.Stat(filepath.Join(p, "gwpy"))
 	}
 	if err != nil {
-		t.Skip("no gwpy in ../shared/python")
+		return g
 	}
-	cmd := exec.Command(python, "-c", "import gwpy.io.cache")
+	cmd := exec.Command(interopPython(), "-c", "import gwpy.io.cache")
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+p)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if os.Getenv("GWWATCHD_REQUIRE_PYTHON") != "" {
-			t.Fatalf("gwpy does not import (make deps installs what it needs): %v\n%s", err, out)
-		}
-		t.Skipf("gwpy does not import: %v", err)
-	}
-	return p
-}
+	g.path = p
+	g.out, g.err = cmd.CombinedOutput()
+	return g
+})
 
 // TestInteropNamesParse renders the default layout for series of several
 // starts and lengths, with the names collisions give them, and has gwpy's
 // file_segment, the T010150 parser analysts use, read every one: start and
 // duration must come back exactly as the series says.
 func TestInteropNamesParse(t *testing.T) {
+	t.Parallel()
 	_, python := env(t)
-	pp := gwpyPath(t, python)
+	pp := gwpyPath(t)
 	type want struct {
 		Name       string  `json:"name"`
 		Start, End float64 `json:"-"`

@@ -17,8 +17,9 @@ import (
 // program wrote through package provenance by their views, as the class
 // their axes make them: a TimeSeries, a FrequencySeries, a Spectrogram.
 func TestInteropGwpyReadsOwnProducts(t *testing.T) {
+	t.Parallel()
 	_, python := env(t)
-	pp := gwpyPath(t, python)
+	pp := gwpyPath(t)
 	w := provenance.New(provenance.Options{Program: "mine", Version: "1"})
 	x := make([]float32, 1024)
 	for i := range x {

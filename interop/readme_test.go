@@ -17,6 +17,7 @@ import (
 // reading an archive, as pasted, against an archive of the demo's name:
 // with h5py, and with the real gwpy from ../shared.
 func TestInteropReadmeSnippets(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -43,11 +44,10 @@ func TestInteropReadmeSnippets(t *testing.T) {
 	archivePath := archiveOf(t, run(t, bin, "ingest", "--out", filepath.Join(dir, "var", "archive"), src))
 	for i, b := range blocks {
 		code := b[1]
-		if strings.Contains(code, "gwpy") {
-			pp := gwpyPath(t, python)
-			t.Setenv("PYTHONPATH", pp)
-		}
 		cmd := exec.Command(python, "-c", code)
+		if strings.Contains(code, "gwpy") {
+			cmd.Env = append(os.Environ(), "PYTHONPATH="+gwpyPath(t))
+		}
 		cmd.Dir = dir // the README's path is relative to where make demo runs
 		out, err := cmd.CombinedOutput()
 		if err != nil {

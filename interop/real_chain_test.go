@@ -91,8 +91,9 @@ const realStrain = "H1:GDS-CALIB_STRAIN"
 // 1e-12 relative. gwpy must read every product, the new versions too,
 // through its view. It skips without ../shared.
 func TestInteropRealStrainChain(t *testing.T) {
+	t.Parallel()
 	bin, python := env(t)
-	pp := gwpyPath(t, python)
+	pp := gwpyPath(t)
 	gwf := filepath.Join(sharedGWF, "H-H1_llhoft-1214714160-4.gwf")
 	if _, err := os.Stat(gwf); err != nil {
 		t.Skipf("no real strain frame: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 	"github.com/gwwatchd/gwwatchd/internal/framegen"
 	"github.com/gwwatchd/gwwatchd/internal/synth"
+	"github.com/gwwatchd/gwwatchd/internal/testsize"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
@@ -62,9 +63,10 @@ func int16Fixture(t *testing.T, seconds int) (string, []int16, Options) {
 // not run in parallel.
 func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
 	const fs = 16384
-	// With -short, 128 s: a float64 copy (16 MiB) still exceeds the slack.
+	// At a reduced size, 128 s: a float64 copy (16 MiB) still exceeds the
+	// slack.
 	seconds := 512
-	if testing.Short() {
+	if !testsize.Full() {
 		seconds = 128
 	}
 	src, v, opts := int16Fixture(t, seconds)
@@ -188,11 +190,14 @@ func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
 // collections happen to run. It measures the process's heap, so it does
 // not run in parallel.
 func TestFrameChannelsAreNotHeldTogether(t *testing.T) {
-	// With -short, one lane of 24 channels: still far more than a lane
-	// may hold.
+	// At a reduced size, 24 channels: still far more than a lane may hold.
+	// With -short on one lane; under -race on the two that run together.
 	channels, cpus := 80, []int{1, 2}
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		channels, cpus = 24, cpus[:1]
+	case testsize.Race():
+		channels, cpus = 24, cpus[1:]
 	}
 	spec := framegen.Spec{Frames: 4, FrameLength: 1, GPS: 1300000000, Seed: 1}
 	for i := range channels {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/testsize"
 )
 
 // chainSpec is one entry of chains_ref.py's JSON input.
@@ -144,8 +146,8 @@ var scipyCases = []struct {
 }
 
 func TestChainsAgainstScipy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs scipy")
+	if !testsize.Full() {
+		t.Skip("runs scipy on long chains: at full size only")
 	}
 	requireScipy(t)
 	dir := t.TempDir()

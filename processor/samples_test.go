@@ -9,6 +9,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
+	"github.com/gwwatchd/gwwatchd/internal/testsize"
 )
 
 // typed returns x as samples of type d, scaled into most of its range
@@ -180,7 +181,7 @@ func TestTypedSamplesSkip(t *testing.T) {
 func TestTypedSamplesAllocateNoCopy(t *testing.T) {
 	const fs = 16384
 	n := 8 << 20 // 512 s
-	if testing.Short() {
+	if !testsize.Full() {
 		n = 1 << 20 // 64 s: a float64 copy (8 MiB) still exceeds the slack
 	}
 	x := typed(colouredSeries(n, fs, 3), samples.Int16).([]int16)

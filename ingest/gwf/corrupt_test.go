@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/testsize"
 )
 
 // smallSpec is a small file with a few channels of each kind, compressed
@@ -38,7 +40,8 @@ func checkOneLine(t *testing.T, err error) {
 	}
 }
 
-// TestTruncated cuts files short at every length: each must be rejected.
+// TestTruncated cuts files short at every length (one in three at a
+// reduced size): each must be rejected.
 func TestTruncated(t *testing.T) {
 	t.Parallel()
 	for _, v := range []int{7, 8, 9} {
@@ -46,7 +49,12 @@ func TestTruncated(t *testing.T) {
 		if _, err := Decode(data); err != nil {
 			t.Fatalf("v%d whole file: %v", v, err)
 		}
-		for n := range len(data) {
+		// At a reduced size, one cut in three.
+		step := 1
+		if !testsize.Full() {
+			step = 3
+		}
+		for n := 0; n < len(data); n += step {
 			_, err := Decode(data[:n])
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("v%d cut to %d of %d bytes: got %v, want a malformed-file error", v, n, len(data), err)
@@ -61,12 +69,13 @@ func TestTruncated(t *testing.T) {
 func TestBitFlips(t *testing.T) {
 	t.Parallel()
 	masks := []byte{0x01, 0x80, 0xff}
-	if testing.Short() {
+	full := testsize.Full()
+	if !full {
 		masks = masks[:1] // still every byte, with its lowest bit flipped
 	}
 	for _, v := range []int{8, 9} {
 		for _, big := range []bool{false, true} {
-			if testing.Short() && big == (v == 8) {
+			if !full && big == (v == 8) {
 				continue // one byte order of each version
 			}
 			data := encode(t, smallSpec(v, big))

@@ -12,6 +12,7 @@ import (
 	"testing/iotest"
 
 	"github.com/gwwatchd/gwwatchd/internal/alloctest"
+	"github.com/gwwatchd/gwwatchd/internal/testsize"
 )
 
 // streamFiles are written files of every version and byte order, and the
@@ -62,7 +63,7 @@ func TestReadAgreesWithDecode(t *testing.T) {
 			"one byte": iotest.OneByteReader(bytes.NewReader(data)),
 			"half":     iotest.HalfReader(bytes.NewReader(data)),
 		}
-		if testing.Short() && len(data) > 64<<10 {
+		if !testsize.Full() && len(data) > 64<<10 {
 			delete(readers, "one byte") // a byte a call: slow for a large file
 		}
 		var x *Index
@@ -112,10 +113,10 @@ func TestReadAgreesWithDecode(t *testing.T) {
 // does, flipping each byte of small files in turn.
 func TestReadErrorsAgree(t *testing.T) {
 	t.Parallel()
-	// With -short, version 8 only, and one cut in five: TestBitFlips and
-	// TestTruncated check every version and every cut through Decode.
+	// At a reduced size, version 8 only, and one cut in five: TestBitFlips
+	// and TestTruncated check the other versions and cuts through Decode.
 	versions, cut := []int{7, 8, 9}, 1
-	if testing.Short() {
+	if !testsize.Full() {
 		versions, cut = versions[1:2], 5
 	}
 	for _, v := range versions {
@@ -285,8 +286,8 @@ func TestLoadReadsOneSeries(t *testing.T) {
 // TestReadMemory checks that Read of a large file allocates a small part
 // of it: its metadata and fixed buffers, whatever the size of its vectors.
 func TestReadMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a 64 MB file")
+	if !testsize.Full() {
+		t.Skip("writes a 64 MB file: at full size only")
 	}
 	// 8 frames of 4 raw channels of 256 Ki float64 samples: 64 MiB.
 	const n = 256 << 10

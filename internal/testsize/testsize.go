@@ -1,0 +1,19 @@
+// Package testsize says at which size the tests that check a large
+// corpus or a large file run.
+//
+// Such a test runs at a reduced size with -short, for a quick loop, and
+// under the race detector, which makes its single-threaded loops about ten
+// times slower without finding more: `make unit` runs every package whose
+// tests import this one a second time without -race, where they run at
+// full size. What a reduced run keeps must still cross the concurrent
+// paths, so that -race sees them.
+package testsize
+
+import "testing"
+
+// Full reports whether the tests run at full size: not with -short, and
+// not under the race detector.
+func Full() bool { return !testing.Short() && !race }
+
+// Race reports whether the race detector is built in.
+func Race() bool { return race }
