@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // rotatedName is the name segment n of the log at path gets when rotated.
@@ -172,9 +173,19 @@ func (s *snapshot) each(fn lineFunc) error {
 	return readLines(io.NewSectionReader(s.active, 0, s.activeSize), filepath.Base(s.activeName), fn)
 }
 
-// readLines calls fn for each line of r.
+// lineReaders keeps the 1 MiB readers of readLines for the next read of a
+// segment.
+var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1<<20) }}
+
+// readLines calls fn for each line of r. A line given to fn is valid until
+// fn returns.
 func readLines(r io.Reader, seg string, fn lineFunc) error {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := lineReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		lineReaders.Put(br)
+	}()
 	var long []byte // a line longer than the buffer, being assembled
 	partial := false
 	var off int64

@@ -11,6 +11,9 @@ import (
 	"testing"
 )
 
+// sharedGWF is where the real frame files are (see its README).
+const sharedGWF = "../../shared/testdata/gwf"
+
 // sharedPython returns ../shared/python (gwpy and what it imports), or
 // skips without it.
 func sharedPython(t *testing.T) string {

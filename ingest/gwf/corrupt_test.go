@@ -118,22 +118,28 @@ func TestBitFlips(t *testing.T) {
 // checksums are per frame and per file: nothing may panic.
 func TestOldVersionsCorrupt(t *testing.T) {
 	t.Parallel()
+	// At a reduced size, every other byte.
+	step := 1
+	if !testsize.Full() {
+		step = 2
+	}
 	for _, v := range []int{6, 7} {
 		data := encode(t, smallSpec(v, false))
-		rejected := 0
+		rejected, flips := 0, 0
 		bad := bytes.Clone(data)
-		for i := range bad {
+		for i := 0; i < len(bad); i += step {
 			bad[i] ^= 0x40
 			if _, err := Decode(bad); err != nil {
 				rejected++
 			}
 			bad[i] ^= 0x40
+			flips++
 		}
 		if !bytes.Equal(bad, data) {
 			t.Fatalf("v%d: Decode changed the bytes it was given", v)
 		}
-		if rejected < len(data)*9/10 {
-			t.Errorf("v%d: only %d of %d flips rejected", v, rejected, len(data))
+		if rejected < flips*9/10 {
+			t.Errorf("v%d: only %d of %d flips rejected", v, rejected, flips)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package interop
+package pipeline
 
 import (
 	"context"
@@ -13,16 +13,12 @@ import (
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
-	"github.com/gwwatchd/gwwatchd/pipeline"
 )
-
-// sharedGWF is where the real frame files are (see its README).
-const sharedGWF = "../../shared/testdata/gwf"
 
 // sharedGolden is testdata/gwf/shared_golden.json: for each real frame
 // file, each channel's dtype, length and the SHA-256 of its samples as
 // little-endian bytes, as gwf_decode.py (numpy, not gwwatchd's reader)
-// decodes them.
+// decodes them (interop/gwf_decode.py writes it).
 type sharedGolden map[string]map[string]struct {
 	DType  string `json:"dtype"`
 	N      int    `json:"n"`
@@ -50,9 +46,9 @@ func readSharedGolden(t *testing.T) sharedGolden {
 func TestSharedFramesMatchGolden(t *testing.T) {
 	t.Parallel()
 	golden := readSharedGolden(t)
-	files, _ := filepath.Glob(filepath.Join(sharedGWF, "*.gwf"))
+	files, _ := filepath.Glob(filepath.Join("../../shared/testdata/gwf", "*.gwf"))
 	if len(files) == 0 {
-		t.Skipf("no frame files in %s", sharedGWF)
+		t.Skip("no frame files in ../../shared/testdata/gwf")
 	}
 	var names []string
 	for _, f := range files {
@@ -71,7 +67,7 @@ func TestSharedFramesMatchGolden(t *testing.T) {
 	cfg.Archive.Root = filepath.Join(t.TempDir(), "archive")
 	cfg.Processing.ASD.Enabled = false
 	cfg.Processing.Spectrogram.Enabled = false
-	p := pipeline.New(pipeline.Options{Config: cfg, CPUs: 2})
+	p := New(Options{Config: cfg, CPUs: 2})
 	for _, f := range files {
 		base := filepath.Base(f)
 		t.Run(base, func(t *testing.T) {
