@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: gwwatchd against the same pipeline in plain Python (numpy,
 # scipy.signal.welch, h5py; bench/pipeline.py) on the same 20 files of 64 s
-# at 16384 Hz float64, in the same run; then the reprocessing of those
+# at 16384 Hz float64, in the same run (each side three times, alternating,
+# and the medians compared); then the reprocessing of those
 # archives, the ASD of one such file, and the filters, resampling and trends
 # of the processing chain against scipy (bench/chains.py) on the same data;
 # the same batch with the ASD only, beside the tutorial's way in Python and
@@ -21,36 +22,63 @@ chainfile=$(go run ./scripts/synth -dir "$out/chain" -n 1 -duration 64 -fs 16384
 files=("$out"/in/*.npy)
 bytes=$(cat "${files[@]}" | wc -c)
 one=$(wc -c <"${files[0]}")
-cat >"$out/bench.toml" <<TOML
+# config NAME [TOML]: a configuration of its own archive root, state and
+# audit log under $out, with TOML appended.
+config() {
+  cat >"$out/$1.toml" <<TOML
 [daemon]
-state_dir = "$out/state"
+state_dir = "$out/$1-state"
 [archive]
-root = "$out/go"
+root = "$out/$1"
 [audit]
-path = "$out/audit.log"
+path = "$out/$1-audit.log"
+${2:-}
 TOML
+}
+config bench
 cat "$out/bench.toml" testdata/config/reprocess.toml >"$out/reprocess.toml"
-sync
 
-/usr/bin/time -f "%e %M" -o "$out/go.time" "$bin" ingest --config "$out/bench.toml" "${files[@]}" >"$out/go.log" 2>"$out/go.err"
-/usr/bin/time -f "%e %M" -o "$out/py.time" "$py" bench/pipeline.py "$out/py" "${files[@]}" >"$out/py.json"
-cat >"$out/asd.toml" <<TOML
-[daemon]
-state_dir = "$out/asd-state"
-[archive]
-root = "$out/asd"
-[audit]
-path = "$out/asd-audit.log"
-[processing.spectrogram]
-enabled = false
-TOML
-sync
-/usr/bin/time -f "%e %M" -o "$out/goasd.time" "$bin" ingest --config "$out/asd.toml" "${files[@]}" >/dev/null 2>"$out/goasd.err"
-/usr/bin/time -f "%e %M" -o "$out/pyasd.time" "$py" bench/pipeline.py --asd-only "$out/pyasd" "${files[@]}" >/dev/null
-mkdir -p "$out/dd"
-sync
-/usr/bin/time -f "%e %M" -o "$out/dd.time" bash -c 'for f in "${@:2}"; do dd if="$f" of="$1/${f##*/}" bs=4M conv=fsync status=none; done' _ "$out/dd" "${files[@]}"
-archived=$(find "$out/go" -name "*.h5" -printf "%s\n" | awk "{ s += \$1 } END { print s }")
+# The batch is timed three times on each side, the runs alternating, and
+# the median of each side is reported: one run of a few seconds on a
+# shared machine, a disk's fsync most of all, varies by more than the
+# figures compared. Run 1 of gwwatchd archives into $out/bench, which the
+# reprocessing below reads; the other runs' outputs are removed after the
+# last run.
+reps=3
+noasd='[processing.spectrogram]
+enabled = false'
+for r in $(seq $reps); do
+  go=bench; [ "$r" = 1 ] || { go=go$r; config "$go"; }
+  config asd$r "$noasd"
+  mkdir -p "$out/dd$r"
+  sync
+  /usr/bin/time -f "%e %M" -o "$out/go.$r.time" "$bin" ingest --config "$out/$go.toml" "${files[@]}" >"$out/go.$r.log" 2>"$out/go.$r.err"
+  sync
+  /usr/bin/time -f "%e %M" -o "$out/py.$r.time" "$py" bench/pipeline.py "$out/py$r" "${files[@]}" >"$out/py.$r.json"
+  sync
+  /usr/bin/time -f "%e %M" -o "$out/goasd.$r.time" "$bin" ingest --config "$out/asd$r.toml" "${files[@]}" >/dev/null 2>"$out/goasd.$r.err"
+  sync
+  /usr/bin/time -f "%e %M" -o "$out/pyasd.$r.time" "$py" bench/pipeline.py --asd-only "$out/pyasd$r" "${files[@]}" >/dev/null
+  sync
+  /usr/bin/time -f "%e %M" -o "$out/dd.$r.time" bash -c 'for f in "${@:2}"; do dd if="$f" of="$1/${f##*/}" bs=4M conv=fsync status=none; done' _ "$out/dd$r" "${files[@]}"
+done
+# Removed only now: freeing their blocks would go on beside the next runs.
+for r in $(seq $reps); do
+  [ "$r" = 1 ] || rm -rf "$out/go$r" "$out/go$r-state" "$out/go$r-audit.log"
+  rm -rf "$out/py$r" "$out/asd$r" "$out/asd$r-state" "$out/asd$r-audit.log" "$out/pyasd$r" "$out/dd$r"
+done
+# median NAME COLUMN: the median over the runs of $out/NAME.*.time of
+# COLUMN 1 (seconds) or 2 (peak RSS, kB).
+median() {
+  for r in $(seq $reps); do cat "$out/$1.$r.time"; done | awk -v c="$2" '{ print $c }' | sort -n |
+    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+# runs NAME: the seconds of each run, in order.
+runs() {
+  for r in $(seq $reps); do read -r sec _ <"$out/$1.$r.time"; printf '%s%s' "${sep:-}" "$sec"; sep=" "; done
+  sep=
+}
+archived=$(find "$out/bench" -name "*.h5" -printf "%s\n" | awk "{ s += \$1 } END { print s }")
 /usr/bin/time -f "%e %M" -o "$out/re.time" "$bin" reprocess --config "$out/reprocess.toml" --all >"$out/re.log" 2>"$out/re.err"
 added=$(grep -c ': added 3 products (asd@2, bp, bp_asd)$' "$out/re.log" || true)
 if [ "$added" != ${#files[@]} ]; then
@@ -64,28 +92,27 @@ for b in '^BenchmarkHighpass64s16384$' '^Benchmark((Bandpass|Resample)64s16384|T
 done >"$out/chain.txt"
 "$py" bench/chains.py "$chainfile" >"$out/chain.json"
 
-read -r go_s go_kb <"$out/go.time"
-read -r py_s py_kb <"$out/py.time"
+go_s=$(median go 1) go_kb=$(median go 2)
+py_s=$(median py 1) py_kb=$(median py 2)
 read -r re_s re_kb <"$out/re.time"
-read -r goasd_s _ <"$out/goasd.time"
-read -r pyasd_s _ <"$out/pyasd.time"
-read -r dd_s _ <"$out/dd.time"
-py_asd=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["asd_seconds"])' "$out/py.json")
+goasd_s=$(median goasd 1) pyasd_s=$(median pyasd 1) dd_s=$(median dd 1)
+py_asd=$("$py" -c 'import json,sys; print(min(json.load(open(f))["asd_seconds"] for f in sys.argv[1:]))' "$out"/py.*.json)
 go_asd_ns=$(awk '/^BenchmarkASD64s16384/ {print $3}' "$out/asd.txt" | sort -n | head -1)
 
 awk -v n=${#files[@]} -v bytes="$bytes" -v one="$one" -v gs="$go_s" -v gk="$go_kb" -v ps="$py_s" -v pk="$py_kb" \
     -v ga="$go_asd_ns" -v pa="$py_asd" -v rs="$re_s" -v rk="$re_kb" -v am="$archived" \
-    -v gas="$goasd_s" -v pas="$pyasd_s" -v dds="$dd_s" 'BEGIN {
+    -v gas="$goasd_s" -v pas="$pyasd_s" -v dds="$dd_s" -v reps="$reps" \
+    -v gr="$(runs go)" -v pr="$(runs py)" -v gar="$(runs goasd)" -v par="$(runs pyasd)" -v ddr="$(runs dd)" 'BEGIN {
   mb = bytes / 1e6
-  printf "archive %d files of 64 s at 16384 Hz float64 (%.1f MB in all, %.1f MB each)\n", n, mb, one / 1e6
-  printf "  %-22s %8s %10s %14s\n", "", "seconds", "MB/s", "peak RSS MB"
-  printf "  %-22s %8.2f %10.1f %14.1f\n", "gwwatchd ingest", gs, mb / gs, gk / 1024
-  printf "  %-22s %8.2f %10.1f %14.1f\n", "python (numpy+scipy)", ps, mb / ps, pk / 1024
+  printf "archive %d files of 64 s at 16384 Hz float64 (%.1f MB in all, %.1f MB each); medians of %d runs, alternating\n", n, mb, one / 1e6, reps
+  printf "  %-22s %8s %10s %14s   %s\n", "", "seconds", "MB/s", "peak RSS MB", "each run, s"
+  printf "  %-22s %8.2f %10.1f %14.1f   %s\n", "gwwatchd ingest", gs, mb / gs, gk / 1024, gr
+  printf "  %-22s %8.2f %10.1f %14.1f   %s\n", "python (numpy+scipy)", ps, mb / ps, pk / 1024, pr
   printf "  speed-up %.2fx (target >= 4x)\n", ps / gs
   printf "the same files with the ASD only (no spectrogram)\n"
-  printf "  %-22s %8.2f %10.1f\n", "gwwatchd ingest", gas, mb / gas
-  printf "  %-22s %8.2f %10.1f\n", "python, tutorial way", pas, mb / pas
-  printf "  %-22s %8.2f %10.1f\n", "dd conv=fsync", dds, mb / dds
+  printf "  %-22s %8.2f %10.1f   %s\n", "gwwatchd ingest", gas, mb / gas, gar
+  printf "  %-22s %8.2f %10.1f   %s\n", "python, tutorial way", pas, mb / pas, par
+  printf "  %-22s %8.2f %10.1f   %s\n", "dd conv=fsync", dds, mb / dds, ddr
   printf "  gwwatchd %.2fx faster than python; %.2fx the time of dd conv=fsync (target <= 1.5x)\n", pas / gas, gas / dds
   printf "reprocess those %d archives (%.1f MB): an ASD of fftlength 2 s and a band-pass 30-200 Hz with its ASD\n", n, am / 1e6
   printf "  %-22s %8s %10s %14s %14s\n", "", "seconds", "archives/s", "MB/s", "peak RSS MB"
