@@ -448,20 +448,12 @@ func (e *enc) endOfFile(nFrames int) {
 	}
 }
 
-// cksumRef is POSIX cksum computed a bit at a time, as the specification
-// describes it, independently of the reader's table-driven one.
+// cksumRef is POSIX cksum as the specification describes it, a byte at a
+// time through a table that cksumBitTable works out bit by bit from the
+// polynomial, independently of the reader's slicing implementation.
 func cksumRef(p []byte) uint32 {
 	var crc uint32
-	feed := func(b byte) {
-		for i := 7; i >= 0; i-- {
-			bit := uint32(b>>uint(i)) & 1
-			top := crc >> 31
-			crc <<= 1
-			if top^bit != 0 {
-				crc ^= cksum.Poly
-			}
-		}
-	}
+	feed := func(b byte) { crc = crc<<8 ^ cksumBitTable[byte(crc>>24)^b] }
 	for _, b := range p {
 		feed(b)
 	}
@@ -470,6 +462,23 @@ func cksumRef(p []byte) uint32 {
 	}
 	return ^crc
 }
+
+// cksumBitTable holds, for each byte b, the CRC register after b has been
+// shifted out of its top byte one bit at a time.
+var cksumBitTable = func() (t [256]uint32) {
+	for b := range t {
+		crc := uint32(b) << 24
+		for range 8 {
+			top := crc >> 31
+			crc <<= 1
+			if top != 0 {
+				crc ^= cksum.Poly
+			}
+		}
+		t[b] = crc
+	}
+	return t
+}()
 
 // typeOf returns the FrVect type code and length of a typed slice.
 func typeOf(values any) (uint16, int, error) {
