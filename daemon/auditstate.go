@@ -68,9 +68,7 @@ func (d *Daemon) auditDown(cause error) {
 	a.err, a.since, a.up = cause, time.Now(), make(chan struct{})
 	a.mu.Unlock()
 	d.log.Error("the audit log takes no records: no new file is taken until it does", zap.Error(cause))
-	if m := d.opts.Metrics; m != nil {
-		m.SetAuditUp(false)
-	}
+	d.metrics().SetAuditUp(false)
 	if d.opts.Reopen == nil {
 		return
 	}
@@ -99,9 +97,7 @@ func (d *Daemon) reopenAudit() {
 				d.audit.err = nil
 				close(d.audit.up)
 				d.audit.mu.Unlock()
-				if m := d.opts.Metrics; m != nil {
-					m.SetAuditUp(true)
-				}
+				d.metrics().SetAuditUp(true)
 				d.log.Info("the audit log takes records again", zap.Duration("down", time.Since(since)))
 				// Removals the outage interrupted are finished now, not at
 				// the next start.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/config"
 	"github.com/gwwatchd/gwwatchd/ingest"
-	"github.com/gwwatchd/gwwatchd/metrics"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
@@ -121,10 +120,13 @@ type budget struct {
 	limit int64
 	sem   *semaphore.Weighted
 	used  atomic.Int64
-	m     *metrics.Metrics
+	m     Metrics
 }
 
-func newBudget(limit int64, m *metrics.Metrics) *budget {
+func newBudget(limit int64, m Metrics) *budget {
+	if m == nil {
+		m = noMetrics{}
+	}
 	b := &budget{limit: limit, sem: semaphore.NewWeighted(limit), m: m}
 	m.SetMemory(limit, 0)
 	return b

@@ -16,7 +16,6 @@ import (
 	"github.com/gwwatchd/gwwatchd/archive"
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/config"
-	"github.com/gwwatchd/gwwatchd/metrics"
 	"github.com/gwwatchd/gwwatchd/pipeline"
 	"github.com/gwwatchd/gwwatchd/sdnotify"
 	"github.com/gwwatchd/gwwatchd/watcher"
@@ -30,8 +29,8 @@ type Options struct {
 	Audit      *audit.Log   // open; the daemon appends to it but does not close it
 	Index      *audit.Index // replayed from Audit's log before the start
 	Notifier   *sdnotify.Notifier
-	Metrics    *metrics.Metrics // nil: none
-	CPUs       int              // CPUs each worker's processing may use
+	Metrics    Metrics // nil: none
+	CPUs       int     // CPUs each worker's processing may use
 
 	// Reopen opens the audit log again, with the index replayed from it,
 	// after appends to it failed; nil leaves the log down until restart.
@@ -87,6 +86,37 @@ type Daemon struct {
 type job struct {
 	ev      watcher.Event
 	attempt int
+}
+
+// Metrics takes what the daemon counts and measures. *metrics.Metrics is
+// the daemon's; its methods, as these must, take a nil receiver for none.
+type Metrics interface {
+	Archived(watch string, bytes int64, latency time.Duration)
+	Duplicate(watch string)
+	Rejected(watch string)
+	Failed(watch string) // a transient failure, retried
+	SetQueueDepth(n int)
+	SetAuditUp(up bool)
+	SetMemory(limit, inUse int64)
+}
+
+// noMetrics is the Metrics of Options without any.
+type noMetrics struct{}
+
+func (noMetrics) Archived(string, int64, time.Duration) {}
+func (noMetrics) Duplicate(string)                      {}
+func (noMetrics) Rejected(string)                       {}
+func (noMetrics) Failed(string)                         {}
+func (noMetrics) SetQueueDepth(int)                     {}
+func (noMetrics) SetAuditUp(bool)                       {}
+func (noMetrics) SetMemory(int64, int64)                {}
+
+// metrics returns the Metrics of the options, or noMetrics.
+func (d *Daemon) metrics() Metrics {
+	if d.opts.Metrics == nil {
+		return noMetrics{}
+	}
+	return d.opts.Metrics
 }
 
 // New prepares a daemon; Run starts it.
@@ -276,9 +306,7 @@ func (d *Daemon) closeQueue() {
 }
 
 func (d *Daemon) setQueueDepth() {
-	if m := d.opts.Metrics; m != nil {
-		m.SetQueueDepth(int(d.queued.Load()))
-	}
+	d.metrics().SetQueueDepth(int(d.queued.Load()))
 }
 
 // Reload re-reads the configuration file: watches are added and removed,

@@ -143,9 +143,7 @@ func (d *Daemon) finish(j job, w *config.Watch, res *pipeline.Result, err error,
 		return
 	default:
 		d.retryLater(j, err, log)
-		if m := d.opts.Metrics; m != nil {
-			m.Failed(label)
-		}
+		d.metrics().Failed(label)
 		return
 	}
 	d.forget(ev.Path)
@@ -155,14 +153,10 @@ func (d *Daemon) finish(j job, w *config.Watch, res *pipeline.Result, err error,
 	}
 	if res.Duplicate {
 		log.Info("already archived", fields...)
-		if m := d.opts.Metrics; m != nil {
-			m.Duplicate(label)
-		}
+		d.metrics().Duplicate(label)
 	} else {
 		log.Info("archived", fields...)
-		if m := d.opts.Metrics; m != nil {
-			m.Archived(label, res.Source.Size, time.Since(ev.Seen))
-		}
+		d.metrics().Archived(label, res.Source.Size, time.Since(ev.Seen))
 	}
 	if err := d.after(w, ev, res); err != nil {
 		log.Error("source kept", zap.String("after", w.After), zap.Error(err))
@@ -233,9 +227,7 @@ func (d *Daemon) after(w *config.Watch, ev watcher.Event, res *pipeline.Result) 
 // never quarantined silently, nor left without its reason.
 func (d *Daemon) reject(w *config.Watch, ev watcher.Event, cause error, log *zap.Logger) {
 	d.forget(ev.Path)
-	if m := d.opts.Metrics; m != nil {
-		m.Rejected(w.Dir)
-	}
+	d.metrics().Rejected(w.Dir)
 	reason := cause.Error()
 	if d.watcher != nil {
 		defer d.watcher.Done(ev.Path)

@@ -97,8 +97,10 @@ func (m *Main) run(ctx context.Context, args []string) error {
 
 	notifier := sdnotify.New()
 	var met *metrics.Metrics
+	var dmet daemon.Metrics // nil unless the endpoint is configured
 	if cfg.Daemon.Metrics != "" {
 		met = metrics.New()
+		dmet = met
 	}
 	reopen := func() (*audit.Log, *audit.Index, error) {
 		l, err := audit.Open(auditOptions(cfg, logger))
@@ -113,7 +115,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return l, ix, nil
 	}
 	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *fs.cfgPath, Logger: logger, Audit: alog, Index: ix,
-		Notifier: notifier, Metrics: met, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
+		Notifier: notifier, Metrics: dmet, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
 	if err != nil {
 		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 		return err
