@@ -212,7 +212,7 @@ func writeRootAttrs(f *hdf5.File, attrs []Attr) error {
 		return err
 	}
 	defer root.Close()
-	return writeAttrs(root.ID(), root.CreateAttribute, attrs)
+	return writeAttrs(root.ID(), attrs)
 }
 
 func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
@@ -235,7 +235,7 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 			return err
 		}
 		defer ds.Close()
-		return writeAttrs(ds.ID(), ds.CreateAttribute, d.Attrs)
+		return writeAttrs(ds.ID(), d.Attrs)
 	}
 	elem, n, err := sliceInfo(d.Data)
 	if err != nil {
@@ -299,7 +299,7 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 			return err
 		}
 	}
-	return writeAttrs(ds.ID(), ds.CreateAttribute, d.Attrs)
+	return writeAttrs(ds.ID(), d.Attrs)
 }
 
 // chunkDims picks chunks of about 1 MiB: whole rows of a 2-D dataset.
@@ -393,76 +393,60 @@ func sliceInfo(data any) (elem any, n int, err error) {
 	return nil, 0, fmt.Errorf("unsupported data type %T", data)
 }
 
-type attrCreator func(name string, dtype *hdf5.Datatype, dspace *hdf5.Dataspace) (*hdf5.Attribute, error)
-
-func writeAttrs(loc int64, create attrCreator, attrs []Attr) error {
-	for _, a := range attrs {
-		if err := writeAttr(loc, create, a); err != nil {
-			return fmt.Errorf("attribute %s: %w", a.Name, err)
+// writeAttrs creates attrs on the object loc, in order, in one call into
+// the library.
+func writeAttrs(loc int64, attrs []Attr) error {
+	if len(attrs) == 0 {
+		return nil
+	}
+	kinds := make([]C.int, len(attrs))
+	lens := make([]C.longlong, len(attrs))
+	var text []byte
+	var f64 []C.double
+	var i64 []C.longlong
+	for i, a := range attrs {
+		if strings.IndexByte(a.Name, 0) >= 0 {
+			return fmt.Errorf("attribute %s: name holds a NUL byte", a.Name)
 		}
+		text = append(append(text, a.Name...), 0)
+		switch v := a.Value.(type) {
+		case string:
+			if strings.IndexByte(v, 0) >= 0 {
+				return fmt.Errorf("attribute %s: string holds a NUL byte", a.Name)
+			}
+			kinds[i] = C.GW_ATTR_STRING
+			text = append(append(text, v...), 0)
+		case float64:
+			kinds[i] = C.GW_ATTR_F64
+			f64 = append(f64, C.double(v))
+		case int64:
+			kinds[i] = C.GW_ATTR_I64
+			i64 = append(i64, C.longlong(v))
+		case int:
+			kinds[i] = C.GW_ATTR_I64
+			i64 = append(i64, C.longlong(v))
+		case []float64:
+			if len(v) == 0 {
+				return fmt.Errorf("attribute %s: empty array attribute", a.Name)
+			}
+			kinds[i], lens[i] = C.GW_ATTR_F64_ARRAY, C.longlong(len(v))
+			for _, x := range v {
+				f64 = append(f64, C.double(x))
+			}
+		default:
+			return fmt.Errorf("attribute %s: unsupported attribute type %T", a.Name, a.Value)
+		}
+	}
+	// The slices hold no Go pointers, so C may read them in place; a last
+	// zero gives each one an element to point at when no attribute needs it.
+	f64 = append(f64, 0)
+	i64 = append(i64, 0)
+	n := C.gw_write_attrs(C.hid_t(loc), C.int(len(attrs)), &kinds[0], &lens[0],
+		(*C.char)(unsafe.Pointer(&text[0])), &f64[0], &i64[0])
+	if int(n) < len(attrs) {
+		return fmt.Errorf("attribute %s: cannot write it", attrs[n].Name)
 	}
 	return nil
-}
-
-func writeAttr(loc int64, create attrCreator, a Attr) error {
-	var (
-		dtype *hdf5.Datatype
-		space *hdf5.Dataspace
-		err   error
-		data  any
-	)
-	switch v := a.Value.(type) {
-	case string:
-		if strings.IndexByte(v, 0) >= 0 {
-			return errors.New("string holds a NUL byte")
-		}
-		cname, cval := C.CString(a.Name), C.CString(v)
-		defer C.free(unsafe.Pointer(cname))
-		defer C.free(unsafe.Pointer(cval))
-		if C.gw_write_string_attr(C.hid_t(loc), cname, cval) < 0 {
-			return errors.New("cannot write string attribute")
-		}
-		return nil
-	case float64:
-		dtype, err = hdf5.NewDatatypeFromValue(v)
-		data = &v
-	case int64:
-		dtype, err = hdf5.NewDatatypeFromValue(v)
-		data = &v
-	case int:
-		w := int64(v)
-		dtype, err = hdf5.NewDatatypeFromValue(w)
-		data = &w
-	case []float64:
-		if len(v) == 0 {
-			return errors.New("empty array attribute")
-		}
-		dtype, err = hdf5.NewDatatypeFromValue(float64(0))
-		data = &v[0]
-		space, err = hdf5.CreateSimpleDataspace([]uint{uint(len(v))}, nil)
-		if err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("unsupported attribute type %T", a.Value)
-	}
-	if err != nil {
-		return err
-	}
-	defer dtype.Close()
-	if space == nil {
-		space, err = hdf5.CreateDataspace(hdf5.S_SCALAR)
-		if err != nil {
-			return err
-		}
-	}
-	defer space.Close()
-	attr, err := create(a.Name, dtype, space)
-	if err != nil {
-		return err
-	}
-	defer attr.Close()
-	return attr.Write(data, dtype)
 }
 
 // storedTypes maps a stored numeric type (class, size, signed) to the Go

@@ -79,22 +79,51 @@ int gw_cloexec(hid_t f) {
 
 // Writing.
 
-int gw_write_string_attr(hid_t loc, const char *name, const char *value) {
-  int rc = -1;
-  hid_t t = H5Tcopy(H5T_C_S1);
-  hid_t s = H5Screate(H5S_SCALAR);
-  hid_t a = -1;
-  if (t < 0 || s < 0) goto out;
-  if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) goto out;
-  a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-  if (a < 0) goto out;
-  if (H5Awrite(a, t, &value) < 0) goto out;
-  rc = 0;
+int gw_write_attrs(hid_t loc, int n, const int *kinds, const long long *lens, const char *text,
+                   const double *f64, const long long *i64) {
+  // One string type and one scalar dataspace serve every attribute.
+  hid_t str = H5Tcopy(H5T_C_S1), scalar = H5Screate(H5S_SCALAR);
+  int i = 0;
+  if (str < 0 || scalar < 0 || H5Tset_size(str, H5T_VARIABLE) < 0 || H5Tset_cset(str, H5T_CSET_UTF8) < 0) goto out;
+  for (; i < n; i++) {
+    const char *name = text;
+    text += strlen(text) + 1;
+    hid_t type, space = scalar, a;
+    const void *buf;
+    const char *value;
+    switch (kinds[i]) {
+    case GW_ATTR_STRING:
+      value = text;
+      text += strlen(text) + 1;
+      type = str, buf = &value;
+      break;
+    case GW_ATTR_F64:
+      type = H5T_NATIVE_DOUBLE, buf = f64++;
+      break;
+    case GW_ATTR_I64:
+      type = H5T_NATIVE_INT64, buf = i64++;
+      break;
+    case GW_ATTR_F64_ARRAY: {
+      hsize_t dims[1] = {(hsize_t)lens[i]};
+      space = H5Screate_simple(1, dims, NULL);
+      if (space < 0) goto out;
+      type = H5T_NATIVE_DOUBLE, buf = f64;
+      f64 += lens[i];
+      break;
+    }
+    default:
+      goto out;
+    }
+    a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = a >= 0 && H5Awrite(a, type, buf) >= 0;
+    if (a >= 0 && H5Aclose(a) < 0) ok = 0;
+    if (space != scalar) H5Sclose(space);
+    if (!ok) goto out;
+  }
 out:
-  if (a >= 0) H5Aclose(a);
-  if (s >= 0) H5Sclose(s);
-  if (t >= 0) H5Tclose(t);
-  return rc;
+  if (scalar >= 0) H5Sclose(scalar);
+  if (str >= 0) H5Tclose(str);
+  return i;
 }
 
 hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src) {

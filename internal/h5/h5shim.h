@@ -41,9 +41,18 @@ int gw_cloexec(hid_t f);
 
 // Writing (h5.go).
 
-// gw_write_string_attr writes a scalar variable-length UTF-8 string
-// attribute, the form h5py reads back as str.
-int gw_write_string_attr(hid_t loc, const char *name, const char *value);
+// Attribute kinds of gw_write_attrs.
+enum { GW_ATTR_STRING, GW_ATTR_F64, GW_ATTR_I64, GW_ATTR_F64_ARRAY };
+
+// gw_write_attrs creates the n attributes of loc in order, in one call:
+// attribute i is of kinds[i]. text holds, one after the other, each
+// attribute's NUL-terminated name and, for a string, its NUL-terminated
+// value (a scalar variable-length UTF-8 string). The numbers of the
+// numeric ones follow one another in f64 (a scalar, or lens[i] values for
+// a one-dimensional array) and i64 (a scalar). It returns n when all were
+// written, else the index of the attribute that failed.
+int gw_write_attrs(hid_t loc, int n, const int *kinds, const long long *lens, const char *text,
+                   const double *f64, const long long *i64);
 
 // gw_create_view makes name in loc a virtual dataset that maps the whole
 // of the dataset src (a path in the same file) and has its type and
