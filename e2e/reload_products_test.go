@@ -6,9 +6,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/gwwatchd/gwwatchd/archive"
-	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
 
 // TestReloadProducts: after a SIGHUP whose configuration adds products
@@ -27,7 +24,7 @@ func TestReloadProducts(t *testing.T) {
 		old = append(old, archivedAs(t, e, src))
 	}
 	sums := fileSums(t, old)
-	before := docs(t, old)
+	before := e.docs(old)
 
 	chain, err := os.ReadFile("../testdata/config/reprocess.toml")
 	if err != nil {
@@ -45,9 +42,9 @@ func TestReloadProducts(t *testing.T) {
 	}
 	e.stop(d)
 
-	for p, doc := range docs(t, made) {
+	for p, doc := range e.docs(made) {
 		for _, ds := range []string{"bp", "bp_asd_values", "bp_asd_frequencies"} {
-			if doc.Dataset("/processed/K1:TEST/"+ds) == nil {
+			if doc.dataset("/processed/K1:TEST/"+ds) == nil {
 				t.Errorf("%s: no %s after the reload", p, ds)
 			}
 		}
@@ -59,11 +56,11 @@ func TestReloadProducts(t *testing.T) {
 		if got := asdParams(t, doc); strings.Contains(got, `"fftlength":2,`) {
 			t.Errorf("%s: made before the reload, yet asd_values params %s", p, got)
 		}
-		if doc.Dataset("/processed/K1:TEST/bp") != nil {
+		if doc.dataset("/processed/K1:TEST/bp") != nil {
 			t.Errorf("%s: made before the reload, yet it holds bp", p)
 		}
 	}
-	keptAll(t, before)
+	e.keptAll(before)
 	for p, sum := range fileSums(t, old) {
 		if sum != sums[p] {
 			t.Errorf("%s: changed by the reload", p)
@@ -103,12 +100,12 @@ func fileSums(t *testing.T, paths []string) map[string][32]byte {
 }
 
 // asdParams returns the params_json of the archive's ASD of K1:TEST.
-func asdParams(t *testing.T, doc *archive.Doc) string {
+func asdParams(t *testing.T, doc *inspected) string {
 	t.Helper()
-	ds := doc.Dataset("/processed/K1:TEST/asd_values")
+	ds := doc.dataset("/processed/K1:TEST/asd_values")
 	if ds == nil {
 		t.Fatal("no /processed/K1:TEST/asd_values")
 	}
-	s, _ := h5.FindAttr(ds.Attrs, "params_json").(string)
+	s, _ := ds.Attributes["params_json"].(string)
 	return s
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gwwatchd/gwwatchd/archive"
 )
 
 // withChain writes a configuration that is e's with more products, and
@@ -40,33 +39,73 @@ func (e *env) reprocess(args ...string) []string {
 	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
 }
 
-// docs reads every archive in full.
-func docs(t *testing.T, paths []string) map[string]*archive.Doc {
-	t.Helper()
-	out := map[string]*archive.Doc{}
-	for _, p := range paths {
-		d, err := archive.Read(p)
-		if err != nil {
-			t.Fatal(err)
+// inspected is an archive as gwwatchd inspect --json shows it: the
+// harness reads archives through the binary, as an operator would.
+type inspected struct {
+	Datasets []inspectedDataset `json:"datasets"`
+}
+
+// inspectedDataset is a dataset of an inspected archive: its attributes,
+// data_sha256 among them, stand for its values, which verifyAll checks
+// against them.
+type inspectedDataset struct {
+	Path           string         `json:"path"`
+	DType          string         `json:"dtype"`
+	Shape          []int          `json:"shape"`
+	Attributes     map[string]any `json:"attributes"`
+	ViewOf         string         `json:"view_of"`
+	ProductName    string         `json:"product_name"`
+	ProductVersion int            `json:"product_version"`
+}
+
+// dataset returns the dataset at path, or nil.
+func (a *inspected) dataset(path string) *inspectedDataset {
+	for i := range a.Datasets {
+		if a.Datasets[i].Path == path {
+			return &a.Datasets[i]
 		}
-		out[p] = d
+	}
+	return nil
+}
+
+// inspect runs gwwatchd inspect --json on the archive at p.
+func (e *env) inspect(p string) *inspected {
+	e.t.Helper()
+	out, err := exec.Command(bin, "inspect", "--json", "--config", e.config, p).Output()
+	if err != nil {
+		e.t.Fatalf("inspect %s: %v\n%s", p, err, out)
+	}
+	var a inspected
+	if err := json.Unmarshal(out, &a); err != nil {
+		e.t.Fatalf("inspect %s: %v", p, err)
+	}
+	return &a
+}
+
+// docs inspects every archive.
+func (e *env) docs(paths []string) map[string]*inspected {
+	e.t.Helper()
+	out := map[string]*inspected{}
+	for _, p := range paths {
+		out[p] = e.inspect(p)
 	}
 	return out
 }
 
 // keptAll checks that every dataset of each archive in before is in the
-// archive now, with the same attributes and values.
-func keptAll(t *testing.T, before map[string]*archive.Doc) {
-	t.Helper()
+// archive now, of the same type, shape and attributes (its data_sha256
+// too, which verifyAll checks the values against).
+func (e *env) keptAll(before map[string]*inspected) {
+	e.t.Helper()
 	for p, was := range before {
-		now, err := archive.Read(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		now := e.inspect(p)
 		for _, d := range was.Datasets {
-			got := now.Dataset(d.Path)
-			if got == nil || !reflect.DeepEqual(got.Attrs, d.Attrs) || !reflect.DeepEqual(got.Data, d.Data) || got.Virtual != d.Virtual {
-				t.Errorf("%s: %s is not as it was", p, d.Path)
+			if _, ok := d.Attributes["data_sha256"]; !ok && d.ViewOf == "" {
+				e.t.Errorf("%s: %s has no data_sha256 to compare", p, d.Path)
+			}
+			got := now.dataset(d.Path)
+			if got == nil || !reflect.DeepEqual(*got, d) {
+				e.t.Errorf("%s: %s is not as it was", p, d.Path)
 			}
 		}
 	}
@@ -98,7 +137,7 @@ func TestReprocess(t *testing.T) {
 	if len(paths) != 20 {
 		t.Fatalf("%d archives, want 20", len(paths))
 	}
-	before := docs(t, paths)
+	before := e.docs(paths)
 
 	chain, err := os.ReadFile("../testdata/config/reprocess.toml")
 	if err != nil {
@@ -114,7 +153,7 @@ func TestReprocess(t *testing.T) {
 			t.Errorf("line %q", l)
 		}
 	}
-	keptAll(t, before)
+	e.keptAll(before)
 	verifyAll(t, paths)
 	e.auditVerify()
 	if n := e.count("reprocessed", "", ""); n != 20 {
@@ -130,7 +169,7 @@ func TestReprocess(t *testing.T) {
 	}
 
 	// Another band-pass of the same name, killed in the middle.
-	before = docs(t, paths)
+	before = e.docs(paths)
 	second := e.withChain("second.toml", `
 [[processing.product]]
 name = "bp"
@@ -172,7 +211,7 @@ fftlength = 1.0
 	}
 	cmd.Wait()
 	// Whole archives, old or new, each still holding what it held.
-	keptAll(t, before)
+	e.keptAll(before)
 	verifyAll(t, paths)
 	lines = e.reprocess("--config", second, "--all")
 	added := 0
@@ -186,17 +225,15 @@ fftlength = 1.0
 		}
 	}
 	t.Logf("the rerun added to %d archives of 20", added)
-	keptAll(t, before)
+	e.keptAll(before)
 	verifyAll(t, paths)
 	e.auditVerify()
 	for _, p := range paths {
-		a, err := archive.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
 		versions := map[string]bool{}
-		for _, pr := range a.Products {
-			versions[pr.Name+"@"+string(rune('0'+pr.Version))] = true
+		for _, d := range e.inspect(p).Datasets {
+			if d.ProductName != "" {
+				versions[d.ProductName+"@"+string(rune('0'+d.ProductVersion))] = true
+			}
 		}
 		for _, want := range []string{"asd@1", "asd@2", "bp@1", "bp@2", "bp_asd@1", "bp_asd@2"} {
 			if !versions[want] {
@@ -206,7 +243,7 @@ fftlength = 1.0
 	}
 	// No temp file is left: the rerun removed what the kill left.
 	filepath.WalkDir(e.archive, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), archive.TempPrefix) {
+		if err == nil && isTempName(d.Name()) {
 			t.Errorf("temp file left: %s", p)
 		}
 		return nil
