@@ -132,6 +132,19 @@ func (o *Object) Load() (any, error) {
 	return o.archive.load(o.Path)
 }
 
+// Float64s reads the values of a dataset stored as float64, as Load does.
+func (o *Object) Float64s() ([]float64, error) {
+	v, err := o.Load()
+	if err != nil {
+		return nil, err
+	}
+	x, ok := v.([]float64)
+	if !ok {
+		return nil, fmt.Errorf("%s holds %T, not float64", o.Path, v)
+	}
+	return x, nil
+}
+
 // Series is a raw series: the samples of one channel as read from the
 // source, at /raw/<Name>.
 type Series struct {

@@ -32,6 +32,10 @@ type Options struct {
 	Metrics    Metrics // nil: none
 	CPUs       int     // CPUs each worker's processing may use
 
+	// Quicklook draws the quick-look PNGs the configuration asks for
+	// (pipeline.Options.Quicklook); nil draws none.
+	Quicklook func(*archive.Doc) ([]byte, error)
+
 	// Reopen opens the audit log again, with the index replayed from it,
 	// after appends to it failed; nil leaves the log down until restart.
 	Reopen func() (*audit.Log, *audit.Index, error)
@@ -263,7 +267,8 @@ loop:
 // pipeline returns a pipeline for one worker, which records through the
 // daemon and de-duplicates by its log.
 func (d *Daemon) pipeline(cfg *config.Config) *pipeline.Pipeline {
-	return pipeline.New(pipeline.Options{Config: cfg, CPUs: d.opts.CPUs, Recorder: pipeline.RecorderFunc(d.appendRecord), Known: d.logx})
+	return pipeline.New(pipeline.Options{Config: cfg, CPUs: d.opts.CPUs, Recorder: pipeline.RecorderFunc(d.appendRecord), Known: d.logx,
+		Quicklook: d.opts.Quicklook})
 }
 
 func (d *Daemon) notify(f func() error) {

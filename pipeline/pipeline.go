@@ -27,11 +27,13 @@ type Pipeline struct {
 	rootOpt  string // Options.Root
 	recorder Recorder
 	known    Known
-	host     string
-	now      func() time.Time
-	proc     *processor.Processor
-	cpus     int                    // goroutines proc spreads each product over
-	spare    []*processor.Processor // of the lanes beside p (see lanes)
+	// quicklook draws the quick-look PNG (Options.Quicklook).
+	quicklook func(*archive.Doc) ([]byte, error)
+	host      string
+	now       func() time.Time
+	proc      *processor.Processor
+	cpus      int                    // goroutines proc spreads each product over
+	spare     []*processor.Processor // of the lanes beside p (see lanes)
 }
 
 // Recorder records every outcome in the audit log: the record is on disk
@@ -69,6 +71,14 @@ type Options struct {
 	// (left by a crash between the write and its record) is adopted with
 	// an "archived" record instead of being reported as a duplicate.
 	Known Known
+
+	// Quicklook draws the PNG written beside an archive when the
+	// configuration asks for one (archive.quicklook), from the document of
+	// its datasets as they are written, or returns nil when none of them
+	// has anything to draw; an error fails the archive. Without it no
+	// quick-look is drawn, whatever the configuration says: drawing is
+	// the caller's (gwwatchd's commands draw with package plot).
+	Quicklook func(*archive.Doc) ([]byte, error)
 }
 
 // New returns a Pipeline for one worker.
@@ -78,7 +88,7 @@ func New(opts Options) *Pipeline {
 		host = "unknown"
 	}
 	return &Pipeline{cfg: opts.Config, rootOpt: opts.Root, recorder: opts.Recorder, known: opts.Known,
-		host: host, now: time.Now, proc: processor.New(max(1, opts.CPUs)), cpus: max(1, opts.CPUs)}
+		quicklook: opts.Quicklook, host: host, now: time.Now, proc: processor.New(max(1, opts.CPUs)), cpus: max(1, opts.CPUs)}
 }
 
 // SetConfig makes cfg the configuration of the files processed from now
@@ -398,8 +408,8 @@ func (p *Pipeline) Prepare(ctx context.Context, path string, opt ingest.Options)
 		}
 		content.Entries[i] = m.e
 		ds, err := w.Add()
-		if err == nil && p.cfg.Archive.Quicklook && x.quicklook == nil {
-			if x.quicklook, err = quicklook(&archive.Doc{Datasets: ds}); err != nil {
+		if err == nil && p.cfg.Archive.Quicklook && p.quicklook != nil && x.quicklook == nil {
+			if x.quicklook, err = p.quicklook(&archive.Doc{Datasets: ds}); err != nil {
 				err = fmt.Errorf("quick-look: %w", err)
 			}
 		}

@@ -231,7 +231,7 @@ func (p *Pipeline) reprocessSeries(a *archive.Archive, s *archive.Series, chain 
 		if present {
 			if d.Values != nil {
 				o := a.Object(archive.ProcessedPath(s.Name, stored))
-				x, err := loadFloat64s(o)
+				x, err := o.Float64s()
 				if err != nil {
 					return nil, err
 				}

@@ -128,7 +128,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	jobs := make(chan int)
 	var g errgroup.Group
 	workers := min(cfg.Daemon.Workers, len(files)-len(sidecars))
-	opts := pipeline.Options{Config: cfg, Root: *out, CPUs: runtime.NumCPU() / workers, Recorder: logx}
+	opts := pipeline.Options{Config: cfg, Root: *out, CPUs: runtime.NumCPU() / workers, Recorder: logx, Quicklook: drawQuicklook}
 	if dedup {
 		opts.Known = logx
 	}

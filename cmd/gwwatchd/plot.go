@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/gwwatchd/gwwatchd/archive"
@@ -50,12 +51,12 @@ func (m *Main) plot(args []string) error {
 	var buf bytes.Buffer
 	if *spec {
 		var s plot.Spectrogram
-		if s, err = pipeline.SpectrogramPlot(series); err == nil {
+		if s, err = spectrogramPlot(series); err == nil {
 			err = plot.WriteSpectrogram(&buf, s, *width, *height)
 		}
 	} else {
 		var a plot.ASD
-		if a, err = pipeline.ASDPlot(series, processor.New(runtime.NumCPU())); err == nil {
+		if a, err = asdPlot(series, processor.New(runtime.NumCPU())); err == nil {
 			err = plot.WriteASD(&buf, a, *width, *height)
 			if err == nil {
 				fmt.Fprintf(m.Stdout, "%s: stored and recomputed ASD differ by at most %.3g (relative)\n", name, plot.MaxRelDiff(a.Stored, a.Recomputed))
@@ -132,4 +133,81 @@ func fileSafe(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// plotTitle is the title of a plot of a channel's products.
+func plotTitle(channel string, t0 float64) string {
+	return channel + "  GPS " + strconv.FormatFloat(t0, 'f', -1, 64)
+}
+
+// asdPlot gathers what a plot of a raw series' stored ASD needs, with the
+// ASD recomputed from the raw samples (when proc is not nil) to draw over
+// it.
+func asdPlot(s *archive.Series, proc *processor.Processor) (plot.ASD, error) {
+	vals, freqs := s.Product(archive.ProductASD), s.Product(archive.ProductFrequencies)
+	if vals == nil || freqs == nil {
+		return plot.ASD{}, fmt.Errorf("dataset %q has no ASD", s.Name)
+	}
+	a := plot.ASD{Title: plotTitle(s.Channel, s.T0), Unit: vals.Unit}
+	var err error
+	if a.Stored, err = vals.Float64s(); err != nil {
+		return plot.ASD{}, err
+	}
+	if a.Freqs, err = freqs.Float64s(); err != nil {
+		return plot.ASD{}, err
+	}
+	if proc != nil {
+		raw, err := s.Load()
+		if err != nil {
+			return plot.ASD{}, err
+		}
+		if a.Recomputed, err = pipeline.Recompute(vals, raw, proc); err != nil {
+			return plot.ASD{}, fmt.Errorf("%s: %w", vals.Path, err)
+		}
+	}
+	return a, nil
+}
+
+// spectrogramPlot gathers what a plot of a raw series' stored
+// spectrogram needs.
+func spectrogramPlot(s *archive.Series) (plot.Spectrogram, error) {
+	sg := s.Product(archive.ProductSpectrogram)
+	if sg == nil {
+		return plot.Spectrogram{}, fmt.Errorf("dataset %q has no spectrogram", s.Name)
+	}
+	p := plot.Spectrogram{Title: plotTitle(s.Channel, sg.Axes.T0), T0: sg.Axes.T0, Unit: sg.Unit,
+		DT: sg.Axes.DT, F0: sg.Axes.F0, DF: sg.Axes.DF}
+	if sg.Quantity == "psd" {
+		p.Quantity = "PSD"
+	}
+	values, err := sg.Load()
+	if err != nil {
+		return plot.Spectrogram{}, err
+	}
+	p.Values, _ = values.([]float64)
+	if len(sg.Shape) == 2 {
+		p.Times, p.Freqs = int(sg.Shape[0]), int(sg.Shape[1])
+	}
+	return p, nil
+}
+
+// drawQuicklook renders the stored ASD of the first series of an
+// archive document that has one, or returns nil if none has: the
+// pipeline's Options.Quicklook.
+func drawQuicklook(doc *archive.Doc) ([]byte, error) {
+	for _, s := range archive.FromDoc(doc).Series {
+		if s.Product(archive.ProductASD) == nil {
+			continue
+		}
+		a, err := asdPlot(s, nil)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := plot.WriteASD(&buf, a, 0, 0); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	return nil, nil
 }

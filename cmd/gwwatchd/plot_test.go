@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/png"
@@ -100,4 +101,33 @@ func count(img image.Image, c color.NRGBA) int {
 		}
 	}
 	return n
+}
+
+// With archive.quicklook set, ingest draws the stored ASD of the archive
+// beside it, as package plot draws it.
+func TestIngestQuicklook(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := tempConfig(t, dir)
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = bytes.Replace(text, []byte("[archive]\n"), []byte("[archive]\nquicklook = true\n"), 1)
+	if err := os.WriteFile(cfg, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "K-K1_TEST-1300000000-16.npy")
+	if err := synth.WriteNPY(src, synth.Coloured(16*1024, 1024, 50, 3)); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src)
+	if code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
+	}
+	archivePath := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+	img := decodePNG(t, strings.TrimSuffix(archivePath, ".h5")+".png", plot.DefaultWidth, plot.DefaultHeight)
+	if n := count(img, plot.StoredColor); n < 300 {
+		t.Errorf("%d pixels of the stored curve, want a curve", n)
+	}
 }

@@ -115,7 +115,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return l, ix, nil
 	}
 	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *fs.cfgPath, Logger: logger, Audit: alog, Index: ix,
-		Notifier: notifier, Metrics: dmet, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
+		Notifier: notifier, Metrics: dmet, Quicklook: drawQuicklook, CPUs: runtime.NumCPU(), Reopen: reopen, Abort: m.Abort})
 	if err != nil {
 		closeAudit(alog, cfg, "run", audit.Shutdown{Error: err.Error()})
 		return err
