@@ -229,13 +229,11 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 		if id < 0 {
 			return fmt.Errorf("view of %s: cannot create the virtual dataset", d.Virtual)
 		}
-		C.H5Dclose(id)
-		ds, err := parent.OpenDataset(name)
-		if err != nil {
-			return err
+		err := writeAttrs(int64(id), d.Attrs)
+		if C.H5Dclose(id) < 0 && err == nil {
+			err = fmt.Errorf("view of %s: cannot close the virtual dataset", d.Virtual)
 		}
-		defer ds.Close()
-		return writeAttrs(ds.ID(), d.Attrs)
+		return err
 	}
 	elem, n, err := sliceInfo(d.Data)
 	if err != nil {
