@@ -112,15 +112,7 @@ func TestPlotGivesTheRecordedReason(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
-	src := filepath.Join(dir, "K-K1_SHORT-1300000000-1.npy")
-	if err := synth.WriteNPY(src, synth.Coloured(512, 512, 50, 1)); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:SHORT", src)
-	if code != exitOK {
-		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
-	}
-	arch := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+	arch := ingestNPY(t, cfg, filepath.Join(dir, "K-K1_SHORT-1300000000-1.npy"), synth.Coloured(512, 512, 50, 1), "--channel", "K1:SHORT")
 	doc, err := archive.Read(arch)
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,21 @@ func tempConfig(t *testing.T, dir string) string {
 	return p
 }
 
+// ingestNPY writes x to src as .npy, archives it with gwwatchd ingest
+// --config cfg and flags, and returns the archive's path.
+func ingestNPY(t *testing.T, cfg, src string, x []float64, flags ...string) string {
+	t.Helper()
+	if err := synth.WriteNPY(src, x); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{"ingest", "--config", cfg}, flags...), src)
+	code, stdout, stderr := runMain(t, args...)
+	if code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
+	}
+	return strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+}
+
 func TestIngestInspectVerify(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -142,18 +157,11 @@ func TestAuditCommands(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
 	src := filepath.Join(dir, "K-K1_TEST-1300000000-8.npy")
-	if err := synth.WriteNPY(src, synth.Coloured(8*512, 512, 50, 2)); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src)
-	if code != exitOK {
-		t.Fatalf("ingest: exit %d %s %s", code, stdout, stderr)
-	}
-	arch := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+	arch := ingestNPY(t, cfg, src, synth.Coloured(8*512, 512, 50, 2), "--channel", "K1:TEST")
 
 	// startup, the first checkpoint, archived, shutdown, the checkpoint of
 	// the end; no trusted key or outside checkpoint given.
-	code, stdout, _ = runMain(t, "audit", "verify", "--config", cfg, "--archives")
+	code, stdout, _ := runMain(t, "audit", "verify", "--config", cfg, "--archives")
 	if code != exitOK || !strings.Contains(stdout, "5 records") || !strings.HasSuffix(stdout, "\nOK as far as checked: no problems, 0 warnings, 2 not checked (above)\n") {
 		t.Errorf("audit verify: exit %d\n%s", code, stdout)
 	}

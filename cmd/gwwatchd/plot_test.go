@@ -20,18 +20,11 @@ import (
 func TestPlot(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tempConfig(t, dir)
-	src := filepath.Join(dir, "K-K1_TEST-1300000000-32.npy")
-	if err := synth.WriteNPY(src, synth.Coloured(32*1024, 1024, 50, 1)); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", "--unit", "m", src)
-	if code != exitOK {
-		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
-	}
-	archivePath := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+	archivePath := ingestNPY(t, cfg, filepath.Join(dir, "K-K1_TEST-1300000000-32.npy"), synth.Coloured(32*1024, 1024, 50, 1),
+		"--channel", "K1:TEST", "--unit", "m")
 
 	asdPNG := filepath.Join(dir, "asd.png")
-	code, stdout, stderr = runMain(t, "plot", "-o", asdPNG, "-width", "800", "-height", "500", archivePath)
+	code, stdout, stderr := runMain(t, "plot", "-o", asdPNG, "-width", "800", "-height", "500", archivePath)
 	if code != exitOK || !strings.Contains(stdout, "K1:TEST: stored and recomputed ASD differ by at most 0 ") {
 		t.Fatalf("plot: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -117,15 +110,7 @@ func TestIngestQuicklook(t *testing.T) {
 	if err := os.WriteFile(cfg, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src := filepath.Join(dir, "K-K1_TEST-1300000000-16.npy")
-	if err := synth.WriteNPY(src, synth.Coloured(16*1024, 1024, 50, 3)); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr := runMain(t, "ingest", "--config", cfg, "--channel", "K1:TEST", src)
-	if code != exitOK {
-		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
-	}
-	archivePath := strings.TrimPrefix(strings.TrimSpace(stdout), src+" -> ")
+	archivePath := ingestNPY(t, cfg, filepath.Join(dir, "K-K1_TEST-1300000000-16.npy"), synth.Coloured(16*1024, 1024, 50, 3), "--channel", "K1:TEST")
 	img := decodePNG(t, strings.TrimSuffix(archivePath, ".h5")+".png", plot.DefaultWidth, plot.DefaultHeight)
 	if n := count(img, plot.StoredColor); n < 300 {
 		t.Errorf("%d pixels of the stored curve, want a curve", n)
