@@ -14,20 +14,6 @@ import (
 // sharedGWF is where the real frame files are (see its README).
 const sharedGWF = "../../shared/testdata/gwf"
 
-// sharedPython returns ../shared/python (gwpy and what it imports), or
-// skips without it.
-func sharedPython(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs("../../shared/python")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(p, "gwpy")); err != nil {
-		t.Skipf("no gwpy in %s: %v", p, err)
-	}
-	return p
-}
-
 // TestInteropSharedFrames archives every real frame file with `gwwatchd
 // ingest`, every channel, and compares each /raw dataset bit for bit with
 // gwf_decode.py's decode of the file: numpy, zlib and a zero-suppression
@@ -36,7 +22,7 @@ func sharedPython(t *testing.T) string {
 func TestInteropSharedFrames(t *testing.T) {
 	t.Parallel()
 	bin, python := env(t)
-	pypath := sharedPython(t)
+	pypath := gwpyPath(t)
 	files, _ := filepath.Glob(filepath.Join(sharedGWF, "*.gwf"))
 	if len(files) < 6 {
 		t.Skipf("%d frame files in %s, want the 6 its README lists", len(files), sharedGWF)
@@ -90,7 +76,7 @@ func TestInteropSharedFrames(t *testing.T) {
 func TestInteropGwpyUnits(t *testing.T) {
 	t.Parallel()
 	bin, python := env(t)
-	pypath := sharedPython(t)
+	pypath := gwpyPath(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "K-K1_UNITS-1300000000-4.h5")
 	gen := `import sys, numpy as np
