@@ -45,14 +45,14 @@ vet:
 	$(GO) vet ./...
 
 # The tests that check a large corpus or a large file run at a reduced size
-# under -race (see internal/testsize); the packages that have them run a
-# second time without it, at full size.
-FULLSIZE = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | \
-             awk '{ for (i = 2; i <= NF; i++) if ($$i ~ /\/internal\/testsize$$/) { print $$1; next } }')
+# under -race (see internal/testsize); the packages that have them, whose
+# tests ask testsize.Full, run a second time without it, at full size.
+FULLSIZE = $(shell $(GO) list -f '{{.Dir}} {{.ImportPath}}' ./... | \
+             while read -r dir pkg; do grep -qs 'testsize\.Full()' "$$dir"/*_test.go && echo "$$pkg"; done)
 
 unit: build
 	GWWATCHD_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
-	@test -n "$(FULLSIZE)" || { echo "no package's tests use internal/testsize"; exit 1; }
+	@test -n "$(FULLSIZE)" || { echo "no package's tests ask testsize.Full"; exit 1; }
 	GWWATCHD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 $(FULLSIZE)
 
 # cover: per-package coverage of the tests, with that of the gwwatchd

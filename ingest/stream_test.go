@@ -18,6 +18,7 @@ import (
 	"github.com/gwwatchd/gwwatchd/internal/alloctest"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 	"github.com/gwwatchd/gwwatchd/internal/samples"
+	"github.com/gwwatchd/gwwatchd/internal/testsize"
 )
 
 // These tests measure the process's allocations, so none of them runs in
@@ -101,6 +102,7 @@ func checkBits(t *testing.T, got []float64, want []float64) {
 // TestReadNPYAllocatesSamplesOnce reads a 32 MiB float64 .npy file: Read
 // allocates its samples once, the file's bytes not besides them.
 func TestReadNPYAllocatesSamplesOnce(t *testing.T) {
+	testsize.Large(t)
 	const n = 1 << 20
 	want := rampFloat64s(n)
 	p := writeFile(t, "a.npy", npyFile(1, fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }", n), float64Bytes(want...)))
@@ -114,6 +116,7 @@ func TestReadNPYAllocatesSamplesOnce(t *testing.T) {
 
 // TestReadRawAllocatesSamplesOnce does the same for a raw float64 file.
 func TestReadRawAllocatesSamplesOnce(t *testing.T) {
+	testsize.Large(t)
 	const n = 1 << 20
 	want := rampFloat64s(n)
 	p := writeFile(t, "a.bin", float64Bytes(want...))
@@ -128,6 +131,7 @@ func TestReadRawAllocatesSamplesOnce(t *testing.T) {
 // TestReadInt16NPYAllocatesSamplesOnce reads a 32 MiB int16 .npy file into
 // int16 samples, with no float64 copy of them.
 func TestReadInt16NPYAllocatesSamplesOnce(t *testing.T) {
+	testsize.Large(t)
 	const n = 4 << 20
 	want := make([]int16, n)
 	for i := range want {
@@ -178,10 +182,11 @@ func TestReadBigEndianNPY(t *testing.T) {
 	}
 }
 
-// TestReadTextAllocatesValuesOnce reads a two-column text file of 1 Mi
+// TestReadTextAllocatesValuesOnce reads a two-column text file of 256 Ki
 // rows: Read allocates the values and small buffers, neither the file's
 // bytes nor its time column nor anything per line.
 func TestReadTextAllocatesValuesOnce(t *testing.T) {
+	testsize.Large(t)
 	const n = 256 << 10
 	var b bytes.Buffer
 	b.WriteString("# time value\n")

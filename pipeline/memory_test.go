@@ -62,6 +62,7 @@ func int16Fixture(t *testing.T, seconds int) (string, []int16, Options) {
 // copy of the samples. It measures the process's allocations, so it does
 // not run in parallel.
 func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
+	testsize.Large(t)
 	const fs = 16384
 	// At a reduced size, 128 s: a float64 copy (16 MiB) still exceeds the
 	// slack.
@@ -190,13 +191,11 @@ func TestInt16FileMakesNoFloat64Copy(t *testing.T) {
 // collections happen to run. It measures the process's heap, so it does
 // not run in parallel.
 func TestFrameChannelsAreNotHeldTogether(t *testing.T) {
-	// At a reduced size, 24 channels: still far more than a lane may hold.
-	// With -short on one lane; under -race on the two that run together.
+	testsize.Large(t)
+	// Under -race, 24 channels, still far more than a lane may hold, on the
+	// two lanes that run together.
 	channels, cpus := 80, []int{1, 2}
-	switch {
-	case testing.Short():
-		channels, cpus = 24, cpus[:1]
-	case testsize.Race():
+	if testsize.Race() {
 		channels, cpus = 24, cpus[1:]
 	}
 	spec := framegen.Spec{Frames: 4, FrameLength: 1, GPS: 1300000000, Seed: 1}

@@ -179,6 +179,7 @@ func TestTypedSamplesSkip(t *testing.T) {
 // and the spectrogram its values, and a segment's worth of scratch. It
 // measures the process's allocations, so it does not run in parallel.
 func TestTypedSamplesAllocateNoCopy(t *testing.T) {
+	testsize.Large(t)
 	const fs = 16384
 	n := 8 << 20 // 512 s
 	if !testsize.Full() {

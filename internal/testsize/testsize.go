@@ -7,6 +7,10 @@
 // tests import this one a second time without -race, where they run at
 // full size. What a reduced run keeps must still cross the concurrent
 // paths, so that -race sees them.
+//
+// A test of a bound on memory is skipped with -short instead (Large): its
+// input must be large enough for a copy of it to stand out of the slack
+// the bound allows, which no reduced size keeps.
 package testsize
 
 import "testing"
@@ -17,3 +21,13 @@ func Full() bool { return !testing.Short() && !race }
 
 // Race reports whether the race detector is built in.
 func Race() bool { return race }
+
+// Large skips t with -short: t checks a bound on the memory that
+// processing an input allocates or holds, which only a large input shows.
+// `make test` runs it, at a reduced size under the race detector.
+func Large(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a memory bound, shown only by a large input: runs without -short")
+	}
+}
