@@ -1,6 +1,7 @@
 package gwf
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -168,6 +170,29 @@ func sha256Hex(b []byte) string {
 }
 
 func concatValues(parts []any) any { return concat(parts) }
+
+// specFiles holds the bytes encodedSpec made, by its arguments: the tests
+// that read the same specFile encode it once.
+var specFiles sync.Map // specKey → func() ([]byte, error)
+
+type specKey struct {
+	version, n, frames int
+	big                bool
+}
+
+// encodedSpec returns the bytes of specFile(version, big, n, frames), a
+// copy of its own for the caller to change.
+func encodedSpec(tb testing.TB, version int, big bool, n, frames int) []byte {
+	tb.Helper()
+	once, _ := specFiles.LoadOrStore(specKey{version, n, frames, big}, sync.OnceValues(func() ([]byte, error) {
+		return encodeFile(specFile(version, big, n, frames))
+	}))
+	b, err := once.(func() ([]byte, error))()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bytes.Clone(b)
+}
 
 // specFile makes a file with one channel per data type, compression code
 // and data byte order the version defines, in frames of n samples each

@@ -20,7 +20,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("v%d-big=%v", version, big), func(t *testing.T) {
 				spec := specFile(version, big, 300, 3)
-				f, err := Decode(encode(t, spec))
+				f, err := Decode(encodedSpec(t, version, big, 300, 3))
 				if err != nil {
 					t.Fatal(err)
 				}

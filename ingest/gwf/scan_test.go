@@ -27,7 +27,7 @@ func TestScanAgreesWithDecode(t *testing.T) {
 	t.Parallel()
 	files := map[string][]byte{}
 	for _, v := range []int{6, 8, 9} {
-		files[fmt.Sprintf("spec v%d", v)] = encode(t, specFile(v, v == 6, 300, 3))
+		files[fmt.Sprintf("spec v%d", v)] = encodedSpec(t, v, v == 6, 300, 3)
 	}
 	addSharedFiles(t, files)
 	for name, data := range files {

@@ -22,7 +22,7 @@ func streamFiles(t *testing.T) map[string][]byte {
 	files := map[string][]byte{}
 	for _, v := range []int{6, 7, 8, 9} {
 		for _, big := range []bool{false, true} {
-			files[fmt.Sprintf("spec v%d big=%v", v, big)] = encode(t, specFile(v, big, 300, 3))
+			files[fmt.Sprintf("spec v%d big=%v", v, big)] = encodedSpec(t, v, big, 300, 3)
 		}
 		files[fmt.Sprintf("small v%d", v)] = encode(t, smallSpec(v, v%2 == 0))
 	}
@@ -53,6 +53,9 @@ func withoutValues(f *File) *File {
 func TestReadAgreesWithDecode(t *testing.T) {
 	t.Parallel()
 	for name, data := range streamFiles(t) {
+		if !testsize.Full() && len(data) > 1<<20 {
+			continue // at a reduced size, files of up to 1 MiB
+		}
 		f, err := Decode(data)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -113,19 +116,21 @@ func TestReadAgreesWithDecode(t *testing.T) {
 }
 
 // TestReadErrorsAgree checks that Read rejects a corrupt file as Decode
-// does, flipping each byte of small files in turn.
+// does, flipping each byte of small files in turn (one in three at a
+// reduced size).
 func TestReadErrorsAgree(t *testing.T) {
 	t.Parallel()
-	// At a reduced size, version 8 only, and one cut in five: TestBitFlips
-	// and TestTruncated check the other versions and cuts through Decode.
-	versions, cut := []int{7, 8, 9}, 1
+	// At a reduced size, version 8 only, one flip in three and one cut in
+	// five: TestBitFlips and TestTruncated check the other versions, bytes
+	// and cuts through Decode.
+	versions, flip, cut := []int{7, 8, 9}, 1, 1
 	if !testsize.Full() {
-		versions, cut = versions[1:2], 5
+		versions, flip, cut = versions[1:2], 3, 5
 	}
 	for _, v := range versions {
 		data := encode(t, smallSpec(v, v == 9))
 		bad := bytes.Clone(data)
-		for i := range bad {
+		for i := 0; i < len(bad); i += flip {
 			bad[i] ^= 0x01
 			_, derr := Decode(bad)
 			_, rerr := Options{}.Read(iotest.HalfReader(bytes.NewReader(bad)), int64(len(bad)))
@@ -256,8 +261,7 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // channels reads that series' vectors and nothing more.
 func TestLoadReadsOneSeries(t *testing.T) {
 	t.Parallel()
-	spec := specFile(8, false, 300, 3)
-	data := encode(t, spec)
+	data := encodedSpec(t, 8, false, 300, 3)
 	x, err := Options{}.Read(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
