@@ -13,7 +13,16 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/gwwatchd/gwwatchd/internal/testparallel"
 )
+
+// TestMain runs up to 8 tests at a time: they spend most of their time
+// waiting on fsync, of records, segments and checkpoints.
+func TestMain(m *testing.M) {
+	testparallel.Set(8)
+	os.Exit(m.Run())
+}
 
 // Field names of records, for tests that write records as maps.
 const (

@@ -2,7 +2,6 @@ package watcher
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,20 +10,14 @@ import (
 	"time"
 
 	"go.uber.org/zap/zaptest"
+
+	"github.com/gwwatchd/gwwatchd/internal/testparallel"
 )
 
-// TestMain runs up to 32 tests at a time, not GOMAXPROCS as -parallel
-// does by default: the tests spend nearly all their time waiting out
-// settle times and calm periods, not on a CPU, so on a machine of few
-// cores the default would queue each behind the others' waits. A
-// -parallel on the command line is kept.
+// TestMain runs up to 32 tests at a time: they spend nearly all their
+// time waiting out settle times and calm periods.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		flag.Set("test.parallel", "32")
-	}
+	testparallel.Set(32)
 	if testing.Short() {
 		calm = 2 * settle
 	}
