@@ -277,36 +277,50 @@ func TestSetWatches(t *testing.T) {
 	}
 }
 
+// TestNewVersion checks that a file reported once is reported again when
+// it changes, and when it is removed and dropped again with the same
+// content; the two run side by side.
 func TestNewVersion(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	w := start(t, []Watch{watch(dir)})
-	path := filepath.Join(dir, "v.dat")
-	write(t, path, "one")
-	if ev := want(t, w, path)[path]; ev.Size != 3 {
-		t.Fatalf("got size %d, want 3", ev.Size)
-	}
-
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(" two")
-	f.Close()
-	if ev := want(t, w, path)[path]; ev.Size != 7 {
-		t.Fatalf("got size %d, want 7", ev.Size)
-	}
-
-	// Removed and added again with the same content: a new file.
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	drop(t, dir, path, "one two")
-	if ev := want(t, w, path)[path]; ev.Size != 7 {
-		t.Fatalf("got size %d, want 7", ev.Size)
-	}
-	w.Rescan()
-	none(t, w)
+	t.Run("appended", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		w := start(t, []Watch{watch(dir)})
+		path := filepath.Join(dir, "v.dat")
+		write(t, path, "one")
+		if ev := want(t, w, path)[path]; ev.Size != 3 {
+			t.Fatalf("got size %d, want 3", ev.Size)
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(" two")
+		f.Close()
+		if ev := want(t, w, path)[path]; ev.Size != 7 {
+			t.Fatalf("got size %d, want 7", ev.Size)
+		}
+	})
+	t.Run("dropped again", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		w := start(t, []Watch{watch(dir)})
+		path := filepath.Join(dir, "v.dat")
+		write(t, path, "one two")
+		if ev := want(t, w, path)[path]; ev.Size != 7 {
+			t.Fatalf("got size %d, want 7", ev.Size)
+		}
+		// Removed and added again with the same content: a new file.
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		drop(t, dir, path, "one two")
+		if ev := want(t, w, path)[path]; ev.Size != 7 {
+			t.Fatalf("got size %d, want 7", ev.Size)
+		}
+		w.Rescan()
+		none(t, w)
+	})
 }
 
 func TestMissedEvents(t *testing.T) {
