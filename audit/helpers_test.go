@@ -19,10 +19,7 @@ import (
 
 // TestMain runs up to 8 tests at a time: they spend most of their time
 // waiting on fsync, of records, segments and checkpoints.
-func TestMain(m *testing.M) {
-	testparallel.Set(8)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testparallel.Main(m, 8) }
 
 // Field names of records, for tests that write records as maps.
 const (

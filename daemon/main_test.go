@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"os"
 	"testing"
 
 	"github.com/gwwatchd/gwwatchd/internal/testparallel"
@@ -9,7 +8,4 @@ import (
 
 // TestMain runs up to 8 tests at a time: they spend most of their time
 // waiting on fsync, of archives, records and directories.
-func TestMain(m *testing.M) {
-	testparallel.Set(8)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testparallel.Main(m, 8) }

@@ -282,45 +282,48 @@ func TestSetWatches(t *testing.T) {
 // content; the two run side by side.
 func TestNewVersion(t *testing.T) {
 	t.Parallel()
+	// reported starts a watcher of a new directory, writes v.dat there
+	// and waits for its event.
+	reported := func(t *testing.T, content string) (w *Watcher, dir, path string) {
+		t.Helper()
+		dir = t.TempDir()
+		w = start(t, []Watch{watch(dir)})
+		path = filepath.Join(dir, "v.dat")
+		write(t, path, content)
+		wantSize(t, w, path, len(content))
+		return w, dir, path
+	}
 	t.Run("appended", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		w := start(t, []Watch{watch(dir)})
-		path := filepath.Join(dir, "v.dat")
-		write(t, path, "one")
-		if ev := want(t, w, path)[path]; ev.Size != 3 {
-			t.Fatalf("got size %d, want 3", ev.Size)
-		}
+		w, _, path := reported(t, "one")
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.WriteString(" two")
 		f.Close()
-		if ev := want(t, w, path)[path]; ev.Size != 7 {
-			t.Fatalf("got size %d, want 7", ev.Size)
-		}
+		wantSize(t, w, path, 7)
 	})
 	t.Run("dropped again", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		w := start(t, []Watch{watch(dir)})
-		path := filepath.Join(dir, "v.dat")
-		write(t, path, "one two")
-		if ev := want(t, w, path)[path]; ev.Size != 7 {
-			t.Fatalf("got size %d, want 7", ev.Size)
-		}
+		w, dir, path := reported(t, "one two")
 		// Removed and added again with the same content: a new file.
 		if err := os.Remove(path); err != nil {
 			t.Fatal(err)
 		}
 		drop(t, dir, path, "one two")
-		if ev := want(t, w, path)[path]; ev.Size != 7 {
-			t.Fatalf("got size %d, want 7", ev.Size)
-		}
+		wantSize(t, w, path, 7)
 		w.Rescan()
 		none(t, w)
 	})
+}
+
+// wantSize waits for the event of path and checks the size it reports.
+func wantSize(t *testing.T, w *Watcher, path string, size int) {
+	t.Helper()
+	if ev := want(t, w, path)[path]; ev.Size != int64(size) {
+		t.Fatalf("got size %d, want %d", ev.Size, size)
+	}
 }
 
 func TestMissedEvents(t *testing.T) {

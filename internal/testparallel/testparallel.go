@@ -7,11 +7,13 @@ package testparallel
 
 import (
 	"flag"
+	"os"
 	"strconv"
+	"testing"
 )
 
 // Set parses the command line and sets -parallel to n unless the command
-// line gives it. Call it first in TestMain.
+// line gives it. Call it first in a TestMain that does more before m.Run.
 func Set(n int) {
 	flag.Parse()
 	given := false
@@ -19,4 +21,11 @@ func Set(n int) {
 	if !given {
 		flag.Set("test.parallel", strconv.Itoa(n))
 	}
+}
+
+// Main is a whole TestMain: it runs m with -parallel n (see Set) and exits
+// with its status.
+func Main(m *testing.M, n int) {
+	Set(n)
+	os.Exit(m.Run())
 }
