@@ -245,8 +245,26 @@ long long gw_num_attrs(hid_t obj) {
   return (long long)info.num_attrs;
 }
 
-ssize_t gw_attr_name(hid_t obj, hsize_t idx, char *buf, size_t size) {
-  return H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, idx, buf, size, H5P_DEFAULT);
+typedef struct {
+  char *buf;
+  size_t size, used;
+} gw_names;
+
+static herr_t gw_add_name(hid_t loc, const char *name, const H5A_info_t *info, void *op) {
+  (void)loc;
+  (void)info;
+  gw_names *n = op;
+  size_t l = strlen(name) + 1;
+  if (n->used + l <= n->size) memcpy(n->buf + n->used, name, l);
+  n->used += l;
+  return 0;
+}
+
+long long gw_attr_names(hid_t obj, char *buf, size_t size) {
+  gw_names n = {buf, size, 0};
+  hsize_t idx = 0;
+  if (H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, gw_add_name, &n) < 0) return -1;
+  return (long long)n.used;
 }
 
 static int gw_type_info2(hid_t type, int *cls, size_t *size, int *sign, int *vlen) {

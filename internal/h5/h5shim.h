@@ -91,9 +91,11 @@ int gw_dset_rank(hid_t d, int *rank, hsize_t *dims, int *null_space);
 // gw_num_attrs returns the number of attributes of obj, or -1.
 long long gw_num_attrs(hid_t obj);
 
-// gw_attr_name writes into buf the name of attribute idx of obj, in name
-// order, and returns its length, or -1.
-ssize_t gw_attr_name(hid_t obj, hsize_t idx, char *buf, size_t size);
+// gw_attr_names writes into buf the names of obj's attributes in name
+// order, each ending in a NUL, in one pass over them, and returns the
+// bytes they take, or -1. When that exceeds size, buf holds the names
+// that fit.
+long long gw_attr_names(hid_t obj, char *buf, size_t size);
 
 // gw_attr_info describes an attribute's type (class, size, whether
 // signed, whether a variable-length string) and its dataspace (rank and

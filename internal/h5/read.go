@@ -451,14 +451,15 @@ func (r *reader) attrs(id int64, open attrOpener) ([]Attr, error) {
 	if int64(n) > r.size {
 		return nil, fmt.Errorf("%d attributes in a %d-byte file", int64(n), r.size)
 	}
+	if n == 0 {
+		return []Attr{}, nil
+	}
+	names, err := r.attrNames(id, int(n))
+	if err != nil {
+		return nil, err
+	}
 	attrs := make([]Attr, 0, int(n))
-	buf := make([]byte, 1024)
-	for i := 0; i < int(n); i++ {
-		l := C.gw_attr_name(C.hid_t(id), C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
-		if l < 0 || int(l) >= len(buf) {
-			return nil, fmt.Errorf("cannot read the name of attribute %d", i)
-		}
-		name := string(buf[:l])
+	for i, name := range names {
 		v, err := r.attr(open, name)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %d: %w", i, err)
@@ -467,6 +468,38 @@ func (r *reader) attrs(id int64, open attrOpener) ([]Attr, error) {
 	}
 	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Name < attrs[j].Name })
 	return attrs, nil
+}
+
+// maxAttrName bounds the length of an attribute name read.
+const maxAttrName = 1023
+
+// attrNames reads the names of the n attributes of an object in name
+// order, in one pass over them: asking libhdf5 for each by its index
+// would sort them all again for every one.
+func (r *reader) attrNames(id int64, n int) ([]string, error) {
+	buf := make([]byte, min(64*n, 1<<16))
+	used := C.gw_attr_names(C.hid_t(id), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	if int64(used) > int64(len(buf)) {
+		// Each name is at most maxAttrName bytes and its NUL.
+		if int64(used) > int64(n)*(maxAttrName+1) {
+			return nil, fmt.Errorf("%d bytes of attribute names for %d attributes", int64(used), n)
+		}
+		buf = make([]byte, int(used))
+		used = C.gw_attr_names(C.hid_t(id), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	}
+	if used <= 0 || int64(used) > int64(len(buf)) {
+		return nil, errors.New("cannot read the attribute names")
+	}
+	names := strings.Split(string(buf[:used-1]), "\x00") // the last NUL ends the last name
+	if len(names) != n {
+		return nil, fmt.Errorf("%d attribute names for %d attributes", len(names), n)
+	}
+	for i, name := range names {
+		if len(name) > maxAttrName {
+			return nil, fmt.Errorf("cannot read the name of attribute %d", i)
+		}
+	}
+	return names, nil
 }
 
 func (r *reader) attr(open attrOpener, name string) (any, error) {
