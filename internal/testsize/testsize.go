@@ -4,8 +4,8 @@
 // Such a test runs at a reduced size with -short, for a quick loop, and
 // under the race detector, which makes its single-threaded loops about ten
 // times slower without finding more: `make unit` runs every package whose
-// tests import this one a second time without -race, where they run at
-// full size. What a reduced run keeps must still cross the concurrent
+// tests ask Full a second time without -race, where they run at full
+// size. What a reduced run keeps must still cross the concurrent
 // paths, so that -race sees them.
 //
 // A test of a bound on memory is skipped with -short instead (Large): its
@@ -24,7 +24,8 @@ func Race() bool { return race }
 
 // Large skips t with -short: t checks a bound on the memory that
 // processing an input allocates or holds, which only a large input shows.
-// `make test` runs it, at a reduced size under the race detector.
+// `make test` runs it, under the race detector too (at a reduced size,
+// where t has one).
 func Large(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
