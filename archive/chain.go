@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
@@ -99,7 +100,7 @@ func (o *Own) attrs() []Attr {
 func DerivedPaths(dataset, name, kind string) []string {
 	switch kind {
 	case ProductASD:
-		return []string{ProcessedPath(dataset, name+"_values"), ProcessedPath(dataset, name+"_frequencies")}
+		return []string{ProcessedPath(dataset, name+layout.ValuesSuffix), ProcessedPath(dataset, name+layout.FrequenciesSuffix)}
 	case ProductTrend:
 		out := make([]string, len(TrendStats))
 		for i, st := range TrendStats {

@@ -154,7 +154,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "  channel          %s\n  t0               %s\n  dt               %s\n  sample_rate      %s\n  unit             %s\n",
 				val(da[attrChannel]), val(da[attrT0]), val(da[attrDT]), val(da[attrSampleRate]), val(da[attrUnit]))
 			for _, k := range slices.Sorted(maps.Keys(da)) {
-				if v, ok := da[k].(string); ok && strings.HasSuffix(k, skippedSuffix) {
+				if v, ok := da[k].(string); ok && strings.HasSuffix(k, SkippedSuffix) {
 					fmt.Fprintf(w, "  %-16s %v\n", k, v)
 				}
 			}

@@ -1,6 +1,10 @@
 package archive
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gwwatchd/gwwatchd/archive/layout"
+)
 
 // The names of the archive layout: its groups, the datasets of a
 // product, and the attributes. The writer (Content.Doc) and the read
@@ -15,8 +19,8 @@ const (
 // The dataset each product of a raw series is stored as, below
 // /processed/<dataset>.
 var productLeaf = map[string]string{
-	ProductASD:         "asd_values",
-	ProductFrequencies: "asd_frequencies",
+	ProductASD:         ProductASD + layout.ValuesSuffix,
+	ProductFrequencies: ProductASD + layout.FrequenciesSuffix,
 	ProductSpectrogram: "spectrogram",
 }
 
@@ -90,9 +94,11 @@ var skippedKinds = []string{ProductASD, ProductSpectrogram}
 
 // skippedAttr is the attribute of a raw series that says why it has no
 // product of a name: "asd_skipped", "spectrogram_skipped", "bp_skipped".
-func skippedAttr(kind string) string { return kind + skippedSuffix }
+func skippedAttr(kind string) string { return kind + SkippedSuffix }
 
-const skippedSuffix = "_skipped"
+// SkippedSuffix ends the name of the attribute of a raw series that says
+// why it has no product of a name (the name before it).
+const SkippedSuffix = "_skipped"
 
 // RawPath returns the path of a series' raw dataset.
 func RawPath(dataset string) string { return rawGroup + "/" + dataset }

@@ -359,7 +359,7 @@ func newSeries(o *Object, name string) *Series {
 	s.ParamsErr = json.Unmarshal([]byte(str(o.attrs, attrParamsJSON)), &s.Params)
 	for _, at := range o.attrs {
 		why, isStr := at.Value.(string)
-		if name, ok := strings.CutSuffix(at.Name, skippedSuffix); ok && isStr && why != "" {
+		if name, ok := strings.CutSuffix(at.Name, SkippedSuffix); ok && isStr && why != "" {
 			s.Skipped[name] = why
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
 )
@@ -45,10 +46,10 @@ func productName(path, kind string) (dataset, name string, version int) {
 				return dataset, ProductASD, 1
 			}
 		}
-		if n, ok := strings.CutSuffix(leaf, "_values"); ok {
+		if n, ok := strings.CutSuffix(leaf, layout.ValuesSuffix); ok {
 			leaf = n
 		} else {
-			leaf = strings.TrimSuffix(leaf, "_frequencies")
+			leaf = strings.TrimSuffix(leaf, layout.FrequenciesSuffix)
 		}
 	case ProductTrend:
 		if i := strings.LastIndex(leaf, "."); i >= 0 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/processor"
 )
 
@@ -193,8 +194,8 @@ func (c *Processing) validateProducts() error {
 			return bad("name", "%q names the raw series; choose another name", p.Name)
 		case !productNameRe.MatchString(p.Name):
 			return bad("name", "%q is not a product name (letters, digits, _ and -, starting with a letter or digit)", p.Name)
-		case strings.HasSuffix(p.Name, "_values") || strings.HasSuffix(p.Name, "_frequencies"):
-			return bad("name", "%q ends like the datasets of an ASD (_values, _frequencies); choose another name", p.Name)
+		case layout.ASDSuffix(p.Name) != "":
+			return bad("name", "%q ends like the datasets of an ASD (%s, %s); choose another name", p.Name, layout.ValuesSuffix, layout.FrequenciesSuffix)
 		}
 		if j, dup := names[p.Name]; dup {
 			if j < 0 {

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/gwwatchd/gwwatchd/archive"
+	"github.com/gwwatchd/gwwatchd/archive/layout"
 	"github.com/gwwatchd/gwwatchd/audit"
 	"github.com/gwwatchd/gwwatchd/buildinfo"
 	"github.com/gwwatchd/gwwatchd/ingest"
@@ -226,8 +227,8 @@ func checkName(name string) error {
 		return errors.New("not a dataset name")
 	case strings.ContainsAny(name, archive.VersionSep+"."):
 		return fmt.Errorf("holds %q or %q", archive.VersionSep, ".")
-	case strings.HasSuffix(name, "_values") || strings.HasSuffix(name, "_frequencies") || strings.HasSuffix(name, "_skipped"):
-		return errors.New("ends in _values, _frequencies or _skipped")
+	case layout.ASDSuffix(name) != "" || strings.HasSuffix(name, archive.SkippedSuffix):
+		return fmt.Errorf("ends in %s, %s or %s", layout.ValuesSuffix, layout.FrequenciesSuffix, archive.SkippedSuffix)
 	case name == archive.ProductASD || name == archive.ProductSpectrogram:
 		return errors.New("the name of gwwatchd's own product")
 	}

@@ -1,8 +1,10 @@
 // Package layout checks and renders archive layouts: the templates, such
 // as archive.layout of the configuration, that name each archive below
-// the archive root from facts of its source and series. It stands apart
-// from package archive so that the configuration can check a layout
-// without linking libhdf5.
+// the archive root from facts of its source and series. It also holds the
+// suffixes of an ASD product's datasets, which the name of no other
+// product may end in. It stands apart from package archive so that the
+// configuration can check a layout and product names without linking
+// libhdf5.
 package layout
 
 import (
@@ -24,6 +26,24 @@ var Placeholders = map[string]string{
 	"channel": "the channel name, sanitised",
 	"dataset": "the raw dataset name, sanitised",
 	"sha8":    "the first 8 hex digits of the source file's sha256",
+}
+
+// The datasets an ASD product is stored as are named by the product and
+// these suffixes: <name>_values and <name>_frequencies.
+const (
+	ValuesSuffix      = "_values"
+	FrequenciesSuffix = "_frequencies"
+)
+
+// ASDSuffix returns the suffix of an ASD's datasets that name ends in, or
+// "": a product of such a name would read back as part of an ASD.
+func ASDSuffix(name string) string {
+	for _, s := range []string{ValuesSuffix, FrequenciesSuffix} {
+		if strings.HasSuffix(name, s) {
+			return s
+		}
+	}
+	return ""
 }
 
 var placeholderRe = regexp.MustCompile(`\{([^{}]*)\}`)

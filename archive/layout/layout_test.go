@@ -50,3 +50,19 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestASDSuffix(t *testing.T) {
+	for name, want := range map[string]string{
+		"bp_values":      ValuesSuffix,
+		"bp_frequencies": FrequenciesSuffix,
+		"_values":        ValuesSuffix,
+		"bp":             "",
+		"values":         "",
+		"bp_values2":     "",
+		"bp_skipped":     "",
+	} {
+		if got := ASDSuffix(name); got != want {
+			t.Errorf("ASDSuffix(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
