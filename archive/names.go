@@ -9,7 +9,9 @@ import (
 // The names of the archive layout: its groups, the datasets of a
 // product, and the attributes. The writer (Content.Doc) and the read
 // model (Open) both spell them from here, and nothing outside this
-// package spells them at all.
+// package spells them at all, but for the suffixes of an ASD's datasets:
+// they are in archive/layout, for the configuration to refuse product
+// names that end in them without linking libhdf5.
 
 const (
 	rawGroup       = "/raw"
