@@ -53,8 +53,8 @@ func withoutValues(f *File) *File {
 func TestReadAgreesWithDecode(t *testing.T) {
 	t.Parallel()
 	for name, data := range streamFiles(t) {
-		if !testsize.Full() && len(data) > 1<<20 {
-			continue // at a reduced size, files of up to 1 MiB
+		if !testsize.Full() && len(data) > 256<<10 {
+			continue // at a reduced size, files of up to 256 KiB
 		}
 		f, err := Decode(data)
 		if err != nil {
