@@ -59,10 +59,11 @@ func dropCheckpointRecords(t *testing.T, path string) {
 // the log is signed, which is a problem, not a pass.
 func TestStateCopiesRemovedAndLogForged(t *testing.T) {
 	t.Parallel()
+	base := tamperLog(t)
 	for _, strip := range []bool{false, true} {
 		name := map[bool]string{false: "checkpoint records kept", true: "checkpoint records removed"}[strip]
 		t.Run(name, func(t *testing.T) {
-			opts := tamperLog(t)
+			opts := copyLog(t, base)
 			removeStateCopies(t, opts)
 			if strip {
 				dropCheckpointRecords(t, opts.Path)
@@ -141,9 +142,10 @@ func TestOpenRefusesMissingLog(t *testing.T) {
 			writeLines(t, o.Path, lines[:10])
 		}, "cut back"},
 	}
+	base := tamperLog(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tamperLog(t)
+			opts := copyLog(t, base)
 			tt.damage(t, opts)
 			_, err := Open(opts)
 			if err == nil {
@@ -192,9 +194,10 @@ func TestCheckpointWriteInterrupted(t *testing.T) {
 			os.WriteFile(filepath.Join(o.StateDir, latestFile), entryNote(t, entries[len(entries)-2]), 0o644)
 		}},
 	}
+	base := tamperLog(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tamperLog(t)
+			opts := copyLog(t, base)
 			tt.crash(t, opts)
 			requireOK(t, mustVerify(t, opts))
 
