@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,10 +83,10 @@ type Temp struct {
 // a crash leaves only a temp file that a later start removes.
 //
 // The directories below root are walked without following symbolic
-// links, and libhdf5 writes through the directory so opened, so a link
-// planted in the archive root cannot send an archive elsewhere.
+// links, and the archive is written through the directory so opened, so
+// a link planted in the archive root cannot send an archive elsewhere.
 func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
-	t, w, err := startTemp(root, rel, str(doc.Attrs, attrContentKey), comp)
+	t, w, err := startTemp(root, rel, str(doc.Attrs, attrContentKey), comp, docBytes(doc) <= imageMax)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +98,19 @@ func WriteTemp(root, rel string, doc *Doc, comp Compression) (*Temp, error) {
 	return t, nil
 }
 
+// imageMax is the most bytes of values an archive may hold to be made in
+// memory and written to its file at once (h5.CreateImage). An archive of
+// a few small series costs libhdf5 more in system calls, many and small,
+// than in values, and the library serialises every call, so that
+// writing them from memory is what lets many small files be archived at
+// once. A larger archive is written through its file, one dataset at a
+// time, so as not to be held whole.
+const imageMax = 1 << 20
+
 // startTemp creates and locks the temp file of an archive at rel below
-// root, with content key key, and starts the HDF5 file in it.
-func startTemp(root, rel, key string, comp Compression) (*Temp, *h5.Writer, error) {
+// root, with content key key, and starts the HDF5 file: in memory when
+// inMem is set, else in the temp file.
+func startTemp(root, rel, key string, comp Compression, inMem bool) (*Temp, *h5.Writer, error) {
 	if !filepath.IsLocal(rel) {
 		return nil, nil, fmt.Errorf("archive path %q is outside the archive root", rel)
 	}
@@ -112,7 +123,12 @@ func startTemp(root, rel, key string, comp Compression) (*Temp, *h5.Writer, erro
 		dir.Close()
 		return nil, nil, err
 	}
-	w, err := h5.Create(t.procPath(t.name), comp)
+	var w *h5.Writer
+	if inMem {
+		w, err = h5.CreateImage(comp)
+	} else {
+		w, err = h5.Create(t.procPath(t.name), comp)
+	}
 	if err != nil {
 		t.Discard()
 		return nil, nil, err
@@ -120,9 +136,20 @@ func startTemp(root, rel, key string, comp Compression) (*Temp, *h5.Writer, erro
 	return t, w, nil
 }
 
-// finish writes the root attributes and closes the HDF5 file w writes
-// into t, checks that t still holds it, and flushes and hashes it. On
-// failure t is discarded.
+// docBytes is what the values of doc's datasets take.
+func docBytes(doc *Doc) int64 {
+	var n int64
+	for _, d := range doc.Datasets {
+		if v := reflect.ValueOf(d.Data); v.Kind() == reflect.Slice {
+			n += int64(v.Len()) * int64(v.Type().Elem().Size())
+		}
+	}
+	return n
+}
+
+// finish writes the root attributes and closes the HDF5 file w writes,
+// writes it into t if it was made in memory, checks that t still holds
+// it, and flushes and hashes it. On failure t is discarded.
 func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
 	if err := w.Close(attrs); err != nil {
 		t.Discard()
@@ -135,7 +162,13 @@ func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
 		t.Discard()
 		return err
 	}
-	written, err := hashAndSync(t.file)
+	var written *Written
+	var err error
+	if img := w.Image(); img != nil {
+		written, err = writeAndSync(t.file, img)
+	} else {
+		written, err = hashAndSync(t.file)
+	}
 	if err != nil {
 		t.Discard()
 		return err
@@ -180,9 +213,11 @@ type Writer struct {
 
 // NewWriter starts writing c's archive at rel below root, under a
 // temporary name in its directory (see WriteTemp). c.Entries need not all
-// be there yet: each is written by an Add.
+// be there yet: each is written by an Add. Their series must be, with
+// their samples or their length: an archive of few samples is made in
+// memory.
 func (c *Content) NewWriter(root, rel string, comp Compression) (*Writer, error) {
-	t, w, err := startTemp(root, rel, c.Key, comp)
+	t, w, err := startTemp(root, rel, c.Key, comp, c.sampleBytes() <= imageMax)
 	if err != nil {
 		return nil, fmt.Errorf("write archive: %w", err)
 	}
@@ -602,6 +637,36 @@ type Written struct {
 
 // readBackBufs are the buffers of hashAndSync.
 var readBackBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// sampleBytes is what the samples of c's series take as stored, their
+// products aside. A type of unknown size counts as complex128's.
+func (c *Content) sampleBytes() int64 {
+	var n int64
+	for _, e := range c.Entries {
+		if e.Series == nil {
+			continue
+		}
+		size := e.Series.DType.Size()
+		if size == 0 {
+			size = 16
+		}
+		n += int64(e.Series.Len()) * int64(size)
+	}
+	return n
+}
+
+// writeAndSync writes the image of an HDF5 file made in memory into the
+// empty file f, hashes it and flushes it to disk.
+func writeAndSync(f *os.File, img []byte) (*Written, error) {
+	if _, err := f.WriteAt(img, 0); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(img)
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("fsync %s: %w", f.Name(), err)
+	}
+	return &Written{Size: int64(len(img)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
 
 // hashAndSync reads a closed HDF5 file back to hash it and flushes it to
 // disk (HDF5's own flush does not fsync).

@@ -36,11 +36,27 @@ func testDoc(sha string) *Doc {
 	}
 }
 
+// TestRoundTrip writes archives made in memory and, with values of more
+// than imageMax bytes, through their files.
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, comp := range []Compression{{}, {Gzip: true, Level: 6}} {
+	for _, tc := range []struct {
+		comp Compression
+		big  bool
+	}{{Compression{}, false}, {Compression{Gzip: true, Level: 6}, false}, {Compression{}, true}, {Compression{Gzip: true, Level: 6}, true}} {
+		comp := tc.comp
 		dir := t.TempDir()
 		want := testDoc("abc")
+		if tc.big {
+			big := make([]float64, imageMax/8+1)
+			for i := range big {
+				big[i] = float64(i)
+			}
+			want.Datasets = append(want.Datasets, Dataset{Path: "/raw/big", Data: big})
+		}
+		if inMem := docBytes(want) <= imageMax; inMem == tc.big {
+			t.Fatalf("%d bytes of values: made in memory %v", docBytes(want), inMem)
+		}
 		w, err := WriteFile(dir, "a/b/x.h5", want, comp)
 		if err != nil {
 			t.Fatal(err)

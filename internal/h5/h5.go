@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"gonum.org/v1/hdf5"
@@ -126,9 +127,11 @@ func writeDoc(path string, doc *Doc, comp Compression, flag int) error {
 // may check once, at Close, which it must call in any case. A Writer is
 // not for concurrent use.
 type Writer struct {
-	f    *hdf5.File
-	comp Compression
-	err  error
+	f     C.hid_t // the open file, or -1 once closed
+	comp  Compression
+	err   error
+	image []byte // for a Writer of CreateImage, the file once closed
+	inMem bool   // made by CreateImage
 }
 
 // Create starts writing an HDF5 file into the empty file at path, which
@@ -138,11 +141,47 @@ func Create(path string, comp Compression) (*Writer, error) {
 }
 
 func create(path string, comp Compression, flag int) (*Writer, error) {
-	w := &Writer{comp: comp}
+	w := &Writer{f: -1, comp: comp}
 	err := run(func() error {
 		f, err := createFile(path, flag)
-		w.f = f
+		if err == nil {
+			w.f = C.hid_t(f.ID())
+		}
 		return fail("write archive", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// imageIncrement is how much the memory of a file of CreateImage grows
+// by at a time.
+const imageIncrement = 64 << 10
+
+// imageSeq numbers the files of CreateImage.
+var imageSeq atomic.Uint64
+
+// CreateImage starts writing an HDF5 file in memory only: Close leaves
+// its bytes in Image, the very bytes Create would have left in a file,
+// for the caller to write where it will. No system call is made while it
+// is written, which makes it the cheaper way to write a small file; a
+// large one costs its whole size in memory.
+func CreateImage(comp Compression) (*Writer, error) {
+	w := &Writer{f: -1, comp: comp, inMem: true}
+	// libhdf5 tells open files apart by name, and tries to open the name
+	// for reading before it creates a file of it, even in memory: the
+	// name must be new to the library and lead to no file. Below the
+	// running program, which is no directory, none can.
+	name := C.CString(fmt.Sprintf("/proc/self/exe/gwwatchd-image-%d", imageSeq.Add(1)))
+	defer C.free(unsafe.Pointer(name))
+	err := run(func() error {
+		f := C.gw_create_image(name, imageIncrement)
+		if f < 0 {
+			return fail("write archive", errors.New("cannot create a file in memory"))
+		}
+		w.f = f
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -182,50 +221,80 @@ func (w *Writer) Datasets(ds []Dataset) error {
 // Close writes the root attributes, unless a call before failed, and
 // closes the file. It returns the first failure of the Writer.
 func (w *Writer) Close(attrs []Attr) error {
-	if w.f == nil {
+	if w.f < 0 {
 		return w.err
 	}
 	err := run(func() error {
 		err := w.err
 		if err == nil {
-			if aerr := writeRootAttrs(w.f, attrs); aerr != nil {
+			if aerr := writeAttrsAt(w.f, "/", attrs); aerr != nil {
 				err = fail("write archive", fmt.Errorf("root attributes: %w", aerr))
 			}
 		}
+		if err == nil && w.inMem {
+			w.image, err = image(w.f)
+		}
 		// A write that failed may fail again as the file is closed and
 		// flushed: the first failure is the one to report.
-		if cerr := w.f.Close(); err == nil && cerr != nil {
-			err = fail("write archive", cerr)
+		if C.H5Fclose(w.f) < 0 && err == nil {
+			err = fail("write archive", errors.New("cannot close the file"))
 		}
 		return err
 	})
-	w.f = nil
+	w.f = -1
 	if w.err == nil {
 		w.err = err
 	}
 	return w.err
 }
 
-func writeRootAttrs(f *hdf5.File, attrs []Attr) error {
-	root, err := f.OpenGroup("/")
-	if err != nil {
-		return err
+// Image returns the bytes of the file of a Writer of CreateImage once it
+// closed without failure, else nil.
+func (w *Writer) Image() []byte {
+	if w.err != nil || w.f >= 0 {
+		return nil
 	}
-	defer root.Close()
-	return writeAttrs(root.ID(), attrs)
+	return w.image
 }
 
-func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
+// image returns the image of a file of CreateImage. It must be called
+// from within run.
+func image(f C.hid_t) ([]byte, error) {
+	n := C.gw_image(f, nil, 0)
+	if n < 0 {
+		return nil, fail("write archive", errors.New("cannot flush the file in memory"))
+	}
+	buf := make([]byte, int(n))
+	if n == 0 || C.gw_image(f, unsafe.Pointer(&buf[0]), C.size_t(n)) != n {
+		return nil, fail("write archive", errors.New("cannot copy the file out of memory"))
+	}
+	return buf, nil
+}
+
+// writeAttrsAt writes attrs on the group at path in file f.
+func writeAttrsAt(f C.hid_t, path string, attrs []Attr) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	g := C.H5Gopen2(f, cpath, C.H5P_DEFAULT)
+	if g < 0 {
+		return fmt.Errorf("cannot open group %s", path)
+	}
+	defer C.H5Gclose(g)
+	return writeAttrs(int64(g), attrs)
+}
+
+func writeDataset(f C.hid_t, d *Dataset, comp Compression) error {
 	parent, name, err := ensureParent(f, d.Path)
 	if err != nil {
 		return err
 	}
-	defer parent.Close()
+	defer C.H5Gclose(parent)
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
 	if d.Virtual != "" {
-		cname, csrc := C.CString(name), C.CString(d.Virtual)
-		defer C.free(unsafe.Pointer(cname))
+		csrc := C.CString(d.Virtual)
 		defer C.free(unsafe.Pointer(csrc))
-		id := C.gw_create_view(C.hid_t(f.ID()), C.hid_t(parent.ID()), cname, csrc)
+		id := C.gw_create_view(f, parent, cname, csrc)
 		if id < 0 {
 			return fmt.Errorf("view of %s: cannot create the virtual dataset", d.Virtual)
 		}
@@ -235,7 +304,7 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 		}
 		return err
 	}
-	elem, n, err := sliceInfo(d.Data)
+	etype, size, n, err := elemType(d.Data)
 	if err != nil {
 		return err
 	}
@@ -250,54 +319,32 @@ func writeDataset(f *hdf5.File, d *Dataset, comp Compression) error {
 	if total != uint(n) {
 		return fmt.Errorf("shape %v does not hold %d values", dims, n)
 	}
-	part := complexPart(d.Data)
-	var dtype *hdf5.Datatype
-	if part > 0 {
-		dtype, err = complexType(part)
-	} else {
-		dtype, err = hdf5.NewDatatypeFromValue(elem)
+	cdims := make([]C.hsize_t, len(dims))
+	for i, v := range dims {
+		cdims[i] = C.hsize_t(v)
 	}
-	if err != nil {
-		return err
-	}
-	defer dtype.Close()
-	space, err := hdf5.CreateSimpleDataspace(dims, nil)
-	if err != nil {
-		return err
-	}
-	defer space.Close()
-	dcpl, err := hdf5.NewPropList(hdf5.P_DATASET_CREATE)
-	if err != nil {
-		return err
-	}
-	defer dcpl.Close()
+	var chunk *C.hsize_t
 	if comp.Gzip && n > 0 {
-		if err := dcpl.SetChunk(chunkDims(dims, int(dtype.Size()))); err != nil {
-			return err
+		cchunk := make([]C.hsize_t, len(dims))
+		for i, v := range chunkDims(dims, size) {
+			cchunk[i] = C.hsize_t(v)
 		}
-		if err := dcpl.SetDeflate(comp.Level); err != nil {
-			return err
-		}
+		chunk = &cchunk[0]
 	}
-	ds, err := parent.CreateDatasetWith(name, dtype, space, dcpl)
-	if err != nil {
-		return err
+	var buf unsafe.Pointer
+	if n > 0 {
+		buf = reflect.ValueOf(d.Data).UnsafePointer()
 	}
-	defer ds.Close()
-	if n > 0 && part > 0 {
-		if C.gw_dset_io(C.hid_t(ds.ID()), C.hid_t(dtype.ID()), reflect.ValueOf(d.Data).UnsafePointer(), 1) < 0 {
-			return errors.New("cannot write complex values")
-		}
-	} else if n > 0 {
-		// The HDF5 binding takes the address of the slice header, so it
-		// needs a pointer to an addressable slice.
-		ptr := reflect.New(reflect.TypeOf(d.Data))
-		ptr.Elem().Set(reflect.ValueOf(d.Data))
-		if err := ds.Write(ptr.Interface()); err != nil {
-			return err
-		}
+	var dims0 *C.hsize_t
+	if len(cdims) > 0 {
+		dims0 = &cdims[0]
 	}
-	return writeAttrs(ds.ID(), d.Attrs)
+	ds := C.gw_create_dataset(parent, cname, etype, C.int(len(cdims)), dims0, chunk, C.int(comp.Level), buf)
+	if ds < 0 {
+		return errors.New("cannot create the dataset")
+	}
+	defer C.H5Dclose(ds)
+	return writeAttrs(int64(ds), d.Attrs)
 }
 
 // chunkDims picks chunks of about 1 MiB: whole rows of a 2-D dataset.
@@ -313,46 +360,48 @@ func chunkDims(dims []uint, size int) []uint {
 	return out
 }
 
-type group interface {
-	OpenGroup(string) (*hdf5.Group, error)
-	CreateGroup(string) (*hdf5.Group, error)
-	LinkExists(string) bool
-}
-
-// ensureParent creates the groups above a dataset path and returns the
-// innermost one with the dataset's own name.
-func ensureParent(f *hdf5.File, path string) (*hdf5.Group, string, error) {
+// ensureParent creates the groups above a dataset path in f and returns
+// the innermost one, open, with the dataset's own name.
+func ensureParent(f C.hid_t, path string) (C.hid_t, string, error) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
-	g, err := f.OpenGroup("/")
-	if err != nil {
-		return nil, "", err
+	root := C.CString("/")
+	defer C.free(unsafe.Pointer(root))
+	g := C.H5Gopen2(f, root, C.H5P_DEFAULT)
+	if g < 0 {
+		return -1, "", errors.New("cannot open the root group")
 	}
 	for _, p := range parts[:len(parts)-1] {
-		var next *hdf5.Group
-		if g.LinkExists(p) {
-			next, err = g.OpenGroup(p)
-		} else {
-			next, err = g.CreateGroup(p)
-		}
-		g.Close()
-		if err != nil {
-			return nil, "", fmt.Errorf("group %s: %w", p, err)
+		cp := C.CString(p)
+		next := C.gw_group(g, cp)
+		C.free(unsafe.Pointer(cp))
+		C.H5Gclose(g)
+		if next < 0 {
+			return -1, "", fmt.Errorf("group %s: cannot create it", p)
 		}
 		g = next
 	}
 	return g, parts[len(parts)-1], nil
 }
 
-// complexPart returns the size of the real part of the values of a
-// complex slice, or 0 for any other data.
-func complexPart(data any) int {
-	switch data.(type) {
-	case []complex64:
-		return 4
-	case []complex128:
-		return 8
+// elemTypes are the element types of gw_create_dataset of the numeric
+// slices.
+var elemTypes = map[reflect.Kind]C.int{
+	reflect.Int8: C.GW_T_INT8, reflect.Int16: C.GW_T_INT16, reflect.Int32: C.GW_T_INT32, reflect.Int64: C.GW_T_INT64,
+	reflect.Uint8: C.GW_T_UINT8, reflect.Uint16: C.GW_T_UINT16, reflect.Uint32: C.GW_T_UINT32, reflect.Uint64: C.GW_T_UINT64,
+	reflect.Float32: C.GW_T_FLOAT, reflect.Float64: C.GW_T_DOUBLE,
+	reflect.Complex64: C.GW_T_COMPLEX64, reflect.Complex128: C.GW_T_COMPLEX128,
+}
+
+// elemType returns the element type of a numeric slice for
+// gw_create_dataset, the size of an element and the length.
+func elemType(data any) (etype C.int, size, n int, err error) {
+	rv := reflect.ValueOf(data)
+	if rv.Kind() == reflect.Slice {
+		if t, ok := elemTypes[rv.Type().Elem().Kind()]; ok {
+			return t, int(rv.Type().Elem().Size()), rv.Len(), nil
+		}
 	}
-	return 0
+	return 0, 0, 0, fmt.Errorf("unsupported data type %T", data)
 }
 
 // complexType returns the compound type numpy and h5py store complex
@@ -375,20 +424,6 @@ func complexType(part int) (*hdf5.Datatype, error) {
 		return nil, err
 	}
 	return &ct.Datatype, nil
-}
-
-// sliceInfo returns a zero element and the length of a numeric slice.
-func sliceInfo(data any) (elem any, n int, err error) {
-	rv := reflect.ValueOf(data)
-	if rv.Kind() == reflect.Slice {
-		switch et := rv.Type().Elem(); et.Kind() {
-		case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-			reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
-			return reflect.Zero(et).Interface(), rv.Len(), nil
-		}
-	}
-	return nil, 0, fmt.Errorf("unsupported data type %T", data)
 }
 
 // writeAttrs creates attrs on the object loc, in order, in one call into

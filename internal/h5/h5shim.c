@@ -126,6 +126,80 @@ out:
   return i;
 }
 
+hid_t gw_create_image(const char *name, size_t increment) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0) return -1;
+  hid_t f = -1;
+  if (H5Pset_fapl_core(fapl, increment, 0) >= 0) f = H5Fcreate(name, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  return f;
+}
+
+ssize_t gw_image(hid_t f, void *buf, size_t size) {
+  // The flush writes what the library still holds and gives back the
+  // space it set aside but did not use, as a close does: the image is
+  // the file a close would leave.
+  if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0) return -1;
+  ssize_t n = H5Fget_file_image(f, NULL, 0);
+  if (n < 0 || buf == NULL || (size_t)n > size) return n;
+  return H5Fget_file_image(f, buf, (size_t)n);
+}
+
+hid_t gw_group(hid_t loc, const char *name) {
+  htri_t exists = H5Lexists(loc, name, H5P_DEFAULT);
+  if (exists < 0) return -1;
+  if (exists) return H5Gopen2(loc, name, H5P_DEFAULT);
+  return H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+// gw_type returns a new copy of the element type of gw_create_dataset.
+static hid_t gw_type(int etype) {
+  hid_t part;
+  switch (etype) {
+  case GW_T_INT8: return H5Tcopy(H5T_NATIVE_INT8);
+  case GW_T_INT16: return H5Tcopy(H5T_NATIVE_INT16);
+  case GW_T_INT32: return H5Tcopy(H5T_NATIVE_INT32);
+  case GW_T_INT64: return H5Tcopy(H5T_NATIVE_INT64);
+  case GW_T_UINT8: return H5Tcopy(H5T_NATIVE_UINT8);
+  case GW_T_UINT16: return H5Tcopy(H5T_NATIVE_UINT16);
+  case GW_T_UINT32: return H5Tcopy(H5T_NATIVE_UINT32);
+  case GW_T_UINT64: return H5Tcopy(H5T_NATIVE_UINT64);
+  case GW_T_FLOAT: return H5Tcopy(H5T_NATIVE_FLOAT);
+  case GW_T_DOUBLE: return H5Tcopy(H5T_NATIVE_DOUBLE);
+  case GW_T_COMPLEX64: part = H5T_NATIVE_FLOAT; break;
+  case GW_T_COMPLEX128: part = H5T_NATIVE_DOUBLE; break;
+  default: return -1;
+  }
+  size_t size = H5Tget_size(part);
+  hid_t t = H5Tcreate(H5T_COMPOUND, 2 * size);
+  if (t < 0) return -1;
+  if (H5Tinsert(t, "r", 0, part) < 0 || H5Tinsert(t, "i", size, part) < 0) {
+    H5Tclose(t);
+    return -1;
+  }
+  return t;
+}
+
+hid_t gw_create_dataset(hid_t loc, const char *name, int etype, int rank, const hsize_t *dims,
+                        const hsize_t *chunk, int level, const void *buf) {
+  hid_t type = gw_type(etype);
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t d = -1;
+  if (type < 0 || space < 0 || dcpl < 0) goto out;
+  if (chunk != NULL && (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_deflate(dcpl, (unsigned)level) < 0)) goto out;
+  d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (d >= 0 && buf != NULL && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    H5Dclose(d);
+    d = -1;
+  }
+out:
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
+  return d;
+}
+
 hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src) {
   hid_t s = H5Dopen2(file, src, H5P_DEFAULT);
   if (s < 0) return -1;

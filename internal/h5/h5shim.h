@@ -54,6 +54,36 @@ enum { GW_ATTR_STRING, GW_ATTR_F64, GW_ATTR_I64, GW_ATTR_F64_ARRAY };
 int gw_write_attrs(hid_t loc, int n, const int *kinds, const long long *lens, const char *text,
                    const double *f64, const long long *i64);
 
+// gw_create_image creates an HDF5 file held in memory only, to be had
+// with gw_image: libhdf5's core driver without a backing store. name is
+// the file's name in the library, which tells open files apart.
+hid_t gw_create_image(const char *name, size_t increment);
+
+// gw_image flushes file f, created by gw_create_image, and copies its
+// image into buf when size is large enough. It returns the size of the
+// image, or a negative value.
+ssize_t gw_image(hid_t f, void *buf, size_t size);
+
+// gw_group opens the group name in loc, creating it when loc has no link
+// of that name.
+hid_t gw_group(hid_t loc, const char *name);
+
+// Native element types of gw_create_dataset; the complex ones are the
+// compound types of two floats named "r" and "i" that numpy and h5py
+// store complex values as.
+enum {
+  GW_T_INT8, GW_T_INT16, GW_T_INT32, GW_T_INT64,
+  GW_T_UINT8, GW_T_UINT16, GW_T_UINT32, GW_T_UINT64,
+  GW_T_FLOAT, GW_T_DOUBLE, GW_T_COMPLEX64, GW_T_COMPLEX128
+};
+
+// gw_create_dataset creates dataset name in loc, of element type etype
+// and of shape dims (rank values), chunked by chunk and deflated at level
+// when chunk is not NULL, and writes buf into it when buf is not NULL. It
+// returns the open dataset, or a negative value.
+hid_t gw_create_dataset(hid_t loc, const char *name, int etype, int rank, const hsize_t *dims,
+                        const hsize_t *chunk, int level, const void *buf);
+
 // gw_create_view makes name in loc a virtual dataset that maps the whole
 // of the dataset src (a path in the same file) and has its type and
 // shape: a second view of the same samples, stored once.
