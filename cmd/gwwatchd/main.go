@@ -9,16 +9,19 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
+
+	"github.com/gwwatchd/gwwatchd/internal/gcgoal"
 )
 
 func main() {
-	// The heap is mostly a few large sample buffers without pointers, so
-	// collecting often is cheap, and it keeps the footprint close to what
-	// is live instead of twice that. GOGC in the environment still wins.
+	// The heap is at times mostly a few large sample buffers without
+	// pointers, so collecting often is cheap, and it keeps the footprint
+	// close to what is live instead of twice that; at other times, with
+	// many small files, it is small, and collecting after every megabyte
+	// would cost more than the files. GOGC in the environment still wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
+		gcgoal.Set(25, 16<<20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := NewMain(os.Stdout, os.Stderr)
