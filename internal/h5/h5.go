@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -82,8 +83,9 @@ type Compression struct {
 	Level int // 1..9
 }
 
-// LibVersion returns the version of the HDF5 library in use.
-func LibVersion() string {
+// LibVersion returns the version of the HDF5 library in use, asked of
+// the library once: every archive records it.
+var LibVersion = sync.OnceValue(func() string {
 	version := "unknown"
 	run(func() error {
 		if v, err := hdf5.LibVersion(); err == nil {
@@ -92,7 +94,7 @@ func LibVersion() string {
 		return nil
 	})
 	return version
-}
+})
 
 // Write writes doc as a new HDF5 file at path, which must not exist. A
 // failure of libhdf5 is an *Error for "write archive", saying what the
