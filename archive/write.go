@@ -165,7 +165,7 @@ func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
 	var written *Written
 	var err error
 	if img := w.Image(); img != nil {
-		written, err = writeAndSync(t.file, img)
+		written, err = writeAndSync(t.file, t.Path, img)
 	} else {
 		written, err = hashAndSync(t.file)
 	}
@@ -213,9 +213,9 @@ type Writer struct {
 
 // NewWriter starts writing c's archive at rel below root, under a
 // temporary name in its directory (see WriteTemp). c.Entries need not all
-// be there yet: each is written by an Add. Their series must be, with
-// their samples or their length: an archive of few samples is made in
-// memory.
+// be there yet: each is written by an Add. Their series must be set,
+// with their samples or their lengths, which tell whether the archive is
+// small enough to be made in memory.
 func (c *Content) NewWriter(root, rel string, comp Compression) (*Writer, error) {
 	t, w, err := startTemp(root, rel, c.Key, comp, c.sampleBytes() <= imageMax)
 	if err != nil {
@@ -656,14 +656,18 @@ func (c *Content) sampleBytes() int64 {
 }
 
 // writeAndSync writes the image of an HDF5 file made in memory into the
-// empty file f, hashes it and flushes it to disk.
-func writeAndSync(f *os.File, img []byte) (*Written, error) {
+// empty file f, named path, hashes it and flushes it to disk.
+func writeAndSync(f *os.File, path string, img []byte) (*Written, error) {
 	if _, err := f.WriteAt(img, 0); err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "write", Path: path, Err: err}
 	}
 	sum := sha256.Sum256(img)
 	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("fsync %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("fsync %s: %w", path, err)
 	}
 	return &Written{Size: int64(len(img)), SHA256: hex.EncodeToString(sum[:])}, nil
 }
