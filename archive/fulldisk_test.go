@@ -10,11 +10,12 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/fsizelimit"
 )
 
 // TestImageFullDisk writes an archive made in memory past the file size
@@ -23,22 +24,17 @@ import (
 // what the system said, and no file is left in the directory.
 func TestImageFullDisk(t *testing.T) {
 	if dir := os.Getenv("GW_ARCHIVE_FULLDISK_DIR"); dir != "" {
-		signal.Ignore(syscall.SIGXFSZ)
 		doc := testDoc("abc")
 		doc.Datasets = append(doc.Datasets, Dataset{Path: "/raw/y", Data: make([]float64, 16<<10)})
 		if docBytes(doc) > imageMax {
 			t.Fatalf("%d bytes of values are not made in memory", docBytes(doc))
 		}
-		var old syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		restore, err := fsizelimit.Set(64 << 10)
+		if err != nil {
 			t.Fatal(err)
 		}
-		lim := syscall.Rlimit{Cur: 64 << 10, Max: old.Max}
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-			t.Fatal(err)
-		}
-		_, err := WriteFile(dir, "a/x.h5", doc, Compression{})
-		if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
+		_, err = WriteFile(dir, "a/x.h5", doc, Compression{})
+		if rerr := restore(); rerr != nil {
 			t.Fatal(rerr)
 		}
 		if !errors.Is(err, syscall.EFBIG) || !strings.Contains(err.Error(), "write "+filepath.Join(dir, "a", TempPrefix)) {

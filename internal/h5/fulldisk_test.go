@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/gwwatchd/gwwatchd/internal/fsizelimit"
 )
 
 // TestWriteFullDisk writes an archive larger than the file size limit,
@@ -19,19 +21,14 @@ import (
 // and libhdf5 prints nothing.
 func TestWriteFullDisk(t *testing.T) {
 	if os.Getenv("GW_H5_CHILD") == "write" {
-		signalIgnoreXFSZ()
-		var old syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-			t.Fatal(err)
-		}
-		lim := syscall.Rlimit{Cur: 64 << 10, Max: old.Max}
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		restore, err := fsizelimit.Set(64 << 10)
+		if err != nil {
 			t.Fatal(err)
 		}
 		doc := &Doc{Datasets: []Dataset{{Path: "/raw/x", Data: make([]float64, 1<<20)}}}
-		err := Write(filepath.Join(os.Getenv("GW_H5_DIR"), "a.h5"), doc, Compression{})
+		err = Write(filepath.Join(os.Getenv("GW_H5_DIR"), "a.h5"), doc, Compression{})
 		// The race detector writes as the process exits.
-		if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
+		if rerr := restore(); rerr != nil {
 			t.Fatal(rerr)
 		}
 		var he *Error

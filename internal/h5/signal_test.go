@@ -1,8 +1,0 @@
-package h5
-
-import (
-	"os/signal"
-	"syscall"
-)
-
-func signalIgnoreXFSZ() { signal.Ignore(syscall.SIGXFSZ) }
