@@ -61,21 +61,25 @@ func WriteFile(root, rel string, doc *Doc, comp Compression) (*Written, error) {
 }
 
 // Temp is an archive written in full under a temporary name in its
-// destination directory: closed, fsynced and hashed, but not yet visible
-// under its own name. Commit or Discard it.
+// destination directory: closed and hashed, its flush to disk under way,
+// but not yet visible under its own name. Commit or Discard it. Commit
+// waits for the flush before it links the file to its name, so that the
+// writer of the archive can go on to the next one while the disk works.
 //
 // While a Temp lives, its file is held by an open file description lock
 // (fcntl F_OFD_SETLK, which libhdf5's own flock does not touch): a temp
 // file that no live writer holds was left by a crash, which RemoveStale
 // can prove, however many writers share the root.
 type Temp struct {
-	Written          // Path is the temporary name until Commit
-	Doc     *Doc     // what was written
-	dest    string   // final path
-	key     string   // content_key
-	dir     *os.File // the destination directory, opened without following links
-	file    *os.File // the temp file, locked
-	name    string   // of the temp file in dir
+	Written              // Path is the temporary name until Commit
+	Doc     *Doc         // what was written
+	dest    string       // final path
+	key     string       // content_key
+	dir     *os.File     // the destination directory, opened without following links
+	file    *os.File     // the temp file, locked
+	name    string       // of the temp file in dir
+	synced  <-chan error // the fsync of file; nil once its result was taken
+	syncErr error        // that result
 }
 
 // WriteTemp does the slow part of WriteFile: the HDF5 file under a
@@ -165,9 +169,9 @@ func (t *Temp) finish(w *h5.Writer, attrs []Attr) error {
 	var written *Written
 	var err error
 	if img := w.Image(); img != nil {
-		written, err = writeAndSync(t.file, t.Path, img)
+		written, err = t.writeImage(img)
 	} else {
-		written, err = hashAndSync(t.file)
+		written, err = t.hashBack()
 	}
 	if err != nil {
 		t.Discard()
@@ -355,13 +359,18 @@ func (t *Temp) procPath(name string) string {
 }
 
 // Commit links the temp file to its final name, as WriteFile describes,
-// and returns the archive as written there. The fsync of the directory is
+// and returns the archive as written there. It first waits for the fsync
+// of the file, started as it was written, and fails as that did. The
+// fsync of the directory is
 // shared with the archives committed to the same directory meanwhile
 // (syncDir), so that many small archives committed at once do not each
 // wait for one of their own.
 func (t *Temp) Commit() (*Written, error) {
 	if t.dest == "" {
 		return nil, errors.New("archive: temp file already committed or discarded")
+	}
+	if err := t.waitSync(); err != nil {
+		return nil, err
 	}
 	dirfd := int(t.dir.Fd())
 	for i := 1; ; i++ {
@@ -502,6 +511,9 @@ func (t *Temp) Replace() (*Written, error) {
 	if t.dest == "" {
 		return nil, errors.New("archive: temp file already committed or discarded")
 	}
+	if err := t.waitSync(); err != nil {
+		return nil, err
+	}
 	dirfd := int(t.dir.Fd())
 	if err := unix.Renameat(dirfd, t.name, dirfd, filepath.Base(t.dest)); err != nil {
 		return nil, &fs.PathError{Op: "rename", Path: t.Path, Err: err}
@@ -635,7 +647,7 @@ type Written struct {
 	SHA256 string // hex, of the whole file
 }
 
-// readBackBufs are the buffers of hashAndSync.
+// readBackBufs are the buffers of hashBack.
 var readBackBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // sampleBytes is what the samples of c's series take as stored, their
@@ -655,43 +667,56 @@ func (c *Content) sampleBytes() int64 {
 	return n
 }
 
-// writeAndSync writes the image of an HDF5 file made in memory into the
-// empty file f, named path, hashes it and flushes it to disk.
-func writeAndSync(f *os.File, path string, img []byte) (*Written, error) {
-	if _, err := f.WriteAt(img, 0); err != nil {
+// writeImage writes the image of an HDF5 file made in memory into t's
+// empty file, starts its flush to disk and hashes it.
+func (t *Temp) writeImage(img []byte) (*Written, error) {
+	if _, err := t.file.WriteAt(img, 0); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, &fs.PathError{Op: "write", Path: path, Err: err}
+		return nil, &fs.PathError{Op: "write", Path: t.Path, Err: err}
 	}
+	t.startSync()
 	sum := sha256.Sum256(img)
-	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("fsync %s: %w", path, err)
-	}
 	return &Written{Size: int64(len(img)), SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
-// hashAndSync reads a closed HDF5 file back to hash it and flushes it to
-// disk (HDF5's own flush does not fsync).
-func hashAndSync(f *os.File) (*Written, error) {
-	// The flush to disk and the read back from the page cache need not
-	// wait for each other.
-	synced := make(chan error, 1)
-	go func() { synced <- f.Sync() }()
+// hashBack starts the flush to disk of t's file, closed by libhdf5 (whose
+// own flush does not fsync), and reads it back to hash it meanwhile.
+func (t *Temp) hashBack() (*Written, error) {
+	t.startSync()
 	h := sha256.New()
 	// Large reads: an archive is read back as fast as the page cache
 	// gives it, in few system calls.
 	buf := readBackBufs.Get().(*[]byte)
 	defer readBackBufs.Put(buf)
-	n, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, 1<<62), *buf)
-	if serr := <-synced; serr != nil {
-		return nil, fmt.Errorf("fsync %s: %w", f.Name(), serr)
-	}
+	n, err := io.CopyBuffer(h, io.NewSectionReader(t.file, 0, 1<<62), *buf)
 	if err != nil {
-		return nil, fmt.Errorf("read back %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("read back %s: %w", t.Path, err)
 	}
 	return &Written{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// startSync starts the fsync of t's file. The file may be closed before
+// it returns: an *os.File closes its descriptor only once the calls under
+// way on it are done.
+func (t *Temp) startSync() {
+	synced := make(chan error, 1)
+	t.synced = synced
+	f := t.file
+	go func() { synced <- f.Sync() }()
+}
+
+// waitSync waits for the fsync of t's file and returns its failure.
+func (t *Temp) waitSync() error {
+	if t.synced != nil {
+		if err := <-t.synced; err != nil {
+			t.syncErr = fmt.Errorf("fsync %s: %w", t.Path, err)
+		}
+		t.synced = nil
+	}
+	return t.syncErr
 }
 
 // Read reads a whole archive (or any HDF5 file of the types it knows).
