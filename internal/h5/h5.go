@@ -406,28 +406,6 @@ func elemType(data any) (etype C.int, size, n int, err error) {
 	return 0, 0, 0, fmt.Errorf("unsupported data type %T", data)
 }
 
-// complexType returns the compound type numpy and h5py store complex
-// values as: floats of part bytes named "r" and "i".
-func complexType(part int) (*hdf5.Datatype, error) {
-	f := hdf5.T_NATIVE_DOUBLE
-	if part == 4 {
-		f = hdf5.T_NATIVE_FLOAT
-	}
-	ct, err := hdf5.NewCompoundType(2 * part)
-	if err != nil {
-		return nil, err
-	}
-	if err := ct.Insert("r", 0, f); err != nil {
-		ct.Close()
-		return nil, err
-	}
-	if err := ct.Insert("i", part, f); err != nil {
-		ct.Close()
-		return nil, err
-	}
-	return &ct.Datatype, nil
-}
-
 // writeAttrs creates attrs on the object loc, in order, in one call into
 // the library.
 func writeAttrs(loc int64, attrs []Attr) error {

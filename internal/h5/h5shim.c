@@ -216,11 +216,6 @@ hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src) {
   return d;
 }
 
-herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write) {
-  if (write) return H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-  return H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-}
-
 // Reading.
 
 ssize_t gw_link(hid_t g, hsize_t i, char *name, size_t size, int *hard, int *otype, haddr_t *addr) {
@@ -311,6 +306,15 @@ int gw_dset_rank(hid_t d, int *rank, hsize_t *dims, int *null_space) {
   *rank = H5Sget_simple_extent_dims(s, dims, NULL);
   H5Sclose(s);
   return *rank < 0 ? -1 : 0;
+}
+
+herr_t gw_read_complex(hid_t dset, int etype, void *buf) {
+  if (etype != GW_T_COMPLEX64 && etype != GW_T_COMPLEX128) return -1;
+  hid_t t = gw_type(etype);
+  if (t < 0) return -1;
+  herr_t rc = H5Dread(dset, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+  H5Tclose(t);
+  return rc;
 }
 
 long long gw_num_attrs(hid_t obj) {

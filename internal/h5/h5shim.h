@@ -89,9 +89,6 @@ hid_t gw_create_dataset(hid_t loc, const char *name, int etype, int rank, const 
 // shape: a second view of the same samples, stored once.
 hid_t gw_create_view(hid_t file, hid_t loc, const char *name, const char *src);
 
-// gw_dset_io writes buf, of memory type memtype, as the whole of dset
-// when write is set, else reads the whole of dset into buf.
-herr_t gw_dset_io(hid_t dset, hid_t memtype, void *buf, int write);
 
 // Reading (read.go).
 
@@ -117,6 +114,10 @@ int gw_dset_storage(hid_t d, int *layout, int *external, int *nfilters, int *fil
 // gw_dset_rank gives the rank and dimensions of a dataset's dataspace
 // (dims must hold H5S_MAX_RANK) and whether it is a null dataspace.
 int gw_dset_rank(hid_t d, int *rank, hsize_t *dims, int *null_space);
+
+// gw_read_complex reads the whole of dset into buf as values of etype,
+// GW_T_COMPLEX64 or GW_T_COMPLEX128 (see gw_create_dataset).
+herr_t gw_read_complex(hid_t dset, int etype, void *buf);
 
 // gw_num_attrs returns the number of attributes of obj, or -1.
 long long gw_num_attrs(hid_t obj);

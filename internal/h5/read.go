@@ -565,14 +565,11 @@ func Unsupported(v any) bool {
 
 // readComplex reads a whole dataset of n complex values of part bytes each.
 func readComplex(ds *hdf5.Dataset, part, n int) (any, error) {
-	mt, err := complexType(part)
-	if err != nil {
-		return nil, err
-	}
-	defer mt.Close()
 	var data any
 	var ptr unsafe.Pointer
+	etype := C.int(C.GW_T_COMPLEX128)
 	if part == 4 {
+		etype = C.GW_T_COMPLEX64
 		v := make([]complex64, n)
 		data = v
 		if n > 0 {
@@ -585,7 +582,7 @@ func readComplex(ds *hdf5.Dataset, part, n int) (any, error) {
 			ptr = unsafe.Pointer(&v[0])
 		}
 	}
-	if n > 0 && C.gw_dset_io(C.hid_t(ds.ID()), C.hid_t(mt.ID()), ptr, 0) < 0 {
+	if n > 0 && C.gw_read_complex(C.hid_t(ds.ID()), etype, ptr) < 0 {
 		return nil, errors.New("cannot read complex values")
 	}
 	return data, nil
