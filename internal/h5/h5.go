@@ -229,7 +229,7 @@ func (w *Writer) Close(attrs []Attr) error {
 	err := run(func() error {
 		err := w.err
 		if err == nil {
-			if aerr := writeAttrsAt(w.f, "/", attrs); aerr != nil {
+			if aerr := writeRootAttrs(w.f, attrs); aerr != nil {
 				err = fail("write archive", fmt.Errorf("root attributes: %w", aerr))
 			}
 		}
@@ -273,16 +273,21 @@ func image(f C.hid_t) ([]byte, error) {
 	return buf, nil
 }
 
-// writeAttrsAt writes attrs on the group at path in file f.
-func writeAttrsAt(f C.hid_t, path string, attrs []Attr) error {
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	g := C.H5Gopen2(f, cpath, C.H5P_DEFAULT)
+// writeRootAttrs writes attrs on the root group of file f.
+func writeRootAttrs(f C.hid_t, attrs []Attr) error {
+	g := openRoot(f)
 	if g < 0 {
-		return fmt.Errorf("cannot open group %s", path)
+		return errors.New("cannot open the root group")
 	}
 	defer C.H5Gclose(g)
 	return writeAttrs(int64(g), attrs)
+}
+
+// openRoot opens the root group of file f, or returns a negative value.
+func openRoot(f C.hid_t) C.hid_t {
+	root := C.CString("/")
+	defer C.free(unsafe.Pointer(root))
+	return C.H5Gopen2(f, root, C.H5P_DEFAULT)
 }
 
 func writeDataset(f C.hid_t, d *Dataset, comp Compression) error {
@@ -366,9 +371,7 @@ func chunkDims(dims []uint, size int) []uint {
 // the innermost one, open, with the dataset's own name.
 func ensureParent(f C.hid_t, path string) (C.hid_t, string, error) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
-	root := C.CString("/")
-	defer C.free(unsafe.Pointer(root))
-	g := C.H5Gopen2(f, root, C.H5P_DEFAULT)
+	g := openRoot(f)
 	if g < 0 {
 		return -1, "", errors.New("cannot open the root group")
 	}
