@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/gwwatchd/gwwatchd/internal/durable"
 	"github.com/gwwatchd/gwwatchd/internal/h5"
+	"github.com/gwwatchd/gwwatchd/internal/samples"
 )
 
 // TempPrefix and TempSuffix frame the names of archives being written, so
@@ -144,9 +144,7 @@ func startTemp(root, rel, key string, comp Compression, inMem bool) (*Temp, *h5.
 func docBytes(doc *Doc) int64 {
 	var n int64
 	for _, d := range doc.Datasets {
-		if v := reflect.ValueOf(d.Data); v.Kind() == reflect.Slice {
-			n += int64(v.Len()) * int64(v.Type().Elem().Size())
-		}
+		n += int64(len(samples.Bytes(d.Data)))
 	}
 	return n
 }
@@ -658,7 +656,7 @@ func (c *Content) sampleBytes() int64 {
 		if e.Series == nil {
 			continue
 		}
-		size := e.Series.DType.Size()
+		size := samples.Width(e.Series.DType)
 		if size == 0 {
 			size = 16
 		}
