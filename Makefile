@@ -5,7 +5,7 @@ GO      ?= go
 PYTHON  := /usr/bin/python3
 PKG     := github.com/gwwatchd/gwwatchd
 BIN     := bin/gwwatchd
-DEBS    := libhdf5-dev hdf5-tools python3-h5py python3-scipy python3-numpy pkg-config gcc systemd systemd-container \
+DEBS    := libhdf5-dev hdf5-tools python3-h5py python3-scipy python3-numpy pkg-config gcc systemd systemd-container time \
            python3-astropy python3-matplotlib python3-dateparser python3-requests python3-tqdm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
