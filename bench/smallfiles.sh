@@ -102,7 +102,6 @@ while [ "$got" -lt "$n" ]; do
   fi
   sleep 0.05
   got=$(archived "$out/run/audit.log")
-  got=${got:-0}
 done
 t1=$(now)
 kill -TERM "$pid"
