@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -348,4 +349,69 @@ func TestAppendLinesKeepsWritesWithinAPage(t *testing.T) {
 			t.Errorf("at %d: wrote %d bytes, not the batch's %d", at, len(got), len(buf))
 		}
 	}
+}
+
+// TestCheckpointSharesFsync: a checkpoint due after a group of records is
+// written with them and made durable by the same fsync, so that a writer
+// killed at any fsync of the log leaves a log that verifies: a new log
+// never holds records without a checkpoint (its first is due at its first
+// append), and no CheckpointEvery records are ever left unsigned.
+func TestCheckpointSharesFsync(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.CheckpointInterval = time.Hour
+	opts.CheckpointEvery = 3
+	l := mustOpen(t, opts)
+	syncs := 0
+	l.syncHook = func(f *os.File) error {
+		syncs++
+		// Verify waits for the lock this writer holds: verify a copy.
+		rep := mustVerify(t, killedCopy(t, opts))
+		if !rep.OK() {
+			t.Errorf("fsync %d: the log as a kill here would leave it: %v", syncs, rep.Issues)
+		}
+		return f.Sync()
+	}
+	const n = 7
+	for i := range n {
+		if _, err := l.appendFields(eventArchived, archivedRecord(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if syncs != n {
+		t.Errorf("%d appends took %d fsyncs of the log, want one each, their checkpoints included", n, syncs)
+	}
+	l.syncHook = nil
+	mustClose(t, l)
+	var got []string
+	for _, r := range recordsOf(t, opts.Path) {
+		got = append(got, r.Event)
+	}
+	// The first append of a new log is due by the interval, then every
+	// third record by CheckpointEvery, which leaves Close none to sign.
+	a, c := eventArchived, eventCheckpoint
+	want := []string{a, c, a, a, a, c, a, a, a, c}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events: got %v, want %v", got, want)
+	}
+}
+
+// killedCopy copies the log, its state directory and its key to a new
+// directory, as a writer killed now would leave them, and returns the
+// options of the copy.
+func killedCopy(t *testing.T, opts Options) Options {
+	t.Helper()
+	dir := t.TempDir()
+	copyDir := func(from, name string) string {
+		to := filepath.Join(dir, name)
+		if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+			t.Fatal(err)
+		}
+		return to
+	}
+	c := opts
+	c.Path = filepath.Join(copyDir(filepath.Dir(opts.Path), "log"), filepath.Base(opts.Path))
+	c.StateDir = copyDir(opts.StateDir, "state")
+	c.KeyFile = filepath.Join(copyDir(filepath.Dir(opts.KeyFile), "key"), filepath.Base(opts.KeyFile))
+	return c
 }

@@ -92,8 +92,11 @@
 // So the checkpoints cannot be removed apart from the log: taking one out
 // breaks the chain, and re-hashing the chain without the key leaves the
 // checkpoints' roots wrong or, with them removed as well, a log that no
-// checkpoint signs, which Verify reports. A checkpoint's size and time
-// never decrease. The Ed25519 signer key is Options.KeyFile (default
+// checkpoint signs, which Verify reports. So that a writer killed at the
+// wrong moment does not leave such a log either, a checkpoint that falls
+// due after a group of records (a new log's first is due at its first
+// append) goes into the same write and fsync as they do, not after them.
+// A checkpoint's size and time never decrease. The Ed25519 signer key is Options.KeyFile (default
 // StateDir/audit.key); PublicKey gives the verifier key to publish.
 //
 // After the record, the writer copies the note to StateDir/checkpoint

@@ -814,8 +814,12 @@ func (l *Log) appendLocked(event string, fields []canonjson.Member) ([]byte, err
 // there, one append at a time, afterAppend would rotate or write a
 // checkpoint before the next record, and so the caller does, so that the
 // segments and checkpoints are the same however the records were grouped.
-// The caller holds the lock and has caught up. On an error no record of
-// batch is written.
+// A checkpoint due after the prefix, with no rotation before it, is
+// written with it and made durable by the same fsync rather than by one
+// of its own after it: a new log's first checkpoint is due at its first
+// append, and a writer killed between the two fsyncs left records that no
+// checkpoint signs, which Verify reports. The caller holds the lock and
+// has caught up. On an error no record of batch is written.
 func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
 		if err := l.rotate(); err != nil {
@@ -852,7 +856,35 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 			break
 		}
 	}
-	if err := appendLines(l.f.Write, l.pos.off, buf, batch[:n]); err != nil {
+	written := batch[:n]
+	var ck *checkpointDraft
+	if batch[0].event != eventCheckpoint && (l.opts.MaxSize <= 0 || off <= l.opts.MaxSize) {
+		tree := l.tree
+		for _, sum := range sums {
+			tree.add(leafHash(sum))
+		}
+		if l.checkpointDueAt(tree.n) {
+			d, err := l.draftCheckpoint(&tree)
+			if err != nil {
+				// The records do not wait for it: afterAppend retries.
+				l.logger.Error("audit checkpoint failed", zap.Error(err))
+			} else {
+				h := header{
+					seq:   seq + 1,
+					time:  l.opts.Now().UTC().Format(TimeLayout),
+					event: eventCheckpoint,
+					host:  l.opts.Host,
+					prev:  prev,
+				}
+				line, sum := encodeRecord(&h, d.members)
+				written = append(written[:n:n], &request{event: eventCheckpoint, members: d.members, line: line})
+				sums = append(sums, sum)
+				buf = append(buf[:len(buf):len(buf)], line...)
+				ck = d
+			}
+		}
+	}
+	if err := appendLines(l.f.Write, l.pos.off, buf, written); err != nil {
 		// A short write followed by the next record would tear the log in
 		// the middle; cut it off while the lock is still held.
 		if terr := l.f.Truncate(l.pos.off); terr != nil {
@@ -872,10 +904,13 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 		}
 		return 0, err
 	}
-	for i, r := range batch[:n] {
+	for i, r := range written {
 		l.pos.off += int64(len(r.line))
 		l.seq, l.last = l.seq+1, sums[i]
 		l.tree.add(leafHash(sums[i]))
+	}
+	if ck != nil {
+		l.checkpointWritten(ck)
 	}
 	return n, nil
 }
@@ -950,10 +985,16 @@ func (l *Log) rotate() error {
 }
 
 func (l *Log) checkpointDue() bool {
-	if l.tree.n <= l.ckEnd {
+	return l.checkpointDueAt(l.tree.n)
+}
+
+// checkpointDueAt reports whether a checkpoint is due once the log holds
+// size records.
+func (l *Log) checkpointDueAt(size int64) bool {
+	if size <= l.ckEnd {
 		return false
 	}
-	if every := l.opts.CheckpointEvery; every > 0 && l.tree.n-l.ckEnd >= int64(every) {
+	if every := l.opts.CheckpointEvery; every > 0 && size-l.ckEnd >= int64(every) {
 		return true
 	}
 	if iv := l.opts.CheckpointInterval; iv > 0 && l.opts.Now().Sub(l.ckTime) >= iv {
@@ -965,49 +1006,75 @@ func (l *Log) checkpointDue() bool {
 // checkpoint signs the current tree head and appends it to the log as a
 // "checkpoint" record, then copies it to the checkpoint files and logs
 // it. Nothing is written if the last checkpoint (perhaps another
-// writer's) is the last record. The time is never earlier than the last
-// checkpoint's, even if the clock stepped back. Records after the last
-// checkpoint that this Log did not write are declared unattested when no
-// other writer has the log open, since then no writer will vouch for
-// them.
+// writer's) is the last record.
 func (l *Log) checkpoint() error {
 	if l.tree.n == 0 || l.tree.n <= l.ckEnd {
 		return nil
 	}
+	d, err := l.draftCheckpoint(&l.tree)
+	if err != nil {
+		return err
+	}
+	if _, err := l.appendLocked(eventCheckpoint, d.members); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	l.checkpointWritten(d)
+	return nil
+}
+
+// checkpointDraft is a checkpoint signed but not yet in the log: its tree
+// head, signed note and record.
+type checkpointDraft struct {
+	head    treeHead
+	note    []byte
+	rec     checkpointRecord
+	members []canonjson.Member
+}
+
+// draftCheckpoint signs the head of tree, the log's tree with any records
+// about to be written before the checkpoint. The time is never earlier
+// than the last checkpoint's, even if the clock stepped back. Records
+// after the last checkpoint that this Log did not write are declared
+// unattested when no other writer has the log open, since then no writer
+// will vouch for them.
+func (l *Log) draftCheckpoint(tree *frontier) (*checkpointDraft, error) {
 	t := l.opts.Now().UTC()
 	if t.Before(l.ckTime) {
 		t = l.ckTime
 	}
-	cp := treeHead{Name: l.signer.Name(), Size: l.tree.n, Root: l.tree.root(), Time: t}
-	msg, err := note.Sign(&note.Note{Text: cp.text()}, l.signer)
+	d := &checkpointDraft{head: treeHead{Name: l.signer.Name(), Size: tree.n, Root: tree.root(), Time: t}}
+	msg, err := note.Sign(&note.Note{Text: d.head.text()}, l.signer)
 	if err != nil {
-		return fmt.Errorf("sign checkpoint: %w", err)
+		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
-	root, note := base64.StdEncoding.EncodeToString(cp.Root[:]), string(msg)
-	rec := checkpointRecord{Size: &cp.Size, Root: &root, Note: &note}
+	root, text := base64.StdEncoding.EncodeToString(d.head.Root[:]), string(msg)
+	d.note, d.rec = msg, checkpointRecord{Size: &d.head.Size, Root: &root, Note: &text}
 	if l.foreign > 0 {
 		alone, err := l.alone()
 		if err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
+			return nil, fmt.Errorf("checkpoint: %w", err)
 		}
 		if alone {
-			rec.Unattested, rec.UnattestedFrom = l.foreign, l.firstForeign
+			d.rec.Unattested, d.rec.UnattestedFrom = l.foreign, l.firstForeign
 		}
 	}
-	members, err := eventMembers(eventCheckpoint, rec)
-	if err != nil {
-		return err
+	if d.members, err = eventMembers(eventCheckpoint, d.rec); err != nil {
+		return nil, err
 	}
-	if _, err := l.appendLocked(eventCheckpoint, members); err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
-	}
-	l.noteCheckpoint(cp, msg)
-	if rec.Unattested > 0 {
+	return d, nil
+}
+
+// checkpointWritten makes d, whose record is now durable, the last
+// checkpoint known, logs it, copies it to the state directory and
+// rotates if the record took the segment past MaxSize.
+func (l *Log) checkpointWritten(d *checkpointDraft) {
+	l.noteCheckpoint(d.head, d.note)
+	if d.rec.Unattested > 0 {
 		l.logger.Warn("audit checkpoint signs records this writer did not write",
-			zap.Int64("unattested", rec.Unattested), zap.Uint64("from_seq", rec.UnattestedFrom))
+			zap.Int64("unattested", d.rec.Unattested), zap.Uint64("from_seq", d.rec.UnattestedFrom))
 	}
-	l.logger.Info("audit checkpoint", zap.Uint64("size", uint64(cp.Size)), zap.String("root", root), zap.String("note", string(msg)))
-	if err := writeCopies(l.opts.StateDir, msg); err != nil {
+	l.logger.Info("audit checkpoint", zap.Uint64("size", uint64(d.head.Size)), zap.String("root", *d.rec.Root), zap.String("note", *d.rec.Note))
+	if err := writeCopies(l.opts.StateDir, d.note); err != nil {
 		l.logger.Warn("audit: cannot copy the checkpoint to the state directory", zap.Error(err))
 	}
 	if l.opts.MaxSize > 0 && l.pos.off > l.opts.MaxSize {
@@ -1018,7 +1085,6 @@ func (l *Log) checkpoint() error {
 	if err := l.saveState(); err != nil {
 		l.logger.Warn("audit: cannot save the tree state", zap.Error(err))
 	}
-	return nil
 }
 
 // removeStaleTemps removes what writers killed while replacing a state
