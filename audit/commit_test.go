@@ -370,6 +370,9 @@ func TestCheckpointSharesFsync(t *testing.T) {
 		if !rep.OK() {
 			t.Errorf("fsync %d: the log as a kill here would leave it: %v", syncs, rep.Issues)
 		}
+		if rep.Unsigned >= int64(opts.CheckpointEvery) {
+			t.Errorf("fsync %d: %d records unsigned, want fewer than CheckpointEvery (%d)", syncs, rep.Unsigned, opts.CheckpointEvery)
+		}
 		return f.Sync()
 	}
 	const n = 7
