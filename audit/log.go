@@ -832,13 +832,7 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 	n := 0
 	for n < len(batch) {
 		r := batch[n]
-		h := header{
-			seq:   seq + 1,
-			time:  l.opts.Now().UTC().Format(TimeLayout),
-			event: r.event,
-			host:  l.opts.Host,
-			prev:  prev,
-		}
+		h := l.headerAfter(seq, prev, r.event)
 		line, sum := encodeRecord(&h, r.members)
 		r.line = line
 		sums = append(sums, sum)
@@ -869,13 +863,7 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 				// The records do not wait for it: afterAppend retries.
 				l.logger.Error("audit checkpoint failed", zap.Error(err))
 			} else {
-				h := header{
-					seq:   seq + 1,
-					time:  l.opts.Now().UTC().Format(TimeLayout),
-					event: eventCheckpoint,
-					host:  l.opts.Host,
-					prev:  prev,
-				}
+				h := l.headerAfter(seq, prev, eventCheckpoint)
 				line, sum := encodeRecord(&h, d.members)
 				written = append(written[:n:n], &request{event: eventCheckpoint, members: d.members, line: line})
 				sums = append(sums, sum)
@@ -913,6 +901,12 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 		l.checkpointWritten(ck)
 	}
 	return n, nil
+}
+
+// headerAfter is the header of an event record that follows the record
+// of seq and hash prev, written now.
+func (l *Log) headerAfter(seq uint64, prev [32]byte, event string) header {
+	return header{seq: seq + 1, time: l.opts.Now().UTC().Format(TimeLayout), event: event, host: l.opts.Host, prev: prev}
 }
 
 // pageSize is the unit in which the kernel copies a write into a file:
