@@ -96,8 +96,9 @@
 // wrong moment does not leave such a log either, a checkpoint that falls
 // due after a group of records (a new log's first is due at its first
 // append) goes into the same write and fsync as they do, not after them.
-// A checkpoint's size and time never decrease. The Ed25519 signer key is Options.KeyFile (default
-// StateDir/audit.key); PublicKey gives the verifier key to publish.
+// A checkpoint's size and time never decrease. The Ed25519 signer key is
+// Options.KeyFile (default StateDir/audit.key); PublicKey gives the
+// verifier key to publish.
 //
 // After the record, the writer copies the note to StateDir/checkpoint
 // (replaced whole) and then appends {"size":N,"root":"…","time":"…",
