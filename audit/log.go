@@ -826,8 +826,8 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 			return 0, err
 		}
 	}
-	seq, prev, off := l.seq, l.last, l.pos.off
-	sums := make([][32]byte, 0, len(batch))
+	// The log's position, chain and tree once the records are written.
+	seq, prev, off, tree := l.seq, l.last, l.pos.off, l.tree
 	var buf []byte
 	n := 0
 	for n < len(batch) {
@@ -835,7 +835,6 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 		h := l.headerAfter(seq, prev, r.event)
 		line, sum := encodeRecord(&h, r.members)
 		r.line = line
-		sums = append(sums, sum)
 		if len(batch) == 1 {
 			buf = line
 		} else {
@@ -843,33 +842,28 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 		}
 		n++
 		seq, prev, off = h.seq, sum, off+int64(len(line))
+		tree.add(leafHash(sum))
 		if l.opts.MaxSize > 0 && off > l.opts.MaxSize {
 			break
 		}
-		if every := l.opts.CheckpointEvery; every > 0 && l.tree.n+int64(n)-l.ckEnd >= int64(every) {
+		if every := l.opts.CheckpointEvery; every > 0 && tree.n-l.ckEnd >= int64(every) {
 			break
 		}
 	}
 	written := batch[:n]
 	var ck *checkpointDraft
-	if batch[0].event != eventCheckpoint && (l.opts.MaxSize <= 0 || off <= l.opts.MaxSize) {
-		tree := l.tree
-		for _, sum := range sums {
+	if batch[0].event != eventCheckpoint && (l.opts.MaxSize <= 0 || off <= l.opts.MaxSize) && l.checkpointDueAt(tree.n) {
+		if d, err := l.draftCheckpoint(&tree); err != nil {
+			// The records do not wait for it: afterAppend retries.
+			l.logger.Error("audit checkpoint failed", zap.Error(err))
+		} else {
+			h := l.headerAfter(seq, prev, eventCheckpoint)
+			line, sum := encodeRecord(&h, d.members)
+			written = append(written[:n:n], &request{event: eventCheckpoint, members: d.members, line: line})
+			buf = append(buf[:len(buf):len(buf)], line...)
+			seq, prev, off = h.seq, sum, off+int64(len(line))
 			tree.add(leafHash(sum))
-		}
-		if l.checkpointDueAt(tree.n) {
-			d, err := l.draftCheckpoint(&tree)
-			if err != nil {
-				// The records do not wait for it: afterAppend retries.
-				l.logger.Error("audit checkpoint failed", zap.Error(err))
-			} else {
-				h := l.headerAfter(seq, prev, eventCheckpoint)
-				line, sum := encodeRecord(&h, d.members)
-				written = append(written[:n:n], &request{event: eventCheckpoint, members: d.members, line: line})
-				sums = append(sums, sum)
-				buf = append(buf[:len(buf):len(buf)], line...)
-				ck = d
-			}
+			ck = d
 		}
 	}
 	if err := appendLines(l.f.Write, l.pos.off, buf, written); err != nil {
@@ -892,11 +886,7 @@ func (l *Log) appendBatchLocked(batch []*request) (int, error) {
 		}
 		return 0, err
 	}
-	for i, r := range written {
-		l.pos.off += int64(len(r.line))
-		l.seq, l.last = l.seq+1, sums[i]
-		l.tree.add(leafHash(sums[i]))
-	}
+	l.seq, l.last, l.pos.off, l.tree = seq, prev, off, tree
 	if ck != nil {
 		l.checkpointWritten(ck)
 	}
